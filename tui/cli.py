@@ -1,0 +1,223 @@
+"""The `triage` command line (SPEC §1).
+
+Textual is imported only inside `open`, so `triage --help` and the headless commands start
+fast. Every command turns its flags into one `Options` and hands it to the engine; the
+engine returns text that has already been made inert, and an exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from tui import __version__
+from tui.engine.options import Options, parse_mapping
+
+SHARED_HELP = """Shared options (open, scan, inspect, decode): --jwks FILE (repeatable; offline key lists),
+--tenant TID and --domain DOMAIN (repeatable; the organisation, inferred from the data when absent),
+--ioc FILE (extra indicators), --baseline-until DATE / --window DAYS (drift split; default: the last
+14 days are the hunt window), --map FIELD=COLUMN (repeatable; overrides detection), --tz ZONE
+(display only; everything is stored in UTC). Exit codes: 0 ok, 2 usage or unreadable input."""
+
+app = typer.Typer(
+    name="triage",
+    help="Find forged and abused access tokens in Microsoft 365 / Entra ID / proxy log exports.\n\n"
+    + SHARED_HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+Paths = Annotated[list[str], typer.Argument(help="Files, directories or globs.", show_default=False)]
+Jwks = Annotated[
+    Optional[list[Path]], typer.Option("--jwks", help="JWKS file to verify signatures against (repeatable).")
+]
+Tenant = Annotated[Optional[list[str]], typer.Option("--tenant", help="The organisation's tenant id (repeatable).")]
+Domain = Annotated[Optional[list[str]], typer.Option("--domain", help="The organisation's mail domain (repeatable).")]
+Ioc = Annotated[Optional[list[Path]], typer.Option("--ioc", help="Extra indicators file (repeatable; see README).")]
+BaselineUntil = Annotated[
+    Optional[str], typer.Option("--baseline-until", help="End of the drift baseline (ISO date, UTC).")
+]
+Window = Annotated[int, typer.Option("--window", help="Days in the drift hunt window.", min=1)]
+Map = Annotated[Optional[list[str]], typer.Option("--map", help="FIELD=COLUMN, overrides detection (repeatable).")]
+Tz = Annotated[str, typer.Option("--tz", help="Zone for displayed times (stored times stay UTC).")]
+
+
+def _options(
+    jwks: list[Path] | None,
+    tenant: list[str] | None,
+    domain: list[str] | None,
+    ioc: list[Path] | None,
+    baseline_until: str | None,
+    window: int,
+    mapping: list[str] | None,
+    tz: str,
+    include_secrets: bool = False,
+) -> Options:
+    """Validate the shared flags once, failing with exit code 2 on anything unusable."""
+    try:
+        parsed_map = parse_mapping(mapping or [])
+        until = None
+        if baseline_until:
+            until = datetime.fromisoformat(baseline_until)
+            if until.tzinfo is not None:
+                until = until.astimezone(timezone.utc).replace(tzinfo=None)
+        _check_zone(tz)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    for path in [*(jwks or []), *(ioc or [])]:
+        if not path.is_file():
+            raise typer.BadParameter(f"no such file: {path}")
+    return Options(
+        jwks=tuple(jwks or ()),
+        tenants=tuple(t.lower() for t in tenant or ()),
+        domains=tuple(d.lower().lstrip("@") for d in domain or ()),
+        iocs=tuple(ioc or ()),
+        baseline_until=until,
+        window_days=window,
+        mapping=parsed_map,
+        tz=tz,
+        include_secrets=include_secrets,
+    )
+
+
+def _check_zone(tz: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {tz!r}") from exc
+
+
+def _finish(text: str, code: int) -> None:
+    if text:
+        typer.echo(text)
+    raise typer.Exit(code)
+
+
+@app.command("open")
+def open_(
+    paths: Paths,
+    jwks: Jwks = None,
+    tenant: Tenant = None,
+    domain: Domain = None,
+    ioc: Ioc = None,
+    baseline_until: BaselineUntil = None,
+    window: Window = 14,
+    mapping: Map = None,
+    tz: Tz = "UTC",
+) -> None:
+    """Open the inputs in the terminal UI."""
+    options = _options(jwks, tenant, domain, ioc, baseline_until, window, mapping, tz)
+    from tui.app import run_app  # Textual is imported here and nowhere earlier
+
+    raise typer.Exit(run_app(paths, options))
+
+
+@app.command()
+def scan(
+    paths: Paths,
+    out: Annotated[Path, typer.Option("--out", help="Directory for the findings files.")],
+    include_secrets: Annotated[
+        bool, typer.Option("--include-secrets", help="Also write raw tokens (evidence handling!).")
+    ] = False,
+    jwks: Jwks = None,
+    tenant: Tenant = None,
+    domain: Domain = None,
+    ioc: Ioc = None,
+    baseline_until: BaselineUntil = None,
+    window: Window = 14,
+    mapping: Map = None,
+    tz: Tz = "UTC",
+) -> None:
+    """Analyse headless: write tokens.csv, mailboxes.csv, drift.csv, manifest.json and print a summary."""
+    options = _options(jwks, tenant, domain, ioc, baseline_until, window, mapping, tz, include_secrets)
+    from tui.engine.scan import run_scan
+
+    _finish(*run_scan(paths, out, options))
+
+
+@app.command()
+def inspect(
+    paths: Paths,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    jwks: Jwks = None,
+    tenant: Tenant = None,
+    domain: Domain = None,
+    ioc: Ioc = None,
+    baseline_until: BaselineUntil = None,
+    window: Window = 14,
+    mapping: Map = None,
+    tz: Tz = "UTC",
+) -> None:
+    """Pre-flight: per file the format, kind, mapping, rows, time range and what the evidence can answer."""
+    options = _options(jwks, tenant, domain, ioc, baseline_until, window, mapping, tz)
+    from tui.engine.inspect import run_inspect
+
+    _finish(*run_inspect(paths, options, as_json))
+
+
+@app.command()
+def decode(
+    token: Annotated[Optional[str], typer.Argument(help="A JWT; omit to read one per line from stdin.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    jwks: Jwks = None,
+    tenant: Tenant = None,
+    domain: Domain = None,
+    ioc: Ioc = None,
+    baseline_until: BaselineUntil = None,
+    window: Window = 14,
+    mapping: Map = None,
+    tz: Tz = "UTC",
+) -> None:
+    """Decode tokens: header, claims with UTC times, signature status (with --jwks) and indicators."""
+    options = _options(jwks, tenant, domain, ioc, baseline_until, window, mapping, tz)
+    if token is not None:
+        tokens = [token]
+    else:
+        tokens = [line.strip() for line in sys.stdin if line.strip()]
+    if not tokens:
+        raise typer.BadParameter("no token given (argument or one per line on stdin)")
+    from tui.engine.decode_cli import run_decode
+
+    _finish(*run_decode(tokens, options, as_json))
+
+
+@app.command()
+def sample(
+    out_dir: Annotated[Path, typer.Argument(help="Directory to write the synthetic incident into.")],
+    rows: Annotated[int, typer.Option("--rows", help="Approximate gateway rows.", min=100)] = 20000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same files).")] = 7,
+    tenant: Tenant = None,
+    domain: Domain = None,
+) -> None:
+    """Write a realistic synthetic Storm-0558-style incident, with truth.json naming what was planted."""
+    from tui.engine.sample import run_sample
+
+    _finish(*run_sample(out_dir, rows, seed, tuple(tenant or ()), tuple(domain or ())))
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"triage {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Find forged and abused access tokens in Microsoft 365 / Entra ID / proxy log exports."""
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,68 @@
+"""The normalised event table every later feature queries (SPEC §2).
+
+Each loader turns one input file into a relation with exactly these columns, in this
+order and of these DuckDB types; the engine unions them into the `events_base` view.
+`ts` and `token_iat` are naive TIMESTAMPs that always mean UTC.
+"""
+
+from __future__ import annotations
+
+EVENT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("ts", "TIMESTAMP"),
+    ("source", "VARCHAR"),
+    ("source_row", "BIGINT"),
+    ("kind", "VARCHAR"),
+    ("user", "VARCHAR"),
+    ("mailbox", "VARCHAR"),
+    ("operation", "VARCHAR"),
+    ("client_ip", "VARCHAR"),
+    ("country", "VARCHAR"),
+    ("user_agent", "VARCHAR"),
+    ("app_id", "VARCHAR"),
+    ("client_app_id", "VARCHAR"),
+    ("session_id", "VARCHAR"),
+    ("token_id", "VARCHAR"),
+    ("token_tenant_id", "VARCHAR"),
+    ("token_object_id", "VARCHAR"),
+    ("token_iat", "TIMESTAMP"),
+    ("items", "BIGINT"),
+    ("access_type", "VARCHAR"),
+    ("status", "VARCHAR"),
+    ("token", "VARCHAR"),
+)
+
+EVENT_FIELDS: tuple[str, ...] = tuple(name for name, _ in EVENT_COLUMNS)
+
+# Fields a user may name in `--map FIELD=COLUMN`; derived ones (source, source_row, kind,
+# country) are the engine's own.
+MAPPABLE_FIELDS: tuple[str, ...] = tuple(
+    f for f in EVENT_FIELDS if f not in {"source", "source_row", "kind", "country"}
+)
+
+
+class Kind:
+    """The kinds of evidence the detector recognises (stored in `events.kind`)."""
+
+    HTTP = "http"  # gateway / proxy / web-server log with a bearer-token column
+    HAR = "har"
+    PURVIEW = "purview_audit"  # Purview audit search CSV, classic or new layout
+    MGMT_ACTIVITY = "management_activity"  # Management Activity API / Extractor-Suite JSON
+    SIGNIN = "entra_signin"  # Graph JSON, portal CSV, Sentinel SigninLogs / AADNonInteractive…
+    OFFICE_ACTIVITY = "sentinel_officeactivity"
+    GRAPH_ACTIVITY = "sentinel_graphactivity"
+    CLOUD_APP_EVENTS = "defender_cloudappevents"
+    GENERIC = "generic"  # a table we read but whose kind we could not name
+
+    ALL = (
+        HTTP,
+        HAR,
+        PURVIEW,
+        MGMT_ACTIVITY,
+        SIGNIN,
+        OFFICE_ACTIVITY,
+        GRAPH_ACTIVITY,
+        CLOUD_APP_EVENTS,
+        GENERIC,
+    )
+    # Kinds whose rows are records of a token being issued (for NO_SIGNIN_RECORD).
+    ISSUANCE = (SIGNIN,)
