@@ -1,0 +1,64 @@
+"""One analysis session: the loaded inputs, their annotations and the connection that holds them.
+
+`triage scan` and the TUI both go through `Session.open`, so the headless findings and what the
+analyst sees come from the same engine calls and the same named queries.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from tui.engine.db import connect
+from tui.engine.options import Options
+from tui.engine.queries import named_query
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class Session:
+    """The engine state behind one set of inputs; workers use `cursor()` per thread."""
+
+    con: duckdb.DuckDBPyConnection
+    options: Options
+    paths: tuple[str, ...]
+    report: Any  # tui.engine.load.LoadReport
+    annotation: Any  # tui.engine.annotate.Annotation
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def open(cls, paths: Sequence[str], options: Options, progress: Progress | None = None) -> Session:
+        """Load, detect and annotate every input; raises nothing for bad files (they are reported)."""
+        from tui.engine.annotate import annotate
+        from tui.engine.load import load
+
+        con = connect()
+        report = load(con, list(paths), options, progress)
+        annotation = annotate(con, report, options, progress)
+        return cls(con=con, options=options, paths=tuple(paths), report=report, annotation=annotation)
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for one worker thread (DuckDB connections are not shared across threads)."""
+        with self._lock:
+            return self.con.cursor()
+
+    def query(
+        self,
+        name: str,
+        params: Sequence[object] | dict[str, object] = (),
+        con: duckdb.DuckDBPyConnection | None = None,
+    ) -> pa.Table:
+        """Run a named query from `queries/` with parameters and return Arrow."""
+        sql = named_query(name).sql
+        cur = con or self.cursor()
+        return cur.execute(sql, params).to_arrow_table()
+
+    def close(self) -> None:
+        """Release the connection (and with it the spill files)."""
+        self.con.close()
