@@ -1,0 +1,169 @@
+"""Vectorised JWT decoding in DuckDB SQL: each distinct bearer value decoded once, no Python per row.
+
+The decoder accepts exactly what PyJWT's `jwt.decode(t, options={"verify_signature": False})` and
+`jwt.get_unverified_header(t)` accept (differential test: tests/test_tokens_decode.py):
+three dot-separated segments; each segment base64url, canonical, with optional `=` padding only
+when the segment length is a multiple of 4; header and payload UTF-8 JSON objects; `kid` a string;
+`crit` only `["b64"]`; `b64: false` refused. Anything else sets `decode_error` (never raises).
+When only the signature segment or a header member is bad, the header and claims are still
+surfaced (with `decode_error` set), so an analyst sees what a broken token claimed.
+
+Claims are surfaced as text: a JSON string as its value, any other JSON value as its JSON text
+(`aud: ["a","b"]` → `["a","b"]`, `true` → `true`). `appid` is `appid` else `azp`; `upn` is `upn`,
+else `preferred_username`, else `unique_name`.
+
+Times (`iat`, `nbf`, `exp`) become naive UTC TIMESTAMPs the way PyJWT's own claim validation reads
+them, `int(value)`: an integer, a float truncated toward zero, or a string holding an integer
+(`"1690000000"` → 2023-07-22 04:26:40). Other strings, booleans, objects and values outside the
+timestamp range give NULL; `claims_json` always keeps the raw value.
+
+Known, documented differences from Python's `json` (DuckDB's reader is the lenient one): a
+trailing comma in an object is accepted; with duplicate keys the *first* wins (Python: the last);
+a UTF-8 byte-order mark or UTF-16/32 encoded JSON is refused (Python detects them).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+_MACROS = r"""
+CREATE OR REPLACE TEMP MACRO _seg_ok(x) AS
+    regexp_full_match(x, '[A-Za-z0-9_-]*={0,2}')
+    AND (NOT x LIKE '%=' OR length(x) % 4 = 0)
+    AND length(rtrim(x, '=')) % 4 <> 1;
+CREATE OR REPLACE TEMP MACRO _seg_blob(x) AS
+    try(from_base64(translate(rtrim(x, '='), '-_', '+/')
+        || repeat('=', CAST((4 - length(rtrim(x, '=')) % 4) % 4 AS BIGINT))));
+CREATE OR REPLACE TEMP MACRO _seg_canonical(x, b) AS
+    translate(rtrim(to_base64(b), '='), '+/', '-_') = rtrim(x, '=');
+CREATE OR REPLACE TEMP MACRO _claim_text(j, path) AS j ->> path;
+CREATE OR REPLACE TEMP MACRO _claim_secs(j, path) AS
+    CASE
+        WHEN json_type(j, path) IN ('UBIGINT', 'BIGINT') THEN TRY_CAST(j ->> path AS BIGINT)
+        WHEN json_type(j, path) = 'DOUBLE' THEN TRY_CAST(trunc(TRY_CAST(j ->> path AS DOUBLE)) AS BIGINT)
+        WHEN json_type(j, path) = 'VARCHAR' AND regexp_full_match(j ->> path, '\s*[+-]?[0-9]{1,18}\s*')
+            THEN TRY_CAST(trim(j ->> path, E' \t\n\r\x0b\x0c') AS BIGINT)
+    END;
+CREATE OR REPLACE TEMP MACRO _claim_time(j, path) AS
+    try(make_timestamp(_claim_secs(j, path) * 1000000));
+"""
+
+
+def decode_sql(source: str) -> str:
+    """SELECT decoding every row of relation `source(tok_key, token)`; `source` is an internal name."""
+    return f"""
+WITH s AS (
+    SELECT tok_key, token, string_split(token, '.') AS p FROM {source}
+), seg AS (
+    SELECT tok_key, token, len(p) AS nseg,
+           CASE WHEN len(p) = 3 THEN p[1] END AS h64,
+           CASE WHEN len(p) = 3 THEN p[2] END AS c64,
+           CASE WHEN len(p) = 3 THEN p[3] END AS s64
+    FROM s
+), blobs AS (
+    SELECT *, CASE WHEN _seg_ok(h64) THEN _seg_blob(h64) END AS hb,
+              CASE WHEN _seg_ok(c64) THEN _seg_blob(c64) END AS cb,
+              CASE WHEN _seg_ok(s64) THEN _seg_blob(s64) END AS sb
+    FROM seg
+), texts AS (
+    SELECT *, try(decode(hb)) AS ht, try(decode(cb)) AS ct FROM blobs
+), parsed AS (
+    SELECT *, CASE WHEN json_valid(ht) THEN CAST(ht AS JSON) END AS hj,
+              CASE WHEN json_valid(ct) THEN CAST(ct AS JSON) END AS cj
+    FROM texts
+), checked AS (
+    SELECT *,
+        CASE
+            WHEN nseg <> 3 THEN 'not a JWT: ' || nseg || CASE WHEN nseg = 1 THEN ' segment' ELSE ' segments' END
+            WHEN hb IS NULL OR NOT _seg_canonical(h64, hb) THEN 'header: invalid base64url'
+            WHEN ht IS NULL THEN 'header: not UTF-8'
+            WHEN hj IS NULL THEN 'header: not JSON'
+            WHEN json_type(hj) <> 'OBJECT' THEN 'header: not a JSON object'
+            WHEN json_type(hj, '$.b64') = 'BOOLEAN' AND hj ->> '$.b64' = 'false'
+                THEN 'header: b64=false (unencoded payload)'
+            WHEN cb IS NULL OR NOT _seg_canonical(c64, cb) THEN 'payload: invalid base64url'
+            WHEN ct IS NULL THEN 'payload: not UTF-8'
+            WHEN cj IS NULL THEN 'payload: not JSON'
+            WHEN json_type(cj) <> 'OBJECT' THEN 'payload: not a JSON object'
+            WHEN sb IS NULL OR NOT _seg_canonical(s64, sb) THEN 'signature: invalid base64url'
+            WHEN json_exists(hj, '$.kid') AND json_type(hj, '$.kid') <> 'VARCHAR'
+                THEN 'header: kid is not a string'
+            WHEN json_exists(hj, '$.crit') AND NOT (
+                    json_type(hj, '$.crit') = 'ARRAY' AND json_array_length(hj, '$.crit') > 0
+                    AND list_bool_and(list_transform(CAST(json_extract(hj, '$.crit[*]') AS VARCHAR[]),
+                                                     lambda x: x = '"b64"'))
+                    AND json_exists(hj, '$.b64'))
+                THEN 'header: unsupported crit'
+        END AS decode_error
+    FROM parsed
+), ok AS (
+    SELECT *, CASE WHEN readable THEN hj END AS h, CASE WHEN readable THEN cj END AS c
+    FROM (SELECT *, decode_error IS NULL OR starts_with(decode_error, 'signature:')
+                    OR decode_error IN ('header: kid is not a string', 'header: unsupported crit') AS readable
+          FROM checked)
+)
+SELECT
+    tok_key,
+    sha256(token) AS tok_sha256,
+    token,
+    _claim_text(h, '$.alg') AS alg,
+    _claim_text(h, '$.typ') AS typ,
+    _claim_text(h, '$.kid') AS kid,
+    _claim_text(h, '$.x5t') AS x5t,
+    _claim_text(h, '$.jku') AS jku,
+    _claim_text(h, '$.x5u') AS x5u,
+    CASE WHEN h IS NOT NULL THEN json_exists(h, '$.jwk') END AS has_jwk,
+    _claim_text(c, '$.iss') AS iss,
+    _claim_text(c, '$.tid') AS tid,
+    _claim_text(c, '$.aud') AS aud,
+    coalesce(_claim_text(c, '$.appid'), _claim_text(c, '$.azp')) AS appid,
+    coalesce(_claim_text(c, '$.upn'), _claim_text(c, '$.preferred_username'),
+             _claim_text(c, '$.unique_name')) AS upn,
+    _claim_text(c, '$.oid') AS oid,
+    _claim_text(c, '$.uti') AS uti,
+    _claim_text(c, '$.sid') AS sid,
+    _claim_text(c, '$.ver') AS ver,
+    _claim_text(c, '$.idp') AS idp,
+    _claim_text(c, '$.scp') AS scp,
+    _claim_time(c, '$.iat') AS iat,
+    _claim_time(c, '$.nbf') AS nbf,
+    _claim_time(c, '$.exp') AS exp,
+    CAST(NULL AS VARCHAR) AS sig,
+    decode_error,
+    CASE WHEN readable THEN ht END AS header_json,
+    CASE WHEN readable THEN ct END AS claims_json
+FROM ok
+"""
+
+
+def install_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """The helper macros the decode SQL uses (temporary, per connection)."""
+    con.execute(_MACROS)
+
+
+def build_token_tables(con: duckdb.DuckDBPyConnection, events: str = "events_base") -> None:
+    """Create `token_stats` (uses, first/last seen) and `token_claims`, one row per distinct token."""
+    install_macros(con)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _distinct_tokens AS
+        SELECT hash(token) AS tok_key, any_value(token) AS token, count(*) AS uses,
+               min(ts) AS first_ts, max(ts) AS last_ts
+        FROM {events} WHERE token IS NOT NULL GROUP BY 1"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TABLE token_stats AS
+        SELECT tok_key, uses, first_ts, last_ts FROM _distinct_tokens"""
+    )
+    con.execute("CREATE OR REPLACE TABLE token_claims AS " + decode_sql("_distinct_tokens"))
+    con.execute("DROP TABLE _distinct_tokens")
+
+
+def decode_values(con: duckdb.DuckDBPyConnection, tokens: list[str]) -> None:
+    """Decode a short list of tokens into `token_claims` (for `triage decode` and tests)."""
+    install_macros(con)
+    con.execute("CREATE OR REPLACE TEMP TABLE _given_tokens (token VARCHAR)")
+    con.executemany("INSERT INTO _given_tokens VALUES (?)", [[t] for t in tokens])
+    con.execute(
+        "CREATE OR REPLACE TABLE token_claims AS "
+        + decode_sql("(SELECT DISTINCT hash(token) AS tok_key, token FROM _given_tokens)")
+    )
