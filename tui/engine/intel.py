@@ -138,7 +138,9 @@ def read_ioc_file(path: Path) -> tuple[tuple[Ioc, ...], tuple[str, ...]]:
                 continue
             kind = row[0].strip().lower()
             if kind not in IOC_TYPES or len(row) < 2 or len(row) > 3 or not row[1].strip():
-                notes.append(f"{path.name}:{lineno}: expected type,value[,note] with type in {'/'.join(IOC_TYPES)}")
+                notes.append(
+                    f"{path.name}:{lineno}: expected type,value[,note] with type in {'/'.join(IOC_TYPES)}"
+                )
                 continue
             try:
                 value = _normalise(kind, row[1].strip())

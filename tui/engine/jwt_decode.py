@@ -74,7 +74,8 @@ WITH s AS (
 ), checked AS (
     SELECT *,
         CASE
-            WHEN nseg <> 3 THEN 'not a JWT: ' || nseg || CASE WHEN nseg = 1 THEN ' segment' ELSE ' segments' END
+            WHEN nseg <> 3
+                THEN 'not a JWT: ' || nseg || CASE WHEN nseg = 1 THEN ' segment' ELSE ' segments' END
             WHEN hb IS NULL OR NOT _seg_canonical(h64, hb) THEN 'header: invalid base64url'
             WHEN ht IS NULL THEN 'header: not UTF-8'
             WHEN hj IS NULL THEN 'header: not JSON'
