@@ -1,0 +1,208 @@
+"""Findings files (SPEC §6): CSV a spreadsheet cannot be tricked by, and a manifest that pins the run.
+
+`write_csv` streams an Arrow table batch by batch through Polars, so a million-row view never
+becomes a million Python objects; Python touches only the rare cells holding control characters.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import io
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import IO, Any
+
+import polars as pl
+import pyarrow as pa
+from polars.datatypes import DataTypeClass
+
+import tui
+from tui.engine.options import Options
+from tui.engine.safe import inert_cell, neutralise_formula
+
+BATCH_ROWS = 65_536
+SECRET_COLUMNS = ("token",)  # raw bearer values: written only with include_secrets
+# The characters tui.engine.safe.inert_cell escapes, in Rust regex syntax for Polars.
+_CONTROL = r"[\x00-\x1F\x7F-\x9F\x{200E}\x{200F}\x{202A}-\x{202E}\x{2066}-\x{2069}\x{061C}]"
+_FORMULA = r"^[=+\-@\t\r]"  # tui.engine.safe.FORMULA_START
+_FRACTION = {"ms": "%.3f", "us": "%.6f", "ns": "%.9f"}
+
+
+def write_csv(table: pa.Table, path: Path, *, include_secrets: bool = False) -> int:
+    """Write `table` as findings CSV and return the number of rows written.
+
+    UTF-8 without BOM, a header row, `\\n` line ends, nulls empty. Times are ISO-8601 UTC
+    (`2023-06-01T04:05:03Z`, fractions only when present; naive TIMESTAMPs mean UTC). Lists
+    are joined with `;`. Every cell that is not a number or boolean is text: a leading
+    `= + - @`, tab or CR gets a `'` (neutralise_formula) and then control and bidi characters
+    become visible escapes (inert_cell), so `"\\tx"` is written as `'\\x09x`. Numeric columns
+    are written as numbers, so `-2` in an integer column stays `-2`. Columns named `token`
+    are dropped unless `include_secrets`. The same table always gives the same bytes.
+    """
+    keep = [i for i, name in enumerate(table.column_names) if include_secrets or name not in SECRET_COLUMNS]
+    table = table.select(keep)
+    names = [f"c{i}" for i in range(table.num_columns)]
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow(_safe_text(n) for n in table.column_names)
+    with _atomic(path) as out:
+        out.write(header.getvalue().encode("utf-8"))
+        if table.num_columns:
+            for batch in table.to_batches(max_chunksize=BATCH_ROWS):
+                frame = _cells(pa.RecordBatch.from_arrays(batch.columns, names=names))
+                frame.write_csv(out, include_header=False, line_terminator="\n", null_value="")
+        elif table.num_rows:
+            out.write(b"\n" * table.num_rows)
+    return table.num_rows
+
+
+def file_sha256(path: Path | str) -> str:
+    """Hex SHA-256 of a file, read in chunks so evidence of any size fits in memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_manifest(
+    path: Path,
+    *,
+    inputs: list[dict[str, Any]],
+    options: Options,
+    outputs: list[str],
+    extra: dict[str, Any] | None = None,
+    started_at: datetime | None = None,
+) -> None:
+    """Write manifest.json: tool, inputs, options, outputs and `run.started_at`.
+
+    JSON with sorted keys, indent 2, ASCII escapes and a trailing newline. `inputs` entries are
+    written as the caller gives them (path, sha256, rows, kind, format, …); paths become strings
+    and datetimes ISO-8601 UTC everywhere. `extra` adds top-level keys (not the fixed ones).
+    The run time (`started_at`, else now) is the only field that changes between runs on the
+    same input; when the environment variable `SOURCE_DATE_EPOCH` (integer seconds since
+    1970-01-01 UTC, as in reproducible builds) is set it replaces the clock and the manifest
+    is byte-identical across runs. A malformed `SOURCE_DATE_EPOCH` raises ValueError.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is not None:
+        if not epoch.strip().isdigit():
+            raise ValueError(f"SOURCE_DATE_EPOCH must be an integer number of seconds, got {epoch!r}")
+        when = datetime.fromtimestamp(int(epoch), timezone.utc)
+    else:
+        when = started_at or datetime.now(timezone.utc)
+    document: dict[str, Any] = {
+        "tool": {"name": "triage", "version": tui.__version__},
+        "inputs": inputs,
+        "options": dataclasses.asdict(options),
+        "outputs": outputs,
+        "run": {"started_at": when, "clock": "SOURCE_DATE_EPOCH" if epoch is not None else "system"},
+    }
+    for key, value in (extra or {}).items():
+        if key in document:
+            raise ValueError(f"manifest key {key!r} is reserved")
+        document[key] = value
+    text = json.dumps(_jsonable(document), sort_keys=True, indent=2, ensure_ascii=True) + "\n"
+    with _atomic(path) as out:
+        out.write(text.encode("utf-8"))
+
+
+def _jsonable(value: object) -> object:
+    """Paths as strings, datetimes as ISO-8601 UTC, tuples as lists, recursively."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_jsonable(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.isoformat(timespec="microseconds" if value.microsecond else "seconds") + "Z"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _jsonable(dataclasses.asdict(value))
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+@contextmanager
+def _atomic(path: Path) -> Iterator[IO[bytes]]:
+    """Write next to `path` and rename into place, so a failed export leaves no half file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    try:
+        with open(part, "wb") as out:
+            yield out
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _safe_text(value: str) -> str:
+    """One text cell made harmless to a spreadsheet and a terminal."""
+    return inert_cell(neutralise_formula(value))
+
+
+def _cells(batch: pa.RecordBatch) -> pl.DataFrame:
+    """A batch with every non-numeric column turned into safe text, ready for write_csv."""
+    arrays = [_polars_ready(col) for col in batch.columns]
+    frame = pl.from_arrow(pa.RecordBatch.from_arrays(arrays, names=batch.schema.names))
+    assert isinstance(frame, pl.DataFrame)
+    exprs = []
+    for name, dtype in frame.schema.items():
+        if dtype.is_numeric() or dtype == pl.Boolean or dtype == pl.Null:
+            exprs.append(pl.col(name))
+        else:
+            text = _text(pl.col(name), dtype)
+            exprs.append(pl.when(text.str.contains(_FORMULA)).then("'" + text).otherwise(text).alias(name))
+    frame = frame.select(exprs)
+    columns = []
+    for cells in frame.iter_columns():
+        if cells.dtype == pl.String:
+            hostile = cells.str.contains(_CONTROL).fill_null(False)
+            if hostile.any():
+                rows = hostile.arg_true()
+                cells = cells.scatter(rows, [inert_cell(v) for v in cells.gather(rows).to_list()])
+        columns.append(cells)
+    return pl.DataFrame(columns)
+
+
+def _polars_ready(array: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Arrow types Polars cannot import or format (intervals, maps, unions) as their string form."""
+    kind = array.type
+    if pa.types.is_interval(kind) or pa.types.is_map(kind) or pa.types.is_union(kind):
+        return pa.array([None if v is None else str(v) for v in array.to_pylist()], pa.string())
+    return array
+
+
+def _text(expr: pl.Expr, dtype: pl.DataType | DataTypeClass) -> pl.Expr:
+    """A column of any type as text: UTC ISO times, `;`-joined lists, JSON structs."""
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone:
+            expr = expr.dt.convert_time_zone("UTC")
+        whole = expr.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        exact = expr.dt.strftime(f"%Y-%m-%dT%H:%M:%S{_FRACTION[dtype.time_unit or 'us']}Z")
+        return pl.when(expr.dt.nanosecond() == 0).then(whole).otherwise(exact)
+    if isinstance(dtype, pl.Date):
+        return expr.dt.strftime("%Y-%m-%d")
+    if isinstance(dtype, (pl.List, pl.Array)):
+        inner = dtype.inner
+        assert inner is not None
+        if isinstance(dtype, pl.Array):
+            expr = expr.arr.to_list()
+        return expr.list.eval(_text(pl.element(), inner).fill_null("")).list.join(";")
+    if isinstance(dtype, pl.Struct):
+        return expr.struct.json_encode()
+    if isinstance(dtype, pl.Binary):
+        return expr.bin.encode("hex")
+    return expr.cast(pl.String)
