@@ -1,0 +1,367 @@
+"""Name the kind of a table and map its columns to event fields, from column names and sample values."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from tui.engine.schema import MAPPABLE_FIELDS, Kind
+
+SAMPLE_ROWS = 500
+
+JWT_VALUE = re.compile(r"^\s*(?:bearer\s+)?eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_.-]*\s*$", re.I)
+BEARER_VALUE = re.compile(r"^\s*bearer\s+\S+", re.I)
+SMTP_VALUE = re.compile(r"^\s*smtp:[^@\s]+@\S+$", re.I)
+GUID_VALUE = re.compile(r"^\s*\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}?\s*$", re.I)
+IP_VALUE = re.compile(
+    r"^\s*(?:\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?|\[[0-9a-f:.]+\](?::\d+)?|[0-9a-f]*:[0-9a-f:.]+)\s*$", re.I
+)
+TIME_VALUE = re.compile(r"^\s*(?:\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}|\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2})")
+
+# Candidate sources per field, best first; a dotted name is a JSON path inside a column.
+# Names are compared after `norm()`, so `Unique token identifier` matches `uniqueTokenIdentifier`.
+CANDIDATES: dict[str, tuple[str, ...]] = {
+    "ts": (
+        "CreationTime",
+        "CreationDate",
+        "createdDateTime",
+        "Date (UTC)",
+        "TimeGenerated",
+        "Timestamp",
+        "time",
+        "@timestamp",
+        "startedDateTime",
+        "EventTime",
+        "datetime",
+        "date",
+        "timestamp_utc",
+        "ts",
+    ),
+    "user": (
+        "UserPrincipalName",
+        "UserId",
+        "UserIds",
+        "AccountUpn",
+        "InitiatingProcessAccountUpn",
+        "Username",
+        "user",
+        "upn",
+        "user_name",
+        "cs-username",
+        "InitiatedBy.user.userPrincipalName",
+    ),
+    "mailbox": (
+        "MailboxOwnerUPN",
+        "X-AnchorMailbox",
+        "x_anchormailbox",
+        "request_header_x_anchormailbox",
+        "anchor_mailbox",
+        "mailbox",
+    ),
+    "operation": ("Operation", "Operations", "OperationName", "ActionType", "action", "Activity"),
+    "client_ip": (
+        "ClientIPAddress",
+        "Client_IPAddress",
+        "ClientIP",
+        "IPAddress",
+        "IP address",
+        "ActorIpAddress",
+        "client_ip",
+        "c-ip",
+        "remote_addr",
+        "src_ip",
+        "source_ip",
+        "client",
+        "CallerIpAddress",
+        "InitiatedBy.user.ipAddress",
+    ),
+    "user_agent": (
+        "UserAgent",
+        "User agent",
+        "user_agent",
+        "http_user_agent",
+        "cs(User-Agent)",
+        "ClientInfoString",
+        "UserAgent_string",
+    ),
+    "app_id": ("AppId", "Application ID", "app_id"),
+    "client_app_id": ("ClientAppId", "AppAccessContext.ClientAppId", "OAuthAppId", "client_app_id"),
+    "session_id": ("SessionId", "Session ID", "AppAccessContext.AADSessionId", "session_id"),
+    "token_id": (
+        "AppAccessContext.UniqueTokenId",
+        "UniqueTokenIdentifier",
+        "Unique token identifier",
+        "SignInActivityId",
+        "UniqueTokenId",
+        "token_id",
+        "uti",
+    ),
+    "token_tenant_id": (
+        "TokenTenantId",
+        "ResourceTenantId",
+        "Resource tenant ID",
+        "HomeTenantId",
+        "Home tenant ID",
+        "token_tenant_id",
+    ),
+    "token_object_id": ("TokenObjectId", "token_object_id"),
+    "token_iat": ("AppAccessContext.IssuedAtTime", "TokenIssuedAt", "token_iat"),
+    "items": ("OperationCount", "items"),
+    "access_type": ("OperationProperties", "MailAccessType", "access_type"),
+    "status": (
+        "ResultStatus",
+        "status.errorCode",
+        "Sign-in error code",
+        "ResultType",
+        "ResponseStatusCode",
+        "status",
+        "sc-status",
+        "Result",
+    ),
+    "token": (
+        "Authorization",
+        "request_header_authorization",
+        "http_authorization",
+        "cs(Authorization)",
+        "bearer",
+        "access_token",
+        "token",
+    ),
+}
+
+# Where a kind's names mean something else: in sign-in logs `userId` is the object id (oid),
+# `resourceTenantId` is the token's `tid` (the tenant that issued it; `homeTenantId` is the
+# user's home tenant and only a fallback); in Graph activity `TenantId` is the token's tenant.
+OVERRIDES: dict[str, dict[str, tuple[str, ...]]] = {
+    Kind.SIGNIN: {
+        "user": ("userPrincipalName", "Username", "User principal name"),
+        "token_object_id": ("userId", "User ID"),
+        "app_id": ("appId", "Application ID"),
+        "client_ip": ("ipAddress", "IP address"),
+        "status": ("status.errorCode", "Sign-in error code", "ResultType", "Status"),
+        "operation": (),
+    },
+    Kind.GRAPH_ACTIVITY: {
+        "user": ("UserPrincipalName", "UserId", "ServicePrincipalId"),
+        "token_object_id": ("UserId",),
+        "token_tenant_id": ("TenantId",),
+        "operation": (),
+    },
+    Kind.HTTP: {"operation": (), "user": ()},
+    Kind.HAR: {"operation": (), "user": (), "client_ip": ()},
+}
+
+URL_COLUMNS = ("url", "request_url", "RequestUri", "uri", "cs-uri-stem", "request", "path")
+METHOD_COLUMNS = ("method", "RequestMethod", "http_method", "cs-method")
+ROOT_PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
+GUID_FIELDS = ("app_id", "client_app_id", "token_tenant_id", "token_object_id")
+ROOTS = {Kind.PURVIEW: "AuditData", Kind.MGMT_ACTIVITY: "AuditData", Kind.CLOUD_APP_EVENTS: "RawEventData"}
+
+
+def norm(name: str) -> str:
+    """Compare names the way an analyst would: case, spaces, `_` and `-` do not matter."""
+    return re.sub(r"[\s_\-]+", "", name.strip().lower())
+
+
+@dataclass(frozen=True)
+class Source:
+    """A column, or a JSON path inside a column's text, that feeds one event field."""
+
+    column: str
+    path: str | None = None
+
+    def label(self) -> str:
+        """How the mapping is shown: `AuditData.AppAccessContext.UniqueTokenId`."""
+        return self.column if self.path is None else f"{self.column}.{self.path}"
+
+
+@dataclass(frozen=True)
+class Detection:
+    """The kind and, per event field, its sources in coalesce order."""
+
+    kind: str
+    fields: Mapping[str, tuple[Source, ...]]
+    url: Source | None = None  # for operation from a request URL
+    method: Source | None = None
+    constants: Mapping[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def mapping(self) -> dict[str, str]:
+        """field → column(s) as shown to the analyst."""
+        out = {f: " | ".join(s.label() for s in srcs) for f, srcs in self.fields.items() if srcs}
+        if self.url is not None and "operation" not in out:
+            out["operation"] = (
+                f"{self.method.label()} + " if self.method else ""
+            ) + f"{self.url.label()} (action= or path)"
+        for name, value in self.constants.items():
+            out.setdefault(name, f"'{value}' (constant)")
+        return out
+
+
+class _Columns:
+    """Columns by normalised name; of duplicates the first wins (`Incoming token type_1` is the 2nd)."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = list(names)
+        self.by_norm: dict[str, str] = {}
+        for name in names:
+            self.by_norm.setdefault(norm(name), name)
+
+    def resolve(self, candidate: str, root: str | None = None) -> Source | None:
+        exact = self.by_norm.get(norm(candidate))
+        if exact is not None:
+            return Source(exact)
+        if "." in candidate:
+            head, rest = candidate.split(".", 1)
+            column = self.by_norm.get(norm(head))
+            if column is not None:
+                return Source(column, rest)
+        return None
+
+    def has(self, *names: str) -> bool:
+        return all(norm(n) in self.by_norm for n in names)
+
+
+def _share(values: list[object], pattern: re.Pattern[str]) -> float:
+    texts = [str(v) for v in values if v is not None and str(v).strip()]
+    if not texts:
+        return 0.0
+    return sum(1 for t in texts if pattern.match(t)) / len(texts)
+
+
+def detect(
+    columns: Sequence[tuple[str, str]],
+    sample: Sequence[Sequence[object]],
+    mapping: Mapping[str, str] | None = None,
+    har: bool = False,
+) -> Detection:
+    """Kind and field sources for one table, given its (name, type) columns and a few sample rows."""
+    names = [c for c, _ in columns]
+    cols = _Columns(names)
+    values = {name: [row[n] for row in sample] for n, name in enumerate(names)}
+    text_cols = [c for c, t in columns if t.upper() in ("VARCHAR", "JSON")]
+    token_cols = [c for c in text_cols if _share(values[c], JWT_VALUE) >= 0.5]
+    if not token_cols:
+        token_cols = [c for c in text_cols if "auth" in norm(c) and _share(values[c], BEARER_VALUE) >= 0.5]
+    mailbox_cols = [c for c in text_cols if _share(values[c], SMTP_VALUE) >= 0.5]
+
+    kind = Kind.HAR if har else _kind(cols, values, bool(token_cols))
+    root = ROOTS.get(kind) if kind in ROOTS and cols.has(ROOTS[kind]) else None
+    candidates = {**CANDIDATES, **OVERRIDES.get(kind, {})}
+    root_keys = _json_keys(values.get(cols.by_norm[norm(root)], [])) if root else set()
+    fields: dict[str, tuple[Source, ...]] = {}
+    for name in MAPPABLE_FIELDS:
+        found: list[Source] = []
+        for cand in candidates.get(name, ()):
+            src = cols.resolve(cand)
+            if src is not None and src not in found and _plausible(name, src, values):
+                found.append(src)
+        if root is not None:
+            for cand in candidates.get(name, ()):
+                if not ROOT_PATH.match(cand) or (root_keys and norm(cand.split(".")[0]) not in root_keys):
+                    continue
+                src = Source(cols.by_norm[norm(root)], cand)
+                if src not in found:
+                    found.append(src)
+        fields[name] = tuple(found)
+    if token_cols:
+        fields["token"] = (Source(token_cols[0]),)
+    if mailbox_cols and not any(s.path is None for s in fields["mailbox"]):
+        fields["mailbox"] = (Source(mailbox_cols[0]), *fields["mailbox"])
+    if kind == Kind.GENERIC:
+        fields = _generic_fallbacks(fields, text_cols, values)
+
+    url = next((s for s in (cols.resolve(c) for c in URL_COLUMNS) if s is not None), None)
+    method = next((s for s in (cols.resolve(c) for c in METHOD_COLUMNS) if s is not None), None)
+    constants = {"operation": "SignIn"} if kind == Kind.SIGNIN and not fields["operation"] else {}
+    if fields["operation"]:
+        url = method = None
+
+    notes: list[str] = []
+    for fname, column in (mapping or {}).items():
+        src = cols.resolve(column)
+        if src is None:
+            notes.append(f"--map {fname}={column}: no such column")
+            continue
+        fields[fname] = (src,)
+        if fname == "operation":
+            url = method = None
+            constants.pop("operation", None)
+    return Detection(kind, fields, url if kind != Kind.SIGNIN else None, method, constants, tuple(notes))
+
+
+def _json_keys(values: list[object]) -> set[str]:
+    """Member names seen in a sample of a JSON-text column (only the sample: at most SAMPLE_ROWS values)."""
+    keys: set[str] = set()
+    for value in values:
+        if isinstance(value, str) and value.lstrip().startswith("{"):
+            try:
+                obj = json.loads(value)
+            except ValueError:
+                continue
+            if isinstance(obj, dict):
+                keys.update(norm(k) for k in obj)
+    return keys
+
+
+def _plausible(name: str, src: Source, values: Mapping[str, list[object]]) -> bool:
+    """Identifier fields must hold GUIDs (Defender's numeric `ApplicationId` is not an app id)."""
+    if name not in GUID_FIELDS or src.path is not None:
+        return True
+    vals = [v for v in values.get(src.column, []) if v is not None and str(v).strip()]
+    return not vals or _share(vals, GUID_VALUE) >= 0.5
+
+
+def _kind(cols: _Columns, values: Mapping[str, list[object]], has_token: bool) -> str:
+    types = {norm(str(v)) for v in values.get(cols.by_norm.get("type", ""), []) if v is not None}
+    raw = {n.strip().lower() for n in cols.names}
+    if "officeactivity" in types:
+        return Kind.OFFICE_ACTIVITY
+    if types & {
+        "signinlogs",
+        "aadnoninteractiveusersigninlogs",
+        "aadserviceprincipalsigninlogs",
+        "aadmanagedidentitysigninlogs",
+    }:
+        return Kind.SIGNIN
+    if "microsoftgraphactivitylogs" in types:
+        return Kind.GRAPH_ACTIVITY
+    if "cloudappevents" in types:
+        return Kind.CLOUD_APP_EVENTS
+    if cols.has("AuditData"):
+        return Kind.PURVIEW if cols.has("CreationDate") else Kind.MGMT_ACTIVITY
+    if cols.has("RawEventData", "ActionType"):
+        return Kind.CLOUD_APP_EVENTS
+    if cols.has("SignInActivityId", "RequestUri"):
+        return Kind.GRAPH_ACTIVITY
+    if raw & {"client_ipaddress", "officeworkload", "officeid"}:
+        return Kind.OFFICE_ACTIVITY
+    if (
+        cols.has("UniqueTokenIdentifier")
+        or cols.has("createdDateTime", "userPrincipalName", "appId")
+        or cols.has("Date (UTC)", "Request ID")
+    ):
+        return Kind.SIGNIN
+    if cols.has("CreationTime", "Operation") and (cols.has("Workload") or cols.has("RecordType")):
+        return Kind.MGMT_ACTIVITY
+    if has_token:
+        return Kind.HTTP
+    return Kind.GENERIC
+
+
+def _generic_fallbacks(
+    fields: dict[str, tuple[Source, ...]], text_cols: list[str], values: Mapping[str, list[object]]
+) -> dict[str, tuple[Source, ...]]:
+    """For a table we cannot name, find time and IP columns by their values."""
+    used = {s.column for srcs in fields.values() for s in srcs}
+    for fname, pattern in (("ts", TIME_VALUE), ("client_ip", IP_VALUE)):
+        if fields[fname]:
+            continue
+        for col in text_cols:
+            if col not in used and _share(values[col], pattern) >= 0.8:
+                fields[fname] = (Source(col),)
+                used.add(col)
+                break
+    return fields

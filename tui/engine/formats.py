@@ -1,0 +1,185 @@
+"""Tell a file's format from its first bytes, never from its name alone, reading only a bounded prefix."""
+
+from __future__ import annotations
+
+import atexit
+import gzip
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import zstandard
+
+PREFIX_BYTES = 64 * 1024
+
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+PARQUET_MAGIC = b"PAR1"
+ZIP_MAGIC = b"PK\x03\x04"
+
+# A JSON object whose list member holds the records (Graph `value`, Azure diagnostics `records`),
+# a HAR (`log.entries`) or a key list (`keys`): a document, not one JSON Lines record.
+CONTAINER_KEYS = ("value", "records", "Records", "log", "keys")
+
+DELIMITERS = (",", "\t", ";", "|")
+
+
+class UnreadableError(Exception):
+    """The file cannot be read as any supported format; the message says why, for the analyst."""
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    """What the first bytes say: container format, compression and, for text tables, the dialect."""
+
+    format: str  # parquet | csv | tsv | json | jsonl
+    compression: str | None = None  # gzip | zstd
+    delimiter: str | None = None
+    encoding: str = "utf-8"
+    note: str | None = None
+
+
+def read_prefix(path: Path) -> tuple[bytes, str | None]:
+    """The first PREFIX_BYTES of the (decompressed) content and the compression found."""
+    try:
+        with path.open("rb") as raw:
+            head = raw.read(PREFIX_BYTES)
+            if head.startswith(GZIP_MAGIC):
+                raw.seek(0)
+                try:
+                    with gzip.GzipFile(fileobj=raw) as gz:
+                        return _read_upto(gz), "gzip"
+                except (OSError, EOFError) as exc:
+                    raise UnreadableError(f"corrupt gzip data ({exc})") from exc
+            if head.startswith(ZSTD_MAGIC):
+                raw.seek(0)
+                try:
+                    with zstandard.ZstdDecompressor().stream_reader(raw) as zs:
+                        return _read_upto(zs), "zstd"
+                except zstandard.ZstdError as exc:
+                    raise UnreadableError(f"corrupt zstd data ({exc})") from exc
+            return head, None
+    except PermissionError as exc:
+        raise UnreadableError("permission denied") from exc
+    except IsADirectoryError as exc:
+        raise UnreadableError("is a directory") from exc
+    except OSError as exc:
+        raise UnreadableError(f"cannot open: {exc.strerror or exc}") from exc
+
+
+def _read_upto(stream: object) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while size < PREFIX_BYTES:
+        chunk = stream.read(PREFIX_BYTES - size)  # type: ignore[attr-defined]
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def sniff(path: Path) -> Sniffed:
+    """Detect format, compression, delimiter and encoding from a bounded prefix of the content."""
+    head, compression = read_prefix(path)
+    if not head:
+        raise UnreadableError("empty file" if compression is None else "empty after decompression")
+    if head.startswith(PARQUET_MAGIC):
+        return Sniffed("parquet", compression)
+    if head.startswith(ZIP_MAGIC):
+        raise UnreadableError("zip archive: extract it first")
+    text, encoding = _decode(head)
+    if text is None:
+        raise UnreadableError("binary data, not a supported log format")
+    body = text.lstrip("\ufeff \t\r\n")
+    if body.startswith("["):
+        return Sniffed("json", compression, encoding=encoding)
+    if body.startswith("{"):
+        return Sniffed(_json_kind(body), compression, encoding=encoding)
+    header = body.split("\n", 1)[0]
+    delimiter = _delimiter(header)
+    if delimiter is None:
+        raise UnreadableError("text without a table header or JSON, not a supported log format")
+    fmt = "tsv" if delimiter == "\t" else "csv"
+    note = None if encoding == "utf-8" else f"text is {encoding}, not UTF-8"
+    return Sniffed(fmt, compression, delimiter=delimiter, encoding=encoding, note=note)
+
+
+def _decode(head: bytes) -> tuple[str | None, str]:
+    """Text and its encoding, or None when the bytes look binary."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return head.decode("utf-16", errors="replace"), "utf-16"
+    if b"\x00" in head:
+        return None, ""
+    try:
+        return head.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 3:  # a multi-byte character cut by the prefix boundary
+            return head[: exc.start].decode("utf-8"), "utf-8"
+    text = head.decode("latin-1")
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\r\n\t")
+    if controls > len(text) // 100:
+        return None, ""
+    return text, "latin-1"
+
+
+def _json_kind(body: str) -> str:
+    """`jsonl` when the first line is a whole record object; `json` for a document."""
+    first, newline, _rest = body.partition("\n")
+    if not newline and len(body.encode()) >= PREFIX_BYTES - 4:
+        # The first line does not fit the prefix: a JSON Lines record never starts with a
+        # container member, a one-line document usually does.
+        head = re.match(r'\{\s*"([^"]*)"', body)
+        return "json" if head and head.group(1) in (*CONTAINER_KEYS, "@odata.context") else "jsonl"
+    try:
+        obj = json.loads(first)
+    except ValueError:
+        return "json"
+    if isinstance(obj, dict) and not any(k in obj for k in CONTAINER_KEYS):
+        return "jsonl"
+    return "json"
+
+
+def _delimiter(header: str) -> str | None:
+    """The delimiter occurring most often outside quotes in the header line."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for ch in header:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] > 0 else None
+
+
+_TEMP_FILES: list[Path] = []
+
+
+def decompress_to_cache(path: Path, compression: str) -> Path:
+    """Stream-decompress into the cache (never next to the evidence) for readers that need a plain file."""
+    from tui.engine.db import cache_dir
+
+    target_dir = cache_dir() / "decompressed"
+    target_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix="-" + path.name, dir=target_dir)
+    target = Path(name)
+    _TEMP_FILES.append(target)
+    with path.open("rb") as src, os.fdopen(fd, "wb") as dst:
+        if compression == "gzip":
+            with gzip.GzipFile(fileobj=src) as gz:
+                shutil.copyfileobj(gz, dst, 1 << 20)
+        else:
+            with zstandard.ZstdDecompressor().stream_reader(src) as zs:
+                shutil.copyfileobj(zs, dst, 1 << 20)
+    return target
+
+
+@atexit.register
+def _cleanup() -> None:
+    for path in _TEMP_FILES:
+        path.unlink(missing_ok=True)

@@ -1,0 +1,252 @@
+"""Load every input into one DuckDB: `src_<i>` per file, `events_base` over all (CONTRACT.md, stage 1).
+
+A file that cannot be read is reported with its reason and never stops the others.
+"""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from tui.engine.detect import SAMPLE_ROWS, detect
+from tui.engine.formats import UnreadableError, sniff
+from tui.engine.geo import build_ip_country
+from tui.engine.normalise import events_select, time_profile
+from tui.engine.options import Options
+from tui.engine.readers import NotEventLog, register
+from tui.engine.safe import inert_cell
+from tui.engine.schema import EVENT_COLUMNS
+from tui.engine.sql import ident
+
+Progress = Callable[[int, int, str], None]
+
+# Found while walking a directory, these are documentation or archives, not logs: listed, not read.
+SKIP_SUFFIXES = frozenset(
+    ".md .markdown .rst .yaml .yml .toml .ini .cfg .py .ps1 .sh .bat .html .htm .pdf .png .jpg .jpeg .gif "
+    ".svg .zip .7z .rar .tar .exe .dll .docx .xlsx .pptx .pem .crt .key".split()
+)
+TRUNCATION_SIZES = (5_000, 50_000)
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What happened to one input file."""
+
+    path: Path
+    format: str | None = None
+    compression: str | None = None
+    kind: str | None = None
+    rows: int = 0
+    bad_rows: int = 0
+    bad_examples: tuple[str, ...] = ()
+    error: str | None = None
+    mapping: Mapping[str, str] = field(default_factory=dict)
+    ts_min: datetime | None = None
+    ts_max: datetime | None = None
+    view: str | None = None
+    note: str | None = None
+    events_view: str | None = None  # `ev_<i>`: this file's rows in EVENT_COLUMNS (country still NULL)
+    time_format: str | None = None
+    columns: tuple[str, ...] = ()
+    # rows_without_time, tokens, token_ids, mail_items_accessed (each a row count)
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def loaded(self) -> bool:
+        """True when the file's rows are part of `events_base`."""
+        return self.events_view is not None
+
+    @property
+    def likely_truncated(self) -> bool:
+        """Exactly 5,000 or 50,000 rows: the page size of Search-UnifiedAuditLog / Purview export."""
+        return self.rows in TRUNCATION_SIZES
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """Every input's fate, plus the key lists found among them."""
+
+    files: tuple[FileReport, ...]
+    jwks_files: tuple[Path, ...] = ()
+    missing: tuple[str, ...] = ()  # arguments that matched no file
+
+    @property
+    def rows(self) -> int:
+        return sum(f.rows for f in self.files if f.loaded)
+
+    @property
+    def ts_min(self) -> datetime | None:
+        return min((f.ts_min for f in self.files if f.ts_min is not None), default=None)
+
+    @property
+    def ts_max(self) -> datetime | None:
+        return max((f.ts_max for f in self.files if f.ts_max is not None), default=None)
+
+    @property
+    def errors(self) -> tuple[FileReport, ...]:
+        return tuple(f for f in self.files if f.error is not None)
+
+
+def expand(paths: Sequence[str]) -> tuple[list[Path], list[tuple[Path, str]], list[str]]:
+    """Files to read, files skipped in directories (with why), and arguments that matched nothing."""
+    files: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
+    missing: list[str] = []
+    seen: set[Path] = set()
+
+    def add(path: Path) -> None:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            files.append(path)
+
+    for arg in paths:
+        if "://" in arg:
+            missing.append(f"{arg} (only local paths are read)")
+            continue
+        path = Path(arg).expanduser()
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                rel = child.relative_to(path)
+                if any(part.startswith(".") for part in rel.parts):
+                    continue
+                if child.suffix.lower() in SKIP_SUFFIXES:
+                    if child.resolve() not in seen:
+                        seen.add(child.resolve())
+                        skipped.append((child, f"skipped: {child.suffix.lower()} is not a log format"))
+                    continue
+                add(child)
+        elif path.exists() or path.is_symlink():
+            add(path)
+        else:
+            matches = sorted(glob.glob(str(path), recursive=True))
+            found = [Path(m) for m in matches if Path(m).is_file()]
+            if not found:
+                missing.append(f"{arg} (no such file)")
+            for match in found:
+                add(match)
+    return files, skipped, missing
+
+
+def load(
+    con: duckdb.DuckDBPyConnection,
+    paths: Sequence[str],
+    options: Options,
+    progress: Progress | None = None,
+) -> LoadReport:
+    """Register each input as `src_<i>`/`ev_<i>` and union the readable ones into `events_base`."""
+    files, skipped, missing = expand(paths)
+    reports: list[FileReport] = [FileReport(path=p, note=why) for p, why in skipped]
+    jwks: list[Path] = []
+    previous = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+    con.execute("SET preserve_insertion_order = true")  # so a table's rowid is the file's row order
+    try:
+        for i, path in enumerate(files):
+            if progress is not None:
+                progress(i, len(files), str(path))
+            report = _load_one(con, i, path, options)
+            if report.format == "json" and report.note and report.note.startswith("key list"):
+                jwks.append(path)
+            reports.append(report)
+    finally:
+        if previous is not None and not previous[0]:
+            con.execute("SET preserve_insertion_order = false")
+    _union(con, [r.events_view for r in reports if r.events_view])
+    if progress is not None:
+        progress(len(files), len(files), "done")
+    reports.sort(key=lambda r: str(r.path))
+    return LoadReport(tuple(reports), tuple(jwks), tuple(missing))
+
+
+def _drop(con: duckdb.DuckDBPyConnection, i: int) -> None:
+    """Remove whatever an earlier load (or a failed attempt) left under this index."""
+    for name in (f"ev_{i}", f"src_{i}", f"data_{i}", f"raw_{i}", f"doc_{i}", f"lines_{i}"):
+        for what in ("VIEW", "TABLE"):
+            try:
+                con.execute(f"DROP {what} IF EXISTS {name}")
+            except duckdb.Error:
+                continue
+
+
+def _load_one(con: duckdb.DuckDBPyConnection, i: int, path: Path, options: Options) -> FileReport:
+    _drop(con, i)
+    try:
+        sniffed = sniff(path)
+    except UnreadableError as exc:
+        return FileReport(path=path, error=str(exc))
+    fmt, comp = sniffed.format, sniffed.compression
+    try:
+        reg = register(con, i, path, sniffed)
+    except NotEventLog as exc:
+        _drop(con, i)
+        return FileReport(path=path, format=fmt, compression=comp, note=str(exc))
+    except UnreadableError as exc:
+        _drop(con, i)
+        return FileReport(path=path, format=fmt, compression=comp, error=str(exc))
+    try:
+        types = dict(reg.columns)
+        sample = con.execute(f"SELECT * EXCLUDE (source_row) FROM {reg.view} LIMIT {SAMPLE_ROWS}").fetchall()
+        det = detect(reg.columns, sample, options.mapping, har=reg.har)
+        profile = time_profile(con, reg.view, det, types)
+        select = events_select(det, reg.view, str(path), types, profile)
+        what = "VIEW" if fmt == "parquet" else "TABLE"  # Parquet stays lazy; text was read once already
+        con.execute(f"CREATE {what} ev_{i} AS {select}")
+        stats = con.execute(
+            f"SELECT count(*), min(ts), max(ts), count(*) - count(ts), count(token), count(token_id), "
+            f"count_if(operation = 'MailItemsAccessed') FROM ev_{i}"
+        ).fetchone()
+    except duckdb.Error as exc:
+        _drop(con, i)
+        reason = inert_cell(str(exc).splitlines()[0][:300]) if str(exc) else type(exc).__name__
+        return FileReport(path=path, format=reg.format, compression=comp, error=f"cannot normalise: {reason}")
+    assert stats is not None
+    rows, ts_min, ts_max, no_time, tokens, token_ids, mia = stats
+    notes = [n for n in (reg.note, *det.notes) if n]
+    return FileReport(
+        path=path,
+        format=reg.format,
+        compression=comp,
+        kind=det.kind,
+        rows=int(rows),
+        bad_rows=reg.bad_rows,
+        bad_examples=reg.bad_examples,
+        mapping=det.mapping(),
+        ts_min=ts_min,
+        ts_max=ts_max,
+        view=reg.view,
+        note="; ".join(notes) or None,
+        events_view=f"ev_{i}",
+        time_format=profile.label,
+        columns=tuple(c for c, _ in reg.columns),
+        counts={
+            "rows_without_time": int(no_time),
+            "tokens": int(tokens),
+            "token_ids": int(token_ids),
+            "mail_items_accessed": int(mia),
+        },
+    )
+
+
+def _union(con: duckdb.DuckDBPyConnection, views: list[str]) -> None:
+    """`events_base`: all files' events, with the country looked up once per distinct IP."""
+    names = ", ".join(ident(n) for n, _ in EVENT_COLUMNS)
+    if views:
+        body = " UNION ALL ".join(f"SELECT {names} FROM {ident(v)}" for v in views)
+    else:
+        empty = ", ".join(f"CAST(NULL AS {t}) AS {ident(n)}" for n, t in EVENT_COLUMNS)
+        body = f"SELECT {empty} WHERE false"
+    con.execute(f"CREATE OR REPLACE VIEW events_union AS {body}")
+    build_ip_country(con, "events_union")
+    cols = ", ".join("c.country AS country" if n == "country" else f"e.{ident(n)}" for n, _ in EVENT_COLUMNS)
+    con.execute(
+        f"CREATE OR REPLACE VIEW events_base AS SELECT {cols} FROM events_union e "
+        f"LEFT JOIN ip_country c ON c.ip = e.client_ip"
+    )
+
+
+__all__ = ["FileReport", "LoadReport", "Progress", "expand", "load"]

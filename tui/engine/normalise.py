@@ -1,0 +1,218 @@
+"""SQL expressions that turn one source table into event rows (SPEC §2): UTC times, bare IPs, counts.
+
+Only identifiers (quoted) and constants from code enter the SQL text; every row is handled by
+DuckDB, never by Python.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import duckdb
+
+from tui.engine.detect import Detection, Source
+from tui.engine.schema import EVENT_COLUMNS
+from tui.engine.sql import ident, literal
+
+TIMESTAMP_TYPES = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATETIME", "DATE")
+NUMBER_TYPES = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UBIGINT",
+    "UINTEGER",
+    "USMALLINT",
+    "UTINYINT",
+    "DOUBLE",
+    "FLOAT",
+    "REAL",
+)
+TEXT_TYPES = ("VARCHAR", "JSON")
+
+LOCALE_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+@dataclass(frozen=True)
+class TimeProfile:
+    """How a file writes its times, for the analyst and for the parser (day-first locales)."""
+
+    label: str
+    dayfirst: bool = False
+
+
+def json_path(path: str) -> str:
+    """`a.b` → `$."a"."b"`, so member names with spaces or dashes stay one step."""
+    return "$" + "".join(f'."{seg}"' for seg in path.split("."))
+
+
+def source_sql(src: Source, types: Mapping[str, str]) -> str:
+    """The value of one source; a JSON path reads the column's JSON text (NULL when it is not JSON)."""
+    column = ident(src.column)
+    if src.path is None:
+        return column
+    typ = types.get(src.column, "VARCHAR").upper()
+    text = column if typ in TEXT_TYPES else f"to_json({column})"
+    return f"try(json_extract_string({text}, {literal(json_path(src.path))}))"
+
+
+def text_sql(expr: str) -> str:
+    return f"nullif(trim(CAST({expr} AS VARCHAR)), '')"
+
+
+def _is(typ: str, family: Sequence[str]) -> bool:
+    base = typ.upper().split("(")[0].strip()
+    return base in family
+
+
+def time_from_text(s: str, dayfirst: bool = False) -> str:
+    """ISO with or without offset (none = UTC), Purview locale dates, epoch seconds or milliseconds."""
+    md = "%d/%m" if dayfirst else "%m/%d"
+    locale = ", ".join(
+        f"try_strptime({s}, '{md}/%Y {fmt}')" for fmt in ("%I:%M:%S %p", "%H:%M:%S", "%I:%M %p", "%H:%M")
+    )
+    return (
+        f"CASE WHEN regexp_full_match({s}, '\\d{{13}}') THEN make_timestamp(CAST({s} AS BIGINT) * 1000) "
+        f"WHEN regexp_full_match({s}, '\\d{{9,10}}(\\.\\d+)?') "
+        f"THEN make_timestamp(CAST(CAST({s} AS DOUBLE) * 1000000 AS BIGINT)) "
+        f"ELSE coalesce(timezone('UTC', try_cast({s} AS TIMESTAMPTZ)), {locale}) END"
+    )
+
+
+def time_sql(src: Source, types: Mapping[str, str], dayfirst: bool = False) -> str:
+    typ = types.get(src.column, "VARCHAR") if src.path is None else "VARCHAR"
+    value = source_sql(src, types)
+    if typ.upper().startswith("TIMESTAMP WITH TIME ZONE") or typ.upper() == "TIMESTAMPTZ":
+        return f"timezone('UTC', {value})"
+    if _is(typ, TIMESTAMP_TYPES):
+        return f"CAST({value} AS TIMESTAMP)"
+    if _is(typ, NUMBER_TYPES):
+        return (
+            f"CASE WHEN abs({value}) >= 1e11 THEN make_timestamp(CAST({value} * 1000 AS BIGINT)) "
+            f"ELSE make_timestamp(CAST({value} * 1000000 AS BIGINT)) END"
+        )
+    return time_from_text(text_sql(value), dayfirst)
+
+
+def ip_sql(s: str) -> str:
+    """Strip the port: `a.b.c.d:port` → `a.b.c.d`, `[v6]:port` → `v6`."""
+    return (
+        f"CASE WHEN {s} LIKE '[%' THEN nullif(regexp_extract({s}, '^\\[([^\\]]+)\\]', 1), '') "
+        f"WHEN regexp_full_match({s}, '\\d{{1,3}}(\\.\\d{{1,3}}){{3}}:\\d+') THEN split_part({s}, ':', 1) "
+        f"WHEN {s} IN ('-', '::') THEN NULL ELSE {s} END"
+    )
+
+
+def access_type_sql(s: str) -> str:
+    """MailAccessType from OperationProperties: JSON {Name, Value} objects or `@{Value=Bind; Name=…}`."""
+    patterns = (
+        r'(?i)"Name"\s*:\s*"MailAccessType"\s*,\s*"Value"\s*:\s*"([A-Za-z]+)"',
+        r'(?i)"Value"\s*:\s*"([A-Za-z]+)"\s*,\s*"Name"\s*:\s*"MailAccessType"',
+        r"(?i)Value=([A-Za-z]+);\s*Name=MailAccessType",
+        r"(?i)Name=MailAccessType;\s*Value=([A-Za-z]+)",
+    )
+    found = ", ".join(f"nullif(regexp_extract({s}, {literal(p)}, 1), '')" for p in patterns)
+    return f"coalesce({found}, CASE WHEN regexp_full_match({s}, '[A-Za-z]+') THEN {s} END)"
+
+
+def url_operation_sql(url: str, method: str | None) -> str:
+    """OWA's `action=` parameter, else the request path (with the method when known)."""
+    path = f"nullif(regexp_extract({url}, '^(?:[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)?([^?#]*)', 1), '')"
+    if method is not None:
+        path = f"nullif(concat_ws(' ', upper({method}), {path}), '')"
+    return f"coalesce(nullif(regexp_extract({url}, '[?&]action=([^&#]+)', 1), ''), {path})"
+
+
+def field_sql(name: str, det: Detection, types: Mapping[str, str], profile: TimeProfile) -> str:
+    """The expression for one event field (NULL when nothing feeds it)."""
+    sources = det.fields.get(name, ())
+    if name in ("ts", "token_iat"):
+        parts = [
+            time_sql(s, types, profile.dayfirst and n == 0 and name == "ts") for n, s in enumerate(sources)
+        ]
+    else:
+        parts = [text_sql(source_sql(s, types)) for s in sources]
+    if not parts:
+        if name == "operation" and det.url is not None:
+            method = text_sql(source_sql(det.method, types)) if det.method else None
+            return url_operation_sql(text_sql(source_sql(det.url, types)), method)
+        if name in det.constants:
+            return literal(det.constants[name])
+        return "NULL"
+    value = parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+    if name == "client_ip":
+        return ip_sql(value)
+    if name in ("user", "mailbox"):
+        return f"nullif(lower(regexp_replace({value}, '^\\s*smtp:', '', 'i')), '')"
+    if name == "token":
+        return f"nullif(trim(regexp_replace({value}, '^\\s*bearer\\s+', '', 'i')), '')"
+    if name == "items":
+        return f"try_cast(try_cast({value} AS DOUBLE) AS BIGINT)"
+    if name == "access_type":
+        return access_type_sql(value)
+    return value
+
+
+def events_select(
+    det: Detection, view: str, source: str, types: Mapping[str, str], profile: TimeProfile
+) -> str:
+    """SELECT producing exactly EVENT_COLUMNS from `view` (country is filled later from the IP)."""
+    cols: list[str] = []
+    for name, typ in EVENT_COLUMNS:
+        if name == "source":
+            expr = literal(source)
+        elif name == "source_row":
+            expr = "source_row"
+        elif name == "kind":
+            expr = literal(det.kind)
+        elif name == "country":
+            expr = "NULL"
+        else:
+            expr = field_sql(name, det, types, profile)
+        cols.append(f"CAST({expr} AS {typ}) AS {ident(name)}")
+    return f"SELECT {', '.join(cols)} FROM {ident(view)}"
+
+
+def time_profile(
+    con: duckdb.DuckDBPyConnection, view: str, det: Detection, types: Mapping[str, str]
+) -> TimeProfile:
+    """Look at a few time values to say how the file writes times (and whether dates are day-first)."""
+    sources = det.fields.get("ts", ())
+    if not sources:
+        return TimeProfile("no time column")
+    src = sources[0]
+    typ = types.get(src.column, "VARCHAR") if src.path is None else "VARCHAR"
+    if typ.upper().startswith("TIMESTAMP WITH TIME ZONE") or typ.upper() == "TIMESTAMPTZ":
+        return TimeProfile(f"{typ} (converted to UTC)")
+    if _is(typ, TIMESTAMP_TYPES):
+        return TimeProfile(f"{typ} (taken as UTC)")
+    if _is(typ, NUMBER_TYPES):
+        return TimeProfile("epoch numbers (UTC)")
+    rows = con.execute(
+        f"SELECT v FROM (SELECT {text_sql(source_sql(src, types))} AS v FROM {ident(view)} LIMIT 2000) "
+        "WHERE v IS NOT NULL LIMIT 200"
+    ).fetchall()
+    return classify_times([str(r[0]) for r in rows])
+
+
+def classify_times(values: Sequence[str]) -> TimeProfile:
+    """Name the time format of sample strings; day-first when a locale date has a first number > 12."""
+    if not values:
+        return TimeProfile("no time values in the first rows")
+    locale = [m for m in (LOCALE_DATE.match(v) for v in values) if m]
+    if locale:
+        dayfirst = any(int(m.group(1)) > 12 for m in locale)
+        order = "D/M/YYYY" if dayfirst else "M/D/YYYY"
+        return TimeProfile(f"locale {order} h:mm:ss (taken as UTC)", dayfirst)
+    v = values[0].strip()
+    if re.fullmatch(r"\d{13}", v):
+        return TimeProfile("epoch milliseconds (UTC)")
+    if re.fullmatch(r"\d{9,10}(\.\d+)?", v):
+        return TimeProfile("epoch seconds (UTC)")
+    if re.search(r"(Z|[+-]\d{2}:?\d{2})$", v):
+        zones = sorted({"Z" if x.strip().endswith("Z") else x.strip()[-6:] for x in values})
+        return TimeProfile(f"ISO 8601 with zone ({', '.join(zones[:3])}; converted to UTC)")
+    return TimeProfile("ISO 8601 without zone (taken as UTC)")

@@ -1,0 +1,275 @@
+"""Register one input file in DuckDB as the view `src_<i>`: original columns plus `source_row`.
+
+Parquet stays a lazy view; text formats are materialised once as tables (DuckDB spills them
+to its temp directory when large), which is also where bad rows are counted. The connection
+must have `preserve_insertion_order` on while these run, so that `rowid` is the file order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from tui.engine.formats import Sniffed, UnreadableError, decompress_to_cache
+from tui.engine.safe import inert_cell
+from tui.engine.sql import ident, literal
+
+MAX_LINE = 64 * 1024 * 1024
+MAX_JSON_DOC = 1024 * 1024 * 1024
+MAX_COLUMNS = 2000
+# Two control characters no JSON text may hold unescaped: each JSON Lines line is one cell.
+LINE_DELIM = "\x1e\x1f"
+
+
+class NotEventLog(Exception):
+    """A readable JSON document that holds no records (a key list, a truth file…): skipped, not failed."""
+
+    def __init__(self, reason: str, jwks: bool = False) -> None:
+        super().__init__(reason)
+        self.jwks = jwks
+
+
+@dataclass(frozen=True)
+class Registered:
+    """What registering a file produced: its view, columns and the rows that could not be parsed."""
+
+    view: str
+    format: str
+    columns: tuple[tuple[str, str], ...]  # (name, DuckDB type), without source_row
+    bad_rows: int = 0
+    bad_examples: tuple[str, ...] = ()
+    note: str | None = None
+    har: bool = False
+
+
+def register(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
+    """Create `src_<i>` for the file; raises UnreadableError or NotEventLog."""
+    try:
+        if sniffed.format == "parquet":
+            reg = _parquet(con, i, path, sniffed)
+        elif sniffed.format in ("csv", "tsv"):
+            reg = _csv(con, i, path, sniffed)
+        elif sniffed.format == "jsonl":
+            reg = _jsonl(con, i, path, sniffed)
+        else:
+            reg = _json(con, i, path, sniffed)
+    except duckdb.Error as exc:
+        raise UnreadableError(_reason(exc)) from exc
+    return reg
+
+
+def _reason(exc: Exception) -> str:
+    """The first meaningful line of a DuckDB error, short enough for one report line."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    text = lines[0] if lines else type(exc).__name__
+    return inert_cell(text[:300])
+
+
+def _compression(sniffed: Sniffed) -> str:
+    return literal(sniffed.compression or "none")
+
+
+def _columns(con: duckdb.DuckDBPyConnection, view: str) -> tuple[tuple[str, str], ...]:
+    rows = con.execute(f"DESCRIBE {ident(view)}").fetchall()
+    return tuple((str(r[0]), str(r[1])) for r in rows if r[0] != "source_row")
+
+
+def _parquet(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
+    source = decompress_to_cache(path, sniffed.compression) if sniffed.compression else path
+    view = f"src_{i}"
+    con.execute(
+        f"CREATE VIEW {view} AS SELECT file_row_number + 1 AS source_row, * EXCLUDE (file_row_number) "
+        f"FROM read_parquet({literal(str(source))}, file_row_number = true)"
+    )
+    try:
+        con.execute(f"SELECT count(*) FROM {view}").fetchone()
+    except duckdb.Error:
+        con.execute(f"DROP VIEW IF EXISTS {view}")
+        raise
+    return Registered(view, "parquet", _columns(con, view))
+
+
+def _csv(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
+    """All columns as text; malformed rows go to a per-file rejects table and are counted."""
+    common = (
+        f"header = true, all_varchar = true, store_rejects = true, rejects_table = 'rej_{i}', "
+        f"rejects_scan = 'rejscan_{i}', max_line_size = {MAX_LINE}, compression = {_compression(sniffed)}, "
+        f"encoding = {literal(sniffed.encoding)}"
+    )
+    dialect = f", delim = {literal(sniffed.delimiter or ',')}, quote = '\"', escape = '\"'"
+    src = literal(str(path))
+    note = sniffed.note
+    try:
+        con.execute(f"CREATE TABLE data_{i} AS SELECT * FROM read_csv({src}, {common}{dialect})")
+    except duckdb.Error:
+        # An unusual quoting dialect: let DuckDB's sniffer try before giving up on the file.
+        con.execute(f"DROP TABLE IF EXISTS rej_{i}; DROP TABLE IF EXISTS rejscan_{i}")
+        con.execute(f"CREATE TABLE data_{i} AS SELECT * FROM read_csv({src}, {common})")
+        note = "; ".join(filter(None, [note, "dialect detected by DuckDB's sniffer"]))
+    view = f"src_{i}"
+    con.execute(f"CREATE VIEW {view} AS SELECT rowid + 1 AS source_row, * FROM data_{i}")
+    bad = con.execute(f"SELECT count(DISTINCT line) FROM rej_{i}").fetchone()
+    examples = con.execute(
+        f"SELECT line, any_value(error_type), any_value(csv_line) FROM rej_{i} "
+        "GROUP BY line ORDER BY line LIMIT 3"
+    ).fetchall()
+    shown = tuple(inert_cell(f"line {ln}: {kind}: {str(text)[:80]}") for ln, kind, text in examples)
+    return Registered(view, sniffed.format, _columns(con, view), int(bad[0]) if bad else 0, shown, note)
+
+
+def _jsonl(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
+    """Each line read as text first, so a line that is not a JSON object is counted, not lost."""
+    con.execute(
+        f"CREATE TABLE lines_{i} AS SELECT l FROM read_csv({literal(str(path))}, header = false, "
+        f"columns = {{'l': 'VARCHAR'}}, delim = {literal(LINE_DELIM)}, quote = '', escape = '', "
+        f"auto_detect = false, max_line_size = {MAX_LINE}, compression = {_compression(sniffed)})"
+    )
+    con.execute(f"CREATE TABLE raw_{i} AS SELECT rowid + 1 AS source_row, l AS j FROM lines_{i}")
+    con.execute(f"DROP TABLE lines_{i}")
+    bad_filter = "j IS NOT NULL AND trim(j) <> '' AND NOT coalesce(json_type(try(j::JSON)) = 'OBJECT', false)"
+    return _records(con, i, "jsonl", bad_filter, sniffed.note)
+
+
+def _json(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
+    """A JSON array, a `{"value": [...]}`-style document, a HAR, or a key list (skipped)."""
+    con.execute(
+        f"CREATE TABLE doc_{i} AS SELECT json AS j FROM read_json_objects({literal(str(path))}, "
+        f"format = 'auto', maximum_object_size = {MAX_JSON_DOC}, compression = {_compression(sniffed)})"
+    )
+    count = con.execute(f"SELECT count(*) FROM doc_{i}").fetchone()
+    n = int(count[0]) if count else 0
+    shape = "array"
+    if n == 1:
+        shape = _document_shape(con, i)
+    if shape in ("array", "records"):
+        con.execute(f"CREATE TABLE raw_{i} AS SELECT rowid + 1 AS source_row, j FROM doc_{i}")
+    else:
+        member = {"value": "$.value", "Records": "$.Records", "records": "$.records", "har": "$.log.entries"}[
+            shape
+        ]
+        con.execute(
+            f"CREATE TABLE raw_{i} AS SELECT unnest(range(1, len(l) + 1)) AS source_row, unnest(l) AS j "
+            f"FROM (SELECT json_extract(j, {literal(member + '[*]')}) AS l FROM doc_{i})"
+        )
+    con.execute(f"DROP TABLE doc_{i}")
+    bad_filter = "json_type(j) <> 'OBJECT'"
+    if shape == "har":
+        return _har(con, i, bad_filter)
+    fmt = "json" if shape in ("array", "records") else f"json {{{shape}: [...]}}"
+    return _records(con, i, fmt, bad_filter, sniffed.note)
+
+
+def _document_shape(con: duckdb.DuckDBPyConnection, i: int) -> str:
+    row = con.execute(
+        "SELECT json_type(j), json_type(j, '$.value'), json_type(j, '$.records'), json_type(j, '$.Records'), "
+        "json_type(j, '$.log.entries'), json_type(j, '$.keys'), json_type(j, '$.keys[0].kty') "
+        f"FROM doc_{i}"
+    ).fetchone()
+    assert row is not None
+    top, value, records, records_cap, entries, keys, kty = row
+    if top == "ARRAY":
+        return "array"
+    if value == "ARRAY":
+        return "value"
+    if records == "ARRAY":
+        return "records"
+    if records_cap == "ARRAY":
+        return "Records"
+    if entries == "ARRAY":
+        return "har"
+    if keys == "ARRAY" and kty is not None:
+        raise NotEventLog("key list (JWKS), used for signature checks", jwks=True)
+    if top == "OBJECT":
+        raise NotEventLog("a single JSON object without a record list: not an event log")
+    raise NotEventLog(f"a JSON {str(top).lower()}, not an event log")
+
+
+def _bad(con: duckdb.DuckDBPyConnection, i: int, bad_filter: str) -> tuple[int, tuple[str, ...]]:
+    row = con.execute(f"SELECT count(*) FROM raw_{i} WHERE {bad_filter}").fetchone()
+    examples = con.execute(
+        f"SELECT source_row, left(j::VARCHAR, 80) FROM raw_{i} WHERE {bad_filter} ORDER BY source_row LIMIT 3"
+    ).fetchall()
+    return (int(row[0]) if row else 0), tuple(inert_cell(f"record {n}: {text}") for n, text in examples)
+
+
+def _records(
+    con: duckdb.DuckDBPyConnection, i: int, fmt: str, bad_filter: str, note: str | None
+) -> Registered:
+    """Expand JSON objects into one text column per top-level key (nested values stay JSON text)."""
+    bad, examples = _bad(con, i, bad_filter)
+    ok = f"NOT ({bad_filter}) AND j IS NOT NULL AND trim(j::VARCHAR) <> ''"
+    keys = [
+        str(r[0])
+        for r in con.execute(
+            f"SELECT k FROM (SELECT unnest(json_keys(j::JSON)) AS k, source_row AS s, "
+            f"generate_subscripts(json_keys(j::JSON), 1) AS p FROM raw_{i} WHERE {ok}) "
+            f"GROUP BY k ORDER BY min(s), min(p) LIMIT {MAX_COLUMNS + 1}"
+        ).fetchall()
+    ]
+    skipped = [k for k in keys if '"' in k or "\\" in k or not k]
+    keys = [k for k in keys if k not in skipped][:MAX_COLUMNS]
+    names = _unique_names(keys)
+    if keys:
+        paths = "[" + ", ".join(literal(f'$."{k}"') for k in keys) + "]"
+        cols = ", ".join(f"v[{n + 1}] AS {ident(name)}" for n, name in enumerate(names))
+        con.execute(
+            f"CREATE TABLE data_{i} AS SELECT source_row, {cols} FROM "
+            f"(SELECT source_row, json_extract_string(j::JSON, {paths}) AS v FROM raw_{i} WHERE {ok})"
+        )
+    else:
+        con.execute(f"CREATE TABLE data_{i} AS SELECT source_row FROM raw_{i} WHERE {ok}")
+    con.execute(f"DROP TABLE raw_{i}")
+    view = f"src_{i}"
+    con.execute(f"CREATE VIEW {view} AS SELECT * FROM data_{i}")
+    if skipped:
+        note = "; ".join(
+            filter(None, [note, f"{len(skipped)} member name(s) with quotes or backslashes not expanded"])
+        )
+    return Registered(view, fmt, _columns(con, view), bad, examples, note)
+
+
+def _unique_names(keys: list[str]) -> list[str]:
+    """DuckDB names are case-insensitive: `UserId` and `userId` in one file need distinct columns."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for key in keys:
+        name, n = key, 0
+        while name.lower() in seen or name.lower() == "source_row":
+            n += 1
+            name = f"{key}_{n}"
+        seen.add(name.lower())
+        out.append(name)
+    return out
+
+
+def _header(name: str) -> str:
+    return (
+        "list_filter(json_extract(e, '$.request.headers[*]'), "
+        f"lambda h: lower(h->>'$.name') = {literal(name)})[1]->>'$.value'"
+    )
+
+
+def _har(con: duckdb.DuckDBPyConnection, i: int, bad_filter: str) -> Registered:
+    """One row per HAR entry; the bearer comes from the Authorization header, the URL or a token response."""
+    bad, examples = _bad(con, i, bad_filter)
+    con.execute(
+        f"""CREATE TABLE data_{i} AS SELECT source_row,
+            e->>'$.startedDateTime' AS "startedDateTime",
+            e->>'$.request.method' AS "method",
+            e->>'$.request.url' AS "url",
+            e->>'$.response.status' AS "status",
+            e->>'$.serverIPAddress' AS "serverIPAddress",
+            {_header("user-agent")} AS "user_agent",
+            {_header("x-anchormailbox")} AS "x_anchormailbox",
+            coalesce({_header("authorization")},
+                     nullif(regexp_extract(e->>'$.request.url', '[?&#]access_token=([^&#]+)', 1), ''),
+                     nullif(regexp_extract(e->>'$.response.content.text',
+                                           '"access_token"\\s*:\\s*"([^"]+)"', 1), '')) AS "authorization"
+        FROM (SELECT source_row, j::JSON AS e FROM raw_{i} WHERE NOT ({bad_filter}))"""
+    )
+    con.execute(f"DROP TABLE raw_{i}")
+    view = f"src_{i}"
+    con.execute(f"CREATE VIEW {view} AS SELECT * FROM data_{i}")
+    return Registered(view, "har", _columns(con, view), bad, examples, None, har=True)
