@@ -250,19 +250,22 @@ def detect(
     kind = Kind.HAR if har else _kind(cols, values, bool(token_cols))
     root = ROOTS.get(kind) if kind in ROOTS and cols.has(ROOTS[kind]) else None
     candidates = {**CANDIDATES, **OVERRIDES.get(kind, {})}
-    root_keys = _json_keys(values.get(cols.by_norm[norm(root)], [])) if root else set()
+    root_keys = _json_keys(values.get(cols.by_norm[norm(root)], [])) if root else {}
+    types = dict(columns)
     fields: dict[str, tuple[Source, ...]] = {}
     for name in MAPPABLE_FIELDS:
         found: list[Source] = []
         for cand in candidates.get(name, ()):
             src = cols.resolve(cand)
-            if src is not None and src not in found and _plausible(name, src, values):
+            if src is not None and src not in found and _plausible(name, src, values, types):
                 found.append(src)
         if root is not None:
             for cand in candidates.get(name, ()):
-                if not ROOT_PATH.match(cand) or (root_keys and norm(cand.split(".")[0]) not in root_keys):
+                head, _, rest = cand.partition(".")
+                if not ROOT_PATH.match(cand) or (root_keys and norm(head) not in root_keys):
                     continue
-                src = Source(cols.by_norm[norm(root)], cand)
+                path = root_keys.get(norm(head), head) + (f".{rest}" if rest else "")
+                src = Source(cols.by_norm[norm(root)], path)
                 if src not in found:
                     found.append(src)
         fields[name] = tuple(found)
@@ -292,9 +295,9 @@ def detect(
     return Detection(kind, fields, url if kind != Kind.SIGNIN else None, method, constants, tuple(notes))
 
 
-def _json_keys(values: list[object]) -> set[str]:
-    """Member names seen in a sample of a JSON-text column (only the sample: at most SAMPLE_ROWS values)."""
-    keys: set[str] = set()
+def _json_keys(values: list[object]) -> dict[str, str]:
+    """Member names (normalised → as written) in a sample of a JSON-text column (at most SAMPLE_ROWS)."""
+    keys: dict[str, str] = {}
     for value in values:
         if isinstance(value, str) and value.lstrip().startswith("{"):
             try:
@@ -302,13 +305,17 @@ def _json_keys(values: list[object]) -> set[str]:
             except ValueError:
                 continue
             if isinstance(obj, dict):
-                keys.update(norm(k) for k in obj)
+                for key in obj:
+                    keys.setdefault(norm(key), key)
     return keys
 
 
-def _plausible(name: str, src: Source, values: Mapping[str, list[object]]) -> bool:
-    """Identifier fields must hold GUIDs (Defender's numeric `ApplicationId` is not an app id)."""
-    if name not in GUID_FIELDS or src.path is not None:
+def _plausible(name: str, src: Source, values: Mapping[str, list[object]], types: Mapping[str, str]) -> bool:
+    """Paths need JSON text or nested data; identifier fields must hold GUIDs (not Defender's numbers)."""
+    if src.path is not None:
+        typ = types.get(src.column, "VARCHAR").upper()
+        return typ in ("VARCHAR", "JSON") or typ.startswith(("STRUCT", "MAP", "UNION"))
+    if name not in GUID_FIELDS:
         return True
     vals = [v for v in values.get(src.column, []) if v is not None and str(v).strip()]
     return not vals or _share(vals, GUID_VALUE) >= 0.5

@@ -17,7 +17,9 @@ from tui.engine.safe import inert_cell
 from tui.engine.sql import ident, literal
 
 MAX_LINE = 64 * 1024 * 1024
-MAX_JSON_DOC = 1024 * 1024 * 1024
+# DuckDB reserves about twice the largest object it may read, within the connection's memory cap.
+MIN_JSON_DOC = 16 * 1024 * 1024
+MAX_JSON_DOC = 384 * 1024 * 1024
 MAX_COLUMNS = 2000
 # Two control characters no JSON text may hold unescaped: each JSON Lines line is one cell.
 LINE_DELIM = "\x1e\x1f"
@@ -134,10 +136,19 @@ def _jsonl(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed)
 
 def _json(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
     """A JSON array, a `{"value": [...]}`-style document, a HAR, or a key list (skipped)."""
-    con.execute(
-        f"CREATE TABLE doc_{i} AS SELECT json AS j FROM read_json_objects({literal(str(path))}, "
-        f"format = 'auto', maximum_object_size = {MAX_JSON_DOC}, compression = {_compression(sniffed)})"
-    )
+    size = path.stat().st_size * (1 if sniffed.compression is None else 20) + 1024 * 1024
+    limit = min(max(size, MIN_JSON_DOC), MAX_JSON_DOC)
+    try:
+        con.execute(
+            f"CREATE TABLE doc_{i} AS SELECT json AS j FROM read_json_objects({literal(str(path))}, "
+            f"format = 'auto', maximum_object_size = {limit}, compression = {_compression(sniffed)})"
+        )
+    except duckdb.Error as exc:
+        if "maximum_object_size" in str(exc):
+            raise UnreadableError(
+                f"a JSON document over {limit // 2**20} MB in one piece: export it as JSON Lines"
+            ) from exc
+        raise
     count = con.execute(f"SELECT count(*) FROM doc_{i}").fetchone()
     n = int(count[0]) if count else 0
     shape = "array"
