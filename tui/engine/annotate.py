@@ -1,0 +1,309 @@
+"""Stage 2 of the engine contract: decode, verify, run the indicator catalogue, register `events`.
+
+Design for 10M rows. The token text is hashed once per pass over `events_base`
+(`hash(token)`, UBIGINT) and every join is on that key, never on the token text; the text itself
+lives once per *distinct* token in `token_claims`. No per-row table is materialised: the
+`events` view recomputes `hash(token)` as it scans (cheaper than storing and re-reading a 10M-row
+key table) and probes small tables:
+
+- `token_claims`   one row per distinct bearer value (CONTRACT.md columns); `sig` filled by verify.
+- `token_stats(tok_key UBIGINT, uses BIGINT, first_ts TIMESTAMP, last_ts TIMESTAMP)`.
+- `token_keys(tok_key UBIGINT, sig VARCHAR, jwk_issuer VARCHAR, jwk_source VARCHAR)`: the JWK used.
+- `token_indicators(tkey, code, severity, sev_rank, evidence)`: one row per indicator per subject,
+  row-scope indicators rolled up to their subject ("N rows, e.g. …").
+- `row_indicators(source, source_row, tkey, code, severity, sev_rank, evidence)`: row-scope hits.
+- `tok_severity(tok_key, tok_sha256, sev_rank, codes)`, `uti_severity(uti, sev_rank, codes)`,
+  `row_severity(source, source_row, sev_rank, codes)`: what the `events` view joins (`codes` is a
+  list of `<5-rank><code>` strings so a plain sort orders by severity, then code).
+- view `events`: `events_base.*` + `tok_key`, `tok_sha256`, `tkey`, `sev_rank`, `severity`,
+  `indicators`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from tui.engine.indicators import CATALOGUE, MACROS, SEVERITIES
+from tui.engine.intel import Intel, load_intel, thumbprint_to_x5t
+from tui.engine.jwt_decode import build_token_tables
+from tui.engine.options import Options
+from tui.engine.org import Org, infer_org
+from tui.engine.schema import Kind
+from tui.engine.split import Split, drift_split
+from tui.engine.verify import verify_tokens
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """What annotate found: the organisation, the split, and counts for the summary."""
+
+    org: Org
+    split: Split
+    intel_version: str
+    jwks_files: tuple[Path, ...]
+    tokens: int
+    malformed: int
+    signatures: tuple[tuple[str, int], ...]
+    indicator_counts: tuple[tuple[str, int], ...]
+    notes: tuple[str, ...]
+
+
+def _say(progress: Progress | None, text: str, done: float) -> None:
+    if progress is not None:
+        progress(text, done)
+
+
+def annotate(
+    con: duckdb.DuckDBPyConnection, report: Any, options: Options, progress: Progress | None = None
+) -> Annotation:
+    """Decode every distinct token, verify it, fire the catalogue and register the `events` view."""
+    intel = load_intel(tuple(options.iocs))
+    jwks = tuple(dict.fromkeys([*map(Path, options.jwks), *map(Path, getattr(report, "jwks_files", ()))]))
+    _say(progress, "decoding tokens", 0.0)
+    build_token_tables(con)
+    _say(progress, "verifying signatures", 0.2)
+    notes = list(verify_tokens(con, jwks, intel)) + list(intel.notes)
+    org = infer_org(con, options)
+    split = drift_split(con, options)
+    _say(progress, "running indicators", 0.5)
+    _prepare(con, intel, org, split, options)
+    _run_catalogue(con)
+    _register_events(con)
+    _say(progress, "annotated", 1.0)
+    return _summary(con, org, split, intel, jwks, notes)
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, intel: Intel, org: Org, split: Split, options: Options) -> None:
+    con.execute(MACROS)
+    con.execute("CREATE OR REPLACE TEMP TABLE _tok_keys AS SELECT tok_key, tok_sha256 FROM token_claims")
+    con.execute(
+        """CREATE OR REPLACE TEMP VIEW _ev AS
+        SELECT b.*, k.tok_key,
+               CASE WHEN b.token IS NOT NULL THEN 'sha256:' || k.tok_sha256
+                    WHEN b.token_id IS NOT NULL THEN 'uti:' || b.token_id END AS tkey
+        FROM events_base b
+        LEFT JOIN _tok_keys k ON k.tok_key = CASE WHEN b.token IS NOT NULL THEN hash(b.token) END"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP VIEW _tok AS
+        SELECT c.*, 'sha256:' || c.tok_sha256 AS tkey, k.jwk_issuer, k.jwk_source,
+               s.uses, s.first_ts, s.last_ts
+        FROM token_claims c LEFT JOIN token_keys k USING (tok_key) LEFT JOIN token_stats s USING (tok_key)"""
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _org_tenant AS SELECT unnest(?::VARCHAR[]) AS tid", [list(org.tenants)]
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _org_domain AS SELECT unnest(?::VARCHAR[]) AS domain",
+        [list(org.domains)],
+    )
+    _intel_tables(con, intel)
+    issuance = list(Kind.ISSUANCE)
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _signin_uti AS
+        SELECT DISTINCT token_id AS uti FROM events_base WHERE kind IN (SELECT unnest(?::VARCHAR[]))
+          AND token_id IS NOT NULL""",
+        [issuance],
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _params AS
+        SELECT ?::VARCHAR AS consumer, ?::TIMESTAMP AS baseline_start, ?::TIMESTAMP AS baseline_end,
+               ?::TIMESTAMP AS window_start, ?::TIMESTAMP AS window_end, ?::INTEGER AS replay_bound,
+               (SELECT min(ts) FROM events_base
+                WHERE kind IN (SELECT unnest(?::VARCHAR[])) AND token_id IS NOT NULL) AS signin_start,
+               (SELECT max(ts) FROM events_base
+                WHERE kind IN (SELECT unnest(?::VARCHAR[])) AND token_id IS NOT NULL) AS signin_end""",
+        [
+            intel.consumer_tenant.lower(),
+            split.baseline_start,
+            split.baseline_end,
+            split.window_start,
+            split.window_end,
+            options.replay_ip_bound,
+            issuance,
+            issuance,
+        ],
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _subject AS
+        SELECT tkey, any_value(tok_key) AS tok_key,
+               any_value(token_id) FILTER (WHERE token_id IS NOT NULL) AS row_uti,
+               any_value(token_tenant_id) FILTER (WHERE token_tenant_id IS NOT NULL) AS row_tid,
+               min(token_iat) AS row_iat, min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS uses,
+               count(*) FILTER (WHERE kind NOT IN (SELECT unnest(?::VARCHAR[])) OR kind IS NULL) AS use_rows,
+               count(DISTINCT client_ip) AS n_ips,
+               array_to_string(list_sort(list_distinct(list(client_ip)))[:5], ', ') AS ips,
+               count(DISTINCT country) AS n_countries,
+               array_to_string(list_sort(list_distinct(list(country))), ', ') AS countries,
+               min(CASE WHEN _domain_of(mailbox) IN (SELECT domain FROM _org_domain) THEN lower(mailbox)
+                        WHEN _domain_of("user") IN (SELECT domain FROM _org_domain) THEN lower("user") END)
+                   AS org_address
+        FROM _ev WHERE tkey IS NOT NULL GROUP BY tkey""",
+        [issuance],
+    )
+
+
+def _intel_tables(con: duckdb.DuckDBPyConnection, intel: Intel) -> None:
+    bad: list[tuple[str, Any, str]] = []
+    for key in intel.bad_keys:
+        x5t_of_thumb = thumbprint_to_x5t(key.thumbprint_sha1)
+        for ident in dict.fromkeys([key.kid, key.x5t, x5t_of_thumb]):
+            if ident:
+                bad.append((ident, key.not_after, key.note))
+    for ioc in intel.values("kid"):
+        bad.append((ioc.value, None, ioc.note))
+    for ioc in intel.values("thumbprint"):
+        bad.append((thumbprint_to_x5t(ioc.value) or ioc.value, None, ioc.note))
+    con.execute("CREATE OR REPLACE TEMP TABLE _bad_key (ident VARCHAR, not_after TIMESTAMP, note VARCHAR)")
+    if bad:
+        con.executemany("INSERT INTO _bad_key VALUES (?, ?, ?)", bad)
+    con.execute("CREATE OR REPLACE TEMP TABLE _ioc (kind VARCHAR, value VARCHAR, note VARCHAR)")
+    plain = [(i.kind, i.value, i.note) for i in intel.iocs if i.kind in ("ip", "ua", "app")]
+    if plain:
+        con.executemany("INSERT INTO _ioc VALUES (?, ?, ?)", plain)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _app_name AS "
+        "SELECT unnest(?::VARCHAR[]) AS app, unnest(?::VARCHAR[]) AS name",
+        [[a.lower() for a, _ in intel.first_party_apps], [n for _, n in intel.first_party_apps]],
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _ioc_ip_hit AS
+        SELECT DISTINCT b.client_ip AS ip, i.note FROM (SELECT DISTINCT client_ip FROM events_base) b
+        JOIN _ioc i ON i.kind = 'ip' AND i.value = lower(b.client_ip)"""
+    )
+    networks = [(ipaddress.ip_network(i.value), i.note) for i in intel.values("cidr")]
+    if networks:
+        # CIDR matching on the distinct IPs only (a small set), in Python's ipaddress.
+        hits: list[tuple[str, str]] = []
+        for (ip_text,) in con.execute(
+            "SELECT DISTINCT client_ip FROM events_base WHERE client_ip IS NOT NULL"
+        ).fetchall():
+            try:
+                address = ipaddress.ip_address(ip_text)
+            except ValueError:
+                continue
+            hits.extend((ip_text, f"in {net} ({note})") for net, note in networks if address in net)
+        if hits:
+            con.executemany("INSERT INTO _ioc_ip_hit VALUES (?, ?)", hits)
+
+
+def _run_catalogue(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """CREATE OR REPLACE TABLE token_indicators
+        (tkey VARCHAR, code VARCHAR, severity VARCHAR, sev_rank INTEGER, evidence VARCHAR)"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TABLE row_indicators (source VARCHAR, source_row BIGINT, tkey VARCHAR,
+        code VARCHAR, severity VARCHAR, sev_rank INTEGER, evidence VARCHAR)"""
+    )
+    for ind in CATALOGUE:
+        params = [ind.code, ind.severity, ind.rank]
+        union = " UNION ALL ".join(f"({sql})" for sql in ind.sql)
+        if ind.scope == "token":
+            con.execute(
+                f"""INSERT INTO token_indicators
+                SELECT tkey, ?, ?, ?, min(evidence) FROM ({union}) AS hit(tkey, evidence)
+                WHERE tkey IS NOT NULL GROUP BY tkey""",
+                params,
+            )
+        else:
+            con.execute(
+                f"""INSERT INTO row_indicators
+                SELECT source, source_row, any_value(tkey), ?, ?, ?, min(evidence)
+                FROM ({union}) AS hit(source, source_row, tkey, evidence)
+                GROUP BY source, source_row""",
+                params,
+            )
+        if ind.scope == "row":
+            con.execute(
+                """INSERT INTO token_indicators
+                SELECT tkey, code, any_value(severity), any_value(sev_rank),
+                       CASE WHEN count(*) = 1 THEN min(evidence)
+                            ELSE format('{} rows, e.g. {}', count(*), min(evidence)) END
+                FROM row_indicators WHERE code = ? AND tkey IS NOT NULL GROUP BY tkey, code""",
+                [ind.code],
+            )
+
+
+def _register_events(con: duckdb.DuckDBPyConnection) -> None:
+    coded = "list(DISTINCT CAST(5 - sev_rank AS VARCHAR) || code) FILTER (WHERE code IS NOT NULL)"
+    con.execute(
+        f"""CREATE OR REPLACE TABLE tok_severity AS
+        SELECT c.tok_key, any_value(c.tok_sha256) AS tok_sha256, max(i.sev_rank) AS sev_rank,
+               list_sort({coded}) AS codes
+        FROM token_claims c LEFT JOIN token_indicators i ON i.tkey = 'sha256:' || c.tok_sha256
+        GROUP BY c.tok_key"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TABLE uti_severity AS
+        SELECT substr(tkey, 5) AS uti, max(sev_rank) AS sev_rank, list_sort({coded}) AS codes
+        FROM token_indicators WHERE tkey LIKE 'uti:%' GROUP BY tkey"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TABLE row_severity AS
+        SELECT source, source_row, max(sev_rank) AS sev_rank, list_sort({coded}) AS codes
+        FROM row_indicators GROUP BY source, source_row"""
+    )
+    names = ", ".join(f"'{s}'" for s in SEVERITIES)
+    con.execute(
+        f"""CREATE OR REPLACE VIEW events AS
+        WITH e AS (
+            SELECT b.*, CASE WHEN b.token IS NOT NULL THEN hash(b.token) END AS tok_key FROM events_base b
+        ), x AS (
+            SELECT e.*, t.tok_sha256,
+                   CASE WHEN e.token IS NOT NULL THEN 'sha256:' || t.tok_sha256
+                        WHEN e.token_id IS NOT NULL THEN 'uti:' || e.token_id END AS tkey,
+                   greatest(coalesce(t.sev_rank, 0), coalesce(u.sev_rank, 0),
+                            coalesce(r.sev_rank, 0)) AS _rank,
+                   flatten([coalesce(t.codes, []), coalesce(u.codes, []), coalesce(r.codes, [])]) AS _codes
+            FROM e
+            LEFT JOIN tok_severity t ON t.tok_key = e.tok_key
+            LEFT JOIN uti_severity u ON u.uti = CASE WHEN e.token IS NULL THEN e.token_id END
+            LEFT JOIN row_severity r ON r.source = e.source AND r.source_row = e.source_row
+        )
+        SELECT * EXCLUDE (_rank, _codes),
+               CASE WHEN _rank > 0 THEN [{names}][_rank] END AS severity,
+               _rank AS sev_rank,
+               CASE WHEN _rank > 0
+                    THEN array_to_string(
+                        list_transform(list_sort(list_distinct(_codes)), lambda c: c[2:]), ';')
+               END AS indicators
+        FROM x"""
+    )
+
+
+def _summary(
+    con: duckdb.DuckDBPyConnection,
+    org: Org,
+    split: Split,
+    intel: Intel,
+    jwks: tuple[Path, ...],
+    notes: list[str],
+) -> Annotation:
+    row = con.execute("SELECT count(*), count(decode_error) FROM token_claims").fetchone()
+    tokens, malformed = row if row else (0, 0)
+    sigs = con.execute(
+        "SELECT sig, count(*) FROM token_claims WHERE sig IS NOT NULL GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    counts = con.execute(
+        "SELECT code, count(*) FROM token_indicators GROUP BY code ORDER BY max(sev_rank) DESC, code"
+    ).fetchall()
+    return Annotation(
+        org=org,
+        split=split,
+        intel_version=intel.version,
+        jwks_files=jwks,
+        tokens=int(tokens),
+        malformed=int(malformed),
+        signatures=tuple((str(s), int(n)) for s, n in sigs),
+        indicator_counts=tuple((str(c), int(n)) for c, n in counts),
+        notes=tuple(notes),
+    )
