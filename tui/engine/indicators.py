@@ -47,9 +47,7 @@ class Indicator:
         return SEVERITY_RANK[self.severity]
 
 
-_BAD_KEY_AFTER = (
-    """(b.not_after IS NULL OR t.iat IS NULL OR t.iat > b.not_after OR t.last_ts > b.not_after)"""
-)
+_BAD_KEY_AFTER = "(b.not_after IS NULL OR t.iat IS NULL OR t.iat > b.not_after)"
 
 CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
