@@ -41,6 +41,7 @@ class Sniffed:
     delimiter: str | None = None
     encoding: str = "utf-8"
     note: str | None = None
+    array: bool = False  # JSON whose top level is an array: every element is a record
 
 
 def read_prefix(path: Path) -> tuple[bytes, str | None]:
@@ -97,7 +98,7 @@ def sniff(path: Path) -> Sniffed:
         raise UnreadableError("binary data, not a supported log format")
     body = text.lstrip("\ufeff \t\r\n")
     if body.startswith("["):
-        return Sniffed("json", compression, encoding=encoding)
+        return Sniffed("json", compression, encoding=encoding, array=True)
     if body.startswith("{"):
         return Sniffed(_json_kind(body), compression, encoding=encoding)
     header = body.split("\n", 1)[0]

@@ -198,7 +198,7 @@ def _load_one(con: duckdb.DuckDBPyConnection, i: int, path: Path, options: Optio
         con.execute(f"CREATE {what} ev_{i} AS {select}")
         stats = con.execute(
             f"SELECT count(*), min(ts), max(ts), count(*) - count(ts), count(token), count(token_id), "
-            f"count_if(operation = 'MailItemsAccessed') FROM ev_{i}"
+            f"coalesce(count_if(operation = 'MailItemsAccessed'), 0) FROM ev_{i}"
         ).fetchone()
     except duckdb.Error as exc:
         _drop(con, i)

@@ -16,7 +16,8 @@ from tui.engine.formats import Sniffed, UnreadableError, decompress_to_cache
 from tui.engine.safe import inert_cell
 from tui.engine.sql import ident, literal
 
-MAX_LINE = 64 * 1024 * 1024
+# DuckDB sizes its read buffers from this; 16 MB keeps gzip reads well inside the memory cap.
+MAX_LINE = 16 * 1024 * 1024
 # DuckDB reserves about twice the largest object it may read, within the connection's memory cap.
 MIN_JSON_DOC = 16 * 1024 * 1024
 MAX_JSON_DOC = 384 * 1024 * 1024
@@ -151,10 +152,10 @@ def _json(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) 
         raise
     count = con.execute(f"SELECT count(*) FROM doc_{i}").fetchone()
     n = int(count[0]) if count else 0
-    shape = "array"
-    if n == 1:
+    shape = "rows"  # a JSON array or concatenated objects: each row is a record
+    if n == 1 and not sniffed.array:
         shape = _document_shape(con, i)
-    if shape in ("array", "records"):
+    if shape in ("rows", "array"):
         con.execute(f"CREATE TABLE raw_{i} AS SELECT rowid + 1 AS source_row, j FROM doc_{i}")
     else:
         member = {"value": "$.value", "Records": "$.Records", "records": "$.records", "har": "$.log.entries"}[
@@ -168,7 +169,7 @@ def _json(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) 
     bad_filter = "json_type(j) <> 'OBJECT'"
     if shape == "har":
         return _har(con, i, bad_filter)
-    fmt = "json" if shape in ("array", "records") else f"json {{{shape}: [...]}}"
+    fmt = "json" if shape in ("rows", "array") else f"json {{{shape}: [...]}}"
     return _records(con, i, fmt, bad_filter, sniffed.note)
 
 
