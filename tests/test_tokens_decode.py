@@ -16,9 +16,25 @@ import pytest
 
 from tui.engine import jwt_decode
 
-FIELDS = ("alg", "typ", "kid", "x5t", "jku", "x5u", "iss", "tid", "aud", "oid", "uti", "sid", "ver", "idp", "scp")
+FIELDS = (
+    "alg",
+    "typ",
+    "kid",
+    "x5t",
+    "jku",
+    "x5u",
+    "iss",
+    "tid",
+    "aud",
+    "oid",
+    "uti",
+    "sid",
+    "ver",
+    "idp",
+    "scp",
+)
 HEADER_FIELDS = {"alg", "typ", "kid", "x5t", "jku", "x5u"}
-ALPHABET = "abcXYZ019 -_.:/@#é€中文😀\u00a0\"\\"
+ALPHABET = 'abcXYZ019 -_.:/@#é€中文😀\u00a0"\\'
 
 
 def b64u(raw: bytes, pad: bool = False) -> str:
@@ -33,16 +49,40 @@ def rand_text(rng: random.Random, longest: int = 40) -> str:
 
 
 def rand_time(rng: random.Random) -> Any:
-    base = rng.randint(-10**9, 4 * 10**9)
+    base = rng.randint(-(10**9), 4 * 10**9)
     return rng.choice(
-        [base, base + 0.75, float(base), str(base), f" {base} ", f"{base}.5", True, None, "soon", [base], -base]
+        [
+            base,
+            base + 0.75,
+            float(base),
+            str(base),
+            f" {base} ",
+            f"{base}.5",
+            True,
+            None,
+            "soon",
+            [base],
+            -base,
+        ]
     )
 
 
 def rand_claims(rng: random.Random) -> dict[str, Any]:
     claims: dict[str, Any] = {}
-    for name in ("iss", "tid", "oid", "uti", "sid", "idp", "scp", "upn", "preferred_username", "unique_name",
-                 "appid", "azp"):
+    for name in (
+        "iss",
+        "tid",
+        "oid",
+        "uti",
+        "sid",
+        "idp",
+        "scp",
+        "upn",
+        "preferred_username",
+        "unique_name",
+        "appid",
+        "azp",
+    ):
         if rng.random() < 0.6:
             claims[name] = rand_text(rng)
     if rng.random() < 0.7:
@@ -130,7 +170,9 @@ def as_time(value: Any) -> datetime | None:
         secs = int(value)
     elif isinstance(value, int):
         secs = value
-    elif isinstance(value, str) and re.fullmatch(r"[ \t\n\r\x0b\x0c]*[+-]?[0-9]{1,18}[ \t\n\r\x0b\x0c]*", value):
+    elif isinstance(value, str) and re.fullmatch(
+        r"[ \t\n\r\x0b\x0c]*[+-]?[0-9]{1,18}[ \t\n\r\x0b\x0c]*", value
+    ):
         secs = int(value)
     else:
         return None
@@ -156,7 +198,10 @@ def test_differential_against_pyjwt() -> None:
     con = duckdb.connect()
     jwt_decode.decode_values(con, tokens)
     cols = ["token", *FIELDS, "appid", "upn", "has_jwk", "iat", "nbf", "exp", "decode_error", "claims_json"]
-    rows = {r[0]: dict(zip(cols, r, strict=True)) for r in con.execute(f"SELECT {', '.join(cols)} FROM token_claims").fetchall()}
+    rows = {
+        r[0]: dict(zip(cols, r, strict=True))
+        for r in con.execute(f"SELECT {', '.join(cols)} FROM token_claims").fetchall()
+    }
     assert len(rows) == len(tokens)
     accepted = refused = 0
     pad_lengths = set()
@@ -176,7 +221,10 @@ def test_differential_against_pyjwt() -> None:
             source = header if name in HEADER_FIELDS else claims
             assert row[name] == as_text(source.get(name)), (name, token[:80])
         assert row["appid"] == as_text(claims.get("appid", claims.get("azp")))
-        upn = next((claims[k] for k in ("upn", "preferred_username", "unique_name") if claims.get(k) is not None), None)
+        upn = next(
+            (claims[k] for k in ("upn", "preferred_username", "unique_name") if claims.get(k) is not None),
+            None,
+        )
         assert row["upn"] == as_text(upn)
         assert row["has_jwk"] == ("jwk" in header)
         for name in ("iat", "nbf", "exp"):
