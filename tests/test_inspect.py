@@ -1,0 +1,118 @@
+"""`triage inspect` end to end through the CLI: per-file facts, answers, JSON, exit codes, inert output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tui.cli import app
+
+M365 = Path(__file__).resolve().parents[2] / "shared" / "data" / "m365"
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRIAGE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+def audit_csv(path: Path, rows: int) -> Path:
+    lines = ["CreationDate,UserIds,Operations,AuditData"]
+    data = '"{""Operation"":""MailItemsAccessed"",""AppAccessContext"":{""UniqueTokenId"":""u1""}}"'
+    lines += [
+        f"2023-06-15T04:{i // 60 % 60:02d}:{i % 60:02d}Z,a@x.com,MailItemsAccessed,{data}"
+        for i in range(rows)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_text_report(tmp_path: Path) -> None:
+    audit_csv(tmp_path / "audit.csv", 3)
+    (tmp_path / "signins.json").write_text(
+        json.dumps(
+            {
+                "value": [
+                    {
+                        "createdDateTime": "2023-06-15T04:00:00Z",
+                        "userPrincipalName": "a@x.com",
+                        "appId": "x",
+                        "uniqueTokenIdentifier": "u1",
+                    }
+                ]
+            }
+        )
+    )
+    result = runner.invoke(app, ["inspect", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "format: csv   kind: purview_audit   rows: 3   rows that failed to parse: 0" in out
+    assert "time (UTC): 2023-06-15 04:00:00 .. 2023-06-15 04:00:02" in out
+    assert "    token_id         <- AuditData.AppAccessContext.UniqueTokenId" in out
+    assert "  token ids (uti):    yes, 4 rows" in out
+    assert "  MailItemsAccessed:  yes, 3 rows" in out
+    assert (
+        "  sign-ins:           sign-ins cover only part of the period of the other events (2023-06-15 04:00:00"
+        in out
+    )
+    assert "  raw bearer tokens:  no raw tokens" in out
+
+
+def test_json_report_and_truncation(tmp_path: Path) -> None:
+    audit_csv(tmp_path / "page.csv", 5000)
+    result = runner.invoke(app, ["inspect", "--json", str(tmp_path / "page.csv")])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    (f,) = doc["files"]
+    assert (f["kind"], f["rows"], f["likely_truncated"]) == ("purview_audit", 5000, True)
+    assert doc["answers"]["likely_truncated"] == [str(tmp_path / "page.csv")]
+    assert (
+        doc["answers"]["sign_ins"]["verdict"] == "no sign-in logs: tokens cannot be matched to their issuance"
+    )
+    assert (
+        f["ts_min"] == "2023-06-15 04:00:00"
+        and f["mapping"]["operation"] == "Operations | AuditData.Operation"
+    )
+
+
+def test_unreadable_input_exit_2_after_reporting_the_rest(tmp_path: Path) -> None:
+    audit_csv(tmp_path / "good.csv", 2)
+    (tmp_path / "zero.csv").write_bytes(b"")
+    result = runner.invoke(app, ["inspect", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "zero.csv\n  UNREADABLE (?): empty file" in result.output
+    assert "kind: purview_audit   rows: 2" in result.output
+
+
+def test_nothing_found_exit_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["inspect", str(tmp_path / "missing*.csv")])
+    assert result.exit_code == 2
+    assert f"NOT FOUND: {tmp_path / 'missing*.csv'} (no such file)" in result.output
+
+
+def test_escape_sequences_in_data_are_inert(tmp_path: Path) -> None:
+    path = tmp_path / "evil.json"
+    path.write_bytes(
+        b'{"TimeGenerated":"2023-06-15T04:00:00Z","Operation":"x"}\n\x1b[2J\x1b]0;pwned\x07 not json\n'
+    )
+    result = runner.invoke(app, ["inspect", str(path)])
+    assert result.exit_code == 0
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "failed: record 2: \\x1b[2J\\x1b]0;pwned\\x07 not json" in result.output
+    doc = json.loads(runner.invoke(app, ["inspect", "--json", str(path)]).output)
+    assert doc["files"][0]["bad_rows"] == 1
+
+
+def test_real_m365_folder() -> None:
+    if not M365.is_dir():
+        pytest.skip("shared/data/m365 not present")
+    result = runner.invoke(app, ["inspect", "--json", str(M365)])
+    assert result.exit_code == 0
+    doc = json.loads(result.output)
+    kinds = {Path(f["path"]).name: f["kind"] for f in doc["files"]}
+    assert kinds["OfficeActivityEvents.json"] == "sentinel_officeactivity"
+    assert kinds["README.md"] is None
+    assert doc["rows"] == 1386 and doc["answers"]["mail_items_accessed"] == 2
