@@ -55,7 +55,7 @@ def test_text_report(tmp_path: Path) -> None:
     assert "  token ids (uti):    yes, 4 rows" in out
     assert "  MailItemsAccessed:  yes, 3 rows" in out
     assert (
-        "  sign-ins:           sign-ins cover only part of the period of the other events (2023-06-15 04:00:00"
+        "sign-ins:           sign-ins cover only part of the period of the other events (2023-06-15 04:00:00"
         in out
     )
     assert "  raw bearer tokens:  no raw tokens" in out
