@@ -1,0 +1,83 @@
+"""The Textual app behind `triage open`: one screen, the global keys, one place errors surface."""
+
+from __future__ import annotations
+
+import glob
+import warnings
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+from textual_fastdatatable import DataTable
+
+from tui.engine.options import Options
+from tui.engine.safe import inert_cell
+from tui.screens.help import HelpScreen, binding_rows
+from tui.screens.main import MainScreen
+from tui.widgets.filter_bar import FilterBar
+from tui.widgets.pane_table import PaneTable
+from tui.widgets.worker_errors import ReportsWorkerErrors
+
+NAVIGATION = ("up", "down", "left", "right", "pageup", "pagedown", "home", "end", "ctrl+home", "ctrl+end")
+
+
+class TriageApp(App[int]):
+    """Opens the inputs on the main screen; `q` quits, `?` lists every key."""
+
+    CSS_PATH = "triage.tcss"
+    TITLE = "triage"
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help", key_display="?"),
+    ]
+
+    def __init__(self, paths: list[str], options: Options) -> None:
+        super().__init__()
+        self.paths = paths
+        self.options = options
+
+    def on_mount(self) -> None:
+        self.push_screen(MainScreen(self.paths, self.options))
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        navigation = [b for b in DataTable.BINDINGS if isinstance(b, Binding) and b.key in NAVIGATION]
+        rows = binding_rows(
+            [
+                ("everywhere", self.BINDINGS),
+                ("main screen", MainScreen.BINDINGS),
+                ("table", PaneTable.BINDINGS),
+                ("table", navigation),
+                ("filter bar", FilterBar.BINDINGS),
+            ]
+        )
+        self.push_screen(HelpScreen(rows))
+
+    async def action_quit(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                screen.stop_queries()
+        self.exit(0)
+
+    def on_reports_worker_errors_failed(self, message: ReportsWorkerErrors.Failed) -> None:
+        self.notify(
+            inert_cell(f"{message.error}"), title=f"error while {message.where}", severity="error", timeout=15
+        )
+
+
+def missing_inputs(paths: list[str]) -> list[str]:
+    """Paths that name nothing (no file, folder or glob match): a usage error before any UI starts."""
+    return [p for p in paths if not Path(p).exists() and not glob.glob(p, recursive=True)]
+
+
+def run_app(paths: list[str], options: Options) -> int:
+    """Run the TUI over the inputs; 0 on a clean quit, 2 when an input does not exist."""
+    missing = missing_inputs(paths)
+    if missing:
+        print(inert_cell(f"triage open: no such file or directory: {', '.join(missing)}"))
+        return 2
+    warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
+    app = TriageApp(paths, options)
+    code = app.run()
+    return code if isinstance(code, int) else (app.return_code or 0)

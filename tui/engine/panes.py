@@ -1,0 +1,379 @@
+"""What the TUI's four panes show, fetched page by page — no Textual here, so it is testable headless.
+
+Each pane reads one table (`tokens`, `mailboxes`, `drift`) or the `events` view through its named
+page and count queries, with the analyst's compiled filter spliced in. A page is at most a few
+hundred rows; only pages are ever turned into Python values, so the Events pane can move through
+ten million rows while holding only the pages on screen. Every displayed string is made inert here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from tui.engine import analyses
+from tui.engine.analyses import Where
+from tui.engine.queries import named_query
+from tui.engine.safe import inert_cell
+
+PAGE_SIZE = 500
+SAVE_LIMIT = 1_000_000  # a bigger view goes through `triage scan`, not an in-memory Arrow table
+FLAGGED_RANK = 3  # medium or worse, as the queries count "flagged"
+
+
+@dataclass(frozen=True)
+class PaneSpec:
+    """One pane: its table, its named queries, how its rows are keyed, drilled and shown."""
+
+    name: str
+    title: str
+    key_sql: str  # SQL (from code, never input) giving the row key a mark refers to
+    drill_field: str | None  # the column whose value drills to the pane's events
+    lead: tuple[str, ...]  # columns shown first, in this order
+    hidden: tuple[str, ...]  # fetched for keys and details, not shown
+    widths: tuple[tuple[str, int], ...] = ()  # columns capped narrower than MAX_WIDTH
+
+    @property
+    def page_query(self) -> str:
+        return f"{self.name}_page"
+
+    @property
+    def count_query(self) -> str:
+        return f"{self.name}_count"
+
+
+PANES: tuple[PaneSpec, ...] = (
+    PaneSpec(
+        "tokens",
+        "Tokens",
+        key_sql="tkey",
+        drill_field="tkey",
+        lead=(
+            "severity",
+            "indicators",
+            "upn",
+            "users",
+            "first_seen",
+            "last_seen",
+            "uses",
+            "ips",
+            "countries",
+            "mailboxes",
+            "appid",
+            "kid",
+            "alg",
+            "sig",
+            "iss",
+            "tid",
+            "aud",
+        ),
+        hidden=("sev_rank", "evidence"),
+        widths=(("tkey", 18), ("tok_sha256", 16), ("users", 30), ("mailboxes", 30), ("iss", 30)),
+    ),
+    PaneSpec(
+        "mailboxes",
+        "Mailboxes",
+        key_sql="mailbox",
+        drill_field="mailbox",
+        lead=(
+            "severity",
+            "mailbox",
+            "indicators",
+            "flagged_accesses",
+            "flagged_tokens",
+            "accesses",
+            "items",
+            "first_access",
+            "last_access",
+            "identities",
+            "ips",
+            "app_ids",
+        ),
+        hidden=("sev_rank",),
+    ),
+    PaneSpec(
+        "drift",
+        "Drift",
+        key_sql='"user"',
+        drill_field="user",
+        lead=(
+            "user",
+            "drift_score",
+            "reasons",
+            "new_countries",
+            "new_ips",
+            "new_app_ids",
+            "new_client_app_ids",
+            "new_user_agents",
+            "off_hours_share",
+            "volume_ratio",
+            "baseline_events",
+            "window_events",
+        ),
+        hidden=(),
+        widths=(("reasons", 48),),
+    ),
+    PaneSpec(
+        "events",
+        "Events",
+        key_sql="source || '#' || CAST(source_row AS VARCHAR)",
+        drill_field=None,
+        lead=(
+            "ts",
+            "severity",
+            "indicators",
+            "kind",
+            "operation",
+            "user",
+            "mailbox",
+            "client_ip",
+            "country",
+            "user_agent",
+            "app_id",
+            "client_app_id",
+            "status",
+            "items",
+        ),
+        hidden=("sev_rank",),
+        widths=(("user_agent", 30), ("tkey", 18), ("tok_sha256", 16)),
+    ),
+)
+PANE_BY_NAME = {p.name: p for p in PANES}
+MAX_WIDTH = 40
+
+
+@dataclass(frozen=True)
+class Page:
+    """Rows `offset … offset+len(rows)-1` of a pane under one filter: shown cells and raw values."""
+
+    offset: int
+    columns: tuple[str, ...]  # display columns, in display order
+    cells: tuple[tuple[object, ...], ...]  # inert str / int / float per display column
+    raw: tuple[dict[str, Any], ...]  # every fetched column, Python values (never shown directly)
+    keys: tuple[str, ...]  # each row's mark key
+
+
+def display_columns(spec: PaneSpec, fetched: Sequence[str]) -> tuple[str, ...]:
+    """The lead columns that exist, then the rest in query order, without the hidden ones."""
+    lead = [c for c in spec.lead if c in fetched]
+    rest = [c for c in fetched if c not in lead and c not in spec.hidden and c != "token"]
+    return (*lead, *rest)
+
+
+def display_value(value: object) -> object:
+    """A cell as the table shows it: numbers stay numbers, everything else one inert line."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return inert_cell(", ".join("" if v is None else str(display_value(v)) for v in value))
+    return inert_cell(value)
+
+
+def row_key(spec: PaneSpec, row: dict[str, Any]) -> str:
+    """The key a mark on this row is stored under (matches `spec.key_sql`)."""
+    if spec.name == "events":
+        return f"{row.get('source')}#{row.get('source_row')}"
+    column = {"tokens": "tkey", "mailboxes": "mailbox", "drift": "user"}[spec.name]
+    return "" if row.get(column) is None else str(row[column])
+
+
+def to_page(spec: PaneSpec, table: pa.Table, offset: int) -> Page:
+    """Turn one fetched page (a few hundred rows) into display cells, raw values and keys."""
+    columns = display_columns(spec, table.column_names)
+    raw = tuple(table.to_pylist())
+    cells = tuple(tuple(display_value(r.get(c)) for c in columns) for r in raw)
+    return Page(offset, columns, cells, raw, tuple(row_key(spec, r) for r in raw))
+
+
+def fetch_page(
+    con: duckdb.DuckDBPyConnection, spec: PaneSpec, where: Where, offset: int, limit: int = PAGE_SIZE
+) -> Page:
+    """One page of the pane under the filter (LIMIT/OFFSET pushed into DuckDB)."""
+    table = analyses.run(con, spec.page_query, [limit, offset], where)
+    return to_page(spec, table, offset)
+
+
+def build_table(con: duckdb.DuckDBPyConnection, pane: str, split: object) -> None:
+    """Create one pane's table (as `analyses.build` does, one at a time so the first pane shows first)."""
+    if pane == "drift":
+        analyses.build_drift(con, split)
+    elif pane in ("tokens", "mailboxes"):
+        con.execute(f"CREATE OR REPLACE TABLE {pane} AS {named_query(pane).sql}")
+
+
+def count_rows(con: duckdb.DuckDBPyConnection, spec: PaneSpec, where: Where | None = None) -> int:
+    """How many rows of the pane match the filter."""
+    table = analyses.run(con, spec.count_query, [], where)
+    return int(table.column("n")[0].as_py()) if table.num_rows else 0
+
+
+def flagged_count(con: duckdb.DuckDBPyConnection, spec: PaneSpec) -> int | None:
+    """Rows at severity medium or worse (the ⚑ on the pane's tab); None for panes without severity."""
+    if spec.name not in ("tokens", "mailboxes"):
+        return None
+    row = con.execute(f"SELECT count(*) FROM {spec.name} WHERE sev_rank >= ?", [FLAGGED_RANK]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def widths(spec: PaneSpec, page: Page) -> tuple[int, ...]:
+    """Column content widths from the first page, capped so one long value cannot take the screen."""
+    caps = dict(spec.widths)
+    out = []
+    for i, column in enumerate(page.columns):
+        longest = max((len(str(row[i])) for row in page.cells), default=0)
+        out.append(min(max(longest, len(column)), caps.get(column, MAX_WIDTH)))
+    return tuple(out)
+
+
+def cell_term(column: str, value: object) -> tuple[str, object] | str:
+    """The filter value for `f`/`x` on a cell, or why that cell cannot be one."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != 1:
+            return f"{column} holds {len(value)} values; filter it with {column}:text"
+        value = value[0]
+    if value is None:
+        return column, ""
+    if isinstance(value, str) and inert_cell(value) != value:
+        return f"{column} holds control characters; filter it with {column}:text"
+    return column, value
+
+
+# ---- saving findings -------------------------------------------------------------------------
+
+
+def default_save_path(pane: str, now: datetime | None = None, cwd: Path | None = None) -> Path:
+    """`./triage-findings-<pane>-<UTC timestamp>.csv` in the working directory."""
+    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return (cwd or Path.cwd()) / f"triage-findings-{pane}-{moment.strftime('%Y%m%dT%H%M%SZ')}.csv"
+
+
+def save_refusal(path: Path, evidence: Iterable[Path]) -> str | None:
+    """Why findings may not be written to `path` (inside an evidence folder, not a CSV…), or None."""
+    if not path.name or path.is_dir():
+        return f"{inert_cell(path)} is a folder; give a file name"
+    if path.suffix.lower() != ".csv":
+        return "the findings file name must end in .csv"
+    target = path.expanduser().resolve()
+    for folder in evidence:
+        try:
+            target.relative_to(folder.resolve())
+        except ValueError:
+            continue
+        return f"{inert_cell(target)} is inside the evidence folder {inert_cell(folder)}; choose another"
+    if not target.parent.is_dir():
+        return f"no such folder: {inert_cell(target.parent)}"
+    return None
+
+
+def manifest_path(csv_path: Path) -> Path:
+    """The manifest written next to a saved CSV (`<name>.manifest.json`, so saves never clobber)."""
+    return csv_path.with_name(csv_path.stem + ".manifest.json")
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a save wrote."""
+
+    csv: Path
+    manifest: Path
+    rows: int
+    marked: bool
+
+
+def save_view(
+    con: duckdb.DuckDBPyConnection,
+    spec: PaneSpec,
+    where: Where,
+    filter_text: str,
+    marked: Sequence[str],
+    path: Path,
+    *,
+    inputs: list[dict[str, object]],
+    options: Any,
+) -> Saved:
+    """Write the marked rows (or the whole filtered view) as findings CSV with its manifest."""
+    from tui.engine.export import write_csv, write_manifest
+
+    if marked:
+        chosen = Where(f"list_contains(?, {spec.key_sql})", (list(marked),))
+        total = len(marked)
+    else:
+        chosen, total = where, count_rows(con, spec, where)
+        if total > SAVE_LIMIT:
+            raise ValueError(
+                f"the view has {total:,} rows; narrow the filter or mark rows "
+                f"(the TUI saves at most {SAVE_LIMIT:,}; `triage scan` writes everything)"
+            )
+    table = analyses.run(con, spec.page_query, [total, 0], chosen)
+    shown = display_columns(spec, table.column_names)
+    table = table.select([*shown, *(c for c in table.column_names if c not in shown)])
+    rows = write_csv(table, path, include_secrets=bool(getattr(options, "include_secrets", False)))
+    manifest = manifest_path(path)
+    write_manifest(
+        manifest,
+        inputs=inputs,
+        options=options,
+        outputs=[path.name],
+        extra={
+            "view": {
+                "pane": spec.name,
+                "filter": filter_text,
+                "selection": "marked rows" if marked else "current view",
+                "rows": rows,
+            }
+        },
+    )
+    return Saved(path, manifest, rows, bool(marked))
+
+
+# ---- the header line and loading progress --------------------------------------------------
+
+
+def header_summary(report: Any, annotation: Any = None) -> str:
+    """`triage · 3 inputs · 61,010 events · 2023-05-01 → 2023-06-12 UTC · tenant 43bf…df9`."""
+    inputs = [f for f in report.files if f.view is not None]
+    parts = ["triage", f"{len(inputs)} input{'s' if len(inputs) != 1 else ''}", f"{report.rows:,} events"]
+    if report.ts_min is not None and report.ts_max is not None:
+        parts.append(f"{report.ts_min:%Y-%m-%d} → {report.ts_max:%Y-%m-%d} UTC")
+    org = getattr(annotation, "org", None)
+    if org is not None and org.tenants:
+        tenant = org.tenants[0]
+        short = f"{tenant[:4]}…{tenant[-3:]}" if len(tenant) > 10 else tenant
+        more = f" +{len(org.tenants) - 1}" if len(org.tenants) > 1 else ""
+        parts.append(f"tenant {short}{more}{' (inferred)' if org.inferred else ''}")
+    if report.errors:
+        parts.append(f"{len(report.errors)} unreadable")
+    return inert_cell(" · ".join(parts))
+
+
+LOAD_SHARE = 0.6  # of the progress bar: loading files; the rest is annotating and the analyses
+
+
+def progress_adapter(say: Any) -> Any:
+    """One callback for both stages: load reports (i, n, path), annotate reports (stage, fraction)."""
+
+    def progress(*args: Any) -> None:
+        if len(args) == 3:
+            i, n, path = args
+            say(f"reading {Path(str(path)).name}", LOAD_SHARE * (i / n if n else 1.0))
+        else:
+            stage, fraction = args
+            say(str(stage), LOAD_SHARE + (0.95 - LOAD_SHARE) * float(fraction))
+
+    return progress

@@ -1,0 +1,364 @@
+"""The main screen: header, pane tabs and filter chips, the four panes, the detail panel, the footer.
+
+The screen opens the session in a worker (load → annotate → one analysis table at a time, each pane
+switched on as soon as its table exists), then routes what the panes ask for: filters, drills
+(with a stack that `escape` walks back), and saving findings through a dialog.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer, Static
+
+from tui.engine.filter import FilterError, add_term, parse_terms, remove_term
+from tui.engine.options import Options
+from tui.engine.panes import (
+    PANES,
+    Saved,
+    build_table,
+    default_save_path,
+    header_summary,
+    progress_adapter,
+    save_view,
+)
+from tui.engine.safe import inert_cell
+from tui.screens.save_dialog import SaveDialog
+from tui.widgets.detail_panel import DetailPanel
+from tui.widgets.filter_bar import FilterBar
+from tui.widgets.filter_chips import FilterChips
+from tui.widgets.header_line import HeaderLine
+from tui.widgets.pane_tabs import PaneTabs
+from tui.widgets.pane_view import PaneView
+from tui.widgets.worker_errors import ReportsWorkerErrors
+
+PANES_GROUP = Binding.Group("panes", compact=True)
+PROGRESS_EVERY_S = 0.25
+BUILD_ORDER = ("tokens", "events", "mailboxes", "drift")  # the first pane first
+
+
+class MainScreen(ReportsWorkerErrors, Screen[None]):
+    """Everything the analyst works in; holds the session once the loader worker has opened it."""
+
+    AUTO_FOCUS = "#table-tokens"
+
+    BINDINGS = [
+        Binding("1", "pane('tokens')", "Tokens", id="main.pane.tokens", group=PANES_GROUP),
+        Binding("2", "pane('mailboxes')", "Mailboxes", id="main.pane.mailboxes", group=PANES_GROUP),
+        Binding("3", "pane('drift')", "Drift", id="main.pane.drift", group=PANES_GROUP),
+        Binding("4", "pane('events')", "Events", id="main.pane.events", group=PANES_GROUP),
+        Binding("slash", "filter", "Filter", id="main.filter"),
+        Binding("escape", "back", "Back/clear", id="main.back"),
+        Binding("backspace", "drop_last_term", "Drop last term", id="main.drop_last", show=False),
+        Binding("ctrl+s", "save", "Save", id="main.save"),
+    ]
+
+    @dataclass
+    class _Progress(Message):
+        """Loading progress from the session worker."""
+
+        stage: str
+        fraction: float | None
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, MainScreen._Progress)
+
+    @dataclass
+    class _Opened(Message):
+        """The inputs are loaded and annotated; `events` can be queried."""
+
+        session: Any
+
+    @dataclass
+    class _Built(Message):
+        """A pane's table exists now."""
+
+        pane: str
+
+    @dataclass
+    class _Saved(Message):
+        """A save finished (or failed with `error`)."""
+
+        saved: Saved | None
+        error: str | None = None
+
+    def __init__(self, paths: list[str], options: Options) -> None:
+        super().__init__()
+        self.paths = paths
+        self.options = options
+        self.session: Any = None
+        self.current = "tokens"
+        self.drill_stack: list[tuple[str, str]] = []  # (pane to return to, events filter before)
+        self.marks: dict[str, set[str]] = {spec.name: set() for spec in PANES}
+        self._stage = "loading"
+
+    def compose(self) -> ComposeResult:
+        yield HeaderLine(id="header")
+        yield Static("", id="timeline-slot")  # the timeline strip (issue 6) goes here
+        with Horizontal(id="bar"):
+            yield PaneTabs(id="tabs")
+            yield FilterChips(id="chips")
+        yield FilterBar(id="filter-bar")
+        with Horizontal(id="main"):
+            with ContentSwitcher(initial="pane-tokens", id="panes"):
+                for spec in PANES:
+                    yield PaneView(spec)
+            yield DetailPanel(id="detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for view in self.query(PaneView):
+            view.marks = self.marks[view.spec.name]
+            view.loading = True
+        self.query_one(HeaderLine).busy("loading", 0.0)
+        self._open_session()
+
+    # ---- opening ----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="session", exit_on_error=False, name="opening the inputs")
+    def _open_session(self) -> None:
+        from tui.engine.session import Session
+
+        last = 0.0
+
+        def say(stage: str, fraction: float) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last >= PROGRESS_EVERY_S or fraction >= 1.0:
+                last = now
+                self.post_message(self._Progress(stage, fraction))
+
+        session = Session.open(self.paths, self.options, progress_adapter(say))
+        self.post_message(self._Opened(session))
+        cursor = session.cursor()
+        try:
+            for step, name in enumerate(BUILD_ORDER):
+                self.post_message(self._Progress(f"analysing {name}", 0.95 + 0.05 * step / len(BUILD_ORDER)))
+                build_table(cursor, name, session.annotation.split)
+                self.post_message(self._Built(name))
+        finally:
+            cursor.close()
+        self.post_message(self._Progress("", None))
+
+    def on_main_screen__progress(self, message: MainScreen._Progress) -> None:
+        self._stage = message.stage
+        self._show_activity(message.fraction)
+
+    def on_main_screen__opened(self, message: MainScreen._Opened) -> None:
+        self.session = message.session
+        for view in self.query(PaneView):
+            view.session = self.session
+        self.query_one(DetailPanel).session = self.session
+        report = self.session.report
+        self.query_one(HeaderLine).summary = header_summary(report, self.session.annotation)
+        for bad in report.errors:
+            self.notify(
+                f"{inert_cell(bad.path)}: {inert_cell(bad.error)}",
+                title="unreadable input",
+                severity="warning",
+            )
+        if not report.files:
+            self.notify(
+                f"no input files found in {inert_cell(' '.join(self.paths))}", severity="error", timeout=30
+            )
+
+    def on_main_screen__built(self, message: MainScreen._Built) -> None:
+        self.pane(message.pane).apply_filter("")
+
+    def _show_activity(self, fraction: float | None = None) -> None:
+        header = self.query_one(HeaderLine)
+        if self._stage:
+            header.busy(self._stage, fraction)
+        elif any(v.has_class("-querying") for v in self.query(PaneView)):
+            header.busy("querying")
+        else:
+            header.busy("")
+
+    # ---- panes ------------------------------------------------------------------------------
+
+    def pane(self, name: str | None = None) -> PaneView:
+        return self.query_one(f"#pane-{name or self.current}", PaneView)
+
+    def action_pane(self, name: str) -> None:
+        self.current = name
+        self.query_one(ContentSwitcher).current = f"pane-{name}"
+        self.query_one(PaneTabs).active = name
+        view = self.pane()
+        self._show_chips(view.filter_text)
+        self.query_one(FilterBar).close()
+        view.table.focus()
+        table = view.table
+        backend = table.paged
+        self.query_one(DetailPanel).show(name, backend.raw_at(table.cursor_row) if backend else None)
+
+    def on_pane_tabs_switch(self, message: PaneTabs.Switch) -> None:
+        self.action_pane(message.pane)
+
+    def on_pane_view_loaded(self, message: PaneView.Loaded) -> None:
+        tabs = self.query_one(PaneTabs)
+        tabs.loading = tabs.loading - {message.pane}
+        tabs.flags = {**tabs.flags, message.pane: message.flagged}
+        if message.pane == self.current:
+            self._show_chips(message.filter_text)
+            if self.focused is None:
+                self.pane().table.focus()
+        self._show_activity()
+
+    def on_pane_view_query_failed(self, message: PaneView.QueryFailed) -> None:
+        self._show_activity()
+        self.notify(f"filter not applied: {message.message}", severity="error")
+        if message.pane == self.current:
+            bar = self.query_one(FilterBar)
+            bar.open(message.filter_text)
+            bar.show_error(message.message)
+
+    def on_pane_view_row_chosen(self, message: PaneView.RowChosen) -> None:
+        if message.pane == self.current:
+            self.query_one(DetailPanel).show(message.pane, message.row)
+
+    # ---- filtering --------------------------------------------------------------------------
+
+    def _apply(self, view: PaneView, text: str) -> str | None:
+        error = view.apply_filter(text)
+        self._show_activity()
+        return error
+
+    def _show_chips(self, text: str) -> None:
+        try:
+            labels = [term.chip() for term in parse_terms(text)]
+        except FilterError:
+            labels = [inert_cell(text)]
+        self.query_one(FilterChips).show(labels)
+
+    def action_filter(self) -> None:
+        if not self.pane().ready:
+            self.notify("this pane is still loading", severity="warning")
+            return
+        self.query_one(FilterBar).open(self.pane().filter_text)
+
+    def on_filter_bar_edited(self, message: FilterBar.Edited) -> None:
+        _, error = self.pane().check_filter(message.text)
+        self.query_one(FilterBar).show_error(error)
+
+    def on_filter_bar_submitted(self, message: FilterBar.Submitted) -> None:
+        bar = self.query_one(FilterBar)
+        error = self._apply(self.pane(), message.text)
+        if error is not None:
+            bar.show_error(error)
+            return
+        bar.close()
+        self.pane().table.focus()
+
+    def on_filter_bar_cancelled(self, message: FilterBar.Cancelled) -> None:
+        self.query_one(FilterBar).close()
+        self.pane().table.focus()
+
+    def on_filter_chips_removed(self, message: FilterChips.Removed) -> None:
+        view = self.pane()
+        self._apply(view, remove_term(view.filter_text, message.index))
+
+    def action_drop_last_term(self) -> None:
+        view = self.pane()
+        terms = parse_terms(view.filter_text)
+        if terms:
+            self._apply(view, remove_term(view.filter_text, len(terms) - 1))
+
+    def on_pane_view_term_wanted(self, message: PaneView.TermWanted) -> None:
+        view = self.pane(message.pane)
+        try:
+            text = add_term(view.filter_text, message.column, "=", message.value, negate=message.negate)
+        except FilterError as exc:
+            self.notify(exc.message, severity="warning")
+            return
+        error = self._apply(view, text)
+        if error:
+            self.notify(error, severity="warning")
+
+    def on_pane_view_drill_wanted(self, message: PaneView.DrillWanted) -> None:
+        events = self.pane("events")
+        if not events.ready:
+            self.notify("the Events pane is still loading", severity="warning")
+            return
+        self.drill_stack.append((message.pane, events.filter_text))
+        self._apply(events, add_term("", message.field, "=", message.value))
+        self.action_pane("events")
+
+    def action_back(self) -> None:
+        """Escape: step back out of a drill, else clear the current pane's filter."""
+        if self.drill_stack and self.current == "events":
+            back_to, text = self.drill_stack.pop()
+            self._apply(self.pane("events"), text)
+            self.action_pane(back_to)
+            return
+        view = self.pane()
+        if view.filter_text:
+            self._apply(view, "")
+
+    # ---- saving -----------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        view = self.pane()
+        if self.session is None or not view.ready:
+            self.notify("nothing to save yet: this pane is still loading", severity="warning")
+            return
+        marked = sorted(view.marks)
+        what = (
+            f"{len(marked):,} marked row{'s' if len(marked) != 1 else ''} of {view.spec.title}"
+            if marked
+            else f"the current {view.spec.title} view ({view.shown:,} rows)"
+        )
+        from tui.engine.scan import evidence_folders
+
+        dialog = SaveDialog(default_save_path(view.spec.name), evidence_folders(self.session.report), what)
+        self.app.push_screen(dialog, lambda path: self._save(view, marked, path) if path else None)
+
+    @work(thread=True, exclusive=True, group="save", exit_on_error=False, name="saving findings")
+    def _save(self, view: PaneView, marked: list[str], path: Path) -> None:
+        from tui.engine.scan import manifest_inputs
+
+        cursor = self.session.cursor()
+        try:
+            saved = save_view(
+                cursor,
+                view.spec,
+                view.where,
+                view.filter_text,
+                marked,
+                path,
+                inputs=manifest_inputs(self.session.report),
+                options=self.options,
+            )
+        except (ValueError, OSError) as exc:
+            self.post_message(self._Saved(None, inert_cell(str(exc))))
+            return
+        finally:
+            cursor.close()
+        self.post_message(self._Saved(saved))
+
+    def on_main_screen__saved(self, message: MainScreen._Saved) -> None:
+        if message.saved is None:
+            self.notify(f"not saved: {message.error}", severity="error", timeout=10)
+            return
+        saved = message.saved
+        self.notify(
+            f"saved {saved.rows:,} {'marked ' if saved.marked else ''}rows to {inert_cell(saved.csv)} "
+            f"(+ {inert_cell(saved.manifest.name)})",
+            title="findings saved",
+            timeout=8,
+        )
+
+    def stop_queries(self) -> None:
+        """Interrupt every running query (on quit)."""
+        for view in self.query(PaneView):
+            view.stop_queries()
+        if self.session is not None:
+            self.session.con.interrupt()

@@ -1,0 +1,109 @@
+"""The detail panel: why the selected row is flagged (indicators with evidence, claims, baseline)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Static
+
+from tui.engine.explain import Detail, explain
+from tui.widgets.page_backend import SEVERITY_STYLES
+from tui.widgets.worker_errors import ReportsWorkerErrors
+
+DEBOUNCE_S = 0.08  # holding an arrow key should not queue a query per row
+
+
+class DetailPanel(ReportsWorkerErrors, VerticalScroll):
+    """Shows the explanation of the row the screen hands it (`show`), fetched in a worker."""
+
+    @dataclass
+    class _Ready(Message):
+        """The explanation for request `serial` is built."""
+
+        serial: int
+        detail: Detail | None
+        error: str | None = None
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.session: Any = None
+        self.detail: Detail | None = None
+        self._serial = 0
+        self._timer: Timer | None = None
+        self._pending: tuple[str, dict[str, Any] | None] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("select a row to see why it is flagged", style="dim"), id="detail-body")
+
+    def show(self, pane: str, row: dict[str, Any] | None) -> None:
+        """Explain this row of this pane (None: its page is still loading)."""
+        self._serial += 1
+        self._pending = (pane, row)
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(DEBOUNCE_S, self._start)
+
+    def _start(self) -> None:
+        if self._pending is None or self.session is None:
+            return
+        pane, row = self._pending
+        if row is None:
+            self._body(Text("loading…", style="dim"))
+            return
+        self._explain(self._serial, pane, row)
+
+    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    def _explain(self, serial: int, pane: str, row: dict[str, Any]) -> None:
+        cursor = self.session.cursor()
+        try:
+            self.post_message(self._Ready(serial, explain(cursor, pane, row)))
+        except duckdb.Error as exc:
+            self.post_message(self._Ready(serial, None, str(exc).splitlines()[0]))
+        finally:
+            cursor.close()
+
+    def on_detail_panel__ready(self, message: DetailPanel._Ready) -> None:
+        message.stop()
+        if message.serial != self._serial:
+            return
+        if message.detail is None:
+            self._body(Text(f"could not explain this row: {message.error}", style="red"))
+            return
+        self.detail = message.detail
+        self._body(render_detail(message.detail))
+        self.scroll_home(animate=False)
+
+    def _body(self, text: Text) -> None:
+        self.query_one("#detail-body", Static).update(text)
+
+    @property
+    def plain(self) -> str:
+        """What the panel shows, as text (for tests and the e2e check)."""
+        return render_detail(self.detail).plain if self.detail else ""
+
+
+def render_detail(detail: Detail) -> Text:
+    """Sections as styled lines; every string came through inert_cell, and Text never parses markup."""
+    out = Text()
+    out.append(detail.title + "\n", style="bold")
+    for section in detail.sections:
+        out.append("\n" + section.title + "\n", style="bold underline")
+        for line in section.lines:
+            style = SEVERITY_STYLES.get(line.style, "dim" if line.style == "dim" else "")
+            out.append(line.label, style=style or "bold")
+            if line.style in SEVERITY_STYLES:
+                out.append(f"  {line.style}", style=style)
+            if line.text:
+                out.append(
+                    "\n    " + line.text if len(line.label) + len(line.text) > 40 else "  " + line.text
+                )
+            out.append("\n")
+    return out

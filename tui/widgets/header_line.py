@@ -1,0 +1,35 @@
+"""The one-line header: what is open (inputs, events, time range, tenant) and what is running."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+SPINNER = "◐◓◑◒"
+
+
+class HeaderLine(Widget):
+    """`triage · 3 inputs · 61,010 events · … UTC · tenant …` and, at the right, `● loading 42%`."""
+
+    summary: reactive[str] = reactive("triage")
+    activity: reactive[str] = reactive("")  # empty when idle
+    fraction: reactive[float | None] = reactive(None)
+
+    def render(self) -> Text:
+        right = Text()
+        if self.activity:
+            percent = f" {self.fraction:.0%}" if self.fraction is not None else ""
+            right.append("● ", style="bold yellow")
+            right.append(f"{self.activity}{percent}")
+        else:
+            right.append("● ready", style="green")
+        line = Text(" " + self.summary, no_wrap=True, overflow="ellipsis")
+        gap = max(self.size.width - line.cell_len - right.cell_len - 1, 1)
+        line.append(" " * gap)
+        line.append_text(right)
+        return line
+
+    def busy(self, activity: str, fraction: float | None = None) -> None:
+        """Show what is running (an empty `activity` means idle)."""
+        self.activity, self.fraction = activity, fraction

@@ -1,0 +1,68 @@
+"""The table of one pane: a fastdatatable over a `PagedBackend`, with the row-action keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+from textual.coordinate import Coordinate
+from textual.message import Message
+from textual_fastdatatable import DataTable
+
+from tui.widgets.page_backend import PagedBackend
+
+
+class PaneTable(DataTable):
+    """Rows of a pane; `enter`, `space`, `f` and `x` ask the pane to act on the cell under the cursor."""
+
+    BINDINGS = [
+        Binding("enter", "request('drill')", "Drill", id="pane.drill"),
+        Binding("f", "request('keep')", "Keep", id="pane.keep"),
+        Binding("x", "request('exclude')", "Drop", id="pane.exclude"),
+        Binding("space", "request('mark')", "Mark", id="pane.mark"),
+    ]
+
+    @dataclass
+    class Requested(Message):
+        """The analyst pressed a row action key (drill, keep, exclude, mark) on a cell."""
+
+        action: str
+        row: int
+        column: int
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(
+            backend=None,
+            render_markup=False,
+            cursor_type="cell",
+            zebra_stripes=True,
+            max_column_content_width=48,
+            id=id,
+        )
+
+    @property
+    def paged(self) -> PagedBackend | None:
+        return self.backend if isinstance(self.backend, PagedBackend) else None
+
+    def action_request(self, action: str) -> None:
+        if self.row_count:
+            self.post_message(self.Requested(action, self.cursor_row, self.cursor_column))
+
+    def show(self, backend: PagedBackend, keep_cursor: bool = False) -> None:
+        """Swap in the rows of a new query (a new filter) without remounting the widget."""
+        self.backend = backend
+        self._ordered_columns = None  # the table derives columns from the backend once
+        self.rows_changed()
+        row = min(self.cursor_row, backend.row_count - 1) if keep_cursor else 0
+        column = min(max(self.cursor_column, 0), max(backend.column_count - 1, 0))
+        self.cursor_coordinate = Coordinate(max(row, 0), column)
+        if not keep_cursor:
+            self.scroll_to(0, 0, animate=False)
+
+    def rows_changed(self) -> None:
+        """Pages arrived or marks changed: forget rendered lines and draw again."""
+        self._clear_caches()
+        self._update_count += 1
+        self._require_update_dimensions = True
+        self.check_idle()
+        self.refresh()

@@ -1,0 +1,318 @@
+"""One pane: its table, its `shown of total` line, its filter, and the workers that query for it.
+
+The pane owns its queries. A new filter starts a `query` worker (count + first page) on its own
+DuckDB cursor; a newer filter interrupts that cursor, so a slow superseded query stops at once and
+its result, if any, is dropped by generation. Pages the table asks for are fetched by a `pages`
+worker in the same way. The table keeps showing the last good result until a new one is ready.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Static
+from textual.worker import get_current_worker
+from textual_fastdatatable import DataTable
+
+from tui.engine import analyses
+from tui.engine.analyses import Where
+from tui.engine.filter import FilterError, compile_filter
+from tui.engine.panes import (
+    PAGE_SIZE,
+    Page,
+    PaneSpec,
+    cell_term,
+    count_rows,
+    fetch_page,
+    flagged_count,
+    widths,
+)
+from tui.engine.safe import inert_cell
+from tui.widgets.page_backend import PagedBackend
+from tui.widgets.pane_table import PaneTable
+from tui.widgets.worker_errors import ReportsWorkerErrors
+
+
+class PaneView(ReportsWorkerErrors, Vertical):
+    """A pane of the main screen; the screen sets `session` and `marks`, then calls `apply_filter`."""
+
+    @dataclass
+    class Loaded(Message):
+        """A filter's first page and counts are on screen."""
+
+        pane: str
+        filter_text: str
+        shown: int
+        total: int
+        flagged: int | None
+
+    @dataclass
+    class QueryFailed(Message):
+        """DuckDB refused a filter that compiled; the previous result stays."""
+
+        pane: str
+        filter_text: str
+        message: str
+
+    @dataclass
+    class RowChosen(Message):
+        """The cursor rests on a row (None while its page is still coming)."""
+
+        pane: str
+        row: dict[str, Any] | None
+
+    @dataclass
+    class TermWanted(Message):
+        """`f`/`x`: add `column = value` (or its negation) to this pane's filter."""
+
+        pane: str
+        column: str
+        value: object
+        negate: bool
+
+    @dataclass
+    class DrillWanted(Message):
+        """`enter`: show the events of this token, mailbox or user."""
+
+        pane: str
+        field: str
+        value: object
+
+    @dataclass
+    class _Arrived(Message):
+        """A worker finished: a new result (first page) or more pages of the current one."""
+
+        generation: int
+        pages: tuple[Page, ...]
+        total: int | None = None
+        grand_total: int | None = None
+        flagged: int | None = None
+        filter_text: str = ""
+        where: Where | None = None
+        columns: dict[str, str] | None = None
+
+    def __init__(self, spec: PaneSpec) -> None:
+        super().__init__(id=f"pane-{spec.name}", classes="pane")
+        self.spec = spec
+        self.session: Any = None
+        self.marks: set[str] = set()
+        self.filter_text = ""  # the last filter that produced the rows on screen
+        self.where = Where()
+        self.shown = 0
+        self.total: int | None = None
+        self.flagged: int | None = None
+        self._columns: dict[str, str] = {}
+        self._widths: tuple[int, ...] | None = None
+        self._generation = 0
+        self._wanted: set[int] = set()
+        self._cursors: dict[str, duckdb.DuckDBPyConnection] = {}
+
+    def compose(self) -> ComposeResult:
+        yield PaneTable(id=f"table-{self.spec.name}")
+        yield Static("", id=f"status-{self.spec.name}", classes="pane-status", markup=False)
+
+    @property
+    def table(self) -> PaneTable:
+        return self.query_one(PaneTable)
+
+    @property
+    def ready(self) -> bool:
+        return self.total is not None
+
+    # ---- filtering --------------------------------------------------------------------------
+
+    def check_filter(self, text: str) -> tuple[Where, str | None]:
+        """Compile filter text against this pane's columns; the error message if it does not."""
+        try:
+            compiled = compile_filter(text, self._columns)
+        except FilterError as exc:
+            return self.where, f"{exc.message} (at {exc.position + 1})"
+        return Where(compiled.where, compiled.params), None
+
+    def apply_filter(self, text: str) -> str | None:
+        """Start the query for `text`; returns the inline error instead when it does not compile."""
+        where, error = self.check_filter(text)
+        if error is None:
+            self._generation += 1
+            self._interrupt("query")
+            self._interrupt("pages")
+            self.set_class(True, "-querying")
+            self._run_query(self._generation, text, where)
+        return error
+
+    def _interrupt(self, kind: str) -> None:
+        cursor = self._cursors.pop(kind, None)
+        if cursor is not None:
+            try:
+                cursor.interrupt()
+            except duckdb.Error:
+                pass  # it finished and closed in the meantime: nothing left to stop
+
+    def _cursor(self, kind: str) -> duckdb.DuckDBPyConnection:
+        cursor = self.session.cursor()
+        self._cursors[kind] = cursor
+        return cursor
+
+    def _release(self, kind: str, cursor: duckdb.DuckDBPyConnection) -> None:
+        if self._cursors.get(kind) is cursor:
+            self._cursors.pop(kind, None)
+        cursor.close()
+
+    @work(thread=True, exclusive=True, group="query", exit_on_error=False)
+    def _run_query(self, generation: int, text: str, where: Where) -> None:
+        cursor = self._cursor("query")
+        try:
+            columns = self._columns or analyses.columns(cursor, self.spec.name)
+            shown = count_rows(cursor, self.spec, where)
+            first = fetch_page(cursor, self.spec, where, 0)
+            grand = self.total if self.total is not None else count_rows(cursor, self.spec)
+            flagged = self.flagged if self.flagged is not None else flagged_count(cursor, self.spec)
+        except duckdb.InterruptException:
+            return  # superseded by a newer filter
+        except duckdb.Error as exc:
+            if not get_current_worker().is_cancelled:
+                self.post_message(
+                    self.QueryFailed(self.spec.name, text, inert_cell(str(exc).splitlines()[0]))
+                )
+            return
+        finally:
+            self._release("query", cursor)
+        self.post_message(self._Arrived(generation, (first,), shown, grand, flagged, text, where, columns))
+
+    # ---- pages ----------------------------------------------------------------------------
+
+    def _want(self, page: int) -> None:
+        """The table drew a row whose page is away: fetch it soon (once per refresh)."""
+        if not self._wanted:
+            self.call_later(self._fetch_wanted)
+        self._wanted.add(page)
+
+    def _fetch_wanted(self) -> None:
+        backend = self.table.paged
+        pages = sorted(p for p in self._wanted if backend is not None and not backend.has_page(p))
+        self._wanted.clear()
+        if pages:
+            self._interrupt("pages")
+            self._run_pages(self._generation, self.where, pages)
+
+    @work(thread=True, exclusive=True, group="pages", exit_on_error=False)
+    def _run_pages(self, generation: int, where: Where, numbers: list[int]) -> None:
+        cursor = self._cursor("pages")
+        try:
+            for number in numbers:
+                if get_current_worker().is_cancelled:
+                    return
+                page = fetch_page(cursor, self.spec, where, number * PAGE_SIZE)
+                self.post_message(self._Arrived(generation, (page,)))
+        except duckdb.InterruptException:
+            return
+        finally:
+            self._release("pages", cursor)
+
+    def on_pane_view__arrived(self, message: PaneView._Arrived) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return
+        table = self.table
+        if message.total is None:  # more pages of the current result
+            backend = table.paged
+            if backend is None:
+                return
+            for page in message.pages:
+                backend.put(page)
+            table.rows_changed()
+            if backend.key_at(table.cursor_row) is not None and any(
+                p.offset <= table.cursor_row < p.offset + len(p.cells) for p in message.pages
+            ):
+                self._choose(table.cursor_row)
+            return
+        first = message.pages[0]
+        if self._widths is None:
+            self._widths = widths(self.spec, first)
+        backend = PagedBackend(
+            column_names=first.columns,
+            widths=self._widths,
+            total=message.total,
+            request=self._want,
+            marks=self.marks,
+        )
+        backend.put(first)
+        self.filter_text, self.where = message.filter_text, message.where or Where()
+        self._columns = message.columns or self._columns
+        self.shown, self.total, self.flagged = message.total, message.grand_total, message.flagged
+        self.set_class(False, "-querying")
+        table.show(backend)
+        self.loading = False
+        self._update_status()
+        self._choose(0)
+        self.post_message(
+            self.Loaded(self.spec.name, self.filter_text, self.shown, self.total or 0, self.flagged)
+        )
+
+    def on_pane_view_query_failed(self, message: PaneView.QueryFailed) -> None:
+        self.set_class(False, "-querying")
+
+    # ---- the cursor and the row keys ------------------------------------------------------------
+
+    def _update_status(self) -> None:
+        backend = self.table.paged
+        where = f" · row {self.table.cursor_row + 1:,}" if self.shown else ""
+        marked = f" · {len(self.marks):,} marked" if self.marks else ""
+        shown = f"{self.shown:,} of {self.total or 0:,}"
+        held = (
+            f" · {backend.pages_held} pages held"
+            if backend is not None and self.spec.name == "events"
+            else ""
+        )
+        self.query_one(".pane-status", Static).update(f"{shown}{where}{marked}{held}")
+
+    def _choose(self, row: int) -> None:
+        backend = self.table.paged
+        raw = backend.raw_at(row) if backend is not None else None
+        self.post_message(self.RowChosen(self.spec.name, raw))
+
+    def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
+        event.stop()
+        self._update_status()
+        self._choose(event.coordinate.row)
+
+    def on_pane_table_requested(self, message: PaneTable.Requested) -> None:
+        message.stop()
+        backend = self.table.paged
+        raw = backend.raw_at(message.row) if backend is not None else None
+        if backend is None or raw is None:
+            self.notify("that row is still loading", severity="warning")
+            return
+        if message.action == "mark":
+            key = backend.key_at(message.row) or ""
+            self.marks.symmetric_difference_update({key})
+            self.table.rows_changed()
+            self._update_status()
+        elif message.action == "drill":
+            field = self.spec.drill_field
+            if field is None or raw.get(field) is None:
+                self.notify("enter drills from a token, mailbox or user to its events", severity="warning")
+                return
+            self.post_message(self.DrillWanted(self.spec.name, field, raw[field]))
+        else:
+            column = backend.columns[message.column] if message.column > 0 else ""
+            if column not in raw:
+                self.notify("move the cursor onto a value to filter by it", severity="warning")
+                return
+            term = cell_term(column, raw[column])
+            if isinstance(term, str):
+                self.notify(term, severity="warning")
+                return
+            self.post_message(self.TermWanted(self.spec.name, term[0], term[1], message.action == "exclude"))
+
+    def stop_queries(self) -> None:
+        """Interrupt whatever this pane is running (on quit)."""
+        self._generation += 1
+        self._interrupt("query")
+        self._interrupt("pages")
