@@ -16,7 +16,10 @@ key table) and probes small tables:
   `row_severity(source, source_row, sev_rank, codes)`: what the `events` view joins (`codes` is a
   list of `<5-rank><code>` strings so a plain sort orders by severity, then code).
 - view `events`: `events_base.*` + `tok_key`, `tok_sha256`, `tkey`, `sev_rank`, `severity`,
-  `indicators`.
+  `indicators`. Where a row carries a raw token, the fields its log left empty are filled from the
+  token's claims (`user` ← upn, `app_id` ← appid, `session_id` ← sid, `token_id` ← uti,
+  `token_tenant_id` ← tid, `token_object_id` ← oid, `token_iat` ← iat): a gateway log names no user,
+  but every analysis (drift above all) needs to know whose token made the request.
 """
 
 from __future__ import annotations
@@ -238,7 +241,9 @@ def _register_events(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"""CREATE OR REPLACE TABLE tok_severity AS
         SELECT c.tok_key, any_value(c.tok_sha256) AS tok_sha256, max(i.sev_rank) AS sev_rank,
-               list_sort({coded}) AS codes
+               list_sort({coded}) AS codes, any_value(c.upn) AS upn, any_value(c.appid) AS appid,
+               any_value(c.uti) AS uti, any_value(c.tid) AS tid, any_value(c.oid) AS oid,
+               any_value(c.iat) AS iat, any_value(c.sid) AS sid
         FROM token_claims c LEFT JOIN token_indicators i ON i.tkey = 'sha256:' || c.tok_sha256
         GROUP BY c.tok_key"""
     )
@@ -258,7 +263,15 @@ def _register_events(con: duckdb.DuckDBPyConnection) -> None:
         WITH e AS (
             SELECT b.*, CASE WHEN b.token IS NOT NULL THEN hash(b.token) END AS tok_key FROM events_base b
         ), x AS (
-            SELECT e.*, t.tok_sha256,
+            SELECT e.* REPLACE (
+                       coalesce(e."user", lower(t.upn)) AS "user",
+                       coalesce(e.app_id, t.appid) AS app_id,
+                       coalesce(e.session_id, t.sid) AS session_id,
+                       coalesce(e.token_id, t.uti) AS token_id,
+                       coalesce(e.token_tenant_id, t.tid) AS token_tenant_id,
+                       coalesce(e.token_object_id, t.oid) AS token_object_id,
+                       coalesce(e.token_iat, t.iat) AS token_iat),
+                   t.tok_sha256,
                    CASE WHEN e.token IS NOT NULL THEN 'sha256:' || t.tok_sha256
                         WHEN e.token_id IS NOT NULL THEN 'uti:' || e.token_id END AS tkey,
                    greatest(coalesce(t.sev_rank, 0), coalesce(u.sev_rank, 0),

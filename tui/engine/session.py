@@ -18,7 +18,7 @@ from tui.engine.db import connect
 from tui.engine.options import Options
 from tui.engine.queries import named_query
 
-Progress = Callable[[str, float], None]
+Progress = Callable[[str, float], None]  # (what is happening, fraction done 0..1)
 
 
 @dataclass
@@ -39,8 +39,17 @@ class Session:
         from tui.engine.load import load
 
         con = connect()
-        report = load(con, list(paths), options, progress)
-        annotation = annotate(con, report, options, progress)
+
+        def loading(done: int, total: int, text: str) -> None:
+            if progress is not None:
+                progress(text, 0.5 * done / max(total, 1))
+
+        def annotating(text: str, done: float) -> None:
+            if progress is not None:
+                progress(text, 0.5 + 0.5 * done)
+
+        report = load(con, list(paths), options, loading)
+        annotation = annotate(con, report, options, annotating)
         return cls(con=con, options=options, paths=tuple(paths), report=report, annotation=annotation)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -55,9 +64,8 @@ class Session:
         con: duckdb.DuckDBPyConnection | None = None,
     ) -> pa.Table:
         """Run a named query from `queries/` with parameters and return Arrow."""
-        sql = named_query(name).sql
         cur = con or self.cursor()
-        return cur.execute(sql, params).to_arrow_table()
+        return cur.sql(named_query(name).sql, params=params or None).to_arrow_table()
 
     def close(self) -> None:
         """Release the connection (and with it the spill files)."""

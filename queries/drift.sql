@@ -1,0 +1,115 @@
+-- returns: one row per user: what is new in the hunt window against the baseline, and a drift score, highest first
+-- Parameters: baseline_start, baseline_end, window_start, window_end (TIMESTAMP, UTC). The baseline is
+-- [baseline_start, baseline_end), the hunt window [window_start, window_end] (its end is the last event).
+--
+-- drift_score, for a user with baseline activity (rounded to 2 decimals):
+--     3 × new countries
+--   + 2 × new app ids + 2 × new client app ids
+--   + 1 × min(new IPs, 5) + 1 × min(new user agents, 3)
+--   + 4 × off-hours share (share of window events in UTC hours of the day the user never used in the baseline)
+--   + 2 × min(log2(max(volume ratio, 1)), 3)   (volume ratio = window events/day ÷ baseline events/day)
+-- A user with no baseline activity cannot drift from it: score 1 and the reason "no baseline activity".
+WITH split AS (
+    SELECT ?::TIMESTAMP AS bs, ?::TIMESTAMP AS be, ?::TIMESTAMP AS ws, ?::TIMESTAMP AS we
+),
+ev AS (
+    SELECT lower(e."user") AS u, e.ts, e.client_ip, e.country, e.app_id, e.client_app_id, e.user_agent,
+           e.ts >= s.ws AS in_window
+    FROM events AS e, split AS s
+    WHERE e."user" IS NOT NULL AND e.ts >= s.bs AND e.ts <= s.we AND (e.ts < s.be OR e.ts >= s.ws)
+),
+dims AS (
+    SELECT u, ts, in_window, 'ip' AS dim, client_ip AS v FROM ev WHERE client_ip IS NOT NULL
+    UNION ALL SELECT u, ts, in_window, 'country', country FROM ev WHERE country IS NOT NULL
+    UNION ALL SELECT u, ts, in_window, 'app', app_id FROM ev WHERE app_id IS NOT NULL
+    UNION ALL SELECT u, ts, in_window, 'client_app', client_app_id FROM ev WHERE client_app_id IS NOT NULL
+    UNION ALL SELECT u, ts, in_window, 'ua', user_agent FROM ev WHERE user_agent IS NOT NULL
+    UNION ALL SELECT u, ts, in_window, 'hour', CAST(hour(ts) AS VARCHAR) FROM ev
+),
+seen AS (
+    SELECT DISTINCT u, dim, v FROM dims WHERE NOT in_window
+),
+new_vals AS (
+    SELECT d.u, d.dim, d.v, min(d.ts) AS first_seen, count(*) AS n
+    FROM (SELECT * FROM dims WHERE in_window) AS d
+    ANTI JOIN seen AS s ON s.u = d.u AND s.dim = d.dim AND s.v = d.v
+    GROUP BY d.u, d.dim, d.v
+),
+new_lists AS (
+    SELECT
+        u,
+        list(v || ' (first ' || strftime(first_seen, '%Y-%m-%dT%H:%M:%SZ') || ')' ORDER BY first_seen, v)
+            FILTER (WHERE dim = 'ip') AS new_ips,
+        list(v || ' (first ' || strftime(first_seen, '%Y-%m-%dT%H:%M:%SZ') || ')' ORDER BY first_seen, v)
+            FILTER (WHERE dim = 'country') AS new_countries,
+        list(v || ' (first ' || strftime(first_seen, '%Y-%m-%dT%H:%M:%SZ') || ')' ORDER BY first_seen, v)
+            FILTER (WHERE dim = 'app') AS new_app_ids,
+        list(v || ' (first ' || strftime(first_seen, '%Y-%m-%dT%H:%M:%SZ') || ')' ORDER BY first_seen, v)
+            FILTER (WHERE dim = 'client_app') AS new_client_app_ids,
+        list(v || ' (first ' || strftime(first_seen, '%Y-%m-%dT%H:%M:%SZ') || ')' ORDER BY first_seen, v)
+            FILTER (WHERE dim = 'ua') AS new_user_agents,
+        coalesce(sum(n) FILTER (WHERE dim = 'hour'), 0) AS new_hour_events
+    FROM new_vals
+    GROUP BY u
+),
+per_user AS (
+    SELECT
+        u,
+        count(*) FILTER (WHERE NOT in_window) AS baseline_events,
+        count(*) FILTER (WHERE in_window) AS window_events
+    FROM ev
+    GROUP BY u
+),
+scored AS (
+    SELECT
+        p.u AS "user",
+        p.baseline_events,
+        p.window_events,
+        coalesce(n.new_ips, []) AS new_ips,
+        coalesce(n.new_countries, []) AS new_countries,
+        coalesce(n.new_app_ids, []) AS new_app_ids,
+        coalesce(n.new_client_app_ids, []) AS new_client_app_ids,
+        coalesce(n.new_user_agents, []) AS new_user_agents,
+        CASE WHEN p.window_events > 0 THEN coalesce(n.new_hour_events, 0) / p.window_events ELSE 0 END
+            AS off_hours_share,
+        CASE WHEN p.baseline_events > 0
+             THEN (p.window_events / greatest(epoch(s.we - s.ws) / 86400, 1e-9))
+                / (p.baseline_events / greatest(epoch(s.be - s.bs) / 86400, 1e-9))
+        END AS volume_ratio,
+        s.bs, s.be, s.ws, s.we
+    FROM per_user AS p
+    CROSS JOIN split AS s
+    LEFT JOIN new_lists AS n ON n.u = p.u
+    WHERE p.window_events > 0
+)
+SELECT
+    "user",
+    CASE WHEN baseline_events = 0 THEN 1.0 ELSE round(
+          3 * len(new_countries)
+        + 2 * len(new_app_ids) + 2 * len(new_client_app_ids)
+        + least(len(new_ips), 5) + least(len(new_user_agents), 3)
+        + 4 * off_hours_share
+        + 2 * least(log2(greatest(volume_ratio, 1)), 3), 2) END AS drift_score,
+    CASE WHEN baseline_events = 0 THEN 'no baseline activity' ELSE concat_ws('; ',
+        CASE WHEN len(new_countries) > 0 THEN len(new_countries) || ' new countries' END,
+        CASE WHEN len(new_app_ids) > 0 THEN len(new_app_ids) || ' new app ids' END,
+        CASE WHEN len(new_client_app_ids) > 0 THEN len(new_client_app_ids) || ' new client app ids' END,
+        CASE WHEN len(new_ips) > 0 THEN len(new_ips) || ' new IPs' END,
+        CASE WHEN len(new_user_agents) > 0 THEN len(new_user_agents) || ' new user agents' END,
+        CASE WHEN off_hours_share > 0 THEN round(100 * off_hours_share) || '% in never-used hours' END,
+        CASE WHEN volume_ratio >= 2 THEN 'volume ×' || round(volume_ratio, 1) END) END AS reasons,
+    new_ips,
+    new_countries,
+    new_app_ids,
+    new_client_app_ids,
+    new_user_agents,
+    round(off_hours_share, 3) AS off_hours_share,
+    round(volume_ratio, 2) AS volume_ratio,
+    baseline_events,
+    window_events,
+    bs AS baseline_start,
+    be AS baseline_end,
+    ws AS window_start,
+    we AS window_end
+FROM scored
+ORDER BY drift_score DESC, window_events DESC, "user"

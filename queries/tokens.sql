@@ -1,0 +1,62 @@
+-- returns: one row per token subject (a distinct raw token, or a uti where only identifiers exist), worst first, then by uses
+-- Parameters: none. Reads the views `events`, `token_claims` and `token_indicators` that annotate registers.
+WITH ind AS (
+    SELECT
+        tkey,
+        max(sev_rank) AS sev_rank,
+        string_agg(code, ';' ORDER BY sev_rank DESC, code) AS indicators,
+        string_agg(code || ': ' || evidence, ' | ' ORDER BY sev_rank DESC, code) AS evidence
+    FROM token_indicators
+    GROUP BY tkey
+),
+used AS (
+    SELECT
+        tkey,
+        any_value(tok_key) AS tok_key,
+        any_value(token_id) AS row_uti,
+        any_value(token_tenant_id) AS row_tid,
+        any_value(token_object_id) AS row_oid,
+        min(token_iat) AS row_iat,
+        min(ts) AS first_seen,
+        max(ts) AS last_seen,
+        count(*) AS uses,
+        list_sort(list(DISTINCT lower("user")) FILTER (WHERE "user" IS NOT NULL)) AS users,
+        list_sort(list(DISTINCT lower(mailbox)) FILTER (WHERE mailbox IS NOT NULL)) AS mailboxes,
+        list_sort(list(DISTINCT client_ip) FILTER (WHERE client_ip IS NOT NULL)) AS ips,
+        list_sort(list(DISTINCT country) FILTER (WHERE country IS NOT NULL)) AS countries
+    FROM events
+    WHERE tkey IS NOT NULL
+    GROUP BY tkey
+)
+SELECT
+    u.tkey,
+    c.tok_sha256,
+    coalesce(c.uti, u.row_uti) AS uti,
+    CASE WHEN i.sev_rank IS NULL THEN 'none'
+         ELSE ['info', 'low', 'medium', 'high', 'critical'][i.sev_rank] END AS severity,
+    coalesce(i.sev_rank, 0) AS sev_rank,
+    coalesce(i.indicators, '') AS indicators,
+    coalesce(i.evidence, '') AS evidence,
+    c.kid,
+    c.alg,
+    c.iss,
+    coalesce(c.tid, u.row_tid) AS tid,
+    c.aud,
+    c.appid,
+    c.upn,
+    coalesce(c.oid, u.row_oid) AS oid,
+    coalesce(c.iat, u.row_iat) AS iat,
+    c.exp,
+    c.sig,
+    u.first_seen,
+    u.last_seen,
+    u.uses,
+    u.users,
+    u.mailboxes,
+    u.ips,
+    u.countries,
+    c.token
+FROM used AS u
+LEFT JOIN token_claims AS c ON c.tok_key = u.tok_key
+LEFT JOIN ind AS i ON i.tkey = u.tkey
+ORDER BY coalesce(i.sev_rank, 0) DESC, u.uses DESC, u.first_seen, u.tkey

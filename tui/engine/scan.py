@@ -1,0 +1,162 @@
+"""`triage scan`: the whole analysis headless, written as the findings files of SPEC §6.
+
+The files are written from the same tables the TUI's panes read (`tui.engine.analyses`), in a
+fixed row order, so two runs over the same inputs give byte-identical CSVs. The manifest differs
+only in its run start time (fixed too when `SOURCE_DATE_EPOCH` is set), so no duration is recorded.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from tui.engine import analyses
+from tui.engine.options import Options
+from tui.engine.safe import inert
+
+TOKENS_COLUMNS = (
+    "tok_sha256, uti, severity, indicators, evidence, kid, alg, iss, tid, aud, appid, upn, oid, iat, exp, "
+    "sig, first_seen, last_seen, uses, users, mailboxes, ips, countries"
+)
+MAILBOXES_COLUMNS = (
+    "mailbox, severity, indicators, accesses, items, flagged_accesses, flagged_tokens, first_access, "
+    "last_access, identities, ips, app_ids"
+)
+DRIFT_COLUMNS = (
+    '"user", drift_score, reasons, new_ips, new_countries, new_app_ids, new_user_agents, baseline_start, '
+    "baseline_end, window_start, window_end"
+)
+
+# The findings files: name → the SELECT that produces them, in their committed row order.
+FINDINGS = {
+    "tokens.csv": f"SELECT {TOKENS_COLUMNS}{{secret}} FROM tokens ORDER BY sev_rank DESC, uses DESC, "
+    "first_seen, tkey",
+    "mailboxes.csv": f"SELECT {MAILBOXES_COLUMNS} FROM mailboxes "
+    "ORDER BY sev_rank DESC, flagged_accesses DESC, accesses DESC, mailbox",
+    "drift.csv": f'SELECT {DRIFT_COLUMNS} FROM drift ORDER BY drift_score DESC, window_events DESC, "user"',
+}
+
+SEVERITIES = ("critical", "high", "medium", "low", "info", "none")
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def evidence_folders(report: object) -> list[Path]:
+    """The folders holding the inputs: findings and caches never go inside them."""
+    return sorted({Path(f.path).resolve().parent for f in report.files})  # type: ignore[attr-defined]
+
+
+def write_findings(
+    con: duckdb.DuckDBPyConnection, out: Path, options: Options, report: object, started: datetime
+) -> list[str]:
+    """Write tokens.csv, mailboxes.csv, drift.csv and manifest.json into `out`."""
+    from tui.engine.export import write_csv, write_manifest
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, sql in FINDINGS.items():
+        secret = ", token" if options.include_secrets and name == "tokens.csv" else ""
+        table = con.sql(sql.replace("{secret}", secret)).to_arrow_table()
+        write_csv(table, out / name, include_secrets=options.include_secrets)
+        written.append(name)
+    write_manifest(
+        out / "manifest.json",
+        inputs=manifest_inputs(report),
+        options=options,
+        outputs=written,
+        started_at=started,
+    )
+    return [*written, "manifest.json"]
+
+
+def manifest_inputs(report: object) -> list[dict[str, object]]:
+    """Each input with its SHA-256, kind, format and row counts (bad ones with their error)."""
+    from tui.engine.export import file_sha256
+
+    inputs = []
+    for f in report.files:  # type: ignore[attr-defined]
+        path = Path(f.path)
+        entry: dict[str, object] = {
+            "path": str(path),
+            "sha256": file_sha256(path) if path.is_file() else None,
+            "format": f.format,
+            "kind": f.kind,
+            "rows": f.rows,
+            "bad_rows": f.bad_rows,
+        }
+        if f.error:
+            entry["error"] = f.error
+        inputs.append(entry)
+    return inputs
+
+
+def summary(con: duckdb.DuckDBPyConnection, report: object, out: Path, files: list[str]) -> str:
+    """A short human summary: counts per severity, worst tokens, affected mailboxes, top drift."""
+    logs = [f for f in report.files if f.view]  # type: ignore[attr-defined]
+    lines = [f"triage scan: {report.rows:,} events from {len(logs)} log file(s)"]  # type: ignore[attr-defined]
+    keys = getattr(report, "jwks_files", ())
+    if keys:
+        lines.append(f"key lists used for signatures: {', '.join(str(k) for k in keys)}")
+    for f in report.files:  # type: ignore[attr-defined]
+        if f.error:
+            lines.append(f"  unreadable: {f.path}: {f.error}")
+    counts = dict(con.execute("SELECT severity, count(*) FROM tokens GROUP BY severity").fetchall())
+    total = sum(counts.values())
+    per = ", ".join(f"{s} {counts[s]:,}" for s in SEVERITIES if counts.get(s))
+    lines.append(f"tokens: {total:,} ({per or 'none'})")
+    worst = con.execute(
+        "SELECT severity, indicators, coalesce(upn, array_to_string(users, ',')), uses, "
+        "coalesce(tok_sha256, 'uti:' || uti) FROM tokens WHERE sev_rank >= 4 "
+        "ORDER BY sev_rank DESC, uses DESC, first_seen, tkey LIMIT 5"
+    ).fetchall()
+    for sev, codes, who, uses, ident in worst:
+        lines.append(f"  {sev:<8} {str(ident)[:16]:<16} {uses:>6} uses  {who or '-'}  {codes}")
+    boxes = con.execute(
+        "SELECT mailbox, severity, flagged_accesses, flagged_tokens FROM mailboxes WHERE sev_rank >= 3 "
+        "ORDER BY sev_rank DESC, flagged_accesses DESC, accesses DESC, mailbox"
+    ).fetchall()
+    lines.append(f"affected mailboxes (severity medium or worse): {len(boxes)}")
+    for mailbox, sev, acc, toks in boxes[:10]:
+        lines.append(f"  {sev:<8} {mailbox}  {acc:,} flagged accesses by {toks} token(s)")
+    drift = con.execute(
+        'SELECT "user", drift_score, reasons FROM drift ORDER BY drift_score DESC, window_events DESC, '
+        '"user" LIMIT 5'
+    ).fetchall()
+    lines.append("top drifted users:")
+    for user, score, reasons in drift:
+        lines.append(f"  {score:>6.2f}  {user}  {reasons}")
+    lines.append(f"wrote {', '.join(files)} to {out}")
+    return inert("\n".join(lines))
+
+
+def run_scan(paths: list[str], out: Path, options: Options) -> tuple[str, int]:
+    """Load, annotate, analyse and write the findings; exit 2 if an input was unreadable or none found."""
+    from tui.engine.session import Session
+    from tui.engine.split import drift_split
+
+    started = datetime.now(timezone.utc)
+    session = Session.open(paths, options)
+    try:
+        report = session.report
+        if not report.files:
+            return inert(f"triage scan: no input files found in {', '.join(paths)}"), 2
+        for folder in evidence_folders(report):
+            if _inside(out, folder):
+                return inert(
+                    f"triage scan: --out {out} is inside the evidence folder {folder}; choose another"
+                ), 2
+        split = drift_split(session.con, options)
+        analyses.build(session.con, split)
+        files = write_findings(session.con, out, options, report, started)
+        text = summary(session.con, report, out, files)
+        return text, 2 if report.errors else 0
+    finally:
+        session.close()
