@@ -119,9 +119,9 @@ def v1_claims(
     return claims
 
 
-def _workday_time(rng: random.Random, offset: int, day: datetime) -> datetime:
-    """A local working-hours moment (with some evenings) on `day`, in UTC."""
-    hour = rng.uniform(7.5, 18.5) if rng.random() < 0.92 else rng.uniform(19.0, 23.0)
+def _workday_time(rng: random.Random, user: User, offset: int, day: datetime) -> datetime:
+    """A moment of the user's own working day (sometimes an evening) on `day`, in UTC."""
+    hour = user.start_hour + rng.uniform(0.0, 9.0) if rng.random() < 0.95 else rng.uniform(19.0, 22.5)
     return day + timedelta(hours=hour - offset)
 
 
@@ -139,19 +139,19 @@ def plan_genuine(
         for i in range(minimum):
             span = days[2:26] if i < 4 else days[29:]
             per_user[u.upn].append(
-                _workday_time(rng, offset, rng.choice([d for d in span if d.weekday() < 5]))
+                _workday_time(rng, u, offset, rng.choice([d for d in span if d.weekday() < 5]))
             )
     traveller = next(u for u in users if u.upn == world.traveller)
     trip = [d for d in days if world.travel_days[0] <= d < world.travel_days[1] and d.weekday() < 5]
     for _ in range(4):  # a conference week abroad: more than the usual handful of sign-ins
         per_user[traveller.upn].append(
-            _workday_time(rng, world.travel_place.site.utc_offset, rng.choice(trip))
+            _workday_time(rng, traveller, world.travel_place.site.utc_offset, rng.choice(trip))
         )
     weights = [u.weight for u in users]
     for _ in range(max(0, count - minimum * len(users))):
         u = rng.choices(users, weights)[0]
         day = rng.choices(days, day_w)[0]
-        per_user[u.upn].append(_workday_time(rng, u.places[0].site.utc_offset, day))
+        per_user[u.upn].append(_workday_time(rng, u, u.places[0].site.utc_offset, day))
     out: list[Issued] = []
     sessions: dict[tuple[str, int, str], str] = {}
     for u in users:

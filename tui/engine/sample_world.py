@@ -121,6 +121,7 @@ class User:
     office_ua: str
     apps: tuple[str, ...]  # client app ids they use (OWA always first)
     weight: float
+    start_hour: float  # local time the working day begins; each person keeps their own rhythm
     device_id: str
     guest: bool = False
 
@@ -196,6 +197,7 @@ def build_world(seed: int, tenants: tuple[str, ...], domains: tuple[str, ...]) -
                 office_ua=rng.choice(OFFICE_UAS),
                 apps=apps,
                 weight=rng.uniform(0.6, 1.5),
+                start_hour=rng.uniform(7.0, 9.5),
                 device_id=rand_uuid(rng),
             )
         )
@@ -212,6 +214,7 @@ def build_world(seed: int, tenants: tuple[str, ...], domains: tuple[str, ...]) -
         office_ua=rng.choice(OFFICE_UAS),
         apps=(APP_OFFICE,),
         weight=0.8,
+        start_hour=8.5,
         device_id=rand_uuid(rng),
         guest=True,
     )
