@@ -18,7 +18,18 @@ from tui.widgets.filter_bar import FilterBar
 from tui.widgets.pane_table import PaneTable
 from tui.widgets.worker_errors import ReportsWorkerErrors
 
-NAVIGATION = ("up", "down", "left", "right", "pageup", "pagedown", "home", "end", "ctrl+home", "ctrl+end")
+NAVIGATION = {
+    "up": "Row up",
+    "down": "Row down",
+    "left": "Column left",
+    "right": "Column right",
+    "pageup": "Page up",
+    "pagedown": "Page down",
+    "home": "First row",
+    "end": "Last row",
+    "ctrl+home": "First row, first column",
+    "ctrl+end": "Last row, last column",
+}
 
 
 class TriageApp(App[int]):
@@ -42,7 +53,11 @@ class TriageApp(App[int]):
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
-        navigation = [b for b in DataTable.BINDINGS if isinstance(b, Binding) and b.key in NAVIGATION]
+        navigation = [
+            Binding(b.key, b.action, NAVIGATION[b.key])
+            for b in DataTable.BINDINGS
+            if isinstance(b, Binding) and b.key in NAVIGATION
+        ]
         rows = binding_rows(
             [
                 ("everywhere", self.BINDINGS),
@@ -50,7 +65,8 @@ class TriageApp(App[int]):
                 ("table", PaneTable.BINDINGS),
                 ("table", navigation),
                 ("filter bar", FilterBar.BINDINGS),
-            ]
+            ],
+            display=self.get_key_display,
         )
         self.push_screen(HelpScreen(rows))
 

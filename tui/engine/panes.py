@@ -37,7 +37,7 @@ class PaneSpec:
     drill_field: str | None  # the column whose value drills to the pane's events
     lead: tuple[str, ...]  # columns shown first, in this order
     hidden: tuple[str, ...]  # fetched for keys and details, not shown
-    widths: tuple[tuple[str, int], ...] = ()  # columns capped narrower than MAX_WIDTH
+    widths: tuple[tuple[str, int], ...] = ()  # fixed widths, whatever the first page holds
 
     @property
     def page_query(self) -> str:
@@ -141,7 +141,16 @@ PANES: tuple[PaneSpec, ...] = (
             "items",
         ),
         hidden=("sev_rank",),
-        widths=(("user_agent", 30), ("tkey", 18), ("tok_sha256", 16)),
+        widths=(
+            ("indicators", 36),
+            ("user", 30),
+            ("mailbox", 30),
+            ("operation", 24),
+            ("client_ip", 15),
+            ("user_agent", 30),
+            ("tkey", 18),
+            ("tok_sha256", 16),
+        ),
     ),
 )
 PANE_BY_NAME = {p.name: p for p in PANES}
@@ -232,12 +241,12 @@ def flagged_count(con: duckdb.DuckDBPyConnection, spec: PaneSpec) -> int | None:
 
 
 def widths(spec: PaneSpec, page: Page) -> tuple[int, ...]:
-    """Column content widths from the first page, capped so one long value cannot take the screen."""
-    caps = dict(spec.widths)
+    """Column widths: the pane's fixed ones, else from the first page, capped at MAX_WIDTH."""
+    fixed = dict(spec.widths)
     out = []
     for i, column in enumerate(page.columns):
         longest = max((len(str(row[i])) for row in page.cells), default=0)
-        out.append(min(max(longest, len(column)), caps.get(column, MAX_WIDTH)))
+        out.append(fixed.get(column) or min(max(longest, len(column)), MAX_WIDTH))
     return tuple(out)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from rich.table import Table
 from textual.app import ComposeResult
@@ -18,15 +18,16 @@ FILTER_HELP = (
 )
 
 
-def binding_rows(groups: Iterable[tuple[str, Iterable[BindingType]]]) -> list[tuple[str, str, str]]:
+def binding_rows(
+    groups: Iterable[tuple[str, Iterable[BindingType]]], display: Callable[[Binding], str] | None = None
+) -> list[tuple[str, str, str]]:
     """(keys, description, where) for every Binding in the given (where, BINDINGS) groups."""
     rows = []
     for where, bindings in groups:
         for binding in bindings:
             if isinstance(binding, Binding):
-                rows.append(
-                    (binding.key_display or binding.key, binding.description or binding.action, where)
-                )
+                key = display(binding) if display else binding.key_display or binding.key
+                rows.append((key, binding.description or binding.action, where))
     return rows
 
 

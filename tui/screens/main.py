@@ -52,10 +52,10 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
     AUTO_FOCUS = "#table-tokens"
 
     BINDINGS = [
-        Binding("1", "pane('tokens')", "Tokens", id="main.pane.tokens", group=PANES_GROUP),
-        Binding("2", "pane('mailboxes')", "Mailboxes", id="main.pane.mailboxes", group=PANES_GROUP),
-        Binding("3", "pane('drift')", "Drift", id="main.pane.drift", group=PANES_GROUP),
-        Binding("4", "pane('events')", "Events", id="main.pane.events", group=PANES_GROUP),
+        Binding("1", "pane('tokens')", "Tokens pane", id="main.pane.tokens", group=PANES_GROUP),
+        Binding("2", "pane('mailboxes')", "Mailboxes pane", id="main.pane.mailboxes", group=PANES_GROUP),
+        Binding("3", "pane('drift')", "Drift pane", id="main.pane.drift", group=PANES_GROUP),
+        Binding("4", "pane('events')", "Events pane", id="main.pane.events", group=PANES_GROUP),
         Binding("slash", "filter", "Filter", id="main.filter"),
         Binding("escape", "back", "Back/clear", id="main.back"),
         Binding("backspace", "drop_last_term", "Drop last term", id="main.drop_last", show=False),
@@ -205,7 +205,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
 
     def on_pane_view_loaded(self, message: PaneView.Loaded) -> None:
         tabs = self.query_one(PaneTabs)
-        tabs.loading = tabs.loading - {message.pane}
+        tabs.pending = tabs.pending - {message.pane}
         tabs.flags = {**tabs.flags, message.pane: message.flagged}
         if message.pane == self.current:
             self._show_chips(message.filter_text)
@@ -319,7 +319,12 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         from tui.engine.scan import evidence_folders
 
         dialog = SaveDialog(default_save_path(view.spec.name), evidence_folders(self.session.report), what)
-        self.app.push_screen(dialog, lambda path: self._save(view, marked, path) if path else None)
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self._save(view, marked, path)
+
+        self.app.push_screen(dialog, chosen)
 
     @work(thread=True, exclusive=True, group="save", exit_on_error=False, name="saving findings")
     def _save(self, view: PaneView, marked: list[str], path: Path) -> None:

@@ -99,7 +99,7 @@ def render_detail(detail: Detail) -> Text:
         for line in section.lines:
             style = SEVERITY_STYLES.get(line.style, "dim" if line.style == "dim" else "")
             out.append(line.label, style=style or "bold")
-            if line.style in SEVERITY_STYLES:
+            if line.style in SEVERITY_STYLES and line.style not in (line.label, line.text):
                 out.append(f"  {line.style}", style=style)
             if line.text:
                 out.append(

@@ -19,7 +19,7 @@ class PaneTabs(Widget):
 
     active: reactive[str] = reactive("tokens")
     flags: reactive[dict[str, int | None]] = reactive(dict, always_update=True)
-    loading: reactive[frozenset[str]] = reactive(frozenset(p.name for p in PANES))
+    pending: reactive[frozenset[str]] = reactive(frozenset(p.name for p in PANES))
 
     @dataclass
     class Switch(Message):
@@ -34,7 +34,7 @@ class PaneTabs(Widget):
             label = f"[{number} {spec.title}"
             if flagged:
                 label += f" {flagged:,}⚑"
-            if spec.name in self.loading:
+            if spec.name in self.pending:
                 label += " …"
             label += "]"
             style = "bold reverse" if spec.name == self.active else ""

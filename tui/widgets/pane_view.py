@@ -266,7 +266,7 @@ class PaneView(ReportsWorkerErrors, Vertical):
         marked = f" · {len(self.marks):,} marked" if self.marks else ""
         shown = f"{self.shown:,} of {self.total or 0:,}"
         held = (
-            f" · {backend.pages_held} pages held"
+            f" · {backend.pages_held} page{'s' if backend.pages_held != 1 else ''} in memory"
             if backend is not None and self.spec.name == "events"
             else ""
         )

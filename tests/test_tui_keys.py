@@ -1,0 +1,390 @@
+"""Pilot tests of `triage open` on sample_logs/: every key, the filter language, drill, marks, save.
+
+Expected values come from DuckDB queries on the app's own session (the same tables the panes read),
+never from the widgets themselves, so a pane showing the wrong rows fails.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tui.app import TriageApp, missing_inputs, run_app
+from tui.engine.options import Options
+from tui.engine.panes import PAGE_SIZE
+from tui.screens.help import HelpScreen
+from tui.screens.main import MainScreen
+from tui.screens.save_dialog import SaveDialog
+from tui.widgets.detail_panel import DetailPanel
+from tui.widgets.filter_bar import FilterBar
+from tui.widgets.filter_chips import FilterChips
+from tui.widgets.page_backend import MAX_PAGES
+from tui.widgets.pane_view import PaneView
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "sample_logs"
+SIZE = (160, 48)
+
+pytestmark = pytest.mark.skipif(
+    not (SAMPLE / "gateway.parquet").is_file(), reason="sample_logs/ not generated"
+)
+
+
+@pytest.fixture(autouse=True)
+def _repo_cwd(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("TRIAGE_STATE_DIR", str(tmp_path / "state"))
+
+
+async def settle(pilot, app: TriageApp, timeout: float = 30.0) -> MainScreen:  # type: ignore[no-untyped-def]
+    """Wait until every pane has its first result, no query runs and the detail panel is filled."""
+    for _ in range(int(timeout / 0.05)):
+        await pilot.pause(0.05)
+        screen = app.screen
+        if not isinstance(screen, MainScreen):
+            continue
+        views = list(screen.query(PaneView))
+        detail = screen.query_one(DetailPanel)
+        if (
+            views
+            and all(v.ready and not v.has_class("-querying") for v in views)
+            and not any(w.is_running for w in app.workers)
+            and detail.detail is not None
+        ):
+            return screen
+    raise AssertionError("the app did not settle")
+
+
+def sql(screen: MainScreen, query: str, params: list[object] | None = None) -> list[tuple]:
+    cursor = screen.session.cursor()
+    try:
+        return cursor.execute(query, params or []).fetchall()
+    finally:
+        cursor.close()
+
+
+def scalar(screen: MainScreen, query: str, params: list[object] | None = None) -> object:
+    return sql(screen, query, params)[0][0]
+
+
+def shown_rows(view: PaneView) -> list[dict]:
+    backend = view.table.paged
+    assert backend is not None
+    return [backend.raw_at(i) for i in range(min(view.shown, PAGE_SIZE))]
+
+
+async def test_header_tabs_and_pane_keys() -> None:
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        header = str(screen.query_one("#header").render())
+        events = scalar(screen, "SELECT count(*) FROM events")
+        assert f"{events:,} events" in header
+        assert "UTC" in header and "tenant" in header and "● ready" in header
+        tabs = str(screen.query_one("#tabs").render())
+        flagged_tokens = scalar(screen, "SELECT count(*) FROM tokens WHERE sev_rank >= 3")
+        assert f"[1 Tokens {flagged_tokens:,}⚑]" in tabs
+        assert "[3 Drift]" in tabs and "[4 Events]" in tabs
+        tokens = scalar(screen, "SELECT count(*) FROM tokens")
+        status = str(screen.query_one("#status-tokens").render())
+        assert status.startswith(f"{tokens:,} of {tokens:,}")
+        for key, pane in (("2", "mailboxes"), ("3", "drift"), ("4", "events"), ("1", "tokens")):
+            await pilot.press(key)
+            assert screen.query_one("#panes").current == f"pane-{pane}"
+            assert app.focused is screen.pane(pane).table
+        await pilot.press("4")
+        await settle(pilot, app)
+        status = str(screen.query_one("#status-events").render())
+        assert status.startswith(f"{events:,} of {events:,}")
+
+
+async def test_filter_bar_error_inline_then_applies() -> None:
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        tokens = screen.pane("tokens")
+        total = tokens.shown
+        await pilot.press("slash")
+        bar = screen.query_one(FilterBar)
+        assert bar.display and app.focused is bar.input
+        await pilot.press(*"severity>=hig")
+        error = str(screen.query_one("#filter-error").render())
+        assert "severity must be one of info, low, medium, high, critical" in error
+        await pilot.press("enter")  # refused: the bar stays open, the table keeps its rows
+        await pilot.pause(0.2)
+        assert bar.display and tokens.shown == total and tokens.filter_text == ""
+        await pilot.press("h", "enter")
+        await settle(pilot, app)
+        assert not bar.display
+        expected = scalar(screen, "SELECT count(*) FROM tokens WHERE sev_rank >= 4")
+        assert 0 < expected < total
+        assert tokens.shown == expected and tokens.filter_text == "severity>=high"
+        assert {r["severity"] for r in shown_rows(tokens)} <= {"high", "critical"}
+        assert screen.query_one(FilterChips).labels == ["severity>=high"]
+        assert str(screen.query_one("#status-tokens").render()).startswith(f"{expected:,} of {total:,}")
+
+
+async def test_filter_language_on_events() -> None:
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        await pilot.press("4")
+        events = screen.pane("events")
+        user = scalar(screen, "SELECT lower(mailbox) FROM mailboxes ORDER BY sev_rank DESC, mailbox LIMIT 1")
+        local = str(user).split("@")[0]
+        cases = [
+            (f"mailbox:{local.upper()}", "contains(lower(mailbox), ?)", [local]),
+            (
+                f"mailbox:{local} -severity>=high",
+                "contains(lower(mailbox), ?) AND coalesce(sev_rank, 0) < 4",
+                [local],
+            ),
+            (
+                "kind=entra_signin ts>=2023-06-01",
+                "kind = 'entra_signin' AND ts >= TIMESTAMP '2023-06-01'",
+                [],
+            ),
+            ("indicators:IOC_IP severity=critical", "contains(indicators, 'IOC_IP') AND sev_rank = 5", []),
+        ]
+        for text, where, params in cases:
+            await pilot.press("slash")
+            screen.query_one(FilterBar).input.value = text
+            await pilot.press("enter")
+            await settle(pilot, app)
+            expected = scalar(screen, f"SELECT count(*) FROM events WHERE {where}", params)
+            assert expected > 0, text
+            assert events.filter_text == text and events.shown == expected, text
+
+
+async def test_keep_and_exclude_selected_cell() -> None:
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        tokens = screen.pane("tokens")
+        total = tokens.shown
+        await pilot.press("right")  # from the mark column onto `severity`
+        top = tokens.table.paged.raw_at(0)["severity"]
+        await pilot.press("f")
+        await settle(pilot, app)
+        same = scalar(screen, "SELECT count(*) FROM tokens WHERE severity = ?", [top])
+        assert tokens.filter_text == f"severity={top}" and tokens.shown == same
+        assert {r["severity"] for r in shown_rows(tokens)} == {top}
+        await pilot.press("escape")  # no drill to step out of: clears
+        await settle(pilot, app)
+        assert tokens.filter_text == "" and tokens.shown == total
+        await pilot.press("x")
+        await settle(pilot, app)
+        assert tokens.filter_text == f"-severity={top}" and tokens.shown == total - same
+        assert top not in {r["severity"] for r in shown_rows(tokens)}
+        await pilot.press("backspace")  # drops the last term
+        await settle(pilot, app)
+        assert tokens.filter_text == "" and tokens.shown == total
+
+
+async def test_drill_from_token_and_mailbox_then_escape_back() -> None:
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        first = screen.pane("tokens").table.paged.raw_at(0)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        events = screen.pane("events")
+        assert screen.current == "events"
+        assert events.filter_text == f"tkey={first['tkey']}"
+        assert (
+            events.shown
+            == first["uses"]
+            == scalar(screen, "SELECT count(*) FROM events WHERE tkey = ?", [first["tkey"]])
+        )
+        assert {r["tkey"] for r in shown_rows(events)} == {first["tkey"]}
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert screen.current == "tokens" and events.filter_text == ""
+        await pilot.press("2", "enter")
+        await settle(pilot, app)
+        mailbox = screen.pane("mailboxes").table.paged.raw_at(0)["mailbox"]
+        expected = scalar(screen, "SELECT count(*) FROM events WHERE lower(mailbox) = lower(?)", [mailbox])
+        assert (
+            screen.current == "events"
+            and events.filter_text == f"mailbox={mailbox}"
+            and events.shown == expected
+        )
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert screen.current == "mailboxes"
+        await pilot.press("3", "enter")
+        await settle(pilot, app)
+        user = screen.pane("drift").table.paged.raw_at(0)["user"]
+        assert events.filter_text == f"user={user}"
+        assert events.shown == scalar(
+            screen, 'SELECT count(*) FROM events WHERE lower("user") = lower(?)', [user]
+        )
+
+
+async def test_detail_explains_the_selected_token() -> None:
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        row = screen.pane("tokens").table.paged.raw_at(0)
+        text = screen.query_one(DetailPanel).plain
+        for code, severity, evidence in sql(
+            screen, "SELECT code, severity, evidence FROM token_indicators WHERE tkey = ?", [row["tkey"]]
+        ):
+            assert f"{code}  {severity}" in text and evidence[:40] in text
+        claims = json.loads(
+            scalar(screen, "SELECT claims_json FROM token_claims WHERE tok_sha256 = ?", [row["tok_sha256"]])
+        )
+        assert f"iss  {claims['iss']}" in text.replace("\n    ", "  ")
+        await pilot.press("3")
+        await settle(pilot, app)
+        drift = screen.query_one(DetailPanel).plain
+        assert "why it drifted" in drift and "baseline 20" in drift and "hours (UTC)" in drift
+
+
+async def test_events_page_through_all_rows() -> None:
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        await pilot.press("4")
+        events = screen.pane("events")
+        backend = events.table.paged
+        total = events.shown
+        assert total > 4 * PAGE_SIZE
+        await pilot.press("end")
+        await settle(pilot, app)
+        last = backend.raw_at(total - 1)
+        assert last is not None and last["ts"] == scalar(screen, "SELECT max(ts) FROM events")
+        assert events.table.cursor_row == total - 1
+        for _ in range(3):
+            await pilot.press("pageup")
+        await settle(pilot, app)
+        assert backend.raw_at(events.table.cursor_row) is not None
+        await pilot.press("home")
+        await settle(pilot, app)
+        assert backend.raw_at(0)["ts"] == scalar(screen, "SELECT min(ts) FROM events")
+        assert backend.pages_held <= MAX_PAGES and backend.pages_held * PAGE_SIZE < total
+
+
+async def test_marks_and_save_marked_rows(tmp_path: Path) -> None:
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        tokens = screen.pane("tokens")
+        await pilot.press("space", "down", "down", "space")
+        backend = tokens.table.paged
+        marked = {backend.raw_at(0)["tkey"], backend.raw_at(2)["tkey"]}
+        assert tokens.marks == marked
+        assert "2 marked" in str(screen.query_one("#status-tokens").render())
+        assert backend.get_row_at(0)[0] == "✓" and backend.get_row_at(1)[0] == ""
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+        dialog = app.screen
+        assert isinstance(dialog, SaveDialog)
+        assert dialog.query_one("#save-path").value.startswith(str(REPO / "triage-findings-tokens-"))
+        target = tmp_path / "found.csv"
+        dialog.query_one("#save-path").value = str(target)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        for _ in range(100):
+            if (tmp_path / "found.manifest.json").exists():
+                break
+            await pilot.pause(0.05)
+        with target.open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        assert {r["tkey"] for r in rows} == marked and "token" not in rows[0]
+        manifest = json.loads((tmp_path / "found.manifest.json").read_text())
+        assert manifest["view"]["selection"] == "marked rows" and manifest["outputs"] == ["found.csv"]
+        assert any(
+            i["path"].endswith("gateway.parquet") and len(i["sha256"]) == 64 for i in manifest["inputs"]
+        )
+
+
+async def test_save_refuses_evidence_folder_then_saves_view(tmp_path: Path) -> None:
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        await pilot.press("slash", *"severity>=high", "enter")
+        await settle(pilot, app)
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+        dialog = app.screen
+        dialog.query_one("#save-path").value = "sample_logs/findings.csv"
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.screen is dialog and not (SAMPLE / "findings.csv").exists()
+        assert "inside the evidence folder" in str(dialog.query_one("#save-note").render())
+        dialog.query_one("#save-path").value = str(tmp_path / "view.csv")
+        await pilot.press("enter")
+        await settle(pilot, app)
+        for _ in range(100):
+            if (tmp_path / "view.manifest.json").exists():
+                break
+            await pilot.pause(0.05)
+        with (tmp_path / "view.csv").open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        assert len(rows) == scalar(screen, "SELECT count(*) FROM tokens WHERE sev_rank >= 4")
+        assert {r["severity"] for r in rows} == {"high", "critical"}
+        manifest = json.loads((tmp_path / "view.manifest.json").read_text())
+        assert manifest["view"] == {
+            "pane": "tokens",
+            "filter": "severity>=high",
+            "selection": "current view",
+            "rows": len(rows),
+        }
+
+
+async def test_help_lists_every_binding_and_q_quits() -> None:
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        keys = {(key, where) for key, _, where in help_screen.rows}
+        for key in ("1", "2", "3", "4", "/", "esc", "^s", "q", "?", "⏎", "f", "x", "space", "pgdn"):
+            assert any(k == key for k, _ in keys), key
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+async def test_control_characters_in_data_are_shown_inert(tmp_path: Path) -> None:
+    evil = tmp_path / "evidence"
+    evil.mkdir()
+    duckdb.sql(
+        "COPY (SELECT * REPLACE (CASE WHEN row_number() OVER () <= 3 THEN chr(27) || '[31mEVIL' || chr(7) "
+        f"ELSE user_agent END AS user_agent) FROM read_parquet('{SAMPLE / 'gateway.parquet'}') LIMIT 200) "
+        f"TO '{evil / 'gateway.parquet'}' (FORMAT parquet)"
+    )
+    app = TriageApp([str(evil)], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        await pilot.press("4", "slash", *"ua:EVIL", "enter")
+        await settle(pilot, app)
+        events = screen.pane("events")
+        assert events.shown == 3
+        row = events.table.paged.get_row_at(0)
+        column = list(events.table.paged.columns).index("user_agent")
+        assert row[column] == "\\x1b[31mEVIL\\x07"
+        assert all("\x1b" not in str(cell) for cell in row)
+
+
+def test_missing_input_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert missing_inputs(["sample_logs", "no/such/dir", "sample_logs/*.parquet"]) == ["no/such/dir"]
+    assert run_app(["no/such/dir"], Options()) == 2
+    assert "no such file or directory: no/such/dir" in capsys.readouterr().out
+
+
+def test_engine_helpers_import_no_textual() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, tui.engine.panes, tui.engine.explain; sys.exit('textual' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], cwd=REPO, env=os.environ.copy()).returncode == 0
