@@ -65,7 +65,12 @@ def run(
 ) -> pa.Table:
     """Execute `queries/<name>.sql` (with an optional filter) and return Arrow."""
     sql, values = splice(named_query(name).sql, where, params)
-    return con.sql(sql, params=values).to_arrow_table()
+    # A cursor of its own: DuckDB refuses a new query on a connection with an unfinished result.
+    cur = con.cursor()
+    try:
+        return cur.sql(sql, params=values).to_arrow_table()
+    finally:
+        cur.close()
 
 
 def split_params(split: object) -> list[datetime]:

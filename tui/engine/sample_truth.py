@@ -41,10 +41,13 @@ def _iso(value: datetime | int) -> str:
 
 def _expected(tok: Issued, countries: dict[str, str]) -> tuple[list[str], list[str], str]:
     """Indicators the raw token must get, those its audit-only uti must get, and the worst severity."""
-    raw = ["NO_SIGNIN_RECORD", "IOC_IP", "IOC_UA"]
-    audit = ["NO_SIGNIN_RECORD", "IOC_IP", "IOC_UA", "NEW_APP_FOR_MAILBOX"]
+    raw = ["IOC_IP", "IOC_UA"]
+    audit = ["IOC_IP", "IOC_UA", "NEW_APP_FOR_MAILBOX"]
     if tok.forged in ("a", "b"):
-        raw.append("KEY_SCOPE_MISMATCH")
+        # Only a token claiming the organisation's own tenant should have an Entra sign-in; a
+        # consumer (MSA) token is never in the tenant's sign-in log, forged or not.
+        raw += ["KEY_SCOPE_MISMATCH", "NO_SIGNIN_RECORD"]
+        audit.append("NO_SIGNIN_RECORD")
     if tok.forged == "b":
         raw.append("KNOWN_BAD_KEY")
     if tok.forged == "c":

@@ -64,7 +64,11 @@ def write_findings(
     written = []
     for name, sql in FINDINGS.items():
         secret = ", token" if options.include_secrets and name == "tokens.csv" else ""
-        table = con.sql(sql.replace("{secret}", secret)).to_arrow_table()
+        cur = con.cursor()
+        try:
+            table = cur.sql(sql.replace("{secret}", secret)).to_arrow_table()
+        finally:
+            cur.close()
         write_csv(table, out / name, include_secrets=options.include_secrets)
         written.append(name)
     write_manifest(

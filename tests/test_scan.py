@@ -1,0 +1,156 @@
+"""`triage scan` on the committed sample incident: golden files, determinism, the planted truth, secrets."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tui.cli import app
+
+REPO = Path(__file__).resolve().parents[1]
+GOLDEN = Path(__file__).parent / "golden" / "sample"
+FILES = ("tokens.csv", "mailboxes.csv", "drift.csv", "manifest.json")
+SEV = {"none": 0, "info": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
+
+
+def _scan(out: Path, *extra: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["scan", "sample_logs", "--out", str(out), *extra])
+    return result.exit_code, result.output
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("scan")
+    old = os.getcwd()
+    os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
+    try:
+        os.chdir(REPO)
+        code, output = _scan(out)
+    finally:
+        os.chdir(old)
+        del os.environ["SOURCE_DATE_EPOCH"]
+    assert code == 0, output
+    return out
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_scan_matches_the_committed_golden_files(scanned: Path) -> None:
+    if os.environ.get("TRIAGE_UPDATE_GOLDEN"):
+        GOLDEN.mkdir(parents=True, exist_ok=True)
+        for name in FILES:
+            (GOLDEN / name).write_bytes((scanned / name).read_bytes())
+    for name in FILES:
+        assert (scanned / name).read_bytes() == (GOLDEN / name).read_bytes(), f"{name} differs from golden"
+
+
+def test_two_runs_are_byte_identical(scanned: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    code, _ = _scan(tmp_path)
+    assert code == 0
+    for name in FILES:
+        assert (tmp_path / name).read_bytes() == (scanned / name).read_bytes(), name
+
+
+def test_findings_have_the_spec_columns(scanned: Path) -> None:
+    header = {name: next(csv.reader((scanned / name).open(encoding="utf-8"))) for name in FILES[:3]}
+    assert header["tokens.csv"] == (
+        "tok_sha256,uti,severity,indicators,evidence,kid,alg,iss,tid,aud,appid,upn,oid,iat,exp,sig,"
+        "first_seen,last_seen,uses,users,mailboxes,ips,countries"
+    ).split(",")
+    assert header["mailboxes.csv"] == (
+        "mailbox,severity,indicators,accesses,items,flagged_accesses,flagged_tokens,first_access,"
+        "last_access,identities,ips,app_ids"
+    ).split(",")
+    assert header["drift.csv"] == (
+        "user,drift_score,reasons,new_ips,new_countries,new_app_ids,new_user_agents,baseline_start,"
+        "baseline_end,window_start,window_end"
+    ).split(",")
+    manifest = json.loads((scanned / "manifest.json").read_text())
+    assert [Path(i["path"]).name for i in manifest["inputs"]] == sorted(
+        Path(i["path"]).name for i in manifest["inputs"]
+    )
+    gateway = next(i for i in manifest["inputs"] if i["path"].endswith("gateway.parquet"))
+    assert gateway["kind"] == "http" and gateway["rows"] > 10_000 and len(gateway["sha256"]) == 64
+
+
+def test_every_planted_forgery_is_high_or_critical(scanned: Path) -> None:
+    truth = json.loads((REPO / "sample_logs" / "truth.json").read_text())
+    tokens = {r["tok_sha256"]: r for r in _rows(scanned / "tokens.csv") if r["tok_sha256"]}
+    for forged in truth["forged_tokens"]:
+        row = tokens[forged["tok_sha256"]]
+        assert SEV[row["severity"]] >= SEV["high"], forged["tok_sha256"]
+        assert set(forged["expected_indicators"]) <= set(row["indicators"].split(";"))
+
+
+def test_no_genuine_token_is_above_medium(scanned: Path) -> None:
+    truth = json.loads((REPO / "sample_logs" / "truth.json").read_text())
+    forged = {f["tok_sha256"] for f in truth["forged_tokens"]}
+    forged_uti = {f["uti"] for f in truth["forged_tokens"]}
+    forged |= {o["sha256"] for o in truth["opaque_bearers"]}  # the attacker's probes, MALFORMED from IOC IPs
+    for row in _rows(scanned / "tokens.csv"):
+        if row["tok_sha256"] in forged or row["uti"] in forged_uti:
+            continue
+        assert SEV[row["severity"]] <= SEV["medium"], (row["tok_sha256"], row["uti"], row["indicators"])
+
+
+def test_every_victim_mailbox_is_flagged(scanned: Path) -> None:
+    truth = json.loads((REPO / "sample_logs" / "truth.json").read_text())
+    boxes = {r["mailbox"]: r for r in _rows(scanned / "mailboxes.csv")}
+    victims = {v["mailbox"] for v in truth["victim_mailboxes"]}
+    for victim in victims:
+        assert SEV[boxes[victim]["severity"]] >= SEV["high"], victim
+        assert int(boxes[victim]["flagged_accesses"]) > 0
+    flagged = {m for m, r in boxes.items() if SEV[r["severity"]] >= SEV["high"]}
+    assert flagged == victims
+
+
+def test_drift_ranks_victims_and_traveller_first(scanned: Path) -> None:
+    truth = json.loads((REPO / "sample_logs" / "truth.json").read_text())
+    expected = {v["mailbox"] for v in truth["victim_mailboxes"]} | {truth["decoys"]["traveller"]["user"]}
+    ranked = [r["user"] for r in _rows(scanned / "drift.csv")]
+    assert set(ranked[: len(expected)]) == expected
+
+
+def test_raw_tokens_only_with_include_secrets(scanned: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    for name in FILES:
+        assert "eyJ" not in (scanned / name).read_text(encoding="utf-8"), name
+    code, _ = _scan(tmp_path, "--include-secrets")
+    assert code == 0
+    rows = _rows(tmp_path / "tokens.csv")
+    assert rows[0]["token"].startswith("eyJ")
+
+
+def test_scan_refuses_to_write_into_the_evidence_folder(tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "gw.csv").write_text("time,authorization\n2023-06-01T00:00:00Z,Bearer abc\n")
+    result = CliRunner().invoke(app, ["scan", str(evidence), "--out", str(evidence / "out")])
+    assert result.exit_code == 2
+    assert "inside the evidence folder" in result.output
+    assert sorted(p.name for p in evidence.iterdir()) == ["gw.csv"]
+
+
+def test_formula_cells_from_the_data_are_neutralised(tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "mail.csv").write_text(
+        "CreationTime,UserId,Operation,MailboxOwnerUPN,ClientIPAddress,ClientAppId\n"
+        "2023-06-01T10:00:00Z,=HYPERLINK(\"http://x\"),MailItemsAccessed,@SUM(1),10.0.0.1,+cmd\n"
+    )
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["scan", str(evidence), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    boxes = _rows(out / "mailboxes.csv")
+    assert boxes[0]["mailbox"] == "'@sum(1)"
+    assert boxes[0]["identities"] == "'=hyperlink(\"http://x\")"
