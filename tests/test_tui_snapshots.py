@@ -17,7 +17,9 @@ from tui.engine.options import Options
 
 REPO = Path(__file__).resolve().parents[1]
 
-pytestmark = pytest.mark.skipif(not (SAMPLE / "gateway.parquet").is_file(), reason="sample_logs/ not generated")
+pytestmark = pytest.mark.skipif(
+    not (SAMPLE / "gateway.parquet").is_file(), reason="sample_logs/ not generated"
+)
 
 
 @pytest.fixture(autouse=True)

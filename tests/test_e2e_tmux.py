@@ -1,0 +1,104 @@
+"""End to end: the INSTALLED `triage open sample_logs/` in a real terminal (tmux), driven by keys.
+
+Filters Tokens to `severity>=high`, saves through the dialog to a tmp path, quits, and checks the
+CSV and the exit code. Runs on its own tmux socket so it never touches the user's sessions.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TRIAGE = Path(sys.executable).parent / "triage"
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+    pytest.mark.skipif(not TRIAGE.is_file(), reason="the triage console script is not installed"),
+    pytest.mark.skipif(not (REPO / "sample_logs" / "gateway.parquet").is_file(), reason="no sample_logs/"),
+]
+
+
+class Terminal:
+    """One tmux session on a private socket."""
+
+    def __init__(self, socket: str) -> None:
+        self.socket = socket
+
+    def tmux(self, *args: str) -> str:
+        done = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10)
+        return done.stdout
+
+    def keys(self, *keys: str, literal: bool = False) -> None:
+        self.tmux("send-keys", "-t", "e2e", *(["-l"] if literal else []), *keys)
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", "e2e")
+
+    def wait(self, check: Callable[[str], bool], what: str, timeout: float = 60.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.screen()
+            if check(text):
+                return text
+            time.sleep(0.2)
+        raise AssertionError(f"timed out waiting for {what}; screen:\n{self.screen()}")
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[Terminal]:
+    term = Terminal(f"triage-e2e-{os.getpid()}")
+    env = f"TZ=UTC TRIAGE_STATE_DIR={shlex.quote(str(tmp_path / 'state'))} TERM=xterm-256color"
+    command = (
+        f"cd {shlex.quote(str(REPO))} && env -u COLUMNS -u LINES {env} {shlex.quote(str(TRIAGE))} open sample_logs/; "
+        f"echo $? > {shlex.quote(str(tmp_path / 'exit_code'))}; sleep 30"
+    )
+    term.tmux("new-session", "-d", "-s", "e2e", "-x", "200", "-y", "50", command)
+    try:
+        yield term
+    finally:
+        term.tmux("kill-server")
+
+
+def test_open_filter_save_quit(terminal: Terminal, tmp_path: Path) -> None:
+    terminal.wait(lambda s: "● ready" in s and "[1 Tokens" in s and " of " in s, "the first pane")
+    terminal.keys("/")
+    terminal.wait(lambda s: "enter applies" in s, "the filter bar")
+    terminal.keys("severity>=high", literal=True)
+    terminal.keys("Enter")
+    screen = terminal.wait(lambda s: "severity>=high ✕" in s and "● ready" in s, "the filtered pane")
+    status = next(line for line in screen.splitlines() if " of " in line and "row" in line)
+    shown = int(status.split("│")[0].split(" of ")[0].split()[-1].replace(",", ""))
+
+    target = tmp_path / "high.csv"
+    terminal.keys("C-s")
+    terminal.wait(lambda s: "as findings CSV" in s, "the save dialog")
+    terminal.keys("C-u")
+    terminal.keys(str(target), literal=True)
+    terminal.wait(lambda s: "high.manifest.json" in s, "the typed path")
+    terminal.keys("Enter")
+    terminal.wait(lambda s: "findings saved" in s, "the saved notification")
+    assert (tmp_path / "high.manifest.json").is_file()
+
+    terminal.keys("q")
+    deadline = time.monotonic() + 20
+    while not (tmp_path / "exit_code").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert (tmp_path / "exit_code").read_text().strip() == "0"
+
+    with target.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    header, body = rows[0], rows[1:]
+    assert header[:3] == ["severity", "indicators", "upn"] and "token" not in header
+    assert len(body) == shown > 0
+    assert {row[0] for row in body} <= {"high", "critical"} and "critical" in {row[0] for row in body}
