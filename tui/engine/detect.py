@@ -14,6 +14,10 @@ SAMPLE_ROWS = 500
 JWT_VALUE = re.compile(r"^\s*(?:bearer\s+)?eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_.-]*\s*$", re.I)
 BEARER_VALUE = re.compile(r"^\s*bearer\s+\S+", re.I)
 SMTP_VALUE = re.compile(r"^\s*smtp:[^@\s]+@\S+$", re.I)
+# A JWT or an anchor-mailbox value inside a longer cell: a header list or JSON cell (API Management's
+# `BackendRequestHeaders`, a logged header dump) or a URL query (`access_token=eyJ…`).
+EMBEDDED_JWT = r"(eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)"
+EMBEDDED_SMTP = r"(?i)smtp:([^\s\"',;&]+@[^\s\"',;&]+)"
 GUID_VALUE = re.compile(r"^\s*\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}?\s*$", re.I)
 IP_VALUE = re.compile(
     r"^\s*(?:\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?|\[[0-9a-f:.]+\](?::\d+)?|[0-9a-f]*:[0-9a-f:.]+)\s*$", re.I
@@ -171,10 +175,12 @@ class Source:
 
     column: str
     path: str | None = None
+    extract: str | None = None  # a regex (a constant of this module) whose first group is the value
 
     def label(self) -> str:
         """How the mapping is shown: `AuditData.AppAccessContext.UniqueTokenId`."""
-        return self.column if self.path is None else f"{self.column}.{self.path}"
+        base = self.column if self.path is None else f"{self.column}.{self.path}"
+        return base if self.extract is None else f"{base} (embedded)"
 
 
 @dataclass(frozen=True)
@@ -224,6 +230,17 @@ class _Columns:
         return all(norm(n) in self.by_norm for n in names)
 
 
+def _embedded(text_cols: Sequence[str], values: Mapping[str, list[object]], regex: str) -> list[str]:
+    """Text columns where at least half the non-empty sample values contain the pattern somewhere."""
+    pattern = re.compile(regex)
+    found = []
+    for col in text_cols:
+        texts = [str(v) for v in values[col] if v is not None and str(v).strip()]
+        if texts and sum(1 for t in texts if pattern.search(t)) / len(texts) >= 0.5:
+            found.append(col)
+    return found
+
+
 def _share(values: list[object], pattern: re.Pattern[str]) -> float:
     texts = [str(v) for v in values if v is not None and str(v).strip()]
     if not texts:
@@ -246,8 +263,10 @@ def detect(
     if not token_cols:
         token_cols = [c for c in text_cols if "auth" in norm(c) and _share(values[c], BEARER_VALUE) >= 0.5]
     mailbox_cols = [c for c in text_cols if _share(values[c], SMTP_VALUE) >= 0.5]
+    embedded_token = [] if token_cols else _embedded(text_cols, values, EMBEDDED_JWT)
+    embedded_mailbox = [] if mailbox_cols else _embedded(text_cols, values, EMBEDDED_SMTP)
 
-    kind = Kind.HAR if har else _kind(cols, values, bool(token_cols))
+    kind = Kind.HAR if har else _kind(cols, values, bool(token_cols or embedded_token))
     root = ROOTS.get(kind) if kind in ROOTS and cols.has(ROOTS[kind]) else None
     candidates = {**CANDIDATES, **OVERRIDES.get(kind, {})}
     root_keys = _json_keys(values.get(cols.by_norm[norm(root)], [])) if root else {}
@@ -271,9 +290,13 @@ def detect(
         fields[name] = tuple(found)
     if token_cols:
         fields["token"] = (Source(token_cols[0]),)
+    elif embedded_token:
+        fields["token"] = (Source(embedded_token[0], extract=EMBEDDED_JWT),)
     if mailbox_cols and not any(s.path is None for s in fields["mailbox"]):
         fields["mailbox"] = (Source(mailbox_cols[0]), *fields["mailbox"])
-    if kind == Kind.GENERIC:
+    elif embedded_mailbox and not fields["mailbox"]:
+        fields["mailbox"] = (Source(embedded_mailbox[0], extract=EMBEDDED_SMTP),)
+    if kind in (Kind.GENERIC, Kind.HTTP):  # proxy logs name their columns anything
         fields = _generic_fallbacks(fields, text_cols, values)
 
     url = next((s for s in (cols.resolve(c) for c in URL_COLUMNS) if s is not None), None)
@@ -361,7 +384,7 @@ def _kind(cols: _Columns, values: Mapping[str, list[object]], has_token: bool) -
 def _generic_fallbacks(
     fields: dict[str, tuple[Source, ...]], text_cols: list[str], values: Mapping[str, list[object]]
 ) -> dict[str, tuple[Source, ...]]:
-    """For a table we cannot name, find time and IP columns by their values."""
+    """For a table we cannot name (or a free-form proxy log), find time and IP columns by their values."""
     used = {s.column for srcs in fields.values() for s in srcs}
     for fname, pattern in (("ts", TIME_VALUE), ("client_ip", IP_VALUE)):
         if fields[fname]:

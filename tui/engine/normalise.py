@@ -52,6 +52,9 @@ def json_path(path: str) -> str:
 def source_sql(src: Source, types: Mapping[str, str]) -> str:
     """The value of one source; a JSON path reads the column's JSON text (NULL when it is not JSON)."""
     column = ident(src.column)
+    if src.extract is not None:
+        inner = source_sql(Source(src.column, src.path), types)
+        return f"nullif(regexp_extract(CAST({inner} AS VARCHAR), {literal(src.extract)}, 1), '')"
     if src.path is None:
         return column
     typ = types.get(src.column, "VARCHAR").upper()
