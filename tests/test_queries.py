@@ -84,4 +84,5 @@ def test_timeline_counts_every_event_once(session: Session) -> None:
     table = analyses.run(session.con, "timeline")
     total = session.con.execute("SELECT count(*) FROM events WHERE ts IS NOT NULL").fetchone()[0]
     assert sum(table.column("events").to_pylist()) == total
-    assert all(f <= e for f, e in zip(table.column("flagged").to_pylist(), table.column("events").to_pylist()))
+    pairs = zip(table.column("flagged").to_pylist(), table.column("events").to_pylist(), strict=True)
+    assert all(f <= e for f, e in pairs)

@@ -121,7 +121,9 @@ def test_drift_ranks_victims_and_traveller_first(scanned: Path) -> None:
     assert set(ranked[: len(expected)]) == expected
 
 
-def test_raw_tokens_only_with_include_secrets(scanned: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_raw_tokens_only_with_include_secrets(
+    scanned: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(REPO)
     for name in FILES:
         assert "eyJ" not in (scanned / name).read_text(encoding="utf-8"), name
@@ -146,11 +148,11 @@ def test_formula_cells_from_the_data_are_neutralised(tmp_path: Path) -> None:
     evidence.mkdir()
     (evidence / "mail.csv").write_text(
         "CreationTime,UserId,Operation,MailboxOwnerUPN,ClientIPAddress,ClientAppId\n"
-        "2023-06-01T10:00:00Z,=HYPERLINK(\"http://x\"),MailItemsAccessed,@SUM(1),10.0.0.1,+cmd\n"
+        '2023-06-01T10:00:00Z,=HYPERLINK("http://x"),MailItemsAccessed,@SUM(1),10.0.0.1,+cmd\n'
     )
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["scan", str(evidence), "--out", str(out)])
     assert result.exit_code == 0, result.output
     boxes = _rows(out / "mailboxes.csv")
     assert boxes[0]["mailbox"] == "'@sum(1)"
-    assert boxes[0]["identities"] == "'=hyperlink(\"http://x\")"
+    assert boxes[0]["identities"] == '\'=hyperlink("http://x")'

@@ -38,14 +38,22 @@ Paths = Annotated[list[str], typer.Argument(help="Files, directories or globs.",
 Jwks = Annotated[
     Optional[list[Path]], typer.Option("--jwks", help="JWKS file to verify signatures against (repeatable).")
 ]
-Tenant = Annotated[Optional[list[str]], typer.Option("--tenant", help="The organisation's tenant id (repeatable).")]
-Domain = Annotated[Optional[list[str]], typer.Option("--domain", help="The organisation's mail domain (repeatable).")]
-Ioc = Annotated[Optional[list[Path]], typer.Option("--ioc", help="Extra indicators file (repeatable; see README).")]
+Tenant = Annotated[
+    Optional[list[str]], typer.Option("--tenant", help="The organisation's tenant id (repeatable).")
+]
+Domain = Annotated[
+    Optional[list[str]], typer.Option("--domain", help="The organisation's mail domain (repeatable).")
+]
+Ioc = Annotated[
+    Optional[list[Path]], typer.Option("--ioc", help="Extra indicators file (repeatable; see README).")
+]
 BaselineUntil = Annotated[
     Optional[str], typer.Option("--baseline-until", help="End of the drift baseline (ISO date, UTC).")
 ]
 Window = Annotated[int, typer.Option("--window", help="Days in the drift hunt window.", min=1)]
-Map = Annotated[Optional[list[str]], typer.Option("--map", help="FIELD=COLUMN, overrides detection (repeatable).")]
+Map = Annotated[
+    Optional[list[str]], typer.Option("--map", help="FIELD=COLUMN, overrides detection (repeatable).")
+]
 Tz = Annotated[str, typer.Option("--tz", help="Zone for displayed times (stored times stay UTC).")]
 
 
@@ -166,7 +174,9 @@ def inspect(
 
 @app.command()
 def decode(
-    token: Annotated[Optional[str], typer.Argument(help="A JWT; omit to read one per line from stdin.")] = None,
+    token: Annotated[
+        Optional[str], typer.Argument(help="A JWT; omit to read one per line from stdin.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     jwks: Jwks = None,
     tenant: Tenant = None,
