@@ -1,0 +1,67 @@
+"""The command line: fast help without Textual, an engine that never imports it, exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from tui.cli import app
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys\nprint('\\n'.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    ).stdout
+    return set(out.split())
+
+
+def test_help_does_not_import_textual() -> None:
+    modules = _modules_after(
+        "import sys\nsys.argv = ['triage', '--help']\nfrom tui.cli import app\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass"
+    )
+    assert "tui.cli" in modules
+    assert not {m for m in modules if m == "textual" or m.startswith("textual.")}
+
+
+def test_the_engine_never_imports_textual() -> None:
+    engine = sorted(p.stem for p in (REPO / "tui" / "engine").glob("*.py") if p.stem != "__init__")
+    modules = _modules_after("\n".join(f"import tui.engine.{name}" for name in engine))
+    assert {f"tui.engine.{name}" for name in engine} <= modules
+    assert "textual" not in modules
+
+
+def test_every_command_lists_the_shared_options() -> None:
+    runner = CliRunner()
+    for command in ("open", "scan", "inspect", "decode"):
+        text = runner.invoke(app, [command, "--help"], terminal_width=200).output
+        for flag in (
+            "--jwks",
+            "--tenant",
+            "--domain",
+            "--ioc",
+            "--baseline-until",
+            "--window",
+            "--map",
+            "--tz",
+        ):
+            assert flag in text, (command, flag)
+    top = runner.invoke(app, ["--help"], terminal_width=200).output
+    assert all(name in top for name in ("open", "scan", "inspect", "decode", "sample"))
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["inspect", "sample_logs", "--map", "nosuchfield=x"]).exit_code == 2
+    assert runner.invoke(app, ["inspect", "sample_logs", "--tz", "Mars/Olympus"]).exit_code == 2
+    assert runner.invoke(app, ["scan", "sample_logs"]).exit_code == 2  # --out is required
+    assert runner.invoke(app, ["inspect", str(tmp_path / "missing.csv")]).exit_code == 2
