@@ -60,7 +60,8 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
     term = Terminal(f"triage-e2e-{os.getpid()}")
     env = f"TZ=UTC TRIAGE_STATE_DIR={shlex.quote(str(tmp_path / 'state'))} TERM=xterm-256color"
     command = (
-        f"cd {shlex.quote(str(REPO))} && env -u COLUMNS -u LINES {env} {shlex.quote(str(TRIAGE))} open sample_logs/; "
+        f"cd {shlex.quote(str(REPO))} && env -u COLUMNS -u LINES {env} "
+        f"{shlex.quote(str(TRIAGE))} open sample_logs/; "
         f"echo $? > {shlex.quote(str(tmp_path / 'exit_code'))}; sleep 30"
     )
     term.tmux("new-session", "-d", "-s", "e2e", "-x", "200", "-y", "50", command)

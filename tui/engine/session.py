@@ -33,12 +33,21 @@ class Session:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def open(cls, paths: Sequence[str], options: Options, progress: Progress | None = None) -> Session:
-        """Load, detect and annotate every input; raises nothing for bad files (they are reported)."""
+    def open(
+        cls,
+        paths: Sequence[str],
+        options: Options,
+        progress: Progress | None = None,
+        con: duckdb.DuckDBPyConnection | None = None,
+    ) -> Session:
+        """Load, detect and annotate every input; raises nothing for bad files (they are reported).
+
+        Pass `con` (from `connect()`) to be able to `interrupt()` a long open from another thread.
+        """
         from tui.engine.annotate import annotate
         from tui.engine.load import load
 
-        con = connect()
+        con = con or connect()
 
         def loading(done: int, total: int, text: str) -> None:
             if progress is not None:

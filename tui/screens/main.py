@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,6 +21,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Static
 
+from tui.engine.db import connect
 from tui.engine.filter import FilterError, add_term, parse_terms, remove_term
 from tui.engine.options import Options
 from tui.engine.panes import (
@@ -40,6 +42,11 @@ from tui.widgets.header_line import HeaderLine
 from tui.widgets.pane_tabs import PaneTabs
 from tui.widgets.pane_view import PaneView
 from tui.widgets.worker_errors import ReportsWorkerErrors
+
+
+class _Quit(Exception):
+    """Raised inside the opening worker when the analyst quits while inputs are still loading."""
+
 
 PANES_GROUP = Binding.Group("panes", compact=True)
 PROGRESS_EVERY_S = 0.25
@@ -100,6 +107,8 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         self.drill_stack: list[tuple[str, str]] = []  # (pane to return to, events filter before)
         self.marks: dict[str, set[str]] = {spec.name: set() for spec in PANES}
         self._stage = "loading"
+        self._quitting = False
+        self._busy_con: duckdb.DuckDBPyConnection | None = None  # the opening worker's, to interrupt
 
     def compose(self) -> ComposeResult:
         yield HeaderLine(id="header")
@@ -132,21 +141,27 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
 
         def say(stage: str, fraction: float) -> None:
             nonlocal last
+            if self._quitting:
+                raise _Quit  # the loader calls this between files and stages: stop there
             now = time.monotonic()
             if now - last >= PROGRESS_EVERY_S or fraction >= 1.0:
                 last = now
                 self.post_message(self._Progress(stage, fraction))
 
-        session = Session.open(self.paths, self.options, progress_adapter(say))
-        self.post_message(self._Opened(session))
-        cursor = session.cursor()
+        self._busy_con = connect()
         try:
+            session = Session.open(self.paths, self.options, progress_adapter(say), con=self._busy_con)
+            self.post_message(self._Opened(session))
+            self._busy_con = session.cursor()
             for step, name in enumerate(BUILD_ORDER):
                 self.post_message(self._Progress(f"analysing {name}", 0.95 + 0.05 * step / len(BUILD_ORDER)))
-                build_table(cursor, name, session.annotation.split)
+                build_table(self._busy_con, name, session.annotation.split)
                 self.post_message(self._Built(name))
-        finally:
-            cursor.close()
+            self._busy_con.close()
+        except (_Quit, duckdb.InterruptException):
+            if not self._quitting:
+                raise
+            return
         self.post_message(self._Progress("", None))
 
     def on_main_screen__progress(self, message: MainScreen._Progress) -> None:
@@ -362,8 +377,13 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         )
 
     def stop_queries(self) -> None:
-        """Interrupt every running query (on quit)."""
+        """Interrupt every running query, loading included (on quit)."""
+        self._quitting = True
         for view in self.query(PaneView):
             view.stop_queries()
-        if self.session is not None:
-            self.session.con.interrupt()
+        for con in (self._busy_con, self.session.con if self.session is not None else None):
+            if con is not None:
+                try:
+                    con.interrupt()
+                except duckdb.Error:
+                    pass  # already closed
