@@ -54,11 +54,25 @@ def test_text_report(tmp_path: Path) -> None:
     assert "    token_id         <- AuditData.AppAccessContext.UniqueTokenId" in out
     assert "  token ids (uti):    yes, 4 rows" in out
     assert "  MailItemsAccessed:  yes, 3 rows" in out
-    assert (
-        "sign-ins:           sign-ins cover only part of the period of the other events (2023-06-15 04:00:00"
-        in out
-    )
+    assert "sign-ins:           sign-ins cover the whole period of the other events (to within 2 h" in out
     assert "  raw bearer tokens:  no raw tokens" in out
+
+
+def test_sign_ins_ending_hours_before_the_mail_access_cover_only_part(tmp_path: Path) -> None:
+    audit_csv(tmp_path / "audit.csv", 3)
+    signin = {
+        "createdDateTime": "2023-06-14T22:00:00Z",
+        "userPrincipalName": "a@x.com",
+        "uniqueTokenIdentifier": "u1",
+    }
+    (tmp_path / "signins.json").write_text(json.dumps({"value": [signin]}))
+    out = runner.invoke(app, ["inspect", str(tmp_path)]).output
+    assert "sign-ins:           sign-ins do not overlap the other events" in out
+    signin2 = dict(signin, createdDateTime="2023-06-15T04:00:01Z")
+    (tmp_path / "signins.json").write_text(json.dumps({"value": [signin, signin2]}))
+    (tmp_path / "later.csv").write_text("time,user\n2023-06-20T09:00:00Z,a@x.com\n")
+    out = runner.invoke(app, ["inspect", str(tmp_path)]).output
+    assert "sign-ins:           sign-ins cover only part of the period of the other events" in out
 
 
 def test_json_report_and_truncation(tmp_path: Path) -> None:
