@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,7 @@ class Sniffed:
 
 def read_prefix(path: Path) -> tuple[bytes, str | None]:
     """The first PREFIX_BYTES of the (decompressed) content and the compression found."""
+    _require_regular(path)
     try:
         with path.open("rb") as raw:
             head = raw.read(PREFIX_BYTES)
@@ -70,6 +72,28 @@ def read_prefix(path: Path) -> tuple[bytes, str | None]:
         raise UnreadableError("is a directory") from exc
     except OSError as exc:
         raise UnreadableError(f"cannot open: {exc.strerror or exc}") from exc
+
+
+def _require_regular(path: Path) -> None:
+    """Refuse pipes, sockets and devices before opening: opening a FIFO blocks until a writer comes."""
+    try:
+        mode = path.stat().st_mode
+    except PermissionError as exc:
+        raise UnreadableError("permission denied") from exc
+    except OSError as exc:
+        what = "dangling symlink" if path.is_symlink() else f"cannot open: {exc.strerror or exc}"
+        raise UnreadableError(what) from exc
+    if stat.S_ISDIR(mode):
+        raise UnreadableError("is a directory")
+    if not stat.S_ISREG(mode):
+        kind = (
+            "a named pipe (FIFO)"
+            if stat.S_ISFIFO(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "a device"
+        )
+        raise UnreadableError(f"{kind}, not a regular file")
 
 
 def _read_upto(stream: object) -> bytes:

@@ -111,9 +111,14 @@ def expand(paths: Sequence[str]) -> tuple[list[Path], list[tuple[Path, str]], li
             continue
         path = Path(arg).expanduser()
         if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+            for child in sorted(p for p in path.rglob("*") if not p.is_dir()):
                 rel = child.relative_to(path)
                 if any(part.startswith(".") for part in rel.parts):
+                    continue
+                if not child.is_file():  # a FIFO would block the reader; say why it is left out
+                    if child.resolve() not in seen:
+                        seen.add(child.resolve())
+                        skipped.append((child, f"skipped: {_not_regular(child)}"))
                     continue
                 if child.suffix.lower() in SKIP_SUFFIXES:
                     if child.resolve() not in seen:
@@ -131,6 +136,17 @@ def expand(paths: Sequence[str]) -> tuple[list[Path], list[tuple[Path, str]], li
             for match in found:
                 add(match)
     return files, skipped, missing
+
+
+def _not_regular(path: Path) -> str:
+    """Why a directory entry that is neither a file nor a folder is not read."""
+    if path.is_symlink() and not path.exists():
+        return "dangling symlink"
+    if path.is_fifo():
+        return "a named pipe (FIFO), not a regular file"
+    if path.is_socket():
+        return "a socket, not a regular file"
+    return "not a regular file"
 
 
 def load(
