@@ -1,0 +1,175 @@
+"""What runs inside each fresh child process of the benchmark; each prints one JSON line.
+
+`floor`    the bare DuckDB pass of SPEC §7 (default DuckDB settings).
+`tui`      the Textual app through its test driver, until the Tokens pane shows its first page.
+`latency`  a session as the TUI opens it, then Events-pane filters and random-offset page fetches
+           through the engine calls the panes use (`panes.count_rows`/`fetch_page` → `analyses.run`).
+`pyjwt`    PyJWT decoding each row of a slice in a loop (unverified header + claims).
+Times are measured from the top of the child (interpreter start, imports included).
+"""
+
+from __future__ import annotations
+
+import time
+
+T0 = time.monotonic()
+
+import json  # noqa: E402
+import random  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+
+
+def _emit(**values: object) -> None:
+    print(json.dumps(values), flush=True)
+
+
+def floor(path: str) -> None:
+    """count(*), count(distinct) of the token, IP and mailbox columns, min/max of the time."""
+    import duckdb
+
+    con = duckdb.connect()
+    row = con.execute(
+        "SELECT count(*), count(DISTINCT request_header_authorization), count(DISTINCT client), "
+        "count(DISTINCT request_header_x_anchormailbox), min(time), max(time) FROM read_parquet(?)",
+        [path],
+    ).fetchone()
+    assert row is not None
+    _emit(seconds=time.monotonic() - T0, rows=row[0], tokens=row[1], clients=row[2], mailboxes=row[3])
+
+
+def tui(path: str) -> None:
+    """Time until the Tokens pane (the first pane) has its count and first page on screen."""
+    import asyncio
+    import os
+
+    from tui.app import TriageApp
+    from tui.engine.options import Options
+    from tui.screens.main import MainScreen
+    from tui.widgets.pane_view import PaneView
+
+    async def run() -> float:
+        app = TriageApp([path], Options())
+        async with app.run_test(size=(160, 48)) as pilot:
+            while True:
+                await pilot.pause(0.02)
+                screen = app.screen
+                if isinstance(screen, MainScreen):
+                    view = screen.query_one("#pane-tokens", PaneView)
+                    if view.ready and not view.has_class("-querying"):
+                        seconds = time.monotonic() - T0
+                        _emit(seconds=seconds, shown=view.shown, total=view.total)
+                        os._exit(0)  # the other panes keep building; the first pane is what we time
+        return -1.0
+
+    asyncio.run(run())
+
+
+def latency(path: str, samples: int) -> None:
+    """p50/p95 of an Events-pane filter (count + first page) and of a page at a random offset."""
+    from tui.engine import analyses
+    from tui.engine.analyses import Where
+    from tui.engine.filter import compile_filter
+    from tui.engine.options import Options
+    from tui.engine.panes import PAGE_SIZE, PANE_BY_NAME, count_rows, fetch_page
+    from tui.engine.session import Session
+
+    session = Session.open([path], Options())
+    analyses.build(session.con, session.annotation.split)
+    opened = time.monotonic() - T0
+    spec = PANE_BY_NAME["events"]
+    cur = session.cursor()
+    cols = analyses.columns(cur, "events")
+    rng = random.Random(8)
+    users = [r[0] for r in cur.execute('SELECT DISTINCT "user" FROM events USING SAMPLE 2000').fetchall() if r[0]]
+    ips = [r[0] for r in cur.execute("SELECT DISTINCT client_ip FROM events USING SAMPLE 2000").fetchall() if r[0]]
+    days = [r[0] for r in cur.execute("SELECT DISTINCT CAST(ts AS DATE) FROM events").fetchall() if r[0]]
+    ops = ["GetItem", "FindItem", "CreateItem", "SyncFolderItems"]
+
+    def a_filter() -> str:
+        pick = rng.randrange(6)
+        if pick == 0:
+            return f"user={rng.choice(users)}" if users else "severity>=medium"
+        if pick == 1:
+            return f"ip={rng.choice(ips)}" if ips else "severity>=low"
+        if pick == 2:
+            return f"severity>={rng.choice(['medium', 'high', 'low'])}"
+        if pick == 3:
+            day = rng.choice(days) if days else None
+            return f"ts>={day} op={rng.choice(ops)}" if day else f"op={rng.choice(ops)}"
+        if pick == 4:
+            return f"status>=400 mailbox:shared{rng.randrange(50)}"
+        return f"op={rng.choice(ops)} -ua:Macintosh"
+
+    total = count_rows(cur, spec)
+    filters, pages, texts = [], [], []
+    for _ in range(samples):
+        text = a_filter()
+        texts.append(text)
+        t = time.monotonic()
+        where = Where.of(compile_filter(text, cols))
+        count_rows(cur, spec, where)
+        fetch_page(cur, spec, where, 0)
+        filters.append(time.monotonic() - t)
+    for _ in range(samples):
+        offset = rng.randrange(max(total // PAGE_SIZE, 1)) * PAGE_SIZE
+        t = time.monotonic()
+        fetch_page(cur, spec, Where(), offset)
+        pages.append(time.monotonic() - t)
+    _emit(
+        opened=opened,
+        events=total,
+        filter_p50=_pct(filters, 50),
+        filter_p95=_pct(filters, 95),
+        page_p50=_pct(pages, 50),
+        page_p95=_pct(pages, 95),
+        slowest_filter=texts[filters.index(max(filters))],
+    )
+
+
+def _pct(values: list[float], p: int) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
+
+
+def pyjwt(path: str, slice_rows: int) -> None:
+    """Seconds to decode `slice_rows` rows with PyJWT in a Python loop (no signature check)."""
+    import duckdb
+    import jwt
+
+    con = duckdb.connect()
+    values = [
+        r[0]
+        for r in con.execute(
+            "SELECT regexp_replace(request_header_authorization, '^Bearer ', '') FROM read_parquet(?) LIMIT ?",
+            [path, slice_rows],
+        ).fetchall()
+    ]
+    t = time.monotonic()
+    failed = 0
+    for token in values:
+        try:
+            jwt.get_unverified_header(token)
+            jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            failed += 1
+    _emit(seconds=time.monotonic() - t, rows=len(values), failed=failed)
+
+
+def main(argv: list[str]) -> None:
+    name, path, *rest = argv
+    if name == "floor":
+        floor(path)
+    elif name == "tui":
+        tui(path)
+    elif name == "latency":
+        latency(path, int(rest[0]))
+    elif name == "pyjwt":
+        pyjwt(path, int(rest[0]))
+    else:
+        raise SystemExit(f"unknown probe {name}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
