@@ -388,3 +388,36 @@ def test_engine_helpers_import_no_textual() -> None:
 
     code = "import sys, tui.engine.panes, tui.engine.explain; sys.exit('textual' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO, env=os.environ.copy()).returncode == 0
+
+
+async def test_superseded_filter_never_wins() -> None:
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        events = screen.pane("events")
+        assert events.apply_filter("kind=http") is None
+        assert events.apply_filter("kind=entra_signin") is None
+        await settle(pilot, app)
+        expected = scalar(screen, "SELECT count(*) FROM events WHERE kind = 'entra_signin'")
+        assert events.filter_text == "kind=entra_signin" and events.shown == expected
+
+
+async def test_worker_error_becomes_a_notification(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tui.widgets.detail_panel as detail_panel
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("explain broke")
+
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        monkeypatch.setattr(detail_panel, "explain", broken)
+        await pilot.press("down")
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if app._notifications:
+                break
+        assert [(n.title, n.message) for n in app._notifications] == [
+            ("error while explaining the row", "explain broke")
+        ]
+        assert app.is_running

@@ -60,7 +60,7 @@ class DetailPanel(ReportsWorkerErrors, VerticalScroll):
             return
         self._explain(self._serial, pane, row)
 
-    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="detail", exit_on_error=False, name="explaining the row")
     def _explain(self, serial: int, pane: str, row: dict[str, Any]) -> None:
         cursor = self.session.cursor()
         try:

@@ -164,7 +164,7 @@ class PaneView(ReportsWorkerErrors, Vertical):
             self._cursors.pop(kind, None)
         cursor.close()
 
-    @work(thread=True, exclusive=True, group="query", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="query", exit_on_error=False, name="running the filter")
     def _run_query(self, generation: int, text: str, where: Where) -> None:
         cursor = self._cursor("query")
         try:
@@ -201,7 +201,7 @@ class PaneView(ReportsWorkerErrors, Vertical):
             self._interrupt("pages")
             self._run_pages(self._generation, self.where, pages)
 
-    @work(thread=True, exclusive=True, group="pages", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="pages", exit_on_error=False, name="fetching a page")
     def _run_pages(self, generation: int, where: Where, numbers: list[int]) -> None:
         cursor = self._cursor("pages")
         try:
