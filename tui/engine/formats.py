@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import atexit
+import codecs
 import gzip
+import io
 import json
 import os
 import re
@@ -202,6 +204,38 @@ def decompress_to_cache(path: Path, compression: str) -> Path:
             with zstandard.ZstdDecompressor().stream_reader(src) as zs:
                 shutil.copyfileobj(zs, dst, 1 << 20)
     return target
+
+
+def transcode_to_cache(path: Path, compression: str | None, encoding: str) -> tuple[Path, int]:
+    """A UTF-8 copy in the cache of text DuckDB refuses to decode, and how many characters were replaced.
+
+    DuckDB's Latin-1 reader rejects bytes 0x80-0x9F (Windows-1252 quotes, the euro sign) and its JSON
+    readers fail a whole file on one invalid UTF-8 byte; here Latin-1 maps every byte and invalid
+    UTF-8 becomes U+FFFD, streamed in chunks, so the rows stay visible and the count is reported.
+    """
+    from tui.engine.db import cache_dir
+
+    target_dir = cache_dir() / "transcoded"
+    target_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix="-" + path.name, dir=target_dir)
+    target = Path(name)
+    _TEMP_FILES.append(target)
+    decoder = codecs.getincrementaldecoder(encoding if encoding != "utf-8" else "utf-8-sig")(errors="replace")
+    replaced = 0
+    with path.open("rb") as raw, os.fdopen(fd, "wb") as dst:
+        src: io.BufferedIOBase | gzip.GzipFile | zstandard.ZstdDecompressionReader = raw
+        if compression == "gzip":
+            src = gzip.GzipFile(fileobj=raw)
+        elif compression == "zstd":
+            src = zstandard.ZstdDecompressor().stream_reader(raw)
+        while chunk := src.read(1 << 20):
+            text = decoder.decode(chunk)
+            replaced += text.count("\ufffd")
+            dst.write(text.encode("utf-8"))
+        text = decoder.decode(b"", final=True)
+        replaced += text.count("\ufffd")
+        dst.write(text.encode("utf-8"))
+    return target, replaced
 
 
 @atexit.register

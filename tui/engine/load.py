@@ -5,6 +5,7 @@ A file that cannot be read is reported with its reason and never stops the other
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,11 +15,11 @@ from pathlib import Path
 import duckdb
 
 from tui.engine.detect import SAMPLE_ROWS, detect
-from tui.engine.formats import UnreadableError, sniff
+from tui.engine.formats import UnreadableError, sniff, transcode_to_cache
 from tui.engine.geo import build_ip_country
 from tui.engine.normalise import events_select, time_profile
 from tui.engine.options import Options
-from tui.engine.readers import NotEventLog, register
+from tui.engine.readers import BadEncoding, NotEventLog, register
 from tui.engine.safe import inert_cell
 from tui.engine.schema import EVENT_COLUMNS
 from tui.engine.sql import ident
@@ -181,7 +182,16 @@ def load(
 
 def _drop(con: duckdb.DuckDBPyConnection, i: int) -> None:
     """Remove whatever an earlier load (or a failed attempt) left under this index."""
-    for name in (f"ev_{i}", f"src_{i}", f"data_{i}", f"raw_{i}", f"doc_{i}", f"lines_{i}"):
+    for name in (
+        f"ev_{i}",
+        f"src_{i}",
+        f"data_{i}",
+        f"raw_{i}",
+        f"doc_{i}",
+        f"lines_{i}",
+        f"rej_{i}",
+        f"rejscan_{i}",
+    ):
         for what in ("VIEW", "TABLE"):
             try:
                 con.execute(f"DROP {what} IF EXISTS {name}")
@@ -197,7 +207,18 @@ def _load_one(con: duckdb.DuckDBPyConnection, i: int, path: Path, options: Optio
         return FileReport(path=path, error=str(exc))
     fmt, comp = sniffed.format, sniffed.compression
     try:
-        reg = register(con, i, path, sniffed)
+        try:
+            reg = register(con, i, path, sniffed)
+        except BadEncoding:
+            _drop(con, i)
+            copy, replaced = transcode_to_cache(path, comp, sniffed.encoding)
+            note = (
+                f"invalid UTF-8: {replaced:,} character(s) shown as U+FFFD"
+                if sniffed.encoding == "utf-8"
+                else f"text is {sniffed.encoding}, converted to UTF-8"
+            )
+            sniffed = dataclasses.replace(sniffed, compression=None, encoding="utf-8", note=note)
+            reg = register(con, i, copy, sniffed)
     except NotEventLog as exc:
         _drop(con, i)
         return FileReport(path=path, format=fmt, compression=comp, note=str(exc))

@@ -26,6 +26,13 @@ MAX_COLUMNS = 2000
 LINE_DELIM = "\x1e\x1f"
 
 
+class BadEncoding(UnreadableError):
+    """DuckDB refused the text's bytes (Latin-1 C1 bytes, invalid UTF-8): worth one transcoded retry."""
+
+
+_ENCODING_ERRORS = ("not latin-1 encoded", "invalid utf-8", "invalid unicode")
+
+
 class NotEventLog(Exception):
     """A readable JSON document that holds no records (a key list, a truth file…): skipped, not failed."""
 
@@ -59,6 +66,8 @@ def register(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffe
         else:
             reg = _json(con, i, path, sniffed)
     except duckdb.Error as exc:
+        if sniffed.format != "parquet" and any(e in str(exc).lower() for e in _ENCODING_ERRORS):
+            raise BadEncoding(_reason(exc)) from exc
         raise UnreadableError(_reason(exc)) from exc
     return reg
 
