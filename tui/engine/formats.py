@@ -140,7 +140,7 @@ def _decode(head: bytes) -> tuple[str | None, str]:
     """Text and its encoding, or None when the bytes look binary."""
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return head.decode("utf-16", errors="replace"), "utf-16"
-    if b"\x00" in head:
+    if head.count(b"\x00") > len(head) // 100:  # a few NULs in a text log are damage, not a binary file
         return None, ""
     try:
         return head.decode("utf-8"), "utf-8"
