@@ -14,7 +14,7 @@ import duckdb
 
 from tui.engine import analyses
 from tui.engine.options import Options
-from tui.engine.safe import inert
+from tui.engine.safe import inert, inert_cell
 
 TOKENS_COLUMNS = (
     "tok_sha256, uti, severity, indicators, evidence, kid, alg, iss, tid, aud, appid, upn, oid, iat, exp, "
@@ -111,7 +111,7 @@ def summary(con: duckdb.DuckDBPyConnection, report: object, out: Path, files: li
         lines.append(f"key lists used for signatures: {', '.join(str(k) for k in keys)}")
     for f in report.files:  # type: ignore[attr-defined]
         if f.error:
-            lines.append(f"  unreadable: {f.path}: {f.error}")
+            lines.append(f"  unreadable: {inert_cell(f.path)}: {inert_cell(f.error)}")
     counts = dict(con.execute("SELECT severity, count(*) FROM tokens GROUP BY severity").fetchall())
     total = sum(counts.values())
     per = ", ".join(f"{s} {counts[s]:,}" for s in SEVERITIES if counts.get(s))
@@ -122,23 +122,25 @@ def summary(con: duckdb.DuckDBPyConnection, report: object, out: Path, files: li
         "ORDER BY sev_rank DESC, uses DESC, first_seen, tkey LIMIT 5"
     ).fetchall()
     for sev, codes, who, uses, ident in worst:
-        lines.append(f"  {sev:<8} {str(ident)[:16]:<16} {uses:>6} uses  {who or '-'}  {codes}")
+        lines.append(
+            f"  {sev:<8} {inert_cell(ident)[:16]:<16} {uses:>6} uses  {inert_cell(who) or '-'}  {codes}"
+        )
     boxes = con.execute(
         "SELECT mailbox, severity, flagged_accesses, flagged_tokens FROM mailboxes WHERE sev_rank >= 3 "
         "ORDER BY sev_rank DESC, flagged_accesses DESC, accesses DESC, mailbox"
     ).fetchall()
     lines.append(f"affected mailboxes (severity medium or worse): {len(boxes)}")
     for mailbox, sev, acc, toks in boxes[:10]:
-        lines.append(f"  {sev:<8} {mailbox}  {acc:,} flagged accesses by {toks} token(s)")
+        lines.append(f"  {sev:<8} {inert_cell(mailbox)}  {acc:,} flagged accesses by {toks} token(s)")
     drift = con.execute(
         'SELECT "user", drift_score, reasons FROM drift ORDER BY drift_score DESC, window_events DESC, '
         '"user" LIMIT 5'
     ).fetchall()
     lines.append("top drifted users:")
     for user, score, reasons in drift:
-        lines.append(f"  {score:>6.2f}  {user}  {reasons}")
+        lines.append(f"  {score:>6.2f}  {inert_cell(user)}  {inert_cell(reasons)}")
     lines.append(f"wrote {', '.join(files)} to {out}")
-    return inert("\n".join(lines))
+    return inert("\n".join(lines))  # data cells were escaped one by one above, newlines included
 
 
 def run_scan(paths: list[str], out: Path, options: Options) -> tuple[str, int]:
