@@ -34,7 +34,7 @@ def _loads(text: str | None) -> dict[str, Any] | None:
         return None
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: claims nested thousands of levels deep
         return None
     return value if isinstance(value, dict) else None
 

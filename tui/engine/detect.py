@@ -325,7 +325,7 @@ def _json_keys(values: list[object]) -> dict[str, str]:
         if isinstance(value, str) and value.lstrip().startswith("{"):
             try:
                 obj = json.loads(value)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: a cell nested thousands of levels deep
                 continue
             if isinstance(obj, dict):
                 for key in obj:

@@ -164,7 +164,7 @@ def _json_kind(body: str) -> str:
         return "json" if head and head.group(1) in (*CONTAINER_KEYS, "@odata.context") else "jsonl"
     try:
         obj = json.loads(first)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: a line nested thousands of levels deep
         return "json"
     if isinstance(obj, dict) and not any(k in obj for k in CONTAINER_KEYS):
         return "jsonl"
