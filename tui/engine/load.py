@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import glob
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -101,7 +102,7 @@ def expand(paths: Sequence[str]) -> tuple[list[Path], list[tuple[Path, str]], li
     seen: set[Path] = set()
 
     def add(path: Path) -> None:
-        key = path.resolve()
+        key = _real(path)
         if key not in seen:
             seen.add(key)
             files.append(path)
@@ -117,13 +118,13 @@ def expand(paths: Sequence[str]) -> tuple[list[Path], list[tuple[Path, str]], li
                 if any(part.startswith(".") for part in rel.parts):
                     continue
                 if not child.is_file():  # a FIFO would block the reader; say why it is left out
-                    if child.resolve() not in seen:
-                        seen.add(child.resolve())
+                    if _real(child) not in seen:
+                        seen.add(_real(child))
                         skipped.append((child, f"skipped: {_not_regular(child)}"))
                     continue
                 if child.suffix.lower() in SKIP_SUFFIXES:
-                    if child.resolve() not in seen:
-                        seen.add(child.resolve())
+                    if _real(child) not in seen:
+                        seen.add(_real(child))
                         skipped.append((child, f"skipped: {child.suffix.lower()} is not a log format"))
                     continue
                 add(child)
@@ -137,6 +138,11 @@ def expand(paths: Sequence[str]) -> tuple[list[Path], list[tuple[Path, str]], li
             for match in found:
                 add(match)
     return files, skipped, missing
+
+
+def _real(path: Path) -> Path:
+    """The resolved path for de-duplication; unlike Path.resolve() it does not raise on a symlink loop."""
+    return Path(os.path.realpath(path))
 
 
 def _not_regular(path: Path) -> str:

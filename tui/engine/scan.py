@@ -7,6 +7,7 @@ only in its run start time (fixed too when `SOURCE_DATE_EPOCH` is set), so no du
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -43,7 +44,7 @@ SEVERITIES = ("critical", "high", "medium", "low", "info", "none")
 
 def _inside(path: Path, folder: Path) -> bool:
     try:
-        path.resolve().relative_to(folder.resolve())
+        Path(os.path.realpath(path)).relative_to(os.path.realpath(folder))
     except ValueError:
         return False
     return True
@@ -51,7 +52,8 @@ def _inside(path: Path, folder: Path) -> bool:
 
 def evidence_folders(report: object) -> list[Path]:
     """The folders holding the inputs: findings and caches never go inside them."""
-    return sorted({Path(f.path).resolve().parent for f in report.files})  # type: ignore[attr-defined]
+    # realpath, not resolve(): a skipped symlink loop among the inputs must not raise RuntimeError
+    return sorted({Path(os.path.realpath(f.path)).parent for f in report.files})  # type: ignore[attr-defined]
 
 
 def write_findings(
