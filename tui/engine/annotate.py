@@ -208,32 +208,56 @@ def _run_catalogue(con: duckdb.DuckDBPyConnection) -> None:
         code VARCHAR, severity VARCHAR, sev_rank INTEGER, evidence VARCHAR)"""
     )
     for ind in CATALOGUE:
-        params = [ind.code, ind.severity, ind.rank]
-        union = " UNION ALL ".join(f"({sql})" for sql in ind.sql)
-        if ind.scope == "token":
-            con.execute(
-                f"""INSERT INTO token_indicators
-                SELECT tkey, ?, ?, ?, min(evidence) FROM ({union}) AS hit(tkey, evidence)
-                WHERE tkey IS NOT NULL GROUP BY tkey""",
-                params,
-            )
-        else:
-            con.execute(
-                f"""INSERT INTO row_indicators
-                SELECT source, source_row, any_value(tkey), ?, ?, ?, min(evidence)
-                FROM ({union}) AS hit(source, source_row, tkey, evidence)
-                GROUP BY source, source_row""",
-                params,
-            )
-        if ind.scope == "row":
-            con.execute(
-                """INSERT INTO token_indicators
-                SELECT tkey, code, any_value(severity), any_value(sev_rank),
-                       CASE WHEN count(*) = 1 THEN min(evidence)
-                            ELSE format('{} rows, e.g. {}', count(*), min(evidence)) END
-                FROM row_indicators WHERE code = ? AND tkey IS NOT NULL GROUP BY tkey, code""",
-                [ind.code],
-            )
+        _run_indicator(con, ind)
+
+
+def _run_indicator(con: duckdb.DuckDBPyConnection, ind: Any) -> None:
+    """Fire one indicator of the catalogue into token_indicators / row_indicators."""
+    params = [ind.code, ind.severity, ind.rank]
+    union = " UNION ALL ".join(f"({sql})" for sql in ind.sql)
+    if ind.scope == "token":
+        con.execute(
+            f"""INSERT INTO token_indicators
+            SELECT tkey, ?, ?, ?, min(evidence) FROM ({union}) AS hit(tkey, evidence)
+            WHERE tkey IS NOT NULL GROUP BY tkey""",
+            params,
+        )
+    else:
+        con.execute(
+            f"""INSERT INTO row_indicators
+            SELECT source, source_row, any_value(tkey), ?, ?, ?, min(evidence)
+            FROM ({union}) AS hit(source, source_row, tkey, evidence)
+            GROUP BY source, source_row""",
+            params,
+        )
+    if ind.scope == "row":
+        con.execute(
+            """INSERT INTO token_indicators
+            SELECT tkey, code, any_value(severity), any_value(sev_rank),
+                   CASE WHEN count(*) = 1 THEN min(evidence)
+                        ELSE format('{} rows, e.g. {}', count(*), min(evidence)) END
+            FROM row_indicators WHERE code = ? AND tkey IS NOT NULL GROUP BY tkey, code""",
+            [ind.code],
+        )
+
+
+SPLIT_CODES = ("NEW_APP_FOR_MAILBOX",)  # the indicators whose answer depends on the drift split
+
+
+def resplit(con: duckdb.DuckDBPyConnection, options: Options, org: Org, split: Split) -> None:
+    """Re-run the split-dependent indicators for a moved baseline/window split (the TUI's `[`/`]`).
+
+    Works on any cursor: the temp helpers are rebuilt on it. Run inside a transaction so readers
+    keep seeing the previous answer until the new one is complete.
+    """
+    _prepare(con, load_intel(tuple(options.iocs)), org, split, options)
+    codes = list(SPLIT_CODES)
+    con.execute("DELETE FROM token_indicators WHERE list_contains(?, code)", [codes])
+    con.execute("DELETE FROM row_indicators WHERE list_contains(?, code)", [codes])
+    for ind in CATALOGUE:
+        if ind.code in SPLIT_CODES:
+            _run_indicator(con, ind)
+    _register_events(con)
 
 
 def _register_events(con: duckdb.DuckDBPyConnection) -> None:
