@@ -4,7 +4,7 @@ SELECT
     time_bucket(INTERVAL 1 HOUR, ts) AS hour,
     count(*) AS events,
     count(*) FILTER (WHERE sev_rank >= 3) AS flagged
-FROM events
+FROM events_marked
 WHERE ts IS NOT NULL AND (/*FILTER*/ TRUE)
 GROUP BY hour
 ORDER BY hour

@@ -1,3 +1,3 @@
 -- returns: the number of rows of the `tokens` table that match the current filter (one row, column n)
 -- Parameters: the filter's (spliced at the marker).
-SELECT count(*) AS n FROM tokens WHERE (/*FILTER*/ TRUE)
+SELECT count(*) AS n FROM tokens_marked WHERE (/*FILTER*/ TRUE)

@@ -88,6 +88,9 @@ def build(con: duckdb.DuckDBPyConnection, split: object) -> None:
     con.execute(f"CREATE OR REPLACE TABLE tokens AS {named_query('tokens').sql}")
     con.execute(f"CREATE OR REPLACE TABLE mailboxes AS {named_query('mailboxes').sql}")
     build_drift(con, split)
+    from tui.engine.marks import ensure_marks  # marks imports this module
+
+    ensure_marks(con)  # the page queries read `<pane>_marked`
 
 
 def build_drift(con: duckdb.DuckDBPyConnection, split: object) -> None:

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from tui.engine import analyses
 from tui.engine.analyses import Where
+from tui.engine.marks import ensure_marks
 from tui.engine.queries import named_query
 from tui.engine.safe import inert_cell
 
@@ -224,6 +225,7 @@ def build_table(con: duckdb.DuckDBPyConnection, pane: str, split: object) -> Non
         analyses.build_drift(con, split)
     elif pane in ("tokens", "mailboxes"):
         con.execute(f"CREATE OR REPLACE TABLE {pane} AS {named_query(pane).sql}")
+    ensure_marks(con)
 
 
 def count_rows(con: duckdb.DuckDBPyConnection, spec: PaneSpec, where: Where | None = None) -> int:

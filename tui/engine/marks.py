@@ -1,0 +1,104 @@
+"""The analyst's marks and verdicts as a small DuckDB table joined into every pane's rows.
+
+`marks(pane, key, verdict, note, marked_at)` holds one row per marked row, keyed as the panes key
+them: `tkey` (tokens), the lower-case mailbox (mailboxes), the lower-case user (drift) and
+`source#source_row` (events). Views `<pane>_marked` add `verdict`, `note` and `mark` (where the
+mark came from: token, mailbox, user or event) so a filter such as `verdict=finding` works on
+every pane; an event inherits its own mark first, then its token's, mailbox's and user's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import duckdb
+
+from tui.engine import analyses
+
+VERDICTS = ("finding", "false_positive", "needs_review")
+VERDICT_LABELS = {"finding": "finding", "false_positive": "false positive", "needs_review": "needs review"}
+GLYPHS = {None: "✓", "finding": "!", "false_positive": "✗", "needs_review": "?"}
+MARK_COLUMNS = {"verdict": "VARCHAR", "note": "VARCHAR", "mark": "VARCHAR"}
+ENTITY = {"tokens": "token", "mailboxes": "mailbox", "drift": "user", "events": "event"}
+_KEY = {"tokens": "tkey", "mailboxes": "mailbox", "drift": '"user"'}
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One marked row: plain (`verdict` None) or with a verdict, and the analyst's note."""
+
+    pane: str
+    key: str
+    verdict: str | None = None
+    note: str = ""
+    marked_at: str = ""  # ISO-8601 UTC
+
+    @property
+    def glyph(self) -> str:
+        return GLYPHS.get(self.verdict, "✓")
+
+
+def _own_view(pane: str) -> str:
+    return f"""CREATE OR REPLACE VIEW {pane}_marked AS
+        SELECT t.*, m.verdict, m.note, CASE WHEN m.key IS NOT NULL THEN '{ENTITY[pane]}' END AS mark
+        FROM {pane} t LEFT JOIN marks m ON m.pane = '{pane}' AND m.key = t.{_KEY[pane]}"""
+
+
+_EVENTS_VIEW = """CREATE OR REPLACE VIEW events_marked AS
+    WITH me AS (
+        SELECT regexp_extract(key, '^(.*)#([0-9]+)$', 1) AS source,
+               CAST(regexp_extract(key, '^(.*)#([0-9]+)$', 2) AS BIGINT) AS source_row, verdict, note
+        FROM marks WHERE pane = 'events'
+    )
+    SELECT e.*,
+        coalesce(me.verdict, mt.verdict, mm.verdict, mu.verdict) AS verdict,
+        CASE WHEN me.verdict IS NOT NULL THEN me.note WHEN mt.verdict IS NOT NULL THEN mt.note
+             WHEN mm.verdict IS NOT NULL THEN mm.note WHEN mu.verdict IS NOT NULL THEN mu.note
+             ELSE coalesce(me.note, mt.note, mm.note, mu.note) END AS note,
+        CASE WHEN me.source IS NOT NULL THEN 'event' WHEN mt.key IS NOT NULL THEN 'token'
+             WHEN mm.key IS NOT NULL THEN 'mailbox' WHEN mu.key IS NOT NULL THEN 'user' END AS mark
+    FROM events e
+    LEFT JOIN me ON me.source = e.source AND me.source_row = e.source_row
+    LEFT JOIN marks mt ON mt.pane = 'tokens' AND mt.key = e.tkey
+    LEFT JOIN marks mm ON mm.pane = 'mailboxes' AND mm.key = lower(e.mailbox)
+    LEFT JOIN marks mu ON mu.pane = 'drift' AND mu.key = lower(e."user")"""
+
+
+def ensure_marks(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the marks table (once) and the `<pane>_marked` view of every pane table that exists."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS marks "
+        "(pane VARCHAR, key VARCHAR, verdict VARCHAR, note VARCHAR, marked_at TIMESTAMP)"
+    )
+    present = {
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_name IN "
+            "('tokens', 'mailboxes', 'drift', 'events')"
+        ).fetchall()
+    }
+    for pane in ("tokens", "mailboxes", "drift"):
+        if pane in present:
+            con.execute(_own_view(pane))
+    if "events" in present:
+        con.execute(_EVENTS_VIEW)
+
+
+def write_marks(con: duckdb.DuckDBPyConnection, marks: Iterable[Mark]) -> None:
+    """Replace the marks table with these marks, in one transaction (readers never see it half done)."""
+    rows = [(m.pane, m.key, m.verdict, m.note or None, m.marked_at or None) for m in marks]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM marks")
+        if rows:
+            con.executemany("INSERT INTO marks VALUES (?, ?, ?, ?, CAST(? AS TIMESTAMP))", rows)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def pane_columns(con: duckdb.DuckDBPyConnection, pane: str) -> dict[str, str]:
+    """What a pane's filter may name: its table's columns plus verdict, note and mark."""
+    return {**analyses.columns(con, pane), **MARK_COLUMNS}
