@@ -97,7 +97,10 @@ def inputs(directory: Path, rows: int, tokens: int) -> Path:
         tmp = path.with_suffix(".partial")
         generate(tmp, rows, tokens)
         tmp.rename(path)
-        print(f"generated {path} ({path.stat().st_size / 1e6:.0f} MB) in {time.monotonic() - t:.0f} s", flush=True)
+        print(
+            f"generated {path} ({path.stat().st_size / 1e6:.0f} MB) in {time.monotonic() - t:.0f} s",
+            flush=True,
+        )
     return path
 
 
@@ -133,20 +136,45 @@ def measure(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
     path = inputs(directory, args.rows, args.tokens)
     fl = check(run_child(probe("floor", path), env, logs / "floor.log"), "floor")
     floor_s = float(fl.out["seconds"])  # type: ignore[arg-type]
-    add(f"input: {path.name}", f"{fl.out['rows']:,} rows, {fl.out['tokens']:,} distinct tokens, "
-        f"{fl.out['clients']:,} clients, {fl.out['mailboxes']:,} mailboxes, {path.stat().st_size / 1e6:,.0f} MB")
+    add(
+        f"input: {path.name}",
+        f"{fl.out['rows']:,} rows, {fl.out['tokens']:,} distinct tokens, "
+        f"{fl.out['clients']:,} clients, {fl.out['mailboxes']:,} mailboxes, {path.stat().st_size / 1e6:,.0f} MB",
+    )
     add("floor (bare DuckDB pass, fresh process)", f"{floor_s:.2f} s, peak {fl.peak_mib:,.0f} MiB")
     sc = scan_of(path, "main")
     add("triage scan", f"{sc.wall:.2f} s", "", None)
-    add("scan ÷ floor", f"{sc.wall / floor_s:.2f}×", f"≤ {TARGETS['scan_ratio']:g}×",
-        sc.wall / floor_s <= TARGETS["scan_ratio"])
+    add(
+        "scan ÷ floor",
+        f"{sc.wall / floor_s:.2f}×",
+        f"≤ {TARGETS['scan_ratio']:g}×",
+        sc.wall / floor_s <= TARGETS["scan_ratio"],
+    )
     add("triage scan peak RSS", f"{sc.peak_mib:,.0f} MiB", "< 2 GiB", sc.peak_mib < TARGETS["peak_mib"])
-    tu = check(run_child(probe("tui", path), env, logs / "tui.log"), "TUI first pane")
-    pane_s = float(tu.out["seconds"])  # type: ignore[arg-type]
-    add("TUI first pane (Tokens, headless run_test)", f"{pane_s:.2f} s")
-    add("first pane ÷ floor", f"{pane_s / floor_s:.2f}×", f"≤ {TARGETS['pane_ratio']:g}×",
-        pane_s / floor_s <= TARGETS["pane_ratio"])
-    add("TUI peak RSS (to first pane)", f"{tu.peak_mib:,.0f} MiB", "< 2 GiB", tu.peak_mib < TARGETS["peak_mib"])
+    tu = run_child(probe("tui", path), env, logs / "tui.log")
+    if tu.code == 0:
+        pane_s = float(tu.out["seconds"])  # type: ignore[arg-type]
+        add("TUI first pane (Tokens, headless run_test)", f"{pane_s:.2f} s")
+        add(
+            "first pane ÷ floor",
+            f"{pane_s / floor_s:.2f}×",
+            f"≤ {TARGETS['pane_ratio']:g}×",
+            pane_s / floor_s <= TARGETS["pane_ratio"],
+        )
+        add(
+            "TUI peak RSS (to first pane)",
+            f"{tu.peak_mib:,.0f} MiB",
+            "< 2 GiB",
+            tu.peak_mib < TARGETS["peak_mib"],
+        )
+    else:  # the TUI is another helper's moving target: report it, measure the rest
+        why = tu.stderr.strip().splitlines()[-1] if tu.stderr.strip() else f"exit {tu.code}"
+        for metric in (
+            "TUI first pane (Tokens, headless run_test)",
+            "first pane ÷ floor",
+            "TUI peak RSS (to first pane)",
+        ):
+            add(metric, f"failed: {why[:80]} (logs/tui.log)", "", False)
     la = check(run_child(probe("latency", path, args.samples), env, logs / "latency.log"), "latency")
     f50, f95 = float(la.out["filter_p50"]) * 1e3, float(la.out["filter_p95"]) * 1e3  # type: ignore[arg-type]
     p50, p95 = float(la.out["page_p50"]) * 1e3, float(la.out["page_p95"]) * 1e3  # type: ignore[arg-type]
@@ -158,20 +186,35 @@ def measure(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
     slice_rows = min(args.pyjwt_slice, args.rows)
     pj = check(run_child(probe("pyjwt", path, slice_rows), env, logs / "pyjwt.log"), "PyJWT loop")
     pyjwt_s = float(pj.out["seconds"]) * args.rows / int(pj.out["rows"])  # type: ignore[arg-type]
-    add(f"PyJWT loop, every row (from {int(pj.out['rows']):,} rows, extrapolated)",  # type: ignore[call-overload]
-        f"{pyjwt_s:.1f} s")
-    add("PyJWT loop ÷ scan", f"{pyjwt_s / sc.wall:.1f}×", f"≥ {TARGETS['pyjwt_ratio']:g}×",
-        pyjwt_s / sc.wall >= TARGETS["pyjwt_ratio"])
+    add(
+        f"PyJWT loop, every row (from {int(pj.out['rows']):,} rows, extrapolated)",  # type: ignore[call-overload]
+        f"{pyjwt_s:.1f} s",
+    )
+    add(
+        "PyJWT loop ÷ scan",
+        f"{pyjwt_s / sc.wall:.1f}×",
+        f"≥ {TARGETS['pyjwt_ratio']:g}×",
+        pyjwt_s / sc.wall >= TARGETS["pyjwt_ratio"],
+    )
     if args.worst_rows:
         worst = inputs(directory, args.worst_rows, args.worst_rows)
         wf = check(run_child(probe("floor", worst), env, logs / "floor-worst.log"), "worst floor")
         wfs = float(wf.out["seconds"])  # type: ignore[arg-type]
-        add(f"worst case input: {worst.name}", f"{wf.out['rows']:,} rows, {wf.out['tokens']:,} distinct tokens")
+        add(
+            f"worst case input: {worst.name}",
+            f"{wf.out['rows']:,} rows, {wf.out['tokens']:,} distinct tokens",
+        )
         add("worst case floor", f"{wfs:.2f} s")
         ws = scan_of(worst, "worst")
-        add("worst case triage scan", f"{ws.wall:.2f} s, peak {ws.peak_mib:,.0f} MiB", "< 2 GiB",
-            ws.peak_mib < TARGETS["peak_mib"])
-        add("worst case scan ÷ floor", f"{ws.wall / wfs:.2f}×", "≤ 3×", ws.wall / wfs <= TARGETS["scan_ratio"])
+        add(
+            "worst case triage scan",
+            f"{ws.wall:.2f} s, peak {ws.peak_mib:,.0f} MiB",
+            "< 2 GiB",
+            ws.peak_mib < TARGETS["peak_mib"],
+        )
+        add(
+            "worst case scan ÷ floor", f"{ws.wall / wfs:.2f}×", "≤ 3×", ws.wall / wfs <= TARGETS["scan_ratio"]
+        )
     return rows
 
 
@@ -182,7 +225,9 @@ def table(rows: list[tuple[str, str, str, str]]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--tokens", type=int, default=300_000)
     parser.add_argument("--worst-rows", type=int, default=2_000_000, help="all-distinct case; 0 to skip")

@@ -20,7 +20,12 @@ START_EPOCH = 1_682_899_200  # 2023-05-01T00:00:00Z
 SPAN_S = 30 * 86_400
 TENANT = "8cf9e5e6-8f03-4bbb-9c67-f75d6ac98c97"
 DOMAIN = "contoso-agency.gov"
-HEADER = {"alg": "RS256", "kid": "Es2aYbeZIFUXcB0g5-2MMxIeZM8", "typ": "JWT", "x5t": "Es2aYbeZIFUXcB0g5-2MMxIeZM8"}
+HEADER = {
+    "alg": "RS256",
+    "kid": "Es2aYbeZIFUXcB0g5-2MMxIeZM8",
+    "typ": "JWT",
+    "x5t": "Es2aYbeZIFUXcB0g5-2MMxIeZM8",
+}
 USERS = 5_000
 LIFETIME_S = 55 * 60
 

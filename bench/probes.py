@@ -81,8 +81,14 @@ def latency(path: str, samples: int) -> None:
     cur = session.cursor()
     cols = analyses.columns(cur, "events")
     rng = random.Random(8)
-    users = [r[0] for r in cur.execute('SELECT DISTINCT "user" FROM events USING SAMPLE 2000').fetchall() if r[0]]
-    ips = [r[0] for r in cur.execute("SELECT DISTINCT client_ip FROM events USING SAMPLE 2000").fetchall() if r[0]]
+    users = [
+        r[0] for r in cur.execute('SELECT DISTINCT "user" FROM events USING SAMPLE 2000').fetchall() if r[0]
+    ]
+    ips = [
+        r[0]
+        for r in cur.execute("SELECT DISTINCT client_ip FROM events USING SAMPLE 2000").fetchall()
+        if r[0]
+    ]
     days = [r[0] for r in cur.execute("SELECT DISTINCT CAST(ts AS DATE) FROM events").fetchall() if r[0]]
     ops = ["GetItem", "FindItem", "CreateItem", "SyncFolderItems"]
 

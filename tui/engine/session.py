@@ -6,9 +6,11 @@ analyst sees come from the same engine calls and the same named queries.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -77,5 +79,14 @@ class Session:
         return cur.sql(named_query(name).sql, params=params or None).to_arrow_table()
 
     def close(self) -> None:
-        """Release the connection (and with it the spill files)."""
+        """Release the connection (and with it the spill files, and annotate's work database)."""
+        work = self.con.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = 'triage_work' AND path IS NOT NULL"
+        ).fetchall()
         self.con.close()
+        for (name,) in work:
+            path = Path(name)
+            for leftover in (path, path.with_name(path.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()
