@@ -98,11 +98,6 @@ async def test_malformed_tokens_open_and_show(tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.xfail(
-    strict=True,
-    reason="tui/engine/explain.py _claim_lines catches only ValueError; json.loads raises RecursionError "
-    "on claims nested 10,000 deep, shown as an error notification (helper E owns explain.py)",
-)
 async def test_deeply_nested_claims_in_the_detail_panel(tmp_path: Path) -> None:
     folder = tmp_path / "ev"
     folder.mkdir()

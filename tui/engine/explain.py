@@ -87,6 +87,8 @@ def _claim_lines(document: object) -> tuple[Line, ...]:
         return ()
     try:
         parsed = json.loads(document)
+    except RecursionError:  # a hostile token may nest its claims 10,000 deep
+        return (Line("(nested too deeply to show)", inert_cell(document[:200]), "dim"),)
     except ValueError:
         return (Line("(not JSON)", inert_cell(document[:200]), "dim"),)
     if not isinstance(parsed, dict):
