@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import glob
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 from textual_fastdatatable import DataTable
 
+from tui.engine import timefmt
 from tui.engine.options import Options
 from tui.engine.safe import inert_cell
+from tui.screens.commands import triage_commands
 from tui.screens.help import HelpScreen, binding_rows
 from tui.screens.main import MainScreen
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.pane_table import PaneTable
+from tui.widgets.timeline import TimelineStrip
 from tui.widgets.worker_errors import ReportsWorkerErrors
 
 NAVIGATION = {
@@ -46,6 +51,7 @@ class TriageApp(App[int]):
         super().__init__()
         self.paths = paths
         self.options = options
+        timefmt.set_zone(options.tz)  # displayed times only; stored and saved times stay UTC
 
     def on_mount(self) -> None:
         self.push_screen(MainScreen(self.paths, self.options))
@@ -65,10 +71,15 @@ class TriageApp(App[int]):
                 ("table", PaneTable.BINDINGS),
                 ("table", navigation),
                 ("filter bar", FilterBar.BINDINGS),
+                ("timeline (t)", TimelineStrip.BINDINGS),
             ],
             display=self.get_key_display,
         )
         self.push_screen(HelpScreen(rows))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from triage_commands(self, screen)
+        yield from super().get_system_commands(screen)
 
     async def action_quit(self) -> None:
         for screen in self.screen_stack:

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from tui.engine import analyses
+from tui.engine import analyses, timefmt
 from tui.engine.analyses import Where
 from tui.engine.marks import ensure_marks
 from tui.engine.queries import named_query
@@ -73,9 +73,19 @@ PANES: tuple[PaneSpec, ...] = (
             "iss",
             "tid",
             "aud",
+            "verdict",
+            "note",
         ),
-        hidden=("sev_rank", "evidence"),
-        widths=(("tkey", 18), ("tok_sha256", 16), ("users", 30), ("mailboxes", 30), ("iss", 30)),
+        hidden=("sev_rank", "evidence", "mark"),
+        widths=(
+            ("tkey", 18),
+            ("tok_sha256", 16),
+            ("users", 30),
+            ("mailboxes", 30),
+            ("iss", 30),
+            ("verdict", 14),
+            ("note", 30),
+        ),
     ),
     PaneSpec(
         "mailboxes",
@@ -95,8 +105,11 @@ PANES: tuple[PaneSpec, ...] = (
             "identities",
             "ips",
             "app_ids",
+            "verdict",
+            "note",
         ),
-        hidden=("sev_rank",),
+        hidden=("sev_rank", "mark"),
+        widths=(("verdict", 14), ("note", 30)),
     ),
     PaneSpec(
         "drift",
@@ -116,9 +129,11 @@ PANES: tuple[PaneSpec, ...] = (
             "volume_ratio",
             "baseline_events",
             "window_events",
+            "verdict",
+            "note",
         ),
-        hidden=(),
-        widths=(("reasons", 48),),
+        hidden=("mark",),
+        widths=(("reasons", 48), ("verdict", 14), ("note", 30)),
     ),
     PaneSpec(
         "events",
@@ -140,8 +155,10 @@ PANES: tuple[PaneSpec, ...] = (
             "client_app_id",
             "status",
             "items",
+            "verdict",
+            "note",
         ),
-        hidden=("sev_rank",),
+        hidden=("sev_rank", "mark"),
         widths=(
             ("indicators", 36),
             ("user", 30),
@@ -151,6 +168,8 @@ PANES: tuple[PaneSpec, ...] = (
             ("user_agent", 30),
             ("tkey", 18),
             ("tok_sha256", 16),
+            ("verdict", 14),
+            ("note", 30),
         ),
     ),
 )
@@ -185,9 +204,7 @@ def display_value(value: object) -> object:
     if isinstance(value, (int, float)):
         return value
     if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+        return timefmt.show(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, (list, tuple)):
@@ -317,6 +334,7 @@ def save_view(
     *,
     inputs: list[dict[str, object]],
     options: Any,
+    filters: dict[str, str] | None = None,
 ) -> Saved:
     """Write the marked rows (or the whole filtered view) as findings CSV with its manifest."""
     from tui.engine.export import write_csv, write_manifest
@@ -347,7 +365,8 @@ def save_view(
                 "filter": filter_text,
                 "selection": "marked rows" if marked else "current view",
                 "rows": rows,
-            }
+            },
+            "filters": filters or {spec.name: filter_text},
         },
     )
     return Saved(path, manifest, rows, bool(marked))
@@ -361,7 +380,8 @@ def header_summary(report: Any, annotation: Any = None) -> str:
     inputs = [f for f in report.files if f.view is not None]
     parts = ["triage", f"{len(inputs)} input{'s' if len(inputs) != 1 else ''}", f"{report.rows:,} events"]
     if report.ts_min is not None and report.ts_max is not None:
-        parts.append(f"{report.ts_min:%Y-%m-%d} → {report.ts_max:%Y-%m-%d} UTC")
+        first, last = timefmt.local(report.ts_min), timefmt.local(report.ts_max)
+        parts.append(f"{first:%Y-%m-%d} → {last:%Y-%m-%d} {timefmt.zone_label(report.ts_max)}")
     org = getattr(annotation, "org", None)
     if org is not None and org.tenants:
         tenant = org.tenants[0]

@@ -19,10 +19,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Static
+from textual.widgets import ContentSwitcher, Footer
 
+from tui.engine import timefmt
 from tui.engine.db import connect
 from tui.engine.filter import FilterError, add_term, parse_terms, remove_term
+from tui.engine.marks import Mark
 from tui.engine.options import Options
 from tui.engine.panes import (
     PANES,
@@ -35,12 +37,14 @@ from tui.engine.panes import (
 )
 from tui.engine.safe import inert_cell
 from tui.screens.save_dialog import SaveDialog
+from tui.screens.workflow import Workflow
 from tui.widgets.detail_panel import DetailPanel
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.filter_chips import FilterChips
 from tui.widgets.header_line import HeaderLine
 from tui.widgets.pane_tabs import PaneTabs
 from tui.widgets.pane_view import PaneView
+from tui.widgets.timeline import TimelineStrip
 from tui.widgets.worker_errors import ReportsWorkerErrors
 
 
@@ -53,7 +57,7 @@ PROGRESS_EVERY_S = 0.25
 BUILD_ORDER = ("tokens", "events", "mailboxes", "drift")  # the first pane first
 
 
-class MainScreen(ReportsWorkerErrors, Screen[None]):
+class MainScreen(Workflow, ReportsWorkerErrors, Screen[None]):
     """Everything the analyst works in; holds the session once the loader worker has opened it."""
 
     AUTO_FOCUS = "#table-tokens"
@@ -67,6 +71,9 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         Binding("escape", "back", "Back/clear", id="main.back"),
         Binding("backspace", "drop_last_term", "Drop last term", id="main.drop_last", show=False),
         Binding("ctrl+s", "save", "Save", id="main.save"),
+        Binding("t", "timeline", "Timeline", id="main.timeline"),
+        Binding("left_square_bracket", "split(-1)", "Split −1 day", id="main.split_earlier", key_display="["),
+        Binding("right_square_bracket", "split(1)", "Split +1 day", id="main.split_later", key_display="]"),
     ]
 
     @dataclass
@@ -105,14 +112,17 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         self.session: Any = None
         self.current = "tokens"
         self.drill_stack: list[tuple[str, str]] = []  # (pane to return to, events filter before)
-        self.marks: dict[str, set[str]] = {spec.name: set() for spec in PANES}
+        self.marks: dict[str, dict[str, Mark]] = {spec.name: {} for spec in PANES}
+        self.init_workflow()
+        self._built: set[str] = set()
+        timefmt.set_zone(options.tz)
         self._stage = "loading"
         self._quitting = False
         self._busy_con: duckdb.DuckDBPyConnection | None = None  # the opening worker's, to interrupt
 
     def compose(self) -> ComposeResult:
         yield HeaderLine(id="header")
-        yield Static("", id="timeline-slot")  # the timeline strip (issue 6) goes here
+        yield TimelineStrip(id="timeline")
         with Horizontal(id="bar"):
             yield PaneTabs(id="tabs")
             yield FilterChips(id="chips")
@@ -152,6 +162,8 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         try:
             session = Session.open(self.paths, self.options, progress_adapter(say), con=self._busy_con)
             self.post_message(self._Opened(session))
+            self.post_message(self._Progress("hashing the inputs", 0.95))
+            self.restore_in_worker(self._busy_con, session)
             self._busy_con = session.cursor()
             for step, name in enumerate(BUILD_ORDER):
                 self.post_message(self._Progress(f"analysing {name}", 0.95 + 0.05 * step / len(BUILD_ORDER)))
@@ -187,7 +199,16 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             )
 
     def on_main_screen__built(self, message: MainScreen._Built) -> None:
-        self.pane(message.pane).apply_filter("")
+        view = self.pane(message.pane)
+        saved = self.saved_filters.get(message.pane, "")
+        if saved and view.apply_filter(saved) is not None:
+            self.notify(f"the saved filter {inert_cell(saved)!r} no longer applies", severity="warning")
+            saved = ""
+        if not saved:
+            view.apply_filter("")
+        self._built.add(message.pane)
+        if self._built == {spec.name for spec in PANES} and self.saved_pane in self._built:
+            self.action_pane(self.saved_pane)
 
     def _show_activity(self, fraction: float | None = None) -> None:
         header = self.query_one(HeaderLine)
@@ -214,6 +235,13 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         table = view.table
         backend = table.paged
         self.query_one(DetailPanel).show(name, backend.raw_at(table.cursor_row) if backend else None)
+        self.save_session_state()
+
+    def action_timeline(self) -> None:
+        self.query_one(TimelineStrip).focus()
+
+    def action_split(self, days: int) -> None:
+        self.move_split(days)
 
     def on_pane_tabs_switch(self, message: PaneTabs.Switch) -> None:
         self.action_pane(message.pane)
@@ -222,6 +250,9 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         tabs = self.query_one(PaneTabs)
         tabs.pending = tabs.pending - {message.pane}
         tabs.flags = {**tabs.flags, message.pane: message.flagged}
+        if message.pane == "events":
+            self.refresh_timeline()
+        self.save_session_state()
         if message.pane == self.current:
             self._show_chips(message.filter_text)
             if self.focused is None:
@@ -356,6 +387,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
                 path,
                 inputs=manifest_inputs(self.session.report),
                 options=self.options,
+                filters={v.spec.name: v.filter_text for v in self.query(PaneView)},
             )
         except (ValueError, OSError) as exc:
             self.post_message(self._Saved(None, inert_cell(str(exc))))

@@ -15,6 +15,7 @@ class HeaderLine(Widget):
     summary: reactive[str] = reactive("triage")
     activity: reactive[str] = reactive("")  # empty when idle
     fraction: reactive[float | None] = reactive(None)
+    split: reactive[str] = reactive("")  # `split 2023-05-28 21:06 UTC`: the drift baseline/window split
 
     def render(self) -> Text:
         right = Text()
@@ -25,6 +26,10 @@ class HeaderLine(Widget):
         else:
             right.append("● ready", style="green")
         line = Text(" " + self.summary, no_wrap=True, overflow="ellipsis")
+        if self.split:
+            line.append(" · ")
+            line.append(self.split, style="bold")
+            line.append(" [ ]", style="dim")
         gap = max(self.size.width - line.cell_len - right.cell_len - 1, 1)
         line.append(" " * gap)
         line.append_text(right)

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from rich.text import Text
 from textual_fastdatatable.backend import DataTableBackend
 
+from tui.engine.marks import GLYPHS, Mark
 from tui.engine.panes import PAGE_SIZE, Page
 
 MAX_PAGES = 16
@@ -42,14 +43,16 @@ class PagedBackend(DataTableBackend[None]):
         widths: Sequence[int] = (),
         total: int = 0,
         request: Callable[[int], None] | None = None,
-        marks: set[str] | None = None,
+        marks: dict[str, Mark] | None = None,
+        inherit: bool = False,
     ) -> None:
         self._render_markup = False
         self._columns = (MARK, *(column_names or ()))
         self._widths = [1, *widths]
         self.total = total
         self._request = request or (lambda page: None)
-        self.marks: set[str] = marks if marks is not None else set()
+        self.marks: dict[str, Mark] = marks if marks is not None else {}
+        self.inherit = inherit  # events show their token's/mailbox's/user's verdict too
         self._pages: OrderedDict[int, Page] = OrderedDict()
         names = list(column_names or ())
         self._severity = names.index("severity") if "severity" in names else -1
@@ -131,7 +134,17 @@ class PagedBackend(DataTableBackend[None]):
         if self._severity >= 0:
             sev = cells[self._severity]
             cells[self._severity] = Text(str(sev), style=SEVERITY_STYLES.get(str(sev), ""))
-        return (MARK if page.keys[i] in self.marks else "", *cells)
+        return (self._glyph(page, i), *cells)
+
+    def _glyph(self, page: Page, i: int) -> str | Text:
+        """The mark column: this row's own mark (as the analyst just set it), else an inherited one."""
+        own = self.marks.get(page.keys[i])
+        if own is not None:
+            return Text(own.glyph, style="bold magenta")
+        raw = page.raw[i]
+        if self.inherit and raw.get("mark") not in (None, "event"):
+            return Text(GLYPHS.get(raw.get("verdict"), MARK), style="magenta")
+        return ""
 
     def get_column_at(self, index: int) -> Sequence[Any]:
         return [

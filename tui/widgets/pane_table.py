@@ -13,18 +13,19 @@ from tui.widgets.page_backend import PagedBackend
 
 
 class PaneTable(DataTable):
-    """Rows of a pane; `enter`, `space`, `f` and `x` ask the pane to act on the cell under the cursor."""
+    """Rows of a pane; `enter`, `space`, `m`, `f` and `x` ask the pane to act on the cell under the cursor."""
 
     BINDINGS = [
         Binding("enter", "request('drill')", "Drill", id="pane.drill"),
         Binding("f", "request('keep')", "Keep", id="pane.keep"),
         Binding("x", "request('exclude')", "Drop", id="pane.exclude"),
         Binding("space", "request('mark')", "Mark", id="pane.mark"),
+        Binding("m", "request('verdict')", "Verdict", id="pane.verdict"),
     ]
 
     @dataclass
     class Requested(Message):
-        """The analyst pressed a row action key (drill, keep, exclude, mark) on a cell."""
+        """The analyst pressed a row action key (drill, keep, exclude, mark, verdict) on a cell."""
 
         action: str
         row: int

@@ -20,9 +20,9 @@ from textual.widgets import Static
 from textual.worker import get_current_worker
 from textual_fastdatatable import DataTable
 
-from tui.engine import analyses
 from tui.engine.analyses import Where
 from tui.engine.filter import FilterError, compile_filter
+from tui.engine.marks import Mark, pane_columns
 from tui.engine.panes import (
     PAGE_SIZE,
     Page,
@@ -85,6 +85,15 @@ class PaneView(ReportsWorkerErrors, Vertical):
         value: object
 
     @dataclass
+    class MarkWanted(Message):
+        """`space` toggles the row's mark; `m` asks for a verdict and a note."""
+
+        pane: str
+        key: str
+        row: dict[str, Any]
+        verdict: bool
+
+    @dataclass
     class _Arrived(Message):
         """A worker finished: a new result (first page) or more pages of the current one."""
 
@@ -101,7 +110,7 @@ class PaneView(ReportsWorkerErrors, Vertical):
         super().__init__(id=f"pane-{spec.name}", classes="pane")
         self.spec = spec
         self.session: Any = None
-        self.marks: set[str] = set()
+        self.marks: dict[str, Mark] = {}  # key → this pane's own marks (the screen's book)
         self.filter_text = ""  # the last filter that produced the rows on screen
         self.where = Where()
         self.shown = 0
@@ -112,6 +121,8 @@ class PaneView(ReportsWorkerErrors, Vertical):
         self._generation = 0
         self._wanted: set[int] = set()
         self._cursors: dict[str, duckdb.DuckDBPyConnection] = {}
+        self._keep_cursor = False
+        self._recount = False  # the grand total and flags may have changed (a new split)
 
     def compose(self) -> ComposeResult:
         yield PaneTable(id=f"table-{self.spec.name}")
@@ -135,10 +146,17 @@ class PaneView(ReportsWorkerErrors, Vertical):
             return self.where, f"{exc.message} (at {exc.position + 1})"
         return Where(compiled.where, compiled.params), None
 
-    def apply_filter(self, text: str) -> str | None:
+    def refresh_rows(self) -> None:
+        """Query the current filter again (marks or the split changed), keeping the cursor where it is."""
+        if self.ready:
+            self._recount = True
+            self.apply_filter(self.filter_text, keep_cursor=True)
+
+    def apply_filter(self, text: str, keep_cursor: bool = False) -> str | None:
         """Start the query for `text`; returns the inline error instead when it does not compile."""
         where, error = self.check_filter(text)
         if error is None:
+            self._keep_cursor = keep_cursor
             self._generation += 1
             self._interrupt("query")
             self._interrupt("pages")
@@ -167,13 +185,18 @@ class PaneView(ReportsWorkerErrors, Vertical):
     @work(thread=True, exclusive=True, group="query", exit_on_error=False, name="running the filter")
     def _run_query(self, generation: int, text: str, where: Where) -> None:
         cursor = self._cursor("query")
+        recount = False
         try:
-            columns = self._columns or analyses.columns(cursor, self.spec.name)
+            columns = self._columns or pane_columns(cursor, self.spec.name)
             shown = count_rows(cursor, self.spec, where)
             first = fetch_page(cursor, self.spec, where, 0)
-            grand = self.total if self.total is not None else count_rows(cursor, self.spec)
-            flagged = self.flagged if self.flagged is not None else flagged_count(cursor, self.spec)
+            recount, self._recount = self._recount, False
+            grand = self.total if self.total is not None and not recount else count_rows(cursor, self.spec)
+            flagged = (
+                self.flagged if self.flagged is not None and not recount else flagged_count(cursor, self.spec)
+            )
         except duckdb.InterruptException:
+            self._recount = self._recount or recount
             return  # superseded by a newer filter
         except duckdb.Error as exc:
             if not get_current_worker().is_cancelled:
@@ -241,16 +264,17 @@ class PaneView(ReportsWorkerErrors, Vertical):
             total=message.total,
             request=self._want,
             marks=self.marks,
+            inherit=self.spec.name == "events",
         )
         backend.put(first)
         self.filter_text, self.where = message.filter_text, message.where or Where()
         self._columns = message.columns or self._columns
         self.shown, self.total, self.flagged = message.total, message.grand_total, message.flagged
         self.set_class(False, "-querying")
-        table.show(backend)
+        table.show(backend, keep_cursor=self._keep_cursor)
         self.loading = False
         self._update_status()
-        self._choose(0)
+        self._choose(table.cursor_row)
         self.post_message(
             self.Loaded(self.spec.name, self.filter_text, self.shown, self.total or 0, self.flagged)
         )
@@ -289,11 +313,9 @@ class PaneView(ReportsWorkerErrors, Vertical):
         if backend is None or raw is None:
             self.notify("that row is still loading", severity="warning")
             return
-        if message.action == "mark":
+        if message.action in ("mark", "verdict"):
             key = backend.key_at(message.row) or ""
-            self.marks.symmetric_difference_update({key})
-            self.table.rows_changed()
-            self._update_status()
+            self.post_message(self.MarkWanted(self.spec.name, key, raw, message.action == "verdict"))
         elif message.action == "drill":
             field = self.spec.drill_field
             if field is None or raw.get(field) is None:

@@ -1,0 +1,86 @@
+"""`m`: choose a verdict for the row (finding / false positive / needs review) and write a note."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui.engine.marks import GLYPHS, VERDICT_LABELS, VERDICTS
+from tui.engine.safe import inert_cell
+
+PLAIN = "plain"  # marked, no verdict
+REMOVE = "remove"
+CHOICES = (*VERDICTS, PLAIN, REMOVE)
+
+
+@dataclass(frozen=True)
+class VerdictChoice:
+    """What the analyst decided: a verdict (None: a plain mark) and a note, or to remove the mark."""
+
+    verdict: str | None
+    note: str
+    remove: bool = False
+
+
+class VerdictDialog(ModalScreen[VerdictChoice | None]):
+    """Arrows pick the verdict, enter moves to the note, enter again saves; escape cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="verdict.cancel")]
+
+    def __init__(self, what: str, verdict: str | None, note: str, marked: bool) -> None:
+        super().__init__()
+        self.what = what
+        self.verdict = verdict
+        self.note = note
+        self.marked = marked
+
+    def compose(self) -> ComposeResult:
+        options = [Option(f"{GLYPHS[v]}  {VERDICT_LABELS[v]}", id=v) for v in VERDICTS] + [
+            Option(f"{GLYPHS[None]}  marked, no verdict", id=PLAIN),
+            Option("   remove the mark", id=REMOVE),
+        ]
+        with Vertical(id="verdict-box"):
+            yield Static(f"Verdict for {inert_cell(self.what)}", id="verdict-title", markup=False)
+            yield OptionList(*options, id="verdict-choice")
+            yield Input(self.note, placeholder="note (why, ticket, who)", id="verdict-note")
+            yield Static("↑↓ verdict · enter note · enter save · escape cancel", id="verdict-keys")
+
+    def on_mount(self) -> None:
+        choice = self.query_one(OptionList)
+        current = self.verdict if self.verdict in VERDICTS else (PLAIN if self.marked else VERDICTS[0])
+        choice.highlighted = CHOICES.index(current)
+        choice.focus()
+
+    @property
+    def chosen(self) -> str:
+        index = self.query_one(OptionList).highlighted
+        return CHOICES[index if index is not None else 0]
+
+    @on(OptionList.OptionSelected, "#verdict-choice")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if self.chosen == REMOVE:
+            self.dismiss(VerdictChoice(None, "", remove=True))
+            return
+        note = self.query_one(Input)
+        note.cursor_position = len(note.value)
+        note.focus()
+
+    @on(Input.Submitted, "#verdict-note")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        chosen = self.chosen
+        if chosen == REMOVE:
+            self.dismiss(VerdictChoice(None, "", remove=True))
+            return
+        self.dismiss(VerdictChoice(None if chosen == PLAIN else chosen, event.value.strip()))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
