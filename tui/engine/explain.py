@@ -58,7 +58,20 @@ def _sev(rank: object) -> str:
 
 
 def explain(con: duckdb.DuckDBPyConnection, pane: str, row: dict[str, Any]) -> Detail:
-    """The detail for one row of a pane (one or two small indexed queries)."""
+    """The detail for one row of a pane; the analyst's verdict and note first when it is marked."""
+    detail = _explain(con, pane, row)
+    if not row.get("mark"):
+        return detail
+    verdict = str(row.get("verdict") or "marked, no verdict").replace("_", " ")
+    lines = [Line("verdict", verdict, "high" if row.get("verdict") == "finding" else "")]
+    if row.get("note"):
+        lines.append(Line("note", _text(row["note"])))
+    if pane == "events" and row["mark"] != "event":
+        lines.append(Line("from", f"its {_text(row['mark'])}'s mark", "dim"))
+    return Detail(detail.title, (Section("your verdict", tuple(lines)), *detail.sections))
+
+
+def _explain(con: duckdb.DuckDBPyConnection, pane: str, row: dict[str, Any]) -> Detail:
     if pane == "tokens":
         return Detail(_text(row.get("upn") or row.get("tkey")), _token_sections(con, row))
     if pane == "mailboxes":

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -28,15 +27,12 @@ from tui.engine.marks import Mark
 from tui.engine.options import Options
 from tui.engine.panes import (
     PANES,
-    Saved,
     build_table,
-    default_save_path,
     header_summary,
     progress_adapter,
-    save_view,
 )
 from tui.engine.safe import inert_cell
-from tui.screens.save_dialog import SaveDialog
+from tui.screens.saving import Saving
 from tui.screens.workflow import Workflow
 from tui.widgets.detail_panel import DetailPanel
 from tui.widgets.filter_bar import FilterBar
@@ -57,7 +53,7 @@ PROGRESS_EVERY_S = 0.25
 BUILD_ORDER = ("tokens", "events", "mailboxes", "drift")  # the first pane first
 
 
-class MainScreen(Workflow, ReportsWorkerErrors, Screen[None]):
+class MainScreen(Workflow, Saving, ReportsWorkerErrors, Screen[None]):
     """Everything the analyst works in; holds the session once the loader worker has opened it."""
 
     AUTO_FOCUS = "#table-tokens"
@@ -97,13 +93,6 @@ class MainScreen(Workflow, ReportsWorkerErrors, Screen[None]):
         """A pane's table exists now."""
 
         pane: str
-
-    @dataclass
-    class _Saved(Message):
-        """A save finished (or failed with `error`)."""
-
-        saved: Saved | None
-        error: str | None = None
 
     def __init__(self, paths: list[str], options: Options) -> None:
         super().__init__()
@@ -348,65 +337,6 @@ class MainScreen(Workflow, ReportsWorkerErrors, Screen[None]):
         view = self.pane()
         if view.filter_text:
             self._apply(view, "")
-
-    # ---- saving -----------------------------------------------------------------------------
-
-    def action_save(self) -> None:
-        view = self.pane()
-        if self.session is None or not view.ready:
-            self.notify("nothing to save yet: this pane is still loading", severity="warning")
-            return
-        marked = sorted(view.marks)
-        what = (
-            f"{len(marked):,} marked row{'s' if len(marked) != 1 else ''} of {view.spec.title}"
-            if marked
-            else f"the current {view.spec.title} view ({view.shown:,} rows)"
-        )
-        from tui.engine.scan import evidence_folders
-
-        dialog = SaveDialog(default_save_path(view.spec.name), evidence_folders(self.session.report), what)
-
-        def chosen(path: Path | None) -> None:
-            if path is not None:
-                self._save(view, marked, path)
-
-        self.app.push_screen(dialog, chosen)
-
-    @work(thread=True, exclusive=True, group="save", exit_on_error=False, name="saving findings")
-    def _save(self, view: PaneView, marked: list[str], path: Path) -> None:
-        from tui.engine.scan import manifest_inputs
-
-        cursor = self.session.cursor()
-        try:
-            saved = save_view(
-                cursor,
-                view.spec,
-                view.where,
-                view.filter_text,
-                marked,
-                path,
-                inputs=manifest_inputs(self.session.report),
-                options=self.options,
-                filters={v.spec.name: v.filter_text for v in self.query(PaneView)},
-            )
-        except (ValueError, OSError) as exc:
-            self.post_message(self._Saved(None, inert_cell(str(exc))))
-            return
-        finally:
-            cursor.close()
-        self.post_message(self._Saved(saved))
-
-    def on_main_screen__saved(self, message: MainScreen._Saved) -> None:
-        if message.saved is None:
-            self.notify(f"not saved: {message.error}", severity="error", timeout=10)
-            return
-        saved = message.saved
-        self.notify(
-            f"saved {saved.rows:,} {'marked ' if saved.marked else ''}rows to {inert_cell(saved.csv)} "
-            f"(+ {inert_cell(saved.manifest.name)})",
-            title="findings saved",
-            timeout=8,
-        )
 
     def stop_queries(self) -> None:
         """Interrupt every running query, loading included (on quit)."""

@@ -50,7 +50,7 @@ class TimelineStrip(Widget, can_focus=True):
         self.rows: list[tuple[datetime, int, int]] = []
         self.strip = Strip((), 1)
         self.cursor = 0
-        self.anchor: int | None = None
+        self.span_from: int | None = None
         self.pending = True
 
     def show(self, rows: list[tuple[datetime, int, int]]) -> None:
@@ -59,7 +59,7 @@ class TimelineStrip(Widget, can_focus=True):
         self.rows, self.pending = rows, False
         self._fold()
         if not same:
-            self.cursor, self.anchor = 0, None
+            self.cursor, self.span_from = 0, None
         self.refresh()
 
     def _fold(self) -> None:
@@ -72,7 +72,7 @@ class TimelineStrip(Widget, can_focus=True):
     @property
     def span(self) -> tuple[int, int]:
         """First and last selected cell (inclusive)."""
-        other = self.cursor if self.anchor is None else self.anchor
+        other = self.cursor if self.span_from is None else self.span_from
         return min(self.cursor, other), max(self.cursor, other)
 
     def render(self) -> Text:
@@ -104,18 +104,18 @@ class TimelineStrip(Widget, can_focus=True):
         return line
 
     def action_move(self, step: int) -> None:
-        self.anchor = None
+        self.span_from = None
         self.cursor = max(0, min(self.cursor + step, len(self.strip.cells) - 1))
         self.refresh()
 
     def action_stretch(self, step: int) -> None:
-        if self.anchor is None:
-            self.anchor = self.cursor
+        if self.span_from is None:
+            self.span_from = self.cursor
         self.cursor = max(0, min(self.cursor + step, len(self.strip.cells) - 1))
         self.refresh()
 
     def action_jump(self, where: int) -> None:
-        self.anchor = None
+        self.span_from = None
         self.cursor = max(len(self.strip.cells) - 1, 0) if where < 0 else 0
         self.refresh()
 
