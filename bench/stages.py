@@ -1,0 +1,64 @@
+"""Where `triage scan`'s time goes: every engine SQL statement slower than 0.2 s, with its duration.
+
+Usage: python bench/stages.py PARQUET [OUT_DIR]   (runs load → annotate → analyses → findings in-process)
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from tui.engine import analyses
+from tui.engine.annotate import annotate
+from tui.engine.db import connect
+from tui.engine.load import load
+from tui.engine.options import Options
+from tui.engine.scan import write_findings
+
+
+class Timed:
+    """A connection whose execute() reports slow statements (the engine's own SQL, unchanged)."""
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+
+    def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
+        t = time.monotonic()
+        result = self.con.execute(sql, *args, **kwargs)
+        took = time.monotonic() - t
+        if took > 0.2:
+            print(f"    {took:6.2f} s  {' '.join(sql.split())[:100]}", flush=True)
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.con, name)
+
+
+def main() -> None:
+    path = sys.argv[1]
+    out = Path(sys.argv[2] if len(sys.argv) > 2 else "/tmp/triage-stages")
+    con, options = connect(), Options()
+    timed: Any = Timed(con)
+    last = time.monotonic()
+
+    def stage(name: str) -> None:
+        nonlocal last
+        now = time.monotonic()
+        print(f"{now - last:7.2f} s  {name}", flush=True)
+        last = now
+
+    report = load(timed, [path], options)
+    stage("load")
+    annotation = annotate(timed, report, options)
+    stage("annotate")
+    analyses.build(timed, annotation.split)
+    stage("analyses.build")
+    write_findings(con, out, options, report, datetime.now(timezone.utc))
+    stage("write_findings")
+
+
+if __name__ == "__main__":
+    main()
