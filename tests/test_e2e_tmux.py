@@ -84,9 +84,14 @@ def test_open_filter_save_quit(terminal: Terminal, tmp_path: Path) -> None:
     target = tmp_path / "high.csv"
     terminal.keys("C-s")
     terminal.wait(lambda s: "as findings CSV" in s, "the save dialog")
-    terminal.keys("C-u")
-    terminal.keys(str(target), literal=True)
-    terminal.wait(lambda s: "high.manifest.json" in s, "the typed path")
+    for _ in range(3):  # keys sent before the dialog's input has the focus are not the test's point
+        terminal.keys("C-u")
+        terminal.keys(str(target), literal=True)
+        try:
+            terminal.wait(lambda s: str(target) in s and "high.manifest.json" in s, "the typed path", 5)
+            break
+        except AssertionError:
+            continue
     terminal.keys("Enter")
     terminal.wait(lambda s: "findings saved" in s, "the saved notification")
     assert (tmp_path / "high.manifest.json").is_file()
@@ -103,3 +108,53 @@ def test_open_filter_save_quit(terminal: Terminal, tmp_path: Path) -> None:
     assert header[:3] == ["severity", "indicators", "upn"] and "token" not in header
     assert len(body) == shown > 0
     assert {row[0] for row in body} <= {"high", "critical"} and "critical" in {row[0] for row in body}
+
+
+def test_mark_annotate_quit_reopen_finds_them_back(tmp_path: Path) -> None:
+    """`space` marks a token, `m` gives another a verdict and a note; after quit and reopen both are back."""
+    term = Terminal(f"triage-e2e-marks-{os.getpid()}")
+    env = (
+        f"TZ=UTC TRIAGE_STATE_DIR={shlex.quote(str(tmp_path / 'state'))} "
+        f"TRIAGE_CACHE_DIR={shlex.quote(str(tmp_path / 'cache'))} TERM=xterm-256color"
+    )
+    run = f"env -u COLUMNS -u LINES {env} {shlex.quote(str(TRIAGE))} open sample_logs/"
+    done = shlex.quote(str(tmp_path / "exit_code"))
+    command = f"cd {shlex.quote(str(REPO))} && {run}; {run}; echo $? > {done}; sleep 30"
+    term.tmux("new-session", "-d", "-s", "e2e", "-x", "200", "-y", "50", command)
+    try:
+        first_row = lambda s: [line for line in s.splitlines() if "critical" in line][:2]  # noqa: E731
+        term.wait(lambda s: "● ready" in s and "[1 Tokens" in s and " of " in s, "the first pane")
+        term.keys("Space")
+        term.wait(lambda s: "1 marked" in s, "the plain mark")
+        term.keys("Down")
+        term.keys("m")
+        term.wait(lambda s: "Verdict for token" in s, "the verdict dialog")
+        term.keys("Down")  # false positive
+        term.keys("admin test from the lab, see IR-7", literal=True)
+        term.keys("Enter")
+        screen = term.wait(
+            lambda s: "2 marked" in s and "your verdict" in s, "the verdict in the detail panel"
+        )
+        assert "false positive" in screen and "admin test from the lab, see IR-7" in screen
+        rows = first_row(screen)
+        assert rows[0].lstrip().startswith("✓") and rows[1].lstrip().startswith("✗")
+        term.keys("q")
+        term.wait(lambda s: "session restored" in s and "2 marked" in s, "the reopened session")
+        screen = term.wait(lambda s: "your verdict" not in s or "false positive" in s, "the detail")
+        rows = first_row(screen)
+        assert rows[0].lstrip().startswith("✓") and rows[1].lstrip().startswith("✗")
+        term.keys("Down")
+        screen = term.wait(
+            lambda s: "admin test from the lab, see IR-7" in s, "the note, back after reopening"
+        )
+        assert "false positive" in screen
+        term.keys("q")
+        deadline = time.monotonic() + 20
+        while not (tmp_path / "exit_code").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert (tmp_path / "exit_code").read_text().strip() == "0"
+        state = list((tmp_path / "state").glob("session-*.json"))
+        assert len(state) == 1 and "admin test from the lab, see IR-7" in state[0].read_text()
+        assert not list((REPO / "sample_logs").glob("*.json.tmp"))
+    finally:
+        term.tmux("kill-server")

@@ -349,7 +349,26 @@ async def test_help_lists_every_binding_and_q_quits() -> None:
         help_screen = app.screen
         assert isinstance(help_screen, HelpScreen)
         keys = {(key, where) for key, _, where in help_screen.rows}
-        for key in ("1", "2", "3", "4", "/", "esc", "^s", "q", "?", "⏎", "f", "x", "space", "pgdn"):
+        for key in (
+            "1",
+            "2",
+            "3",
+            "4",
+            "/",
+            "esc",
+            "^s",
+            "q",
+            "?",
+            "⏎",
+            "f",
+            "x",
+            "space",
+            "pgdn",
+            "m",
+            "t",
+            "[",
+            "]",
+        ):
             assert any(k == key for k, _ in keys), key
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)

@@ -67,9 +67,23 @@ class MainScreen(Workflow, Saving, ReportsWorkerErrors, Screen[None]):
         Binding("escape", "back", "Back/clear", id="main.back"),
         Binding("backspace", "drop_last_term", "Drop last term", id="main.drop_last", show=False),
         Binding("ctrl+s", "save", "Save", id="main.save"),
-        Binding("t", "timeline", "Timeline", id="main.timeline"),
-        Binding("left_square_bracket", "split(-1)", "Split −1 day", id="main.split_earlier", key_display="["),
-        Binding("right_square_bracket", "split(1)", "Split +1 day", id="main.split_later", key_display="]"),
+        Binding("t", "timeline", "Timeline", id="main.timeline", show=False),
+        Binding(
+            "left_square_bracket",
+            "split(-1)",
+            "Split −1 day",
+            id="main.split_earlier",
+            key_display="[",
+            show=False,
+        ),
+        Binding(
+            "right_square_bracket",
+            "split(1)",
+            "Split +1 day",
+            id="main.split_later",
+            key_display="]",
+            show=False,
+        ),
     ]
 
     @dataclass
@@ -188,16 +202,11 @@ class MainScreen(Workflow, Saving, ReportsWorkerErrors, Screen[None]):
             )
 
     def on_main_screen__built(self, message: MainScreen._Built) -> None:
-        view = self.pane(message.pane)
-        saved = self.saved_filters.get(message.pane, "")
-        if saved and view.apply_filter(saved) is not None:
-            self.notify(f"the saved filter {inert_cell(saved)!r} no longer applies", severity="warning")
-            saved = ""
-        if not saved:
-            view.apply_filter("")
+        self.pane(message.pane).apply_filter("")  # its columns come with it; then the saved filter
         self._built.add(message.pane)
         if self._built == {spec.name for spec in PANES} and self.saved_pane in self._built:
-            self.action_pane(self.saved_pane)
+            pane, self.saved_pane = self.saved_pane, None
+            self.action_pane(pane)
 
     def _show_activity(self, fraction: float | None = None) -> None:
         header = self.query_one(HeaderLine)
@@ -239,6 +248,9 @@ class MainScreen(Workflow, Saving, ReportsWorkerErrors, Screen[None]):
         tabs = self.query_one(PaneTabs)
         tabs.pending = tabs.pending - {message.pane}
         tabs.flags = {**tabs.flags, message.pane: message.flagged}
+        saved = self.saved_filters.pop(message.pane, "")
+        if saved and self.pane(message.pane).apply_filter(saved) is not None:
+            self.notify(f"the saved filter {inert_cell(saved)!r} no longer applies", severity="warning")
         if message.pane == "events":
             self.refresh_timeline()
         self.save_session_state()

@@ -30,9 +30,17 @@ class VerdictChoice:
 
 
 class VerdictDialog(ModalScreen[VerdictChoice | None]):
-    """Arrows pick the verdict, enter moves to the note, enter again saves; escape cancels."""
+    """Type the note while up/down pick the verdict; enter saves, escape cancels.
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="verdict.cancel")]
+    The note has the focus throughout, so nothing typed quickly after `m` is lost to a focus change.
+    """
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="verdict.cancel"),
+        Binding("up", "choose(-1)", "Previous verdict", id="verdict.up", show=False),
+        Binding("down", "choose(1)", "Next verdict", id="verdict.down", show=False),
+    ]
+    AUTO_FOCUS = "#verdict-note"
 
     def __init__(self, what: str, verdict: str | None, note: str, marked: bool) -> None:
         super().__init__()
@@ -48,30 +56,31 @@ class VerdictDialog(ModalScreen[VerdictChoice | None]):
         ]
         with Vertical(id="verdict-box"):
             yield Static(f"Verdict for {inert_cell(self.what)}", id="verdict-title", markup=False)
-            yield OptionList(*options, id="verdict-choice")
+            choice = OptionList(*options, id="verdict-choice")
+            choice.can_focus = False
+            yield choice
             yield Input(self.note, placeholder="note (why, ticket, who)", id="verdict-note")
-            yield Static("↑↓ verdict · enter note · enter save · escape cancel", id="verdict-keys")
+            yield Static("↑↓ verdict · type a note · enter save · escape cancel", id="verdict-keys")
 
     def on_mount(self) -> None:
         choice = self.query_one(OptionList)
         current = self.verdict if self.verdict in VERDICTS else (PLAIN if self.marked else VERDICTS[0])
         choice.highlighted = CHOICES.index(current)
-        choice.focus()
 
     @property
     def chosen(self) -> str:
         index = self.query_one(OptionList).highlighted
         return CHOICES[index if index is not None else 0]
 
+    def action_choose(self, step: int) -> None:
+        choice = self.query_one(OptionList)
+        index = choice.highlighted if choice.highlighted is not None else 0
+        choice.highlighted = (index + step) % len(CHOICES)
+
     @on(OptionList.OptionSelected, "#verdict-choice")
     def _selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        if self.chosen == REMOVE:
-            self.dismiss(VerdictChoice(None, "", remove=True))
-            return
-        note = self.query_one(Input)
-        note.cursor_position = len(note.value)
-        note.focus()
+        event.stop()  # a click picks the verdict; the note keeps the focus
+        self.query_one(Input).focus()
 
     @on(Input.Submitted, "#verdict-note")
     def _submitted(self, event: Input.Submitted) -> None:

@@ -181,8 +181,11 @@ class Workflow:
             SavedState(
                 key=inputs_key(self.files),
                 inputs=self.files,
-                pane=self.current,
-                filters={v.spec.name: v.filter_text for v in self.query(PaneView)},  # type: ignore[attr-defined]
+                pane=self.saved_pane or self.current,  # until the restored pane is shown
+                filters={
+                    v.spec.name: self.saved_filters.get(v.spec.name, v.filter_text)  # pending ones too
+                    for v in self.query(PaneView)  # type: ignore[attr-defined]
+                },
                 marks=portable_marks(every, sha_of_source),
                 split=tuple(b.isoformat() for b in analyses.split_params(split))  # type: ignore[arg-type]
                 if split.window_start is not None

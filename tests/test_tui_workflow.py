@@ -1,0 +1,225 @@
+"""Pilot tests of the analyst's workflow (issue 6): verdicts and notes, state restored on reopen,
+the timeline span, the drift split keys, the command palette and `--tz`.
+
+Expected values come from DuckDB on the app's own session, never from the widgets themselves.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from test_tui_keys import REPO, SAMPLE, SIZE, scalar, settle, shown_rows
+
+from tui.app import TriageApp
+from tui.engine.options import Options
+from tui.screens.commands import PALETTE_TITLES
+from tui.screens.main import MainScreen
+from tui.screens.verdict_dialog import VerdictDialog
+from tui.widgets.detail_panel import DetailPanel
+from tui.widgets.header_line import HeaderLine
+from tui.widgets.timeline import TimelineStrip
+
+pytestmark = pytest.mark.skipif(
+    not (SAMPLE / "gateway.parquet").is_file(), reason="sample_logs/ not generated"
+)
+
+
+@pytest.fixture(autouse=True)
+def _state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("TRIAGE_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("TRIAGE_CACHE_DIR", str(tmp_path / "cache"))
+
+
+async def wait_for(pilot, check, what: str, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(int(timeout / 0.05)):
+        if check():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_verdict_with_note_shows_on_events_filters_and_saves(tmp_path: Path) -> None:
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        token = screen.pane("tokens").table.paged.raw_at(0)
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(app.screen, VerdictDialog), "the verdict dialog")
+        await pilot.press(*"forged key IR-42", "enter")  # the note; the verdict stays "finding"
+        await settle(pilot, app)
+        rows = scalar(screen, "SELECT list([pane, key, verdict, note]) FROM marks")
+        assert rows == [["tokens", token["tkey"], "finding", "forged key IR-42"]]
+        assert str(screen.pane("tokens").table.paged.get_row_at(0)[0]) == "!"
+        assert "your verdict" in screen.query_one(DetailPanel).plain
+        # The token's events show its verdict; `verdict=finding` selects exactly them.
+        await pilot.press("4", "slash", *"verdict=finding", "enter")
+        await settle(pilot, app)
+        events = screen.pane("events")
+        assert (
+            events.shown
+            == token["uses"]
+            == scalar(screen, "SELECT count(*) FROM events WHERE tkey = ?", [token["tkey"]])
+        )
+        assert {(r["tkey"], r["note"], r["mark"]) for r in shown_rows(events)} == {
+            (token["tkey"], "forged key IR-42", "token")
+        }
+        assert str(events.table.paged.get_row_at(0)[0]) == "!"
+        # The timeline follows the Events filter.
+        strip = screen.query_one(TimelineStrip)
+        assert sum(c.events for c in strip.strip.cells) == token["uses"]
+        # Save the token: the CSV has the verdict and note, the manifest the filters in force.
+        await pilot.press("1", "ctrl+s")
+        await wait_for(pilot, lambda: app.screen.query("#save-path"), "the save dialog")
+        app.screen.query_one("#save-path").value = str(tmp_path / "found.csv")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: (tmp_path / "found.manifest.json").exists(), "the manifest")
+        with (tmp_path / "found.csv").open(encoding="utf-8", newline="") as fh:
+            saved = list(csv.DictReader(fh))
+        assert [(r["tkey"], r["verdict"], r["note"]) for r in saved] == [
+            (token["tkey"], "finding", "forged key IR-42")
+        ]
+        manifest = json.loads((tmp_path / "found.manifest.json").read_text())
+        assert manifest["filters"] == {
+            "tokens": "",
+            "mailboxes": "",
+            "drift": "",
+            "events": "verdict=finding",
+        }
+
+
+async def run_and_quit(paths: list[str], keys: tuple[str, ...] = ()) -> MainScreen:
+    app = TriageApp(paths, Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        for key in keys:
+            await pilot.press(key)
+        await settle(pilot, app)
+        await pilot.press("q")
+    return screen
+
+
+async def test_state_comes_back_by_content_and_a_changed_file_starts_clean(tmp_path: Path) -> None:
+    first, second = tmp_path / "case", tmp_path / "copy"
+    for folder in (first, second):
+        shutil.copytree(SAMPLE, folder)
+    screen = await run_and_quit(
+        [str(first)], ("space", "down", "space", "2", "slash", *"severity>=high", "enter")
+    )
+    marked = set(screen.marks["tokens"])
+    assert len(marked) == 2
+    # Same bytes in another folder: everything is back.
+    app = TriageApp([str(second)], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        await wait_for(pilot, lambda: screen.current == "mailboxes", "the saved pane")
+        assert set(screen.marks["tokens"]) == marked
+        assert screen.pane("mailboxes").filter_text == "severity>=high"
+        assert screen.pane("mailboxes").shown == scalar(
+            screen, "SELECT count(*) FROM mailboxes WHERE sev_rank >= 4"
+        )
+        assert scalar(screen, "SELECT count(*) FROM marks WHERE pane = 'tokens'") == 2
+        assert "session restored" in {n.title for n in app._notifications}
+    # One changed byte: a clean start that names the file.
+    signins = second / "signins.json"
+    signins.write_bytes(signins.read_bytes().replace(b"value", b"value", 1) + b"\n")
+    app = TriageApp([str(second)], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        assert screen.current == "tokens" and not screen.marks["tokens"]
+        assert screen.pane("mailboxes").filter_text == ""
+        changed = [n.message for n in app._notifications if n.title == "input changed"]
+        assert len(changed) == 1 and changed[0].startswith("signins.json changed since the session of ")
+    assert sorted(p.name for p in first.iterdir()) == sorted(p.name for p in SAMPLE.iterdir())
+
+
+async def test_timeline_span_narrows_the_events_filter() -> None:
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        strip = screen.query_one(TimelineStrip)
+        total = scalar(screen, "SELECT count(*) FROM events WHERE ts IS NOT NULL")
+        assert sum(c.events for c in strip.strip.cells) == total
+        flagged = scalar(screen, "SELECT count(*) FROM events WHERE ts IS NOT NULL AND sev_rank >= 3")
+        assert sum(c.flagged for c in strip.strip.cells) == flagged
+        await pilot.press("t")
+        assert app.focused is strip
+        await pilot.press("right", "right", "shift+right", "shift+right")
+        assert strip.span == (2, 4)
+        start, end = strip.strip.cells[2].start, strip.strip.cells[4].end
+        assert end - start == timedelta(hours=3 * strip.strip.hours_per_cell)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        events = screen.pane("events")
+        assert screen.current == "events"
+        expected = scalar(screen, "SELECT count(*) FROM events WHERE ts >= ? AND ts < ?", [start, end])
+        assert events.shown == expected > 0
+        assert events.filter_text.startswith("ts>=") and " ts<" in events.filter_text
+        assert sum(c.events for c in strip.strip.cells) == expected  # the strip zooms to the span
+
+
+async def test_split_keys_recompute_in_the_background() -> None:
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        split = screen.session.annotation.split
+        await pilot.press("right_square_bracket", "2")  # the keyboard is not blocked by the recompute
+        assert screen.current == "mailboxes"
+        await settle(pilot, app)
+        later = split.window_start + timedelta(days=1)
+        assert screen.session.annotation.split.window_start == later
+        assert f"split {later:%Y-%m-%d %H:%M} UTC" in str(screen.query_one(HeaderLine).render())
+        assert scalar(screen, "SELECT DISTINCT window_start FROM drift") == later
+        hits = scalar(
+            screen,
+            "SELECT count(*) FROM row_indicators WHERE code = 'NEW_APP_FOR_MAILBOX' AND source_row IN "
+            "(SELECT source_row FROM events WHERE ts < ? AND operation = 'MailItemsAccessed')",
+            [later],
+        )
+        assert hits == 0  # nothing before the new window start is "new" any more
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await settle(pilot, app)
+        assert screen.session.annotation.split.window_start == split.window_start - timedelta(days=1)
+        assert scalar(screen, "SELECT DISTINCT baseline_end FROM drift") == split.window_start - timedelta(
+            days=1
+        )
+
+
+async def test_command_palette_has_every_action() -> None:
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        commands = {c.title: c for c in app.get_system_commands(screen)}
+        assert set(PALETTE_TITLES.values()) <= set(commands)
+        await commands["Show the Events pane"].callback()
+        assert screen.current == "events"
+        await commands["Mark or unmark the row"].callback()
+        await pilot.pause(0.1)
+        assert len(screen.marks["events"]) == 1
+
+
+async def test_tz_changes_displayed_times_only(tmp_path: Path) -> None:
+    app = TriageApp(["sample_logs"], Options(tz="Europe/Paris"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        await pilot.press("4")
+        events = screen.pane("events")
+        first = events.table.paged.raw_at(0)["ts"]
+        column = list(events.table.paged.columns).index("ts")
+        assert first == scalar(screen, "SELECT min(ts) FROM events")  # stored: UTC
+        shown = events.table.paged.get_row_at(0)[column]
+        assert shown == f"{first + timedelta(hours=2):%Y-%m-%d %H:%M:%S} +02:00"
+        assert "+02:00" in str(screen.query_one(HeaderLine).render())
+        await pilot.press("space", "ctrl+s")
+        await wait_for(pilot, lambda: app.screen.query("#save-path"), "the save dialog")
+        app.screen.query_one("#save-path").value = str(tmp_path / "one.csv")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: (tmp_path / "one.manifest.json").exists(), "the manifest")
+        with (tmp_path / "one.csv").open(encoding="utf-8", newline="") as fh:
+            (row,) = list(csv.DictReader(fh))
+        assert row["ts"].startswith(f"{first:%Y-%m-%dT%H:%M:%S}") and row["ts"].endswith("Z")
