@@ -91,10 +91,8 @@ def test_moving_the_split_recomputes_new_app_like_a_fresh_run(session: Session) 
     before = con.execute("SELECT count(*) FROM row_indicators WHERE code = 'NEW_APP_FOR_MAILBOX'").fetchone()[
         0
     ]
-    con.execute("BEGIN TRANSACTION")
     resplit(con, session.options, session.annotation.org, moved)
     analyses.build(con, moved)
-    con.execute("COMMIT")
     hits = sorted(
         con.execute(
             "SELECT source, source_row, evidence FROM row_indicators WHERE code = 'NEW_APP_FOR_MAILBOX'"
@@ -115,7 +113,5 @@ def test_moving_the_split_recomputes_new_app_like_a_fresh_run(session: Session) 
         assert con.execute(tokens).fetchone() == fresh.con.execute(tokens).fetchone()
     finally:
         fresh.close()
-        con.execute("BEGIN TRANSACTION")
         resplit(con, session.options, session.annotation.org, split)
         analyses.build(con, split)
-        con.execute("COMMIT")

@@ -55,7 +55,8 @@ async def settle(pilot, app: TriageApp, timeout: float = 30.0) -> MainScreen:  #
             and all(v.ready and not v.has_class("-querying") for v in views)
             and not any(w.is_running for w in app.workers)
             and detail.detail is not None
-            and "● ready" in str(screen.query_one("#header").render())
+            and "● ready" in (header := str(screen.query_one("#header").render()))
+            and "recomputing" not in header
         ):
             return screen
     raise AssertionError("the app did not settle")

@@ -288,8 +288,7 @@ SPLIT_CODES = ("NEW_APP_FOR_MAILBOX",)  # the indicators whose answer depends on
 def resplit(con: duckdb.DuckDBPyConnection, options: Options, org: Org, split: Split) -> None:
     """Re-run the split-dependent indicators for a moved baseline/window split (the TUI's `[`/`]`).
 
-    Works on any cursor: the temp helpers are rebuilt on it. Run inside a transaction so readers
-    keep seeing the previous answer until the new one is complete.
+    Works on any cursor: the temp helpers are rebuilt on it. Callers query the panes again after.
     """
     _prepare(con, load_intel(tuple(options.iocs)), org, split, options)
     codes = list(SPLIT_CODES)

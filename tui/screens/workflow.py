@@ -111,6 +111,7 @@ class Workflow:
         self.saved_pane: str | None = None
         self._state_ready = False
         self._mark_serial = 0
+        self._resplitting = False
         self._marks_lock = threading.Lock()
 
     # ---- restoring (called in the opening worker, on the session's own connection) ---------
@@ -135,6 +136,7 @@ class Workflow:
                 )
                 if moved != split and bounds[3] == split.window_end:
                     self._recompute(con, session, moved, build=False)
+                    session.annotation = dataclasses.replace(session.annotation, split=moved)
             restored = dataclasses.replace(restored, state=state)
         self.post_message(self._Restored(files, restored))  # type: ignore[attr-defined]
 
@@ -269,10 +271,12 @@ class Workflow:
             return
         self.session.annotation = dataclasses.replace(self.session.annotation, split=split)
         self._show_split(busy=True)
-        try:
-            self.session.con.interrupt()  # a recompute for the previous split is now moot
-        except duckdb.Error:
-            pass
+        if self._resplitting:
+            try:
+                self.session.con.interrupt()  # the recompute for the previous split is now moot
+            except duckdb.Error:
+                pass
+        self._resplitting = True
         self._resplit(split)
 
     @work(thread=True, group="split", exit_on_error=False, name="recomputing the drift split")
@@ -288,27 +292,22 @@ class Workflow:
 
     @staticmethod
     def _recompute(con: duckdb.DuckDBPyConnection, session: Any, split: Any, build: bool) -> None:
-        """NEW_APP_FOR_MAILBOX, then (with `build`) tokens, mailboxes and drift, in one transaction."""
+        """NEW_APP_FOR_MAILBOX, then (with `build`) tokens, mailboxes and drift.
+
+        Not one transaction: annotate keeps per-row tables in an attached work database, and a
+        DuckDB transaction may write to one database only. The panes query again when it is done.
+        """
         from tui.engine.annotate import resplit
 
         with _SPLIT_LOCK:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                resplit(con, session.options, session.annotation.org, split)
-                if build:
-                    analyses.build(con, split)
-                con.execute("COMMIT")
-            except BaseException:
-                try:
-                    con.execute("ROLLBACK")
-                except duckdb.Error:
-                    pass
-                raise
-        session.annotation = dataclasses.replace(session.annotation, split=split)
+            resplit(con, session.options, session.annotation.org, split)
+            if build:
+                analyses.build(con, split)
 
     def on_workflow__resplit(self, message: Workflow._Resplit) -> None:
         if message.split != self.session.annotation.split:
             return  # the analyst moved it again meanwhile
+        self._resplitting = False
         self._show_split()
         if message.error:
             self.notify(f"recomputing failed: {message.error}", severity="error")  # type: ignore[attr-defined]
