@@ -50,7 +50,7 @@ def main() -> None:
         print(f"{now - last:7.2f} s  {name}", flush=True)
         last = now
 
-    report = load(timed, [path], options)
+    report = load(timed, [path], options, materialise=True)  # as Session.open does
     stage("load")
     annotation = annotate(timed, report, options)
     stage("annotate")

@@ -6,5 +6,6 @@ SELECT
     items, access_type, status, verdict, note, mark, tok_sha256, tkey, sev_rank, source, source_row
 FROM events_marked
 WHERE (/*FILTER*/ TRUE)
-ORDER BY ts NULLS LAST, source, source_row
+-- rn numbers the rows by (ts NULLS LAST, source, source_row) and the table is stored in that order
+ORDER BY rn
 LIMIT ? OFFSET ?

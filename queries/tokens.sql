@@ -1,5 +1,6 @@
 -- returns: one row per token subject (a distinct raw token, or a uti where only identifiers exist), worst first, then by uses
 -- Parameters: none. Reads the views `events`, `token_claims` and `token_indicators` that annotate registers.
+-- The raw token is not copied here: `tok_key` joins `token_claims.token` when secrets are asked for.
 WITH ind AS (
     SELECT
         tkey,
@@ -55,7 +56,7 @@ SELECT
     u.mailboxes,
     u.ips,
     u.countries,
-    c.token
+    u.tok_key
 FROM used AS u
 LEFT JOIN token_claims AS c ON c.tok_key = u.tok_key
 LEFT JOIN ind AS i ON i.tkey = u.tkey

@@ -1,11 +1,12 @@
 """Stage 2 of the engine contract: decode, verify, run the indicator catalogue, register `events`.
 
-Design for 10M rows. One pass over the inputs materialises `events_t`: every event column but the
-token text, plus `tok_key = hash(token)` (UBIGINT), stored compressed in a DuckDB file in the spill
-directory; every join is on that key, never on the token text, which lives once per *distinct* token
-in `token_claims`. Afterwards `events_base` is re-pointed at `events_t` (joining the text back from
-`token_claims`), so no later query re-reads or re-normalises the inputs (bench/RESULTS.md). The
-`events` view reads `events_t` and probes small tables:
+Design for 10M rows. The loader (`load(..., materialise=True)`, `tui.engine.work`) writes the
+inputs once into `events_t`: every event column but the token text, plus `tok_key = hash(token)`
+(UBIGINT), compressed in a DuckDB file in the spill directory; the token text lives once per
+*distinct* token in `token_claims`, and every join is on `tok_key`. `events_base` is re-pointed at
+`events_t`, so no later query re-reads or re-normalises the inputs (bench/RESULTS.md). After the
+indicators, every row's annotations are stored once in `events_a` (work database), sorted in the
+Events pane's order; the `events` view reads it and joins only the token text:
 
 - `token_claims`   one row per distinct bearer value (CONTRACT.md columns); `sig` filled by verify.
 - `token_stats(tok_key UBIGINT, uses BIGINT, first_ts TIMESTAMP, last_ts TIMESTAMP)`.
@@ -17,7 +18,9 @@ in `token_claims`. Afterwards `events_base` is re-pointed at `events_t` (joining
   `row_severity(source, source_row, sev_rank, codes)`: what the `events` view joins (`codes` is a
   list of `<5-rank><code>` strings so a plain sort orders by severity, then code).
 - view `events`: `events_base.*` + `tok_key`, `tok_sha256`, `tkey`, `sev_rank`, `severity`,
-  `indicators`. Where a row carries a raw token, the fields its log left empty are filled from the
+  `indicators`, `rn` (0-based row number in (ts NULLS LAST, source, source_row) order, which is the
+  storage order, so a page is an `rn` range). Where a row carries a raw token, the fields its log left
+  empty are filled from the
   token's claims (`user` ← upn, `app_id` ← appid, `session_id` ← sid, `token_id` ← uti,
   `token_tenant_id` ← tid, `token_object_id` ← oid, `token_iat` ← iat): a gateway log names no user,
   but every analysis (drift above all) needs to know whose token made the request.
@@ -33,20 +36,18 @@ from typing import Any
 
 import duckdb
 
-from tui.engine.db import spill_dir
 from tui.engine.indicators import CATALOGUE, MACROS, SEVERITIES
 from tui.engine.intel import Intel, load_intel, thumbprint_to_x5t
-from tui.engine.jwt_decode import build_token_tables
+from tui.engine.jwt_decode import build_claims
 from tui.engine.options import Options
 from tui.engine.org import Org, infer_org
 from tui.engine.schema import EVENT_COLUMNS, Kind
 from tui.engine.split import Split, drift_split
 from tui.engine.sql import ident as quote_ident
-from tui.engine.sql import literal
 from tui.engine.verify import verify_tokens
+from tui.engine.work import WORK_DB, exists, materialise
 
 Progress = Callable[[str, float], None]
-WORK_DB = "triage_work"
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,9 @@ def annotate(
     intel = load_intel(tuple(options.iocs))
     jwks = tuple(dict.fromkeys([*map(Path, options.jwks), *map(Path, getattr(report, "jwks_files", ()))]))
     _say(progress, "reading events", 0.0)
-    raw = _materialise(con)
+    _materialise(con)
     _say(progress, "decoding tokens", 0.1)
-    build_token_tables(con, raw)
+    build_claims(con)
     _rebase(con)
     _say(progress, "verifying signatures", 0.2)
     notes = list(verify_tokens(con, jwks, intel)) + list(intel.notes)
@@ -92,27 +93,10 @@ def annotate(
     return _summary(con, org, split, intel, jwks, notes)
 
 
-def _materialise(con: duckdb.DuckDBPyConnection) -> str:
-    """One pass over the inputs into `events_t` (every event column but the token text, plus tok_key).
-
-    The table lives in a DuckDB file in this process's spill directory, so it is stored compressed
-    (10M gateway rows take ~200 MB instead of ~3.5 GB) and every later query scans it instead of
-    re-reading and re-normalising the inputs. Returns the relation that still holds the token text.
-    """
-    attached = con.execute(
-        "SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [WORK_DB]
-    ).fetchone()
-    if not attached or not attached[0]:
-        con.execute(f"ATTACH {literal(str(spill_dir() / 'work.duckdb'))} AS {WORK_DB}")
-    con.execute(
-        f"""CREATE OR REPLACE TABLE {WORK_DB}.events_t AS
-        SELECT * EXCLUDE (token), CASE WHEN token IS NOT NULL THEN hash(token) END AS tok_key
-        FROM events_base"""
-    )
-    con.execute(f"CREATE OR REPLACE VIEW events_t AS SELECT * FROM {WORK_DB}.events_t")
-    # The loader's union before the country join: the token pass needs neither the join nor the country.
-    union = con.execute("SELECT 1 FROM duckdb_views() WHERE view_name = 'events_union'").fetchall()
-    return "events_union" if union else "events_base"
+def _materialise(con: duckdb.DuckDBPyConnection) -> None:
+    """`events_t`, `token_stats` and the distinct tokens, unless the loader already made them."""
+    if not (exists(con, "events_t", "view") and exists(con, "_distinct_tokens")):
+        materialise(con)
 
 
 def _rebase(con: duckdb.DuckDBPyConnection) -> None:
@@ -301,15 +285,22 @@ def resplit(con: duckdb.DuckDBPyConnection, options: Options, org: Org, split: S
 
 
 def _register_events(con: duckdb.DuckDBPyConnection) -> None:
+    names = ", ".join(f"'{s}'" for s in SEVERITIES)
+    con.execute(f"CREATE OR REPLACE TEMP MACRO _names(r) AS CASE WHEN r > 0 THEN [{names}][r] END")
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO _codes_text(codes) AS CASE WHEN len(codes) > 0 THEN "
+        "array_to_string(list_transform(list_sort(list_distinct(codes)), lambda c: c[2:]), ';') END"
+    )
     coded = "list(DISTINCT CAST(5 - sev_rank AS VARCHAR) || code) FILTER (WHERE code IS NOT NULL)"
     con.execute(
         f"""CREATE OR REPLACE TABLE tok_severity AS
-        SELECT c.tok_key, any_value(c.tok_sha256) AS tok_sha256, max(i.sev_rank) AS sev_rank,
-               list_sort({coded}) AS codes, any_value(c.upn) AS upn, any_value(c.appid) AS appid,
-               any_value(c.uti) AS uti, any_value(c.tid) AS tid, any_value(c.oid) AS oid,
-               any_value(c.iat) AS iat, any_value(c.sid) AS sid
-        FROM token_claims c LEFT JOIN token_indicators i ON i.tkey = 'sha256:' || c.tok_sha256
-        GROUP BY c.tok_key"""
+        SELECT *, _names(sev_rank) AS severity, _codes_text(codes) AS indicators
+        FROM (SELECT c.tok_key, any_value(c.tok_sha256) AS tok_sha256, max(i.sev_rank) AS sev_rank,
+                     list_sort({coded}) AS codes, any_value(c.upn) AS upn, any_value(c.appid) AS appid,
+                     any_value(c.uti) AS uti, any_value(c.tid) AS tid, any_value(c.oid) AS oid,
+                     any_value(c.iat) AS iat, any_value(c.sid) AS sid
+              FROM token_claims c LEFT JOIN token_indicators i ON i.tkey = 'sha256:' || c.tok_sha256
+              GROUP BY c.tok_key)"""
     )
     con.execute(
         f"""CREATE OR REPLACE TABLE uti_severity AS
@@ -321,13 +312,15 @@ def _register_events(con: duckdb.DuckDBPyConnection) -> None:
         SELECT source, source_row, max(sev_rank) AS sev_rank, list_sort({coded}) AS codes
         FROM row_indicators GROUP BY source, source_row"""
     )
-    names = ", ".join(f"'{s}'" for s in SEVERITIES)
-    con.execute(
-        f"""CREATE OR REPLACE VIEW events AS
-        WITH e AS (
-            SELECT b.* EXCLUDE (tok_key), c.token, b.tok_key
-            FROM events_t b LEFT JOIN (SELECT tok_key, token FROM token_claims) c ON c.tok_key = b.tok_key
-        ), x AS (
+    # Every row's annotations are computed once here and stored, sorted in the Events pane's order
+    # (ts, source, source_row), so a page is a range of row ids (`rn`) and a filter reads stored
+    # columns. Most rows carry only their token's codes, precomputed per token in tok_severity; the
+    # list merge runs only for rows that also have a uti or row-level hit.
+    previous = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+    con.execute("SET preserve_insertion_order = true")  # the table's storage order is `rn` order
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TABLE {WORK_DB}.events_a AS
             SELECT e.* REPLACE (
                        coalesce(e."user", lower(t.upn)) AS "user",
                        coalesce(e.app_id, t.appid) AS app_id,
@@ -337,24 +330,35 @@ def _register_events(con: duckdb.DuckDBPyConnection) -> None:
                        coalesce(e.token_object_id, t.oid) AS token_object_id,
                        coalesce(e.token_iat, t.iat) AS token_iat),
                    t.tok_sha256,
-                   CASE WHEN e.token IS NOT NULL THEN 'sha256:' || t.tok_sha256
+                   CASE WHEN e.tok_key IS NOT NULL THEN 'sha256:' || t.tok_sha256
                         WHEN e.token_id IS NOT NULL THEN 'uti:' || e.token_id END AS tkey,
-                   greatest(coalesce(t.sev_rank, 0), coalesce(u.sev_rank, 0),
-                            coalesce(r.sev_rank, 0)) AS _rank,
-                   flatten([coalesce(t.codes, []), coalesce(u.codes, []), coalesce(r.codes, [])]) AS _codes
-            FROM e
+                   CASE WHEN u.sev_rank IS NULL AND r.sev_rank IS NULL THEN t.severity
+                        ELSE _names(greatest(coalesce(t.sev_rank, 0), coalesce(u.sev_rank, 0),
+                                            coalesce(r.sev_rank, 0))) END
+                       AS severity,
+                   CASE WHEN u.sev_rank IS NULL AND r.sev_rank IS NULL THEN coalesce(t.sev_rank, 0)
+                        ELSE greatest(coalesce(t.sev_rank, 0), coalesce(u.sev_rank, 0),
+                                      coalesce(r.sev_rank, 0))
+                   END AS sev_rank,
+                   CASE WHEN u.sev_rank IS NULL AND r.sev_rank IS NULL THEN t.indicators
+                        ELSE _codes_text(flatten([coalesce(t.codes, []), coalesce(u.codes, []),
+                                                  coalesce(r.codes, [])])) END AS indicators
+            FROM events_t e
             LEFT JOIN tok_severity t ON t.tok_key = e.tok_key
-            LEFT JOIN uti_severity u ON u.uti = CASE WHEN e.token IS NULL THEN e.token_id END
+            LEFT JOIN uti_severity u ON u.uti = CASE WHEN e.tok_key IS NULL THEN e.token_id END
             LEFT JOIN row_severity r ON r.source = e.source AND r.source_row = e.source_row
+            ORDER BY e.ts NULLS LAST, e.source, e.source_row"""
         )
-        SELECT * EXCLUDE (_rank, _codes),
-               CASE WHEN _rank > 0 THEN [{names}][_rank] END AS severity,
-               _rank AS sev_rank,
-               CASE WHEN _rank > 0
-                    THEN array_to_string(
-                        list_transform(list_sort(list_distinct(_codes)), lambda c: c[2:]), ';')
-               END AS indicators
-        FROM x"""
+    finally:
+        if previous is not None and not previous[0]:
+            con.execute("SET preserve_insertion_order = false")
+    before = ", ".join(f"a.{quote_ident(n)}" for n, _ in EVENT_COLUMNS if n != "token")
+    con.execute(
+        f"""CREATE OR REPLACE VIEW events AS
+        SELECT {before}, c.token, a.tok_key, a.tok_sha256, a.tkey, a.severity, a.sev_rank, a.indicators,
+               a.rowid AS rn
+        FROM {WORK_DB}.events_a a
+        LEFT JOIN (SELECT tok_key, token FROM token_claims) c ON c.tok_key = a.tok_key"""
     )
 
 

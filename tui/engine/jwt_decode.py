@@ -167,6 +167,13 @@ def build_token_tables(con: duckdb.DuckDBPyConnection, events: str = "events_bas
     con.execute("DROP TABLE _distinct_tokens")
 
 
+def build_claims(con: duckdb.DuckDBPyConnection) -> None:
+    """Create `token_claims` from `_distinct_tokens(tok_key, token)` (made by `work.materialise`)."""
+    install_macros(con)
+    con.execute("CREATE OR REPLACE TABLE token_claims AS " + decode_sql("_distinct_tokens"))
+    con.execute("DROP TABLE _distinct_tokens")
+
+
 def decode_values(con: duckdb.DuckDBPyConnection, tokens: list[str]) -> None:
     """Decode a short list of tokens into `token_claims` (for `triage decode` and tests)."""
     install_macros(con)

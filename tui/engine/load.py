@@ -12,9 +12,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
+from tui.engine import work
 from tui.engine.detect import SAMPLE_ROWS, detect
 from tui.engine.formats import UnreadableError, sniff, transcode_to_cache
 from tui.engine.geo import build_ip_country
@@ -161,8 +163,14 @@ def load(
     paths: Sequence[str],
     options: Options,
     progress: Progress | None = None,
+    *,
+    materialise: bool = False,
 ) -> LoadReport:
-    """Register each input as `src_<i>`/`ev_<i>` and union the readable ones into `events_base`."""
+    """Register each input as `src_<i>`/`ev_<i>` and union the readable ones into `events_base`.
+
+    With `materialise` (a session about to annotate), the union is written once into `events_t`
+    (`tui.engine.work`) and each file's counts come from that table instead of a pass of their own.
+    """
     files, skipped, missing = expand(paths)
     reports: list[FileReport] = [FileReport(path=p, note=why) for p, why in skipped]
     jwks: list[Path] = []
@@ -172,7 +180,7 @@ def load(
         for i, path in enumerate(files):
             if progress is not None:
                 progress(i, len(files), str(path))
-            report = _load_one(con, i, path, options)
+            report = _load_one(con, i, path, options, stats=not materialise)
             if report.format == "json" and report.note and report.note.startswith("key list"):
                 jwks.append(path)
             reports.append(report)
@@ -180,6 +188,8 @@ def load(
         if previous is not None and not previous[0]:
             con.execute("SET preserve_insertion_order = false")
     _union(con, [r.events_view for r in reports if r.events_view])
+    if materialise:
+        reports = _materialise(con, reports)
     if progress is not None:
         progress(len(files), len(files), "done")
     reports.sort(key=lambda r: str(r.path))
@@ -205,7 +215,69 @@ def _drop(con: duckdb.DuckDBPyConnection, i: int) -> None:
                 continue
 
 
-def _load_one(con: duckdb.DuckDBPyConnection, i: int, path: Path, options: Options) -> FileReport:
+STATS = (
+    "count(*), min(ts), max(ts), count(*) - count(ts), count({token}), count(token_id), "
+    "coalesce(count_if(operation = 'MailItemsAccessed'), 0)"
+)
+
+
+def _materialise(con: duckdb.DuckDBPyConnection, reports: list[FileReport]) -> list[FileReport]:
+    """Write the union into `events_t`; a file whose rows cannot be normalised is reported, not fatal."""
+    try:
+        work.materialise(con)
+    except duckdb.Error:
+        # Find the file(s) that fail the way the per-file stats pass would have, and leave them out.
+        checked = []
+        for r in reports:
+            if r.events_view is not None:
+                try:
+                    con.execute(f"SELECT {STATS.format(token='token')} FROM {r.events_view}").fetchone()
+                except duckdb.Error as exc:
+                    reason = inert_cell(str(exc).splitlines()[0][:300]) if str(exc) else type(exc).__name__
+                    r = dataclasses.replace(
+                        r, error=f"cannot normalise: {reason}", view=None, events_view=None
+                    )
+            checked.append(r)
+        reports = checked
+        _union(con, [r.events_view for r in reports if r.events_view])
+        work.materialise(con)
+    return _with_stats(con, reports)
+
+
+def _with_stats(con: duckdb.DuckDBPyConnection, reports: list[FileReport]) -> list[FileReport]:
+    """Fill each loaded file's counts from `events_t`, one grouped scan for all files."""
+    rows = con.execute(
+        f"SELECT source, {STATS.format(token='tok_key')} FROM events_t GROUP BY source"
+    ).fetchall()
+    by_source = {row[0]: row[1:] for row in rows}
+    out = []
+    for r in reports:
+        if r.events_view is None:
+            out.append(r)
+            continue
+        stats = by_source.get(str(r.path), (0, None, None, 0, 0, 0, 0))
+        out.append(dataclasses.replace(r, **_stats_fields(stats)))
+    return out
+
+
+def _stats_fields(stats: Sequence[Any]) -> dict[str, Any]:
+    rows, ts_min, ts_max, no_time, tokens, token_ids, mia = stats
+    return {
+        "rows": int(rows),
+        "ts_min": ts_min,
+        "ts_max": ts_max,
+        "counts": {
+            "rows_without_time": int(no_time),
+            "tokens": int(tokens),
+            "token_ids": int(token_ids),
+            "mail_items_accessed": int(mia),
+        },
+    }
+
+
+def _load_one(
+    con: duckdb.DuckDBPyConnection, i: int, path: Path, options: Options, stats: bool = True
+) -> FileReport:
     _drop(con, i)
     try:
         sniffed = sniff(path)
@@ -239,49 +311,42 @@ def _load_one(con: duckdb.DuckDBPyConnection, i: int, path: Path, options: Optio
         select = events_select(det, reg.view, str(path), types, profile)
         what = "VIEW" if fmt == "parquet" else "TABLE"  # Parquet stays lazy; text was read once already
         con.execute(f"CREATE {what} ev_{i} AS {select}")
-        stats = con.execute(
-            f"SELECT count(*), min(ts), max(ts), count(*) - count(ts), count(token), count(token_id), "
-            f"coalesce(count_if(operation = 'MailItemsAccessed'), 0) FROM ev_{i}"
-        ).fetchone()
+        counted = (
+            con.execute(f"SELECT {STATS.format(token='token')} FROM ev_{i}").fetchone()
+            if stats
+            else (0, None, None, 0, 0, 0, 0)
+        )
     except duckdb.Error as exc:
         _drop(con, i)
         reason = inert_cell(str(exc).splitlines()[0][:300]) if str(exc) else type(exc).__name__
         return FileReport(path=path, format=reg.format, compression=comp, error=f"cannot normalise: {reason}")
-    assert stats is not None
-    rows, ts_min, ts_max, no_time, tokens, token_ids, mia = stats
+    assert counted is not None
     notes = [n for n in (reg.note, *det.notes) if n]
     return FileReport(
         path=path,
         format=reg.format,
         compression=comp,
         kind=det.kind,
-        rows=int(rows),
         bad_rows=reg.bad_rows,
         bad_examples=reg.bad_examples,
         mapping=det.mapping(),
-        ts_min=ts_min,
-        ts_max=ts_max,
         view=reg.view,
         note="; ".join(notes) or None,
         events_view=f"ev_{i}",
         time_format=profile.label,
         columns=tuple(c for c, _ in reg.columns),
-        counts={
-            "rows_without_time": int(no_time),
-            "tokens": int(tokens),
-            "token_ids": int(token_ids),
-            "mail_items_accessed": int(mia),
-        },
+        **_stats_fields(counted),
     )
 
 
 def _union(con: duckdb.DuckDBPyConnection, views: list[str]) -> None:
     """`events_base`: all files' events, with the country looked up once per distinct IP."""
-    names = ", ".join(ident(n) for n, _ in EVENT_COLUMNS)
+    names = ", ".join(ident(n) for n, _ in EVENT_COLUMNS) + ", tok_raw"
     if views:
         body = " UNION ALL ".join(f"SELECT {names} FROM {ident(v)}" for v in views)
     else:
         empty = ", ".join(f"CAST(NULL AS {t}) AS {ident(n)}" for n, t in EVENT_COLUMNS)
+        empty += ", CAST(NULL AS VARCHAR) AS tok_raw"
         body = f"SELECT {empty} WHERE false"
     con.execute(f"CREATE OR REPLACE VIEW events_union AS {body}")
     build_ip_country(con, "events_union")

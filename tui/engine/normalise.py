@@ -126,7 +126,33 @@ def url_operation_sql(url: str, method: str | None) -> str:
     path = f"nullif(regexp_extract({url}, '^(?:[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)?([^?#]*)', 1), '')"
     if method is not None:
         path = f"nullif(concat_ws(' ', upper({method}), {path}), '')"
-    return f"coalesce(nullif(regexp_extract({url}, '[?&]action=([^&#]+)', 1), ''), {path})"
+    # The regex costs ~0.6 µs a row; string functions find the first `?action=`/`&action=` instead and
+    # the regex only runs when that first value is empty (a later one may still match).
+    a, b = f"instr({url}, '?action=')", f"instr({url}, '&action=')"
+    pos = f"CASE WHEN {a} = 0 THEN {b} WHEN {b} = 0 THEN {a} ELSE least({a}, {b}) END"
+    fast = f"nullif(split_part(split_part(substr({url}, {pos} + 8), '&', 1), '#', 1), '')"
+    slow = f"nullif(regexp_extract({url}, '[?&]action=([^&#]+)', 1), '')"
+    return f"coalesce(CASE WHEN {pos} > 0 THEN coalesce({fast}, {slow}) END, {path})"
+
+
+def strip_bearer_sql(value: str) -> str:
+    """The bearer value without its `Bearer ` prefix (run on distinct values: it copies the text)."""
+    return f"nullif(trim(regexp_replace({value}, '^\\s*bearer\\s+', '', 'i')), '')"
+
+
+def token_raw_sql(det: Detection, types: Mapping[str, str]) -> str:
+    """The bearer field before the prefix is stripped: the plain column when there is one.
+
+    Rows are grouped on a hash of this raw value, so the (kilobyte-long) text is only trimmed and
+    stripped once per distinct value; `strip_bearer_sql(text_sql(raw))` equals the `token` field.
+    """
+    sources = det.fields.get("token", ())
+    if len(sources) == 1 and sources[0].path is None and sources[0].extract is None:
+        return f"CAST({ident(sources[0].column)} AS VARCHAR)"
+    parts = [text_sql(source_sql(s, types)) for s in sources]
+    if not parts:
+        return "CAST(NULL AS VARCHAR)"
+    return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
 
 def field_sql(name: str, det: Detection, types: Mapping[str, str], profile: TimeProfile) -> str:
@@ -149,9 +175,12 @@ def field_sql(name: str, det: Detection, types: Mapping[str, str], profile: Time
     if name == "client_ip":
         return ip_sql(value)
     if name in ("user", "mailbox"):
-        return f"nullif(lower(regexp_replace({value}, '^\\s*smtp:', '', 'i')), '')"
+        # the regex only where an `smtp:` could be (most rows hold a bare address)
+        stripped = f"regexp_replace({value}, '^\\s*smtp:', '', 'i')"
+        bare = f"CASE WHEN {value} ILIKE '%smtp:%' THEN {stripped} ELSE {value} END"
+        return f"nullif(lower({bare}), '')"
     if name == "token":
-        return f"nullif(trim(regexp_replace({value}, '^\\s*bearer\\s+', '', 'i')), '')"
+        return strip_bearer_sql(value)
     if name == "items":
         return f"try_cast(try_cast({value} AS DOUBLE) AS BIGINT)"
     if name == "access_type":
@@ -176,6 +205,7 @@ def events_select(
         else:
             expr = field_sql(name, det, types, profile)
         cols.append(f"CAST({expr} AS {typ}) AS {ident(name)}")
+    cols.append(f"{token_raw_sql(det, types)} AS tok_raw")  # not an event column: the token pass keys on it
     return f"SELECT {', '.join(cols)} FROM {ident(view)}"
 
 

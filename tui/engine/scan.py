@@ -65,7 +65,11 @@ def write_findings(
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, sql in FINDINGS.items():
-        secret = ", token" if options.include_secrets and name == "tokens.csv" else ""
+        secret = (  # the raw token lives once, in token_claims
+            ", (SELECT c.token FROM token_claims c WHERE c.tok_key = tokens.tok_key) AS token"
+            if options.include_secrets and name == "tokens.csv"
+            else ""
+        )
         cur = con.cursor()
         try:
             table = cur.sql(sql.replace("{secret}", secret)).to_arrow_table()

@@ -59,7 +59,7 @@ class Session:
             if progress is not None:
                 progress(text, 0.5 + 0.5 * done)
 
-        report = load(con, list(paths), options, loading)
+        report = load(con, list(paths), options, loading, materialise=True)
         annotation = annotate(con, report, options, annotating)
         return cls(con=con, options=options, paths=tuple(paths), report=report, annotation=annotation)
 

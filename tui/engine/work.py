@@ -1,0 +1,86 @@
+"""The one pass over the inputs: `events_t` and the distinct bearer values, in the on-disk work database.
+
+`events_t` holds every event column but the token text, plus `tok_key = hash(token)` (UBIGINT),
+stored compressed in a DuckDB file in the spill directory (10M gateway rows: ~200 MB on disk
+instead of ~3.5 GB in memory), so no later query re-reads or re-normalises the inputs.
+
+The token text is never transformed per row: rows are grouped on `hash(tok_raw)` (the bearer field
+as the log wrote it), the `Bearer ` prefix is stripped once per *distinct* raw value (`_tok_map`),
+and each row gets its `tok_key` through an integer join on that map. `_distinct_tokens(tok_key,
+token)` is what the decoder reads; `token_stats` comes from `events_t`.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from tui.engine.db import spill_dir
+from tui.engine.normalise import strip_bearer_sql, text_sql
+from tui.engine.schema import EVENT_COLUMNS
+from tui.engine.sql import ident, literal
+
+WORK_DB = "triage_work"
+
+
+def attach(con: duckdb.DuckDBPyConnection) -> str:
+    """Attach the session's work database (once); returns its name."""
+    attached = con.execute(
+        "SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [WORK_DB]
+    ).fetchone()
+    if not attached or not attached[0]:
+        con.execute(f"ATTACH {literal(str(spill_dir() / 'work.duckdb'))} AS {WORK_DB}")
+    return WORK_DB
+
+
+def exists(con: duckdb.DuckDBPyConnection, name: str, kind: str = "table") -> bool:
+    """Whether a table (or view) of that name exists in any attached database."""
+    catalog = "duckdb_tables()" if kind == "table" else "duckdb_views()"
+    column = "table_name" if kind == "table" else "view_name"
+    row = con.execute(f"SELECT count(*) FROM {catalog} WHERE {column} = ?", [name]).fetchone()
+    return bool(row and row[0])
+
+
+def materialise(con: duckdb.DuckDBPyConnection) -> None:
+    """Create `_tok_map`, `events_t` (in the work database) and `_distinct_tokens`, `token_stats`."""
+    attach(con)
+    union = exists(con, "events_union", "view")
+    source = "events_union" if union else "events_base"
+    # The loader's union carries `tok_raw`; a hand-built events_base (triage decode) has `token` only.
+    raw, stripped = ("tok_raw", strip_bearer_sql(text_sql("raw"))) if union else ("token", "raw")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _tok_map AS
+        SELECT raw_key, CASE WHEN token IS NOT NULL THEN hash(token) END AS tok_key, token
+        FROM (SELECT raw_key, {stripped} AS token
+              FROM (SELECT hash({raw}) AS raw_key, any_value({raw}) AS raw FROM {source}
+                    WHERE {raw} IS NOT NULL GROUP BY 1))"""
+    )
+    if union:
+        country = "c.country" if exists(con, "ip_country") else "CAST(NULL AS VARCHAR)"
+        join = "LEFT JOIN ip_country c ON c.ip = e.client_ip" if exists(con, "ip_country") else ""
+    else:
+        country, join = "e.country", ""
+    cols = ", ".join(
+        f"{country} AS country" if n == "country" else f"e.{ident(n)}"
+        for n, _ in EVENT_COLUMNS
+        if n != "token"
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TABLE {WORK_DB}.events_t AS
+        SELECT {cols}, m.tok_key
+        FROM {source} e {join}
+        LEFT JOIN (SELECT raw_key, tok_key FROM _tok_map) m ON m.raw_key = hash(e.{raw})"""
+    )
+    con.execute(f"CREATE OR REPLACE VIEW events_t AS SELECT * FROM {WORK_DB}.events_t")
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _distinct_tokens AS
+        SELECT tok_key, any_value(token) AS token FROM _tok_map WHERE tok_key IS NOT NULL GROUP BY 1"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TABLE token_stats AS
+        SELECT tok_key, count(*) AS uses, min(ts) AS first_ts, max(ts) AS last_ts
+        FROM events_t WHERE tok_key IS NOT NULL GROUP BY 1"""
+    )
+    con.execute("DROP TABLE _tok_map")
+
+
+__all__ = ["WORK_DB", "attach", "exists", "materialise"]
