@@ -139,7 +139,8 @@ def measure(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
     add(
         f"input: {path.name}",
         f"{fl.out['rows']:,} rows, {fl.out['tokens']:,} distinct tokens, "
-        f"{fl.out['clients']:,} clients, {fl.out['mailboxes']:,} mailboxes, {path.stat().st_size / 1e6:,.0f} MB",
+        f"{fl.out['clients']:,} clients, {fl.out['mailboxes']:,} mailboxes, "
+        f"{path.stat().st_size / 1e6:,.0f} MB",
     )
     add("floor (bare DuckDB pass, fresh process)", f"{floor_s:.2f} s, peak {fl.peak_mib:,.0f} MiB")
     sc = scan_of(path, "main")

@@ -97,16 +97,20 @@ def generate(path: Path, rows: int, tokens: int, memory_limit: str = "4GB") -> N
     con.execute(
         f"""COPY (
         SELECT make_timestamptz(CAST(({START_EPOCH} + (i * {SPAN_S}) / {rows}) * 1000000 AS BIGINT)) AS time,
-               CASE WHEN h % 5 = 0 THEN '102.' || (h // 5 % 200) || '.' || (h // 1000 % 250) || '.' || (h % 199)
+               CASE WHEN h % 5 = 0
+                    THEN '102.' || (h // 5 % 200) || '.' || (h // 1000 % 250) || '.' || (h % 199)
                     ELSE t.ipaddr END || ':' || (1024 + h % 60000) AS client,
                CASE WHEN h % 3 = 0 THEN 'GET' ELSE 'POST' END AS method,
                'https://outlook.office.com/owa/service.svc?action='
                    || ['GetItem', 'FindItem', 'FindConversation', 'GetConversationItems',
                        'CreateItem', 'SyncFolderItems'][1 + h % 6] || '&app=Mail&n=' || i AS url,
                CASE WHEN h % 50 = 0 THEN 401 ELSE 200 END AS status,
-               ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/114.0.0.0 Safari/537.36',
-                'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.5 Safari/605.1.15',
-                'Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.16529; Pro)'][1 + t.u % 3] AS user_agent,
+               ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) '
+                    || 'Chrome/114.0.0.0 Safari/537.36',
+                'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) '
+                    || 'Version/16.5 Safari/605.1.15',
+                'Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.16529; Pro)'][1 + t.u % 3]
+                   AS user_agent,
                'Bearer ' || t.token AS request_header_authorization,
                'SMTP:' || CASE WHEN h % 20 = 0 THEN 'shared' || (h // 20 % 50) ELSE 'user' || t.u END
                    || '@{DOMAIN}' AS request_header_x_anchormailbox,
@@ -115,7 +119,8 @@ def generate(path: Path, rows: int, tokens: int, memory_limit: str = "4GB") -> N
             SELECT i, h,
                    CASE WHEN base <> (i - 1) * {tokens} // {rows} OR i = 0 THEN base
                         ELSE greatest(0, base - CAST(h // 7 % {window} AS BIGINT)) END AS k
-            FROM (SELECT i, i * {tokens} // {rows} AS base, CAST(hash(i) >> 1 AS BIGINT) AS h FROM range({rows}) r(i))
+            FROM (SELECT i, i * {tokens} // {rows} AS base, CAST(hash(i) >> 1 AS BIGINT) AS h
+                  FROM range({rows}) r(i))
         ) r
         JOIN (SELECT k, u, token,
                      '81.' || (u % 200) || '.' || (u // 200 % 250) || '.' || (10 + u % 97) AS ipaddr

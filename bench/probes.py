@@ -148,7 +148,8 @@ def pyjwt(path: str, slice_rows: int) -> None:
     values = [
         r[0]
         for r in con.execute(
-            "SELECT regexp_replace(request_header_authorization, '^Bearer ', '') FROM read_parquet(?) LIMIT ?",
+            "SELECT regexp_replace(request_header_authorization, '^Bearer ', '') "
+            "FROM read_parquet(?) LIMIT ?",
             [path, slice_rows],
         ).fetchall()
     ]
