@@ -96,7 +96,8 @@ SELECT
         CASE WHEN len(new_client_app_ids) > 0 THEN len(new_client_app_ids) || ' new client app ids' END,
         CASE WHEN len(new_ips) > 0 THEN len(new_ips) || ' new IPs' END,
         CASE WHEN len(new_user_agents) > 0 THEN len(new_user_agents) || ' new user agents' END,
-        CASE WHEN off_hours_share > 0 THEN round(100 * off_hours_share) || '% in never-used hours' END,
+        CASE WHEN off_hours_share >= 0.005
+             THEN CAST(round(100 * off_hours_share) AS INTEGER) || '% in never-used hours' END,
         CASE WHEN volume_ratio >= 2 THEN 'volume ×' || round(volume_ratio, 1) END) END AS reasons,
     new_ips,
     new_countries,
