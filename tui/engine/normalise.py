@@ -66,6 +66,17 @@ def text_sql(expr: str) -> str:
     return f"nullif(trim(CAST({expr} AS VARCHAR)), '')"
 
 
+def long_text_sql(expr: str) -> str:
+    """`text_sql` for long, mostly distinct values (URLs): `trim` only runs when an end can be trimmed.
+
+    DuckDB's `trim` strips Unicode space separators (U+0020, U+00A0 and others above U+1680) and costs
+    ~0.4 µs on a 70-character URL; reading the first and last code point costs a tenth of that.
+    """
+    v = f"CAST({expr} AS VARCHAR)"
+    ends = f"ord({v}) = 32 OR ord({v}) >= 160 OR ord(substr({v}, -1)) = 32 OR ord(substr({v}, -1)) >= 160"
+    return f"nullif(CASE WHEN {ends} THEN trim({v}) ELSE {v} END, '')"
+
+
 def _is(typ: str, family: Sequence[str]) -> bool:
     base = typ.upper().split("(")[0].strip()
     return base in family
@@ -89,7 +100,8 @@ def time_sql(src: Source, types: Mapping[str, str], dayfirst: bool = False) -> s
     typ = types.get(src.column, "VARCHAR") if src.path is None else "VARCHAR"
     value = source_sql(src, types)
     if typ.upper().startswith("TIMESTAMP WITH TIME ZONE") or typ.upper() == "TIMESTAMPTZ":
-        return f"timezone('UTC', {value})"
+        # the instant's microseconds as a UTC wall time: exact, and ~6× cheaper than ICU's timezone()
+        return f"make_timestamp(epoch_us({value}))"
     if _is(typ, TIMESTAMP_TYPES):
         return f"CAST({value} AS TIMESTAMP)"
     if _is(typ, NUMBER_TYPES):
@@ -123,9 +135,13 @@ def access_type_sql(s: str) -> str:
 
 def url_operation_sql(url: str, method: str | None) -> str:
     """OWA's `action=` parameter, else the request path (with the method when known)."""
-    path = f"nullif(regexp_extract({url}, '^(?:[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)?([^?#]*)', 1), '')"
+    # The path regex is written once (no `nullif(x, '')`, which repeats `x`): a repeated expression is
+    # computed for every row by DuckDB's common-subexpression pass, although `coalesce` needs it only
+    # for the rare URL without `action=`.
+    regex = f"regexp_extract({url}, '^(?:[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)?([^?#]*)', 1)"
+    path = f"list_filter([{regex}], lambda p: p <> '')[1]"
     if method is not None:
-        path = f"nullif(concat_ws(' ', upper({method}), {path}), '')"
+        path = f"list_filter([concat_ws(' ', upper({method}), {path})], lambda p: p <> '')[1]"
     # The regex costs ~0.6 µs a row; string functions find the first `?action=`/`&action=` instead and
     # the regex only runs when that first value is empty (a later one may still match).
     a, b = f"instr({url}, '?action=')", f"instr({url}, '&action=')"
@@ -167,7 +183,7 @@ def field_sql(name: str, det: Detection, types: Mapping[str, str], profile: Time
     if not parts:
         if name == "operation" and det.url is not None:
             method = text_sql(source_sql(det.method, types)) if det.method else None
-            return url_operation_sql(text_sql(source_sql(det.url, types)), method)
+            return url_operation_sql(long_text_sql(source_sql(det.url, types)), method)
         if name in det.constants:
             return literal(det.constants[name])
         return "NULL"
