@@ -15,7 +15,7 @@ WITH split AS (
 ev AS (
     SELECT lower(e."user") AS u, e.ts, e.client_ip, e.country, e.app_id, e.client_app_id, e.user_agent,
            e.ts >= s.ws AS in_window
-    FROM events AS e, split AS s
+    FROM events_rows AS e, split AS s
     WHERE e."user" IS NOT NULL AND e.ts >= s.bs AND e.ts <= s.we AND (e.ts < s.be OR e.ts >= s.ws)
 ),
 dims AS (

@@ -12,7 +12,7 @@ WITH acc AS (
         lower("user") AS identity,
         client_ip,
         coalesce(client_app_id, app_id) AS app
-    FROM events
+    FROM events_rows
     WHERE mailbox IS NOT NULL
       AND (tok_key IS NOT NULL OR operation = 'MailItemsAccessed')
 ),

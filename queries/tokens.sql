@@ -1,5 +1,5 @@
 -- returns: one row per token subject (a distinct raw token, or a uti where only identifiers exist), worst first, then by uses
--- Parameters: none. Reads the views `events`, `token_claims` and `token_indicators` that annotate registers.
+-- Parameters: none. Reads the views `events_rows` (`events` without the token text), `token_claims` and `token_indicators` that annotate registers.
 -- The raw token is not copied here: `tok_key` joins `token_claims.token` when secrets are asked for.
 WITH ind AS (
     SELECT
@@ -25,7 +25,7 @@ used AS (
         list_sort(list(DISTINCT lower(mailbox)) FILTER (WHERE mailbox IS NOT NULL)) AS mailboxes,
         list_sort(list(DISTINCT client_ip) FILTER (WHERE client_ip IS NOT NULL)) AS ips,
         list_sort(list(DISTINCT country) FILTER (WHERE country IS NOT NULL)) AS countries
-    FROM events
+    FROM events_rows
     WHERE tkey IS NOT NULL
     GROUP BY tkey
 )

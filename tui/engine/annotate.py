@@ -330,12 +330,6 @@ def _register_events(con: duckdb.DuckDBPyConnection) -> None:
                        coalesce(e.token_object_id, t.oid) AS token_object_id,
                        coalesce(e.token_iat, t.iat) AS token_iat),
                    t.tok_sha256,
-                   CASE WHEN e.tok_key IS NOT NULL THEN 'sha256:' || t.tok_sha256
-                        WHEN e.token_id IS NOT NULL THEN 'uti:' || e.token_id END AS tkey,
-                   CASE WHEN u.sev_rank IS NULL AND r.sev_rank IS NULL THEN t.severity
-                        ELSE _names(greatest(coalesce(t.sev_rank, 0), coalesce(u.sev_rank, 0),
-                                            coalesce(r.sev_rank, 0))) END
-                       AS severity,
                    CASE WHEN u.sev_rank IS NULL AND r.sev_rank IS NULL THEN coalesce(t.sev_rank, 0)
                         ELSE greatest(coalesce(t.sev_rank, 0), coalesce(u.sev_rank, 0),
                                       coalesce(r.sev_rank, 0))
@@ -353,10 +347,20 @@ def _register_events(con: duckdb.DuckDBPyConnection) -> None:
         if previous is not None and not previous[0]:
             con.execute("SET preserve_insertion_order = false")
     before = ", ".join(f"a.{quote_ident(n)}" for n, _ in EVENT_COLUMNS if n != "token")
+    # tkey and severity follow from stored columns: computing them per query is cheaper than sorting
+    # them with every row when events_a is written (tkey is ~70 bytes a row).
+    names = ", ".join(f"'{n}'" for n in SEVERITIES)
+    after = (
+        "a.tok_key, a.tok_sha256, CASE WHEN a.tok_key IS NOT NULL THEN 'sha256:' || a.tok_sha256 "
+        "WHEN a.token_id IS NOT NULL THEN 'uti:' || a.token_id END AS tkey, "
+        f"CASE WHEN a.sev_rank > 0 THEN [{names}][a.sev_rank] END AS severity, "
+        "a.sev_rank, a.indicators, a.rowid AS rn"
+    )
+    # `events_rows`: the same without the token text, for the analyses (a join they never need).
+    con.execute(f"CREATE OR REPLACE VIEW events_rows AS SELECT {before}, {after} FROM {WORK_DB}.events_a a")
     con.execute(
         f"""CREATE OR REPLACE VIEW events AS
-        SELECT {before}, c.token, a.tok_key, a.tok_sha256, a.tkey, a.severity, a.sev_rank, a.indicators,
-               a.rowid AS rn
+        SELECT {before}, c.token, {after}
         FROM {WORK_DB}.events_a a
         LEFT JOIN (SELECT tok_key, token FROM token_claims) c ON c.tok_key = a.tok_key"""
     )
