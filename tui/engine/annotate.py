@@ -5,8 +5,9 @@ inputs once into `events_t`: every event column but the token text, plus `tok_ke
 (UBIGINT), compressed in a DuckDB file in the spill directory; the token text lives once per
 *distinct* token in `token_claims`, and every join is on `tok_key`. `events_base` is re-pointed at
 `events_t`, so no later query re-reads or re-normalises the inputs (bench/RESULTS.md). After the
-indicators, every row's annotations are stored once in `events_a` (work database), sorted in the
-Events pane's order; the `events` view reads it and joins only the token text:
+indicators, every row's annotations are stored once in `events_a` (work database) with the row's
+place `rn` in the Events pane's order; the `events` view reads it and joins only the token text
+(`events_rows` is the same without the text, for the analyses):
 
 - `token_claims`   one row per distinct bearer value (CONTRACT.md columns); `sig` filled by verify.
 - `token_stats(tok_key UBIGINT, uses BIGINT, first_ts TIMESTAMP, last_ts TIMESTAMP)`.
@@ -18,11 +19,10 @@ Events pane's order; the `events` view reads it and joins only the token text:
   `row_severity(source, source_row, sev_rank, codes)`: what the `events` view joins (`codes` is a
   list of `<5-rank><code>` strings so a plain sort orders by severity, then code).
 - view `events`: `events_base.*` + `tok_key`, `tok_sha256`, `tkey`, `sev_rank`, `severity`,
-  `indicators`, `rn` (0-based row number in (ts NULLS LAST, source, source_row) order, which is the
-  storage order, so a page is an `rn` range). Where a row carries a raw token, the fields its log left
-  empty are filled from the
-  token's claims (`user` ← upn, `app_id` ← appid, `session_id` ← sid, `token_id` ← uti,
-  `token_tenant_id` ← tid, `token_object_id` ← oid, `token_iat` ← iat): a gateway log names no user,
+  `indicators`, `rn` (0-based row number in (ts NULLS LAST, source, source_row) order: events_t's
+  storage order, kept nearly in events_a's, so a page is an `rn` range that zone maps find). Where
+  a row carries a raw token, the fields its log left empty are filled from the token's claims
+  (`user` ← upn, `app_id` ← appid, `session_id` ← sid, `token_id` ← uti, `token_tenant_id` ← tid, `token_object_id` ← oid, `token_iat` ← iat): a gateway log names no user,
   but every analysis (drift above all) needs to know whose token made the request.
 """
 
@@ -312,49 +312,44 @@ def _register_events(con: duckdb.DuckDBPyConnection) -> None:
         SELECT source, source_row, max(sev_rank) AS sev_rank, list_sort({coded}) AS codes
         FROM row_indicators GROUP BY source, source_row"""
     )
-    # Every row's annotations are computed once here and stored, sorted in the Events pane's order
-    # (ts, source, source_row), so a page is a range of row ids (`rn`) and a filter reads stored
-    # columns. Most rows carry only their token's codes, precomputed per token in tok_severity; the
-    # list merge runs only for rows that also have a uti or row-level hit.
-    previous = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
-    con.execute("SET preserve_insertion_order = true")  # the table's storage order is `rn` order
-    try:
-        con.execute(
-            f"""CREATE OR REPLACE TABLE {WORK_DB}.events_a AS
-            SELECT e.* REPLACE (
-                       coalesce(e."user", lower(t.upn)) AS "user",
-                       coalesce(e.app_id, t.appid) AS app_id,
-                       coalesce(e.session_id, t.sid) AS session_id,
-                       coalesce(e.token_id, t.uti) AS token_id,
-                       coalesce(e.token_tenant_id, t.tid) AS token_tenant_id,
-                       coalesce(e.token_object_id, t.oid) AS token_object_id,
-                       coalesce(e.token_iat, t.iat) AS token_iat),
-                   t.tok_sha256,
-                   CASE WHEN u.sev_rank IS NULL AND r.sev_rank IS NULL THEN coalesce(t.sev_rank, 0)
-                        ELSE greatest(coalesce(t.sev_rank, 0), coalesce(u.sev_rank, 0),
-                                      coalesce(r.sev_rank, 0))
-                   END AS sev_rank,
-                   CASE WHEN u.sev_rank IS NULL AND r.sev_rank IS NULL THEN t.indicators
-                        ELSE _codes_text(flatten([coalesce(t.codes, []), coalesce(u.codes, []),
-                                                  coalesce(r.codes, [])])) END AS indicators
-            FROM events_t e
-            LEFT JOIN tok_severity t ON t.tok_key = e.tok_key
-            LEFT JOIN uti_severity u ON u.uti = CASE WHEN e.tok_key IS NULL THEN e.token_id END
-            LEFT JOIN row_severity r ON r.source = e.source AND r.source_row = e.source_row
-            ORDER BY e.ts NULLS LAST, e.source, e.source_row"""
-        )
-    finally:
-        if previous is not None and not previous[0]:
-            con.execute("SET preserve_insertion_order = false")
+    # Every row's annotations are computed once here and stored with the row's place in the Events
+    # pane's order (`rn`: events_t's rowid, which is stored in that order), so a page is an `rn`
+    # range (zone maps: the joins keep each thread's rows in order) and a filter reads stored
+    # columns; nothing re-sorts the joined, wider rows. Most rows carry only their token's codes,
+    # precomputed per token in tok_severity; the list merge runs only for rows that also have a uti
+    # or row-level hit.
+    con.execute(
+        f"""CREATE OR REPLACE TABLE {WORK_DB}.events_a AS
+        SELECT e.* REPLACE (
+                   coalesce(e."user", lower(t.upn)) AS "user",
+                   coalesce(e.app_id, t.appid) AS app_id,
+                   coalesce(e.session_id, t.sid) AS session_id,
+                   coalesce(e.token_id, t.uti) AS token_id,
+                   coalesce(e.token_tenant_id, t.tid) AS token_tenant_id,
+                   coalesce(e.token_object_id, t.oid) AS token_object_id,
+                   coalesce(e.token_iat, t.iat) AS token_iat),
+               e.rowid AS rn, t.tok_sha256,
+               CASE WHEN u.sev_rank IS NULL AND r.sev_rank IS NULL THEN coalesce(t.sev_rank, 0)
+                    ELSE greatest(coalesce(t.sev_rank, 0), coalesce(u.sev_rank, 0),
+                                  coalesce(r.sev_rank, 0))
+               END AS sev_rank,
+               CASE WHEN u.sev_rank IS NULL AND r.sev_rank IS NULL THEN t.indicators
+                    ELSE _codes_text(flatten([coalesce(t.codes, []), coalesce(u.codes, []),
+                                              coalesce(r.codes, [])])) END AS indicators
+        FROM {WORK_DB}.events_t e
+        LEFT JOIN tok_severity t ON t.tok_key = e.tok_key
+        LEFT JOIN uti_severity u ON u.uti = CASE WHEN e.tok_key IS NULL THEN e.token_id END
+        LEFT JOIN row_severity r ON r.source = e.source AND r.source_row = e.source_row"""
+    )
     before = ", ".join(f"a.{quote_ident(n)}" for n, _ in EVENT_COLUMNS if n != "token")
-    # tkey and severity follow from stored columns: computing them per query is cheaper than sorting
-    # them with every row when events_a is written (tkey is ~70 bytes a row).
+    # tkey and severity follow from stored columns: computing them per query is cheaper than storing
+    # ~80 bytes more a row in events_a.
     names = ", ".join(f"'{n}'" for n in SEVERITIES)
     after = (
         "a.tok_key, a.tok_sha256, CASE WHEN a.tok_key IS NOT NULL THEN 'sha256:' || a.tok_sha256 "
         "WHEN a.token_id IS NOT NULL THEN 'uti:' || a.token_id END AS tkey, "
         f"CASE WHEN a.sev_rank > 0 THEN [{names}][a.sev_rank] END AS severity, "
-        "a.sev_rank, a.indicators, a.rowid AS rn"
+        "a.sev_rank, a.indicators, a.rn"
     )
     # `events_rows`: the same without the token text, for the analyses (a join they never need).
     con.execute(f"CREATE OR REPLACE VIEW events_rows AS SELECT {before}, {after} FROM {WORK_DB}.events_a a")

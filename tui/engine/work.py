@@ -64,12 +64,26 @@ def materialise(con: duckdb.DuckDBPyConnection) -> None:
         for n, _ in EVENT_COLUMNS
         if n != "token"
     )
-    con.execute(
-        f"""CREATE OR REPLACE TABLE {WORK_DB}.events_t AS
-        SELECT {cols}, m.tok_key
-        FROM {source} e {join}
-        LEFT JOIN (SELECT raw_key, tok_key FROM _tok_map) m ON m.raw_key = hash(e.{raw})"""
-    )
+    # Stored in the Events pane's order (ts NULLS LAST, source, source_row), so `rowid` is the row
+    # number `rn` and a page is a range of it. Sorting here is cheap (the token's fields are not
+    # joined in yet); `events_a` keeps the number. A source is compared by its place among the
+    # sorted sources, not its path text (VARCHAR order is byte order, which Python's is for UTF-8).
+    found = con.execute(f"SELECT DISTINCT source FROM {source} WHERE source IS NOT NULL").fetchall()
+    sources = sorted(str(r[0]) for r in found)
+    previous = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TABLE {WORK_DB}.events_t AS
+            SELECT {cols}, m.tok_key
+            FROM {source} e {join}
+            LEFT JOIN (SELECT raw_key, tok_key FROM _tok_map) m ON m.raw_key = hash(e.{raw})
+            ORDER BY e.ts NULLS LAST, list_position(?::VARCHAR[], e.source), e.source_row""",
+            [sources],
+        )
+    finally:
+        if previous is not None and not previous[0]:
+            con.execute("SET preserve_insertion_order = false")
     con.execute(f"CREATE OR REPLACE VIEW events_t AS SELECT * FROM {WORK_DB}.events_t")
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _distinct_tokens AS
