@@ -8,6 +8,7 @@ ten million rows while holding only the pages on screen. Every displayed string 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -302,10 +303,10 @@ def save_refusal(path: Path, evidence: Iterable[Path]) -> str | None:
         return f"{inert_cell(path)} is a folder; give a file name"
     if path.suffix.lower() != ".csv":
         return "the findings file name must end in .csv"
-    target = path.expanduser().resolve()
+    target = Path(os.path.realpath(path.expanduser()))  # not resolve(): loops must not raise
     for folder in evidence:
         try:
-            target.relative_to(folder.resolve())
+            target.relative_to(os.path.realpath(folder))
         except ValueError:
             continue
         return f"{inert_cell(target)} is inside the evidence folder {inert_cell(folder)}; choose another"

@@ -79,7 +79,7 @@ def _read_json(path: Path) -> Any:
 
 def file_sha256(path: Path | str, cache: Path | None = None) -> str:
     """SHA-256 of a file's bytes, streamed; reused while the file's (path, size, mtime) are unchanged."""
-    path = Path(path).resolve()
+    path = Path(os.path.realpath(path))  # not resolve(): a symlink loop must not raise
     stat = path.stat()
     stamp = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
     cache = cache or cache_dir() / HASH_CACHE
@@ -99,7 +99,7 @@ def file_sha256(path: Path | str, cache: Path | None = None) -> str:
 
 def input_files(paths: Iterable[Path | str]) -> tuple[InputFile, ...]:
     """Each input file with its content hash, sorted by path."""
-    unique = sorted({str(Path(p).resolve()) for p in paths})
+    unique = sorted({os.path.realpath(p) for p in paths})
     return tuple(InputFile(p, file_sha256(p)) for p in unique)
 
 

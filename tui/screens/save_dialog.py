@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -65,7 +66,7 @@ class SaveDialog(ModalScreen[Path | None]):
         if refusal:
             self._note(refusal, error=True)
             return
-        path = path.resolve()
+        path = Path(os.path.realpath(path))
         if path.exists() and self._confirm_overwrite != path:
             self._confirm_overwrite = path
             self._note(f"{inert_cell(path.name)} exists: enter again to overwrite it", error=True)

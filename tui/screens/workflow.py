@@ -8,6 +8,7 @@ Marks live in `self.marks` (pane → key → Mark), mirrored into DuckDB's `mark
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -123,7 +124,7 @@ class Workflow:
         ensure_marks(con)
         state = restored.state
         if state is not None:
-            sources = {str(f.path): str(Path(f.path).resolve()) for f in session.report.files}
+            sources = {str(f.path): os.path.realpath(f.path) for f in session.report.files}
             sha = {f.path: f.sha256 for f in files}
             source_of_sha = {sha[p]: s for s, p in sources.items() if p in sha}
             state = dataclasses.replace(state, marks=local_marks(state.marks, source_of_sha))
@@ -174,7 +175,7 @@ class Workflow:
         """Write filters, marks, pane and split to the state file (cheap: a small JSON)."""
         if not self._state_ready or self.session is None:
             return
-        sources = {str(f.path): str(Path(f.path).resolve()) for f in self.session.report.files}
+        sources = {str(f.path): os.path.realpath(f.path) for f in self.session.report.files}
         sha = {f.path: f.sha256 for f in self.files}
         sha_of_source = {s: sha[p] for s, p in sources.items() if p in sha}
         split = self.session.annotation.split
