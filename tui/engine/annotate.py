@@ -22,8 +22,9 @@ place `rn` in the Events pane's order; the `events` view reads it and joins only
   `indicators`, `rn` (0-based row number in (ts NULLS LAST, source, source_row) order: events_t's
   storage order, kept nearly in events_a's, so a page is an `rn` range that zone maps find). Where
   a row carries a raw token, the fields its log left empty are filled from the token's claims
-  (`user` ← upn, `app_id` ← appid, `session_id` ← sid, `token_id` ← uti, `token_tenant_id` ← tid, `token_object_id` ← oid, `token_iat` ← iat): a gateway log names no user,
-  but every analysis (drift above all) needs to know whose token made the request.
+  (`user` ← upn, `app_id` ← appid, `session_id` ← sid, `token_id` ← uti, `token_tenant_id` ← tid,
+  `token_object_id` ← oid, `token_iat` ← iat): a gateway log names no user, but every analysis
+  (drift above all) needs to know whose token made the request.
 """
 
 from __future__ import annotations
