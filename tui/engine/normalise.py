@@ -156,6 +156,18 @@ def strip_bearer_sql(value: str) -> str:
     return f"nullif(trim(regexp_replace({value}, '^\\s*bearer\\s+', '', 'i')), '')"
 
 
+def bearer_token_sql(raw: str) -> str:
+    """`strip_bearer_sql(text_sql(raw))`, without the regex for the usual `Bearer <token>` value.
+
+    When `raw` starts with `Bearer ` and the characters after it and at its end are neither
+    whitespace nor Unicode spaces (code points 33–159), trimming changes nothing and the prefix is
+    exactly those 7 characters; the regex (~1 µs on a 1.3 KB token) runs only for the others.
+    """
+    after, last = f"ord(substr({raw}, 8, 1))", f"ord(substr({raw}, -1))"
+    plain = f"starts_with({raw}, 'Bearer ') AND {after} BETWEEN 33 AND 159 AND {last} BETWEEN 33 AND 159"
+    return f"CASE WHEN {plain} THEN substr({raw}, 8) ELSE {strip_bearer_sql(text_sql(raw))} END"
+
+
 def token_raw_sql(det: Detection, types: Mapping[str, str]) -> str:
     """The bearer field before the prefix is stripped: the plain column when there is one.
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import duckdb
 
 from tui.engine.db import spill_dir
-from tui.engine.normalise import strip_bearer_sql, text_sql
+from tui.engine.normalise import bearer_token_sql
 from tui.engine.schema import EVENT_COLUMNS
 from tui.engine.sql import ident, literal
 
@@ -46,13 +46,15 @@ def materialise(con: duckdb.DuckDBPyConnection) -> None:
     union = exists(con, "events_union", "view")
     source = "events_union" if union else "events_base"
     # The loader's union carries `tok_raw`; a hand-built events_base (triage decode) has `token` only.
-    raw, stripped = ("tok_raw", strip_bearer_sql(text_sql("raw"))) if union else ("token", "raw")
+    raw, stripped = ("tok_raw", bearer_token_sql("raw")) if union else ("token", "raw")
+    # DISTINCT on the text, then hash: cheaper than grouping on the hash with any_value(text) (200k
+    # distinct 1.3 KB values: 0.66 s vs 1.89 s with the strip). The join below takes one tok_key per
+    # raw_key, so even a 64-bit hash collision could not duplicate an event row.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _tok_map AS
         SELECT raw_key, CASE WHEN token IS NOT NULL THEN hash(token) END AS tok_key, token
-        FROM (SELECT raw_key, {stripped} AS token
-              FROM (SELECT hash({raw}) AS raw_key, any_value({raw}) AS raw FROM {source}
-                    WHERE {raw} IS NOT NULL GROUP BY 1))"""
+        FROM (SELECT hash(raw) AS raw_key, {stripped} AS token
+              FROM (SELECT DISTINCT {raw} AS raw FROM {source} WHERE {raw} IS NOT NULL))"""
     )
     if union:
         country = "c.country" if exists(con, "ip_country") else "CAST(NULL AS VARCHAR)"
@@ -77,7 +79,8 @@ def materialise(con: duckdb.DuckDBPyConnection) -> None:
             f"""CREATE OR REPLACE TABLE {WORK_DB}.events_t AS
             SELECT {cols}, m.tok_key
             FROM {source} e {join}
-            LEFT JOIN (SELECT raw_key, tok_key FROM _tok_map) m ON m.raw_key = hash(e.{raw})
+            LEFT JOIN (SELECT raw_key, any_value(tok_key) AS tok_key FROM _tok_map GROUP BY 1) m
+                ON m.raw_key = hash(e.{raw})
             ORDER BY e.ts NULLS LAST, list_position(?::VARCHAR[], e.source), e.source_row""",
             [sources],
         )
@@ -85,9 +88,12 @@ def materialise(con: duckdb.DuckDBPyConnection) -> None:
         if previous is not None and not previous[0]:
             con.execute("SET preserve_insertion_order = false")
     con.execute(f"CREATE OR REPLACE VIEW events_t AS SELECT * FROM {WORK_DB}.events_t")
+    # One row per tok_key, chosen by grouping integers (the text is only read for the chosen rows):
+    # 200k distinct tokens 0.17 s instead of 0.69 s with any_value(token).
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _distinct_tokens AS
-        SELECT tok_key, any_value(token) AS token FROM _tok_map WHERE tok_key IS NOT NULL GROUP BY 1"""
+        SELECT tok_key, token FROM _tok_map
+        WHERE rowid IN (SELECT min(rowid) FROM _tok_map WHERE tok_key IS NOT NULL GROUP BY tok_key)"""
     )
     con.execute(
         """CREATE OR REPLACE TABLE token_stats AS
