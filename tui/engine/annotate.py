@@ -81,7 +81,7 @@ def annotate(
     _materialise(con)
     _say(progress, "decoding tokens", 0.1)
     build_claims(con)
-    _rebase(con)
+    _rebase(con, with_token=False)
     _say(progress, "verifying signatures", 0.2)
     notes = list(verify_tokens(con, jwks, intel)) + list(intel.notes)
     org = infer_org(con, options)
@@ -90,6 +90,7 @@ def annotate(
     _prepare(con, intel, org, split, options)
     _run_catalogue(con)
     _register_events(con)
+    _rebase(con)
     _say(progress, "annotated", 1.0)
     return _summary(con, org, split, intel, jwks, notes)
 
@@ -100,10 +101,19 @@ def _materialise(con: duckdb.DuckDBPyConnection) -> None:
         materialise(con)
 
 
-def _rebase(con: duckdb.DuckDBPyConnection) -> None:
-    """Point the loader's `events_base` view at `events_t`, so org, split and verify read it cheaply too."""
+def _rebase(con: duckdb.DuckDBPyConnection, with_token: bool = True) -> None:
+    """Point the loader's `events_base` view at `events_t`, so org, split and verify read it cheaply too.
+
+    While annotating, the view has `tok_key` instead of the `token` column: DuckDB keeps a LEFT
+    JOIN whose columns are unused, and joining the token text (300k × 1.3 KB) into every org/split
+    query cost seconds at 10M rows. The finished view (`with_token`) has every event column again.
+    """
     if not con.execute("SELECT 1 FROM duckdb_views() WHERE view_name = 'events_base'").fetchall():
         return  # a table someone built by hand (triage decode): leave it
+    if not with_token:
+        cols = ", ".join(f"b.{quote_ident(n)}" for n, _ in EVENT_COLUMNS if n != "token")
+        con.execute(f"CREATE OR REPLACE VIEW events_base AS SELECT {cols}, b.tok_key FROM events_t b")
+        return
     cols = ", ".join("c.token" if n == "token" else f"b.{quote_ident(n)}" for n, _ in EVENT_COLUMNS)
     con.execute(
         f"""CREATE OR REPLACE VIEW events_base AS SELECT {cols}

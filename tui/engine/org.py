@@ -42,9 +42,15 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 
 def _infer_tenant(con: duckdb.DuckDBPyConnection) -> tuple[tuple[str, ...], str]:
+    # While annotating, events_base carries `tok_key` instead of the token text (same null-ness).
+    keyed = con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'events_base' "
+        "AND column_name = 'tok_key'"
+    ).fetchone()
+    no_token = "tok_key IS NULL" if keyed and keyed[0] else "token IS NULL"
     parts = [
-        """SELECT lower(trim(token_tenant_id)) AS tid, count(*) AS n FROM events_base
-           WHERE token_tenant_id IS NOT NULL AND token IS NULL GROUP BY 1"""
+        f"""SELECT lower(trim(token_tenant_id)) AS tid, count(*) AS n FROM events_base
+           WHERE token_tenant_id IS NOT NULL AND {no_token} GROUP BY 1"""
     ]
     if _has_table(con, "token_claims") and _has_table(con, "token_stats"):
         parts.append(
@@ -64,12 +70,12 @@ def _infer_tenant(con: duckdb.DuckDBPyConnection) -> tuple[tuple[str, ...], str]
 
 def _infer_domains(con: duckdb.DuckDBPyConnection) -> tuple[tuple[str, ...], str]:
     rows = con.execute(
-        """WITH addr AS (
-               SELECT lower(regexp_extract(v, '@([A-Za-z0-9.-]+)[>\\s]*$', 1)) AS domain
-               FROM (SELECT unnest([user, mailbox]) AS v FROM events_base)
-               WHERE v LIKE '%@%'
+        """WITH addr AS (  -- the regex once per distinct address, not per row
+               SELECT lower(regexp_extract(v, '@([A-Za-z0-9.-]+)[>\\s]*$', 1)) AS domain, n
+               FROM (SELECT v, count(*) AS n FROM (SELECT unnest([user, mailbox]) AS v FROM events_base)
+                     WHERE v LIKE '%@%' GROUP BY v)
            ), counted AS (
-               SELECT domain, count(*) AS n FROM addr
+               SELECT domain, sum(n) AS n FROM addr
                WHERE domain <> '' AND NOT list_contains(?, domain) GROUP BY 1
            )
            SELECT domain, n, sum(n) OVER () AS total FROM counted ORDER BY n DESC, domain""",
