@@ -26,14 +26,16 @@ dims AS (
     UNION ALL SELECT u, ts, in_window, 'ua', user_agent FROM ev WHERE user_agent IS NOT NULL
     UNION ALL SELECT u, ts, in_window, 'hour', CAST(hour(ts) AS VARCHAR) FROM ev
 ),
-seen AS (
-    SELECT DISTINCT u, dim, v FROM dims WHERE NOT in_window
-),
 new_vals AS (
-    SELECT d.u, d.dim, d.v, min(d.ts) AS first_seen, count(*) AS n
-    FROM (SELECT * FROM dims WHERE in_window) AS d
-    ANTI JOIN seen AS s ON s.u = d.u AND s.dim = d.dim AND s.v = d.v
-    GROUP BY d.u, d.dim, d.v
+    -- one aggregation: a value is new when no baseline row has it (no DISTINCT + anti join)
+    SELECT u, dim, v, first_seen, n
+    FROM (
+        SELECT u, dim, v, bool_or(NOT in_window) AS in_baseline,
+               min(ts) FILTER (WHERE in_window) AS first_seen, count(*) FILTER (WHERE in_window) AS n
+        FROM dims
+        GROUP BY u, dim, v
+    )
+    WHERE NOT in_baseline
 ),
 new_lists AS (
     SELECT
