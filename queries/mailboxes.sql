@@ -18,7 +18,8 @@ WITH acc AS (
 ),
 codes AS (
     SELECT mailbox, string_agg(DISTINCT code, ';' ORDER BY code) AS indicators
-    FROM (SELECT mailbox, unnest(string_split(indicators, ';')) AS code FROM acc WHERE indicators <> '')
+    FROM (SELECT mailbox, unnest(string_split(indicators, ';')) AS code
+          FROM (SELECT DISTINCT mailbox, indicators FROM acc WHERE indicators <> ''))
     GROUP BY mailbox
 )
 SELECT
