@@ -47,14 +47,14 @@ def materialise(con: duckdb.DuckDBPyConnection) -> None:
     source = "events_union" if union else "events_base"
     # The loader's union carries `tok_raw`; a hand-built events_base (triage decode) has `token` only.
     raw, stripped = ("tok_raw", bearer_token_sql("raw")) if union else ("token", "raw")
-    # DISTINCT on the text, then hash: cheaper than grouping on the hash with any_value(text) (200k
-    # distinct 1.3 KB values: 0.66 s vs 1.89 s with the strip). The join below takes one tok_key per
-    # raw_key, so even a 64-bit hash collision could not duplicate an event row.
+    # Grouped on the hash with any_value(text): a DISTINCT on the text is faster at 200k tokens but
+    # runs out of memory under the 1.2 GB cap at 2M all-distinct 1.3 KB tokens, where this spills.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _tok_map AS
         SELECT raw_key, CASE WHEN token IS NOT NULL THEN hash(token) END AS tok_key, token
-        FROM (SELECT hash(raw) AS raw_key, {stripped} AS token
-              FROM (SELECT DISTINCT {raw} AS raw FROM {source} WHERE {raw} IS NOT NULL))"""
+        FROM (SELECT raw_key, {stripped} AS token
+              FROM (SELECT hash({raw}) AS raw_key, any_value({raw}) AS raw FROM {source}
+                    WHERE {raw} IS NOT NULL GROUP BY 1))"""
     )
     if union:
         country = "c.country" if exists(con, "ip_country") else "CAST(NULL AS VARCHAR)"
@@ -79,8 +79,7 @@ def materialise(con: duckdb.DuckDBPyConnection) -> None:
             f"""CREATE OR REPLACE TABLE {WORK_DB}.events_t AS
             SELECT {cols}, m.tok_key
             FROM {source} e {join}
-            LEFT JOIN (SELECT raw_key, any_value(tok_key) AS tok_key FROM _tok_map GROUP BY 1) m
-                ON m.raw_key = hash(e.{raw})
+            LEFT JOIN (SELECT raw_key, tok_key FROM _tok_map) m ON m.raw_key = hash(e.{raw})
             ORDER BY e.ts NULLS LAST, list_position(?::VARCHAR[], e.source), e.source_row""",
             [sources],
         )
