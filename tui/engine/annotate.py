@@ -131,9 +131,13 @@ def _prepare(con: duckdb.DuckDBPyConnection, intel: Intel, org: Org, split: Spli
                     WHEN b.token_id IS NOT NULL THEN 'uti:' || b.token_id END AS tkey
         FROM events_t b LEFT JOIN _tok_keys k ON k.tok_key = b.tok_key"""
     )
+    # A table, not a view: every indicator re-ran the three-way join over token_claims, which at 2M
+    # all-distinct tokens ran out of memory under the 1.2 GB cap. The raw text is kept only where
+    # an indicator reads it (undecodable values); the rest lives once in token_claims.
     con.execute(
-        """CREATE OR REPLACE TEMP VIEW _tok AS
-        SELECT c.*, 'sha256:' || c.tok_sha256 AS tkey, k.jwk_issuer, k.jwk_source,
+        """CREATE OR REPLACE TEMP TABLE _tok AS
+        SELECT c.* REPLACE (CASE WHEN c.decode_error IS NOT NULL THEN c.token END AS token),
+               'sha256:' || c.tok_sha256 AS tkey, k.jwk_issuer, k.jwk_source,
                s.uses, s.first_ts, s.last_ts
         FROM token_claims c LEFT JOIN token_keys k USING (tok_key) LEFT JOIN token_stats s USING (tok_key)"""
     )

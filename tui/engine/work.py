@@ -72,17 +72,26 @@ def materialise(con: duckdb.DuckDBPyConnection) -> None:
     # sorted sources, not its path text (VARCHAR order is byte order, which Python's is for UTF-8).
     found = con.execute(f"SELECT DISTINCT source FROM {source} WHERE source IS NOT NULL").fetchall()
     sources = sorted(str(r[0]) for r in found)
+    # Joined unordered first, then sorted from that table: one statement joining and sorting ran
+    # out of memory under the 1.2 GB cap at 2M all-distinct tokens (the sort then competes with
+    # the parquet reads of the 1.3 KB token column); split, the sort reads narrow rows only.
     previous = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
-    con.execute("SET preserve_insertion_order = true")
+    con.execute("SET preserve_insertion_order = false")
     try:
         con.execute(
-            f"""CREATE OR REPLACE TABLE {WORK_DB}.events_t AS
+            f"""CREATE OR REPLACE TABLE {WORK_DB}._events_j AS
             SELECT {cols}, m.tok_key
             FROM {source} e {join}
-            LEFT JOIN (SELECT raw_key, tok_key FROM _tok_map) m ON m.raw_key = hash(e.{raw})
+            LEFT JOIN (SELECT raw_key, tok_key FROM _tok_map) m ON m.raw_key = hash(e.{raw})"""
+        )
+        con.execute("SET preserve_insertion_order = true")
+        con.execute(
+            f"""CREATE OR REPLACE TABLE {WORK_DB}.events_t AS
+            SELECT * FROM {WORK_DB}._events_j e
             ORDER BY e.ts NULLS LAST, list_position(?::VARCHAR[], e.source), e.source_row""",
             [sources],
         )
+        con.execute(f"DROP TABLE {WORK_DB}._events_j")
     finally:
         if previous is not None and not previous[0]:
             con.execute("SET preserve_insertion_order = false")
