@@ -34,7 +34,7 @@ _FORMULA = r"^[=+\-@\t\r]"  # tui.engine.safe.FORMULA_START
 _FRACTION = {"ms": "%.3f", "us": "%.6f", "ns": "%.9f"}
 
 
-def write_csv(table: pa.Table, path: Path, *, include_secrets: bool = False) -> int:
+def write_csv(table: pa.Table | pa.RecordBatchReader, path: Path, *, include_secrets: bool = False) -> int:
     """Write `table` as findings CSV and return the number of rows written.
 
     UTF-8 without BOM, a header row, `\\n` line ends, nulls empty. Times are ISO-8601 UTC
@@ -45,20 +45,24 @@ def write_csv(table: pa.Table, path: Path, *, include_secrets: bool = False) -> 
     are written as numbers, so `-2` in an integer column stays `-2`. Columns named `token`
     are dropped unless `include_secrets`. The same table always gives the same bytes.
     """
-    keep = [i for i, name in enumerate(table.column_names) if include_secrets or name not in SECRET_COLUMNS]
-    table = table.select(keep)
-    names = [f"c{i}" for i in range(table.num_columns)]
+    # A reader is written batch by batch (2M findings rows as one table: ~1 GB outside DuckDB's cap).
+    columns = table.schema.names
+    keep = [i for i, name in enumerate(columns) if include_secrets or name not in SECRET_COLUMNS]
+    names = [f"c{i}" for i in range(len(keep))]
     header = io.StringIO()
-    csv.writer(header, lineterminator="\n").writerow(_safe_text(n) for n in table.column_names)
+    csv.writer(header, lineterminator="\n").writerow(_safe_text(columns[i]) for i in keep)
+    batches = table.to_batches(max_chunksize=BATCH_ROWS) if isinstance(table, pa.Table) else table
+    rows = 0
     with _atomic(path) as out:
         out.write(header.getvalue().encode("utf-8"))
-        if table.num_columns:
-            for batch in table.to_batches(max_chunksize=BATCH_ROWS):
-                frame = _cells(pa.RecordBatch.from_arrays(batch.columns, names=names))
+        for batch in batches:
+            rows += batch.num_rows
+            if keep:
+                frame = _cells(pa.RecordBatch.from_arrays([batch.column(i) for i in keep], names=names))
                 frame.write_csv(out, include_header=False, line_terminator="\n", null_value="")
-        elif table.num_rows:
-            out.write(b"\n" * table.num_rows)
-    return table.num_rows
+            elif batch.num_rows:
+                out.write(b"\n" * batch.num_rows)
+    return rows
 
 
 def file_sha256(path: Path | str) -> str:

@@ -60,7 +60,7 @@ def write_findings(
     con: duckdb.DuckDBPyConnection, out: Path, options: Options, report: object, started: datetime
 ) -> list[str]:
     """Write tokens.csv, mailboxes.csv, drift.csv and manifest.json into `out`."""
-    from tui.engine.export import write_csv, write_manifest
+    from tui.engine.export import BATCH_ROWS, write_csv, write_manifest
 
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -72,10 +72,10 @@ def write_findings(
         )
         cur = con.cursor()
         try:
-            table = cur.sql(sql.replace("{secret}", secret)).to_arrow_table()
+            reader = cur.sql(sql.replace("{secret}", secret)).to_arrow_reader(BATCH_ROWS)
+            write_csv(reader, out / name, include_secrets=options.include_secrets)
         finally:
             cur.close()
-        write_csv(table, out / name, include_secrets=options.include_secrets)
         written.append(name)
     write_manifest(
         out / "manifest.json",
