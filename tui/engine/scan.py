@@ -151,10 +151,17 @@ def summary(con: duckdb.DuckDBPyConnection, report: object, out: Path, files: li
 
 def run_scan(paths: list[str], out: Path, options: Options) -> tuple[str, int]:
     """Load, annotate, analyse and write the findings; exit 2 if an input was unreadable or none found."""
+    from tui.engine.load import expand
     from tui.engine.session import Session
     from tui.engine.split import drift_split
 
     started = datetime.now(timezone.utc)
+    # Refuse a findings folder inside the evidence before any work, not after minutes of it.
+    found, _, _ = expand(paths)
+    for folder in sorted({Path(os.path.realpath(f)).parent for f in found}):
+        if _inside(out, folder):
+            refusal = f"triage scan: --out {out} is inside the evidence folder {folder}; choose another"
+            return inert(refusal), 2
     session = Session.open(paths, options)
     try:
         report = session.report
