@@ -157,8 +157,8 @@ def run_scan(paths: list[str], out: Path, options: Options) -> tuple[str, int]:
 
     started = datetime.now(timezone.utc)
     # Refuse a findings folder inside the evidence before any work, not after minutes of it.
-    found, _, _ = expand(paths)
-    for folder in sorted({Path(os.path.realpath(f)).parent for f in found}):
+    found, skipped, _ = expand(paths)
+    for folder in sorted({Path(os.path.realpath(f)).parent for f in [*found, *(p for p, _ in skipped)]}):
         if _inside(out, folder):
             refusal = f"triage scan: --out {out} is inside the evidence folder {folder}; choose another"
             return inert(refusal), 2
@@ -167,11 +167,6 @@ def run_scan(paths: list[str], out: Path, options: Options) -> tuple[str, int]:
         report = session.report
         if not report.files:
             return inert(f"triage scan: no input files found in {', '.join(paths)}"), 2
-        for folder in evidence_folders(report):
-            if _inside(out, folder):
-                return inert(
-                    f"triage scan: --out {out} is inside the evidence folder {folder}; choose another"
-                ), 2
         split = drift_split(session.con, options)
         analyses.build(session.con, split)
         files = write_findings(session.con, out, options, report, started)
