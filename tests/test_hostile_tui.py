@@ -9,11 +9,11 @@ from pathlib import Path
 
 import hostile
 import pytest
+import tui_pilot
 
 from tui.app import TriageApp
 from tui.engine.options import Options
 from tui.screens.main import MainScreen
-from tui.widgets.pane_view import PaneView
 
 SIZE = (160, 48)
 
@@ -25,20 +25,8 @@ def _dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def settle(pilot, app: TriageApp, timeout: float = 30.0) -> MainScreen:  # type: ignore[no-untyped-def]
-    """Wait until every pane has a result and no worker runs."""
-    for _ in range(int(timeout / 0.05)):
-        await pilot.pause(0.05)
-        screen = app.screen
-        if not isinstance(screen, MainScreen):
-            continue
-        views = list(screen.query(PaneView))
-        if (
-            views
-            and all(v.ready and not v.has_class("-querying") for v in views)
-            and not any(w.is_running for w in app.workers)
-        ):
-            return screen
-    raise AssertionError("the app did not settle")
+    """Hostile inputs may leave the detail panel empty: wait for the panes and workers only."""
+    return await tui_pilot.settle(pilot, app, timeout, full=False)
 
 
 async def visit_panes(pilot, app: TriageApp) -> str:  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from tui_pilot import settle
 
 from tui.app import TriageApp, missing_inputs, run_app
 from tui.engine.options import Options
@@ -39,27 +40,6 @@ pytestmark = pytest.mark.skipif(
 def _repo_cwd(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(REPO)
     monkeypatch.setenv("TRIAGE_STATE_DIR", str(tmp_path / "state"))
-
-
-async def settle(pilot, app: TriageApp, timeout: float = 30.0) -> MainScreen:  # type: ignore[no-untyped-def]
-    """Wait until every pane has its first result, no query runs and the detail panel is filled."""
-    for _ in range(int(timeout / 0.05)):
-        await pilot.pause(0.05)
-        screen = app.screen
-        if not isinstance(screen, MainScreen):
-            continue
-        views = list(screen.query(PaneView))
-        detail = screen.query_one(DetailPanel)
-        if (
-            views
-            and all(v.ready and not v.has_class("-querying") for v in views)
-            and not any(w.is_running for w in app.workers)
-            and detail.detail is not None
-            and "● ready" in (header := str(screen.query_one("#header").render()))
-            and "recomputing" not in header
-        ):
-            return screen
-    raise AssertionError("the app did not settle")
 
 
 def sql(screen: MainScreen, query: str, params: list[object] | None = None) -> list[tuple]:

@@ -1,0 +1,37 @@
+"""Shared Pilot helper: wait until the app has settled (one definition for every TUI test file)."""
+
+from __future__ import annotations
+
+from tui.app import TriageApp
+from tui.screens.main import MainScreen
+from tui.widgets.detail_panel import DetailPanel
+from tui.widgets.pane_view import PaneView
+
+
+async def settle(  # type: ignore[no-untyped-def]
+    pilot, app: TriageApp, timeout: float = 30.0, *, full: bool = True
+) -> MainScreen:
+    """Wait until every pane has its first result and no worker runs; with `full`, also until the
+    detail panel is filled and the header says ready with no split recompute in flight."""
+    for _ in range(int(timeout / 0.05)):
+        await pilot.pause(0.05)
+        screen = app.screen
+        if not isinstance(screen, MainScreen):
+            continue
+        views = list(screen.query(PaneView))
+        if not (
+            views
+            and all(v.ready and not v.has_class("-querying") for v in views)
+            and not any(w.is_running for w in app.workers)
+        ):
+            continue
+        if not full:
+            return screen
+        header = str(screen.query_one("#header").render())
+        if (
+            screen.query_one(DetailPanel).detail is not None
+            and "● ready" in header
+            and "recomputing" not in header
+        ):
+            return screen
+    raise AssertionError("the app did not settle")
