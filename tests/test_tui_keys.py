@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from tui_pilot import settle
+from tui_pilot import settle, wait_for
 
 from tui.app import TriageApp, missing_inputs, run_app
 from tui.engine.options import Options
@@ -264,7 +264,7 @@ async def test_marks_and_save_marked_rows(tmp_path: Path) -> None:
         assert "2 marked" in str(screen.query_one("#status-tokens").render())
         assert str(backend.get_row_at(0)[0]) == "✓" and str(backend.get_row_at(1)[0]) == ""
         await pilot.press("ctrl+s")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: isinstance(app.screen, SaveDialog), "the save dialog")
         dialog = app.screen
         assert isinstance(dialog, SaveDialog)
         assert dialog.query_one("#save-path").value.startswith(str(REPO / "triage-findings-tokens-"))
@@ -294,13 +294,13 @@ async def test_save_refuses_evidence_folder_then_saves_view(tmp_path: Path) -> N
         await pilot.press("slash", *"severity>=high", "enter")
         await settle(pilot, app)
         await pilot.press("ctrl+s")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: isinstance(app.screen, SaveDialog), "the save dialog")
         dialog = app.screen
         dialog.query_one("#save-path").value = "sample_logs/findings.csv"
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        note = dialog.query_one("#save-note")
+        await wait_for(pilot, lambda: "inside the evidence folder" in str(note.render()), "the refusal")
         assert app.screen is dialog and not (SAMPLE / "findings.csv").exists()
-        assert "inside the evidence folder" in str(dialog.query_one("#save-note").render())
         dialog.query_one("#save-path").value = str(tmp_path / "view.csv")
         await pilot.press("enter")
         await settle(pilot, app)

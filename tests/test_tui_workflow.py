@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from test_tui_keys import REPO, SAMPLE, SIZE, scalar, settle, shown_rows
+from tui_pilot import wait_for
 
 from tui.app import TriageApp
 from tui.engine.options import Options
@@ -34,14 +35,6 @@ def _state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(REPO)
     monkeypatch.setenv("TRIAGE_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("TRIAGE_CACHE_DIR", str(tmp_path / "cache"))
-
-
-async def wait_for(pilot, check, what: str, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(int(timeout / 0.05)):
-        if check():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def test_verdict_with_note_shows_on_events_filters_and_saves(tmp_path: Path) -> None:
@@ -198,8 +191,10 @@ async def test_command_palette_has_every_action() -> None:
         assert set(PALETTE_TITLES.values()) <= set(commands)
         await commands["Show the Events pane"].callback()
         assert screen.current == "events"
+        table = screen.pane("events").table
+        await wait_for(pilot, lambda: table.paged.raw_at(0) is not None, "the first Events page")
         await commands["Mark or unmark the row"].callback()
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: len(screen.marks["events"]) == 1, "the mark")
         assert len(screen.marks["events"]) == 1
 
 

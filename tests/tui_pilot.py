@@ -1,4 +1,5 @@
-"""Shared Pilot helper: wait until the app has settled (one definition for every TUI test file)."""
+"""Shared Pilot helpers: wait until the app has settled, or until a condition holds (one definition
+for every TUI test file; fixed pauses fail under CI load)."""
 
 from __future__ import annotations
 
@@ -35,3 +36,12 @@ async def settle(  # type: ignore[no-untyped-def]
         ):
             return screen
     raise AssertionError("the app did not settle")
+
+
+async def wait_for(pilot, check, what: str, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    """Pause in small steps until `check()` is true; fail naming `what` after `timeout` seconds."""
+    for _ in range(int(timeout / 0.05)):
+        if check():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
