@@ -46,7 +46,7 @@ from tui.engine.schema import EVENT_COLUMNS, Kind
 from tui.engine.split import Split, drift_split
 from tui.engine.sql import ident as quote_ident
 from tui.engine.verify import verify_tokens
-from tui.engine.work import WORK_DB, exists, materialise
+from tui.engine.work import WORK_DB, exists, materialise, rn_sql
 
 Progress = Callable[[str, float], None]
 
@@ -328,7 +328,7 @@ def _register_events(con: duckdb.DuckDBPyConnection) -> None:
         FROM row_indicators GROUP BY source, source_row"""
     )
     # Every row's annotations are computed once here and stored with the row's place in the Events
-    # pane's order (`rn`: events_t's rowid, which is stored in that order), so a page is an `rn`
+    # pane's order (`rn`: events_t's rowid, or the file position: `work.rn_sql`), so a page is an `rn`
     # range (zone maps: the joins keep each thread's rows in order) and a filter reads stored
     # columns; nothing re-sorts the joined, wider rows. Most rows carry only their token's codes,
     # precomputed per token in tok_severity; the list merge runs only for rows that also have a uti
@@ -343,7 +343,7 @@ def _register_events(con: duckdb.DuckDBPyConnection) -> None:
                    coalesce(e.token_tenant_id, t.tid) AS token_tenant_id,
                    coalesce(e.token_object_id, t.oid) AS token_object_id,
                    coalesce(e.token_iat, t.iat) AS token_iat),
-               e.rowid AS rn, t.tok_sha256,
+               {rn_sql(con, "e")} AS rn, t.tok_sha256,
                CASE WHEN u.sev_rank IS NULL AND r.sev_rank IS NULL THEN coalesce(t.sev_rank, 0)
                     ELSE greatest(coalesce(t.sev_rank, 0), coalesce(u.sev_rank, 0),
                                   coalesce(r.sev_rank, 0))

@@ -67,8 +67,9 @@ def materialise(con: duckdb.DuckDBPyConnection) -> None:
         if n != "token"
     )
     # Stored in the Events pane's order (ts NULLS LAST, source, source_row), so `rowid` is the row
-    # number `rn` and a page is a range of it. Sorting here is cheap (the token's fields are not
-    # joined in yet); `events_a` keeps the number. A source is compared by its place among the
+    # number `rn` and a page is a range of it (`rn_sql`); a single file already in that order is
+    # not sorted, and its `rn` is the file position. Sorting here is cheap (the token's fields are
+    # not joined in yet); `events_a` keeps the number. A source is compared by its place among the
     # sorted sources, not its path text (VARCHAR order is byte order, which Python's is for UTF-8).
     found = con.execute(f"SELECT DISTINCT source FROM {source} WHERE source IS NOT NULL").fetchall()
     sources = sorted(str(r[0]) for r in found)
@@ -84,17 +85,24 @@ def materialise(con: duckdb.DuckDBPyConnection) -> None:
             FROM {source} e {join}
             LEFT JOIN (SELECT raw_key, tok_key FROM _tok_map) m ON m.raw_key = hash(e.{raw})"""
         )
-        con.execute("SET preserve_insertion_order = true")
-        con.execute(
-            f"""CREATE OR REPLACE TABLE {WORK_DB}.events_t AS
-            SELECT * FROM {WORK_DB}._events_j e
-            ORDER BY e.ts NULLS LAST, list_position(?::VARCHAR[], e.source), e.source_row""",
-            [sources],
-        )
-        con.execute(f"DROP TABLE {WORK_DB}._events_j")
+        base = _time_ordered_base(con, sources)
+        con.execute(f"DROP TABLE IF EXISTS {WORK_DB}.events_t")
+        if base is not None:
+            # Already in the Events pane's order: no sort; `rn` is the file position.
+            con.execute(f"ALTER TABLE {WORK_DB}._events_j RENAME TO events_t")
+        else:
+            con.execute("SET preserve_insertion_order = true")
+            con.execute(
+                f"""CREATE TABLE {WORK_DB}.events_t AS
+                SELECT * FROM {WORK_DB}._events_j e
+                ORDER BY e.ts NULLS LAST, list_position(?::VARCHAR[], e.source), e.source_row""",
+                [sources],
+            )
+            con.execute(f"DROP TABLE {WORK_DB}._events_j")
+        con.execute(f"CREATE OR REPLACE TABLE {WORK_DB}.events_order AS SELECT ?::BIGINT AS base", [base])
     finally:
-        if previous is not None and not previous[0]:
-            con.execute("SET preserve_insertion_order = false")
+        keep = bool(previous[0]) if previous is not None else True
+        con.execute(f"SET preserve_insertion_order = {'true' if keep else 'false'}")
     con.execute(f"CREATE OR REPLACE VIEW events_t AS SELECT * FROM {WORK_DB}.events_t")
     # One row per tok_key, chosen by grouping integers (the text is only read for the chosen rows):
     # 200k distinct tokens 0.17 s instead of 0.69 s with any_value(token).
@@ -111,4 +119,35 @@ def materialise(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE _tok_map")
 
 
-__all__ = ["WORK_DB", "attach", "exists", "materialise"]
+def _time_ordered_base(con: duckdb.DuckDBPyConnection, sources: list[str]) -> int | None:
+    """The first `source_row` when `_events_j` is one source already in the Events pane's order.
+
+    That is: one source, every row timed, `source_row` contiguous, and `ts` non-decreasing along it
+    (equal times are ordered by `source_row`, as the pane orders them). Logs are usually written in
+    time order, so the 10M-row sort (9.3 s of `triage scan` at 10M, bench/RESULTS.md) is skipped
+    after this 0.5 s check, and a row's `rn` is `source_row - base`. Anything else (several files,
+    newest-first exports, untimed rows) is sorted.
+    """
+    if len(sources) != 1:
+        return None
+    row = con.execute(
+        f"""SELECT count(*), count(ts), min(source_row), max(source_row)
+        FROM {WORK_DB}._events_j"""
+    ).fetchone()
+    if row is None or not row[0] or row[0] != row[1] or row[3] - row[2] + 1 != row[0]:
+        return None
+    late = con.execute(
+        f"""SELECT count(*) FROM (SELECT ts < lag(ts) OVER (ORDER BY source_row) AS back
+        FROM {WORK_DB}._events_j) WHERE back"""
+    ).fetchone()
+    return int(row[2]) if late is not None and late[0] == 0 else None
+
+
+def rn_sql(con: duckdb.DuckDBPyConnection, alias: str) -> str:
+    """A row's place `rn` in the Events pane's order, as SQL on `events_t` under `alias`."""
+    row = con.execute(f"SELECT base FROM {WORK_DB}.events_order").fetchone()
+    base = row[0] if row else None
+    return f"{alias}.rowid" if base is None else f"({alias}.source_row - {int(base)})"
+
+
+__all__ = ["WORK_DB", "attach", "exists", "materialise", "rn_sql"]

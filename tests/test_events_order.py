@@ -1,0 +1,64 @@
+"""`rn`, the Events pane's row number, follows (ts NULLS LAST, source, source_row) whether or not the
+loader sorted: a single file already in time order is not sorted (`work._time_ordered_base`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tui.engine import analyses, panes
+from tui.engine.analyses import Where
+from tui.engine.options import Options
+from tui.engine.session import Session
+from tui.engine.split import drift_split
+from tui.engine.work import WORK_DB
+
+GATEWAY = Path(__file__).resolve().parents[1] / "sample_logs" / "gateway.parquet"
+
+
+@pytest.fixture(autouse=True)
+def _dirs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("TRIAGE_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("TRIAGE_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def _copy(tmp_path: Path, name: str, order: str) -> Path:
+    """The sample gateway log rewritten in another row order (the order is ours, not user input)."""
+    out = tmp_path / name
+    duckdb.sql(f"COPY (SELECT * FROM read_parquet('{GATEWAY}') ORDER BY {order}) TO '{out}' (FORMAT parquet)")
+    return out
+
+
+def _check(path: Path) -> object:
+    s = Session.open([str(path)], Options())
+    try:
+        base = s.con.execute(f"SELECT base FROM {WORK_DB}.events_order").fetchone()
+        n, first, last, wrong = s.con.execute(
+            """SELECT count(*), min(rn), max(rn),
+                      count(*) FILTER (WHERE rn <> place)
+            FROM (SELECT rn, row_number() OVER (ORDER BY ts NULLS LAST, source_row) - 1 AS place
+                  FROM events)"""
+        ).fetchone()
+        assert (first, last, wrong) == (0, n - 1, 0)
+        # an unfiltered page is an rn range; it must be the rows the sorted order puts there
+        analyses.build(s.con, drift_split(s.con, Options()))
+        page = panes.fetch_page(s.con, panes.PANE_BY_NAME["events"], Where(), 40, 25)
+        expected = s.con.execute(
+            "SELECT source_row FROM events ORDER BY ts NULLS LAST, source_row LIMIT 25 OFFSET 40"
+        ).fetchall()
+        assert [r["source_row"] for r in page.raw] == [r[0] for r in expected]
+        return base[0] if base else None
+    finally:
+        s.close()
+
+
+def test_a_file_in_time_order_is_not_sorted_and_rn_is_its_position(tmp_path: Path) -> None:
+    path = _copy(tmp_path, "ordered.parquet", '"time", url')
+    assert _check(path) == 1  # the first source_row: rn = source_row - 1
+
+
+def test_a_file_out_of_order_is_sorted(tmp_path: Path) -> None:
+    path = _copy(tmp_path, "shuffled.parquet", 'hash(url, "time")')
+    assert _check(path) is None
