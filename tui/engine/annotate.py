@@ -175,21 +175,32 @@ def _prepare(con: duckdb.DuckDBPyConnection, intel: Intel, org: Org, split: Spli
             issuance,
         ],
     )
+    # Grouped on the integer keys (tok_key, or the uti of a row without a raw token) and named after:
+    # the per-row 'sha256:' text and list_distinct(list(…)) made this 6.9 s at 10M; now ~2.2 s.
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _subject AS
-        SELECT tkey, any_value(tok_key) AS tok_key,
-               any_value(token_id) FILTER (WHERE token_id IS NOT NULL) AS row_uti,
-               any_value(token_tenant_id) FILTER (WHERE token_tenant_id IS NOT NULL) AS row_tid,
-               min(token_iat) AS row_iat, min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS uses,
-               count(*) FILTER (WHERE kind NOT IN (SELECT unnest(?::VARCHAR[])) OR kind IS NULL) AS use_rows,
-               count(DISTINCT client_ip) AS n_ips,
-               array_to_string(list_sort(list_distinct(list(client_ip)))[:5], ', ') AS ips,
-               count(DISTINCT country) AS n_countries,
-               array_to_string(list_sort(list_distinct(list(country))), ', ') AS countries,
-               min(CASE WHEN _domain_of(mailbox) IN (SELECT domain FROM _org_domain) THEN lower(mailbox)
-                        WHEN _domain_of("user") IN (SELECT domain FROM _org_domain) THEN lower("user") END)
-                   AS org_address
-        FROM _ev WHERE tkey IS NOT NULL GROUP BY tkey""",
+        SELECT CASE WHEN g.tok_key IS NOT NULL THEN 'sha256:' || k.tok_sha256 ELSE 'uti:' || g.uti_key END
+                   AS tkey,
+               g.* EXCLUDE (uti_key)
+        FROM (
+            SELECT tok_key, CASE WHEN tok_key IS NULL THEN token_id END AS uti_key,
+                   any_value(token_id) FILTER (WHERE token_id IS NOT NULL) AS row_uti,
+                   any_value(token_tenant_id) FILTER (WHERE token_tenant_id IS NOT NULL) AS row_tid,
+                   min(token_iat) AS row_iat, min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS uses,
+                   count(*) FILTER (WHERE kind NOT IN (SELECT unnest(?::VARCHAR[])) OR kind IS NULL)
+                       AS use_rows,
+                   count(DISTINCT client_ip) AS n_ips,
+                   array_to_string(list_sort(coalesce(
+                       list(DISTINCT client_ip) FILTER (WHERE client_ip IS NOT NULL), []))[:5], ', ') AS ips,
+                   count(DISTINCT country) AS n_countries,
+                   array_to_string(list_sort(coalesce(
+                       list(DISTINCT country) FILTER (WHERE country IS NOT NULL), [])), ', ') AS countries,
+                   min(CASE WHEN _domain_of(mailbox) IN (SELECT domain FROM _org_domain)
+                                THEN lower(mailbox)
+                            WHEN _domain_of("user") IN (SELECT domain FROM _org_domain)
+                                THEN lower("user") END) AS org_address
+            FROM events_t WHERE tok_key IS NOT NULL OR token_id IS NOT NULL GROUP BY 1, 2) g
+        LEFT JOIN _tok_keys k ON k.tok_key = g.tok_key""",
         [issuance],
     )
 
