@@ -11,23 +11,31 @@ WITH ind AS (
     GROUP BY tkey
 ),
 used AS (
+    -- grouped on the integer keys (tok_key, or the uti of a row without a raw token) and named after:
+    -- the per-row 'sha256:' text of events_rows.tkey is not built for 10M rows
     SELECT
-        tkey,
-        any_value(tok_key) AS tok_key,
-        any_value(token_id) AS row_uti,
-        any_value(token_tenant_id) AS row_tid,
-        any_value(token_object_id) AS row_oid,
-        min(token_iat) AS row_iat,
-        min(ts) AS first_seen,
-        max(ts) AS last_seen,
-        count(*) AS uses,
-        list_sort(list(DISTINCT lower("user")) FILTER (WHERE "user" IS NOT NULL)) AS users,
-        list_sort(list(DISTINCT lower(mailbox)) FILTER (WHERE mailbox IS NOT NULL)) AS mailboxes,
-        list_sort(list(DISTINCT client_ip) FILTER (WHERE client_ip IS NOT NULL)) AS ips,
-        list_sort(list(DISTINCT country) FILTER (WHERE country IS NOT NULL)) AS countries
-    FROM events_rows
-    WHERE tkey IS NOT NULL
-    GROUP BY tkey
+        CASE WHEN g.tok_key IS NOT NULL THEN 'sha256:' || k.tok_sha256 ELSE 'uti:' || g.uti_key END AS tkey,
+        g.* EXCLUDE (uti_key)
+    FROM (
+        SELECT
+            tok_key,
+            CASE WHEN tok_key IS NULL THEN token_id END AS uti_key,
+            any_value(token_id) AS row_uti,
+            any_value(token_tenant_id) AS row_tid,
+            any_value(token_object_id) AS row_oid,
+            min(token_iat) AS row_iat,
+            min(ts) AS first_seen,
+            max(ts) AS last_seen,
+            count(*) AS uses,
+            list_sort(list(DISTINCT lower("user")) FILTER (WHERE "user" IS NOT NULL)) AS users,
+            list_sort(list(DISTINCT lower(mailbox)) FILTER (WHERE mailbox IS NOT NULL)) AS mailboxes,
+            list_sort(list(DISTINCT client_ip) FILTER (WHERE client_ip IS NOT NULL)) AS ips,
+            list_sort(list(DISTINCT country) FILTER (WHERE country IS NOT NULL)) AS countries
+        FROM events_rows
+        WHERE tok_key IS NOT NULL OR token_id IS NOT NULL
+        GROUP BY 1, 2
+    ) AS g
+    LEFT JOIN (SELECT tok_key, tok_sha256 FROM token_claims) AS k ON k.tok_key = g.tok_key
 )
 SELECT
     u.tkey,
