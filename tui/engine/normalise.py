@@ -143,12 +143,14 @@ def url_operation_sql(url: str, method: str | None) -> str:
     if method is not None:
         path = f"list_filter([concat_ws(' ', upper({method}), {path})], lambda p: p <> '')[1]"
     # The regex costs ~0.6 µs a row; string functions find the first `?action=`/`&action=` instead and
-    # the regex only runs when that first value is empty (a later one may still match).
+    # the regex only runs when that first value is empty (a later one may still match). No CASE around
+    # the common path: DuckDB's CASE made this 4x slower at 10M rows (9.7 s -> 2.5 s without it);
+    # `coalesce` evaluates each later argument only for the rows still NULL.
     a, b = f"instr({url}, '?action=')", f"instr({url}, '&action=')"
-    pos = f"CASE WHEN {a} = 0 THEN {b} WHEN {b} = 0 THEN {a} ELSE least({a}, {b}) END"
+    pos = f"least(nullif({a}, 0), nullif({b}, 0))"  # NULL when neither occurs
     fast = f"nullif(split_part(split_part(substr({url}, {pos} + 8), '&', 1), '#', 1), '')"
     slow = f"nullif(regexp_extract({url}, '[?&]action=([^&#]+)', 1), '')"
-    return f"coalesce(CASE WHEN {pos} > 0 THEN coalesce({fast}, {slow}) END, {path})"
+    return f"coalesce({fast}, CASE WHEN {pos} > 0 THEN {slow} END, {path})"
 
 
 def strip_bearer_sql(value: str) -> str:
