@@ -13,7 +13,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from tui_pilot import settle, wait_for
+from textual.widgets import Input
+from tui_pilot import burst, pushed, settle, wait_for
 
 from tui.app import TriageApp, missing_inputs, run_app
 from tui.engine.options import Options
@@ -21,6 +22,7 @@ from tui.engine.panes import PAGE_SIZE
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.screens.save_dialog import SaveDialog
+from tui.screens.verdict_dialog import VerdictDialog
 from tui.widgets.detail_panel import DetailPanel
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.filter_chips import FilterChips
@@ -319,6 +321,53 @@ async def test_save_refuses_evidence_folder_then_saves_view(tmp_path: Path) -> N
             "selection": "current view",
             "rows": len(rows),
         }
+
+
+@pytest.mark.parametrize("moment", ["pushed", "focused"])
+async def test_path_typed_at_once_after_ctrl_s_is_saved_exactly(tmp_path: Path, moment: str) -> None:
+    """ctrl+s, then ctrl+u, the path and enter in one burst: every key lands, in order.
+
+    `pushed`: the keys are queued once the dialog is on top, before it has composed (those the app read
+    before the input had the focus went to the screen, which dropped them); `focused`: once the path
+    has the focus (ctrl+u ran after the path was typed and erased it). Both ended on "give a path"."""
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        target = tmp_path / "typed_at-once.csv"
+        burst(app, "ctrl+s")
+        await pushed(app, SaveDialog)
+        if moment == "pushed":
+            assert app.focused is None  # the case under test: nothing in the dialog has the focus yet
+        else:
+            await wait_for(pilot, lambda: isinstance(app.focused, Input), "the path input's focus")
+        burst(app, "ctrl+u", *str(target), "enter")
+        await wait_for(pilot, lambda: (tmp_path / "typed_at-once.manifest.json").exists(), "the manifest")
+        assert isinstance(app.screen, MainScreen)
+        assert sorted(tmp_path.glob("*.csv")) == [target]
+        with target.open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        assert len(rows) == scalar(screen, "SELECT count(*) FROM tokens")
+
+
+@pytest.mark.parametrize("moment", ["pushed", "focused"])
+async def test_note_typed_at_once_after_m_keeps_every_key_in_order(moment: str) -> None:
+    """`m`, then down, a note edited with backspace, left and home, and enter in one burst: all exact
+    (the `down` too: the note runs enter as it arrives, so the dialog must run `down` as it arrives)."""
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        token = screen.pane("tokens").table.paged.raw_at(0)
+        burst(app, "m")
+        await pushed(app, VerdictDialog)
+        if moment == "pushed":
+            assert app.focused is None
+        else:
+            await wait_for(pilot, lambda: isinstance(app.focused, Input), "the note's focus")
+        burst(app, "down", *"IR-8x", "backspace", "left", "7", "home", *"see ", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the dialog to close")
+        await settle(pilot, app)
+        rows = scalar(screen, "SELECT list([key, verdict, note]) FROM marks")
+        assert rows == [[token["tkey"], "false_positive", "see IR-78"]]
 
 
 async def test_help_lists_every_binding_and_q_quits() -> None:

@@ -3,6 +3,13 @@ for every TUI test file; fixed pauses fail under CI load)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+
+from textual import events
+from textual.keys import _character_to_key
+from textual.screen import Screen
+
 from tui.app import TriageApp
 from tui.screens.main import MainScreen
 from tui.widgets.detail_panel import DetailPanel
@@ -45,3 +52,20 @@ async def wait_for(pilot, check, what: str, timeout: float = 20.0) -> None:  # t
             return
         await pilot.pause(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def burst(app: TriageApp, *keys: str) -> None:
+    """Queue keys as one terminal read delivers them, all before the app handles the first: Pilot's
+    `press` waits for the app after each key, which hides keys lost or reordered under load."""
+    for key in keys:
+        char = key if len(key) == 1 else None
+        app.post_message(events.Key(key if char is None else _character_to_key(char), char))
+
+
+async def pushed(app: TriageApp, screen: type[Screen], timeout: float = 20.0) -> None:
+    """Yield to the loop only until a `screen` is on top: pushed, not yet composed (no pause)."""
+    deadline = time.monotonic() + timeout
+    while not isinstance(app.screen, screen):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {screen.__name__}")
+        await asyncio.sleep(0)

@@ -6,10 +6,11 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
@@ -17,10 +18,64 @@ from tui.engine.panes import manifest_path, save_refusal
 from tui.engine.safe import inert_cell
 
 
+async def run_binding_now(node: DOMNode, key: str) -> bool:
+    """Run `node`'s own binding for `key` as the key arrives, as the App would once the key had bubbled
+    up to it (False: none applies); priority bindings already ran when the App read the key."""
+    bindings = node._bindings.copy()
+    if node.app._keymap:
+        bindings.apply_keymap(node.app._keymap)
+    for binding in bindings.key_to_bindings.get(key, ()):
+        if not binding.priority and await node.app.run_action(binding.action, node):
+            return True
+    return False
+
+
+class InOrderInput(Input):
+    """An Input that applies every key in the order it was typed, however fast the keys come.
+
+    Textual's Input types a printable key as soon as it receives it, but runs a bound key (ctrl+u,
+    backspace, left, home, enter…) only once that key has bubbled up to the App (Textual issue #6605).
+    When keys arrive in one burst (a slow event loop under load, tmux, a paste of keystrokes), the
+    characters typed after a bound key are inserted before its action runs: ctrl+u then a path left
+    an empty input, `ab<backspace>c` gave `ab`, `a<enter>b` submitted `ab`. Here the input runs its
+    own bindings as the key arrives; keys it does not bind (escape, tab, up/down) bubble to the
+    dialog, which runs its bindings for them with `run_binding_now`, so they too keep their place.
+    """
+
+    async def _on_key(self, event: events.Key) -> None:
+        if not event.is_printable and await run_binding_now(self, event.key):
+            event.stop()
+
+    async def take_key(self, event: events.Key) -> bool:
+        """Apply a key that reached the screen instead of this input, in order (False: not for the input)."""
+        if event.is_printable and event.character is not None:
+            selection = self.selection
+            if selection.is_empty:
+                self.insert_text_at_cursor(event.character)
+            else:
+                self.replace(event.character, *selection)
+            return True
+        return await run_binding_now(self, event.key)
+
+
 class SaveDialog(ModalScreen[Path | None]):
-    """`ctrl+s`: the CSV path (default in the working directory); dismisses with the path or None."""
+    """`ctrl+s`: the CSV path (default in the working directory); dismisses with the path or None.
+
+    Where a key typed right after ctrl+s goes depends on when the App reads it: the App sends each key
+    to the focused widget of the top screen at the moment it reads it.
+    - Before the ctrl+s binding has run (ctrl+s first travels from the table up to the App): to the
+      table of the main screen. It comes back up to the App once this dialog is on top, so the main
+      screen's bindings (1-4, t, space…) no longer match: it is dropped, never a pane switch, but a
+      bound key in the same burst (ctrl+u, enter) then acts on this input. Only a priority binding
+      for ctrl+s (run as the App reads it) would close that window; that binding lives in main.py.
+    - After the dialog is pushed but before it has composed (nothing focused yet): to this screen,
+      where Textual dropped printable keys; `on_key` now hands them to the input, in order.
+    - Once the input has the focus: to the input, in order thanks to InOrderInput (the retyping the
+      tests did was for this: tmux's C-u then the path came in one read and C-u erased the path).
+    """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="save.cancel")]
+    AUTO_FOCUS = "#save-path"
 
     def __init__(self, default: Path, evidence: Sequence[Path], what: str) -> None:
         super().__init__()
@@ -32,15 +87,20 @@ class SaveDialog(ModalScreen[Path | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="save-box"):
             yield Static(f"Save {inert_cell(self.what)} as findings CSV", id="save-title", markup=False)
-            yield Input(str(self.default), id="save-path", select_on_focus=False)
+            yield InOrderInput(str(self.default), id="save-path", select_on_focus=False)
             yield Static("", id="save-note", markup=False)
             yield Static("enter save · escape cancel", id="save-keys", markup=False)
 
     def on_mount(self) -> None:
-        path = self.query_one(Input)
+        path = self.query_one(InOrderInput)
         path.cursor_position = len(path.value)
-        path.focus()
+        self.set_focus(path)  # now, not later: AUTO_FOCUS is skipped while the terminal reports no focus
         self._note(f"a manifest is written next to it ({manifest_path(self.default).name})")
+
+    async def on_key(self, event: events.Key) -> None:
+        """A key sent to the screen while nothing had the focus still reaches the path; escape acts now."""
+        if await self.query_one(InOrderInput).take_key(event) or await run_binding_now(self, event.key):
+            event.stop()
 
     def _note(self, text: str, error: bool = False) -> None:
         note = self.query_one("#save-note", Static)

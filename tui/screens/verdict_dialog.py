@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 
 from tui.engine.marks import GLYPHS, VERDICT_LABELS, VERDICTS
 from tui.engine.safe import inert_cell
+from tui.screens.save_dialog import InOrderInput, run_binding_now
 
 PLAIN = "plain"  # marked, no verdict
 REMOVE = "remove"
@@ -32,7 +33,9 @@ class VerdictChoice:
 class VerdictDialog(ModalScreen[VerdictChoice | None]):
     """Type the note while up/down pick the verdict; enter saves, escape cancels.
 
-    The note has the focus throughout, so nothing typed quickly after `m` is lost to a focus change.
+    The note has the focus throughout, so nothing typed quickly after `m` is lost to a focus change;
+    it is an InOrderInput and keys that reach the screen before it has the focus are handed to it, as
+    in SaveDialog (whose docstring says where such keys went).
     """
 
     BINDINGS = [
@@ -59,13 +62,20 @@ class VerdictDialog(ModalScreen[VerdictChoice | None]):
             choice = OptionList(*options, id="verdict-choice")
             choice.can_focus = False
             yield choice
-            yield Input(self.note, placeholder="note (why, ticket, who)", id="verdict-note")
+            yield InOrderInput(self.note, placeholder="note (why, ticket, who)", id="verdict-note")
             yield Static("↑↓ verdict · type a note · enter save · escape cancel", id="verdict-keys")
 
     def on_mount(self) -> None:
         choice = self.query_one(OptionList)
         current = self.verdict if self.verdict in VERDICTS else (PLAIN if self.marked else VERDICTS[0])
         choice.highlighted = CHOICES.index(current)
+        self.set_focus(self.query_one(InOrderInput))  # AUTO_FOCUS is skipped while the terminal has no focus
+
+    async def on_key(self, event: events.Key) -> None:
+        """A key sent to the screen while nothing had the focus still reaches the note; up/down/escape act
+        now, not after a bubble to the App, or a `down` typed before enter would miss the verdict saved."""
+        if await self.query_one(InOrderInput).take_key(event) or await run_binding_now(self, event.key):
+            event.stop()
 
     @property
     def chosen(self) -> str:
