@@ -66,7 +66,7 @@ class MainScreen(Workflow, Saving, ReportsWorkerErrors, Screen[None]):
         Binding("slash", "filter", "Filter", id="main.filter"),
         Binding("escape", "back", "Back/clear", id="main.back"),
         Binding("backspace", "drop_last_term", "Drop last term", id="main.drop_last", show=False),
-        Binding("ctrl+s", "save", "Save", id="main.save"),
+        Binding("ctrl+s", "save", "Save", id="main.save", priority=True),
         Binding("t", "timeline", "Timeline", id="main.timeline", show=False),
         Binding(
             "left_square_bracket",

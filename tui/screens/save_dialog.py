@@ -67,7 +67,7 @@ class SaveDialog(ModalScreen[Path | None]):
       table of the main screen. It comes back up to the App once this dialog is on top, so the main
       screen's bindings (1-4, t, space…) no longer match: it is dropped, never a pane switch, but a
       bound key in the same burst (ctrl+u, enter) then acts on this input. Only a priority binding
-      for ctrl+s (run as the App reads it) would close that window; that binding lives in main.py.
+      for ctrl+s (run as the App reads it) closes that window: main.py binds it so.
     - After the dialog is pushed but before it has composed (nothing focused yet): to this screen,
       where Textual dropped printable keys; `on_key` now hands them to the input, in order.
     - Once the input has the focus: to the input, in order thanks to InOrderInput (the retyping the
