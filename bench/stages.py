@@ -52,7 +52,7 @@ def main() -> None:
 
     report = load(timed, [path], options, materialise=True)  # as Session.open does
     stage("load")
-    annotation = annotate(timed, report, options)
+    annotation = annotate(timed, report, options, materialise_events=False)  # as triage scan does
     stage("annotate")
     analyses.build(timed, annotation.split)
     stage("analyses.build")

@@ -62,3 +62,22 @@ def test_a_file_in_time_order_is_not_sorted_and_rn_is_its_position(tmp_path: Pat
 def test_a_file_out_of_order_is_sorted(tmp_path: Path) -> None:
     path = _copy(tmp_path, "shuffled.parquet", 'hash(url, "time")')
     assert _check(path) is None
+
+
+def test_lazy_events_equal_the_stored_ones_row_for_row() -> None:
+    """`triage scan` reads `events` joined as it goes; the TUI stores it once its panes are up."""
+    from tui.engine.annotate import events_materialised, materialise_events
+
+    sample = GATEWAY.parent
+    s = Session.open([str(sample)], Options(), materialise_events=False)
+    try:
+        assert not events_materialised(s.con)
+        lazy = s.con.execute("SELECT * FROM events ORDER BY rn").fetchall()
+        materialise_events(s.con)
+        assert events_materialised(s.con)
+        source = s.con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'events'").fetchone()
+        assert source is not None and f"{WORK_DB}.events_a" in source[0]
+        stored = s.con.execute("SELECT * FROM events ORDER BY rn").fetchall()
+        assert len(stored) > 1000 and stored == lazy
+    finally:
+        s.close()

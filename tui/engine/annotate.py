@@ -72,9 +72,18 @@ def _say(progress: Progress | None, text: str, done: float) -> None:
 
 
 def annotate(
-    con: duckdb.DuckDBPyConnection, report: Any, options: Options, progress: Progress | None = None
+    con: duckdb.DuckDBPyConnection,
+    report: Any,
+    options: Options,
+    progress: Progress | None = None,
+    *,
+    materialise_events: bool = True,
 ) -> Annotation:
-    """Decode every distinct token, verify it, fire the catalogue and register the `events` view."""
+    """Decode every distinct token, verify it, fire the catalogue and register the `events` view.
+
+    Without `materialise_events`, `events` joins every row's annotations as it is read (`triage scan`
+    reads it three times, in grouped passes, and never pages it); `materialise_events(con)` stores
+    them later (the TUI does, once its first panes are on screen)."""
     intel = load_intel(tuple(options.iocs))
     jwks = tuple(dict.fromkeys([*map(Path, options.jwks), *map(Path, getattr(report, "jwks_files", ()))]))
     _say(progress, "reading events", 0.0)
@@ -89,7 +98,7 @@ def annotate(
     _say(progress, "running indicators", 0.5)
     _prepare(con, intel, org, split, options)
     _run_catalogue(con)
-    _register_events(con)
+    _register_events(con, materialise=materialise_events)
     _rebase(con)
     _say(progress, "annotated", 1.0)
     return _summary(con, org, split, intel, jwks, notes)
@@ -307,14 +316,15 @@ def resplit(con: duckdb.DuckDBPyConnection, options: Options, org: Org, split: S
     for ind in CATALOGUE:
         if ind.code in SPLIT_CODES:
             _run_indicator(con, ind)
-    _register_events(con)
+    _register_events(con, materialise=events_materialised(con))
 
 
-def _register_events(con: duckdb.DuckDBPyConnection) -> None:
+def _register_events(con: duckdb.DuckDBPyConnection, *, materialise: bool = True) -> None:
     names = ", ".join(f"'{s}'" for s in SEVERITIES)
     con.execute(f"CREATE OR REPLACE TEMP MACRO _names(r) AS CASE WHEN r > 0 THEN [{names}][r] END")
     con.execute(
-        "CREATE OR REPLACE TEMP MACRO _codes_text(codes) AS CASE WHEN len(codes) > 0 THEN "
+        # not TEMP: the lazy `events_lazy` view calls it from every cursor (TEMP is per connection)
+        "CREATE OR REPLACE MACRO _codes_text(codes) AS CASE WHEN len(codes) > 0 THEN "
         "array_to_string(list_transform(list_sort(list_distinct(codes)), lambda c: c[2:]), ';') END"
     )
     coded = "list(DISTINCT CAST(5 - sev_rank AS VARCHAR) || code) FILTER (WHERE code IS NOT NULL)"
@@ -338,14 +348,13 @@ def _register_events(con: duckdb.DuckDBPyConnection) -> None:
         SELECT source, source_row, max(sev_rank) AS sev_rank, list_sort({coded}) AS codes
         FROM row_indicators GROUP BY source, source_row"""
     )
-    # Every row's annotations are computed once here and stored with the row's place in the Events
+    # Every row's annotations are computed once (`events_lazy`) and stored with the row's place in the Events
     # pane's order (`rn`: events_t's rowid, or the file position: `work.rn_sql`), so a page is an `rn`
     # range (zone maps: the joins keep each thread's rows in order) and a filter reads stored
     # columns; nothing re-sorts the joined, wider rows. Most rows carry only their token's codes,
     # precomputed per token in tok_severity; the list merge runs only for rows that also have a uti
     # or row-level hit.
-    con.execute(
-        f"""CREATE OR REPLACE TABLE {WORK_DB}.events_a AS
+    annotated = f"""
         SELECT e.* REPLACE (
                    coalesce(e."user", lower(t.upn)) AS "user",
                    coalesce(e.app_id, t.appid) AS app_id,
@@ -366,7 +375,35 @@ def _register_events(con: duckdb.DuckDBPyConnection) -> None:
         LEFT JOIN tok_severity t ON t.tok_key = e.tok_key
         LEFT JOIN uti_severity u ON u.uti = CASE WHEN e.tok_key IS NULL THEN e.token_id END
         LEFT JOIN row_severity r ON r.source = e.source AND r.source_row = e.source_row"""
+    con.execute(f"CREATE OR REPLACE VIEW events_lazy AS {annotated}")
+    if materialise:
+        con.execute(f"CREATE OR REPLACE TABLE {WORK_DB}.events_a AS SELECT * FROM events_lazy")
+    else:
+        con.execute(f"DROP TABLE IF EXISTS {WORK_DB}.events_a")
+    _events_views(con, f"{WORK_DB}.events_a" if materialise else "events_lazy")
+
+
+def events_materialised(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether every row's annotations are stored (`events_a`) rather than joined as rows are read."""
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = 'events_a'",
+            [WORK_DB],
+        ).fetchone()[0]  # type: ignore[index]
     )
+
+
+def materialise_events(con: duckdb.DuckDBPyConnection) -> None:
+    """Store every row's annotations (`events_a`) and point `events`/`events_rows` at them, for fast
+    Events-pane filters and pages; the rows and their order are unchanged."""
+    if events_materialised(con):
+        return
+    con.execute(f"CREATE OR REPLACE TABLE {WORK_DB}.events_a AS SELECT * FROM events_lazy")
+    _events_views(con, f"{WORK_DB}.events_a")
+
+
+def _events_views(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """`events_rows` and `events` over the annotated rows, stored or lazy."""
     before = ", ".join(f"a.{quote_ident(n)}" for n, _ in EVENT_COLUMNS if n != "token")
     # tkey and severity follow from stored columns: computing them per query is cheaper than storing
     # ~80 bytes more a row in events_a.
@@ -378,11 +415,11 @@ def _register_events(con: duckdb.DuckDBPyConnection) -> None:
         "a.sev_rank, a.indicators, a.rn"
     )
     # `events_rows`: the same without the token text, for the analyses (a join they never need).
-    con.execute(f"CREATE OR REPLACE VIEW events_rows AS SELECT {before}, {after} FROM {WORK_DB}.events_a a")
+    con.execute(f"CREATE OR REPLACE VIEW events_rows AS SELECT {before}, {after} FROM {source} a")
     con.execute(
         f"""CREATE OR REPLACE VIEW events AS
         SELECT {before}, c.token, {after}
-        FROM {WORK_DB}.events_a a
+        FROM {source} a
         LEFT JOIN (SELECT tok_key, token FROM token_claims) c ON c.tok_key = a.tok_key"""
     )
 

@@ -162,7 +162,7 @@ def run_scan(paths: list[str], out: Path, options: Options) -> tuple[str, int]:
         if _inside(out, folder):
             refusal = f"triage scan: --out {out} is inside the evidence folder {folder}; choose another"
             return inert(refusal), 2
-    session = Session.open(paths, options)
+    session = Session.open(paths, options, materialise_events=False)  # three grouped passes, no paging
     try:
         report = session.report
         if not report.files:

@@ -41,10 +41,14 @@ class Session:
         options: Options,
         progress: Progress | None = None,
         con: duckdb.DuckDBPyConnection | None = None,
+        *,
+        materialise_events: bool = True,
     ) -> Session:
         """Load, detect and annotate every input; raises nothing for bad files (they are reported).
 
         Pass `con` (from `connect()`) to be able to `interrupt()` a long open from another thread.
+        Without `materialise_events` the `events` view joins each row's annotations as it is read
+        (annotate.materialise_events stores them later): `triage scan` never needs them stored.
         """
         from tui.engine.annotate import annotate
         from tui.engine.load import load
@@ -60,7 +64,7 @@ class Session:
                 progress(text, 0.5 + 0.5 * done)
 
         report = load(con, list(paths), options, loading, materialise=True)
-        annotation = annotate(con, report, options, annotating)
+        annotation = annotate(con, report, options, annotating, materialise_events=materialise_events)
         return cls(con=con, options=options, paths=tuple(paths), report=report, annotation=annotation)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:

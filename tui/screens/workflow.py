@@ -40,7 +40,7 @@ from tui.widgets.pane_view import PaneView
 from tui.widgets.timeline import TimelineStrip
 
 DAY = timedelta(days=1)
-_SPLIT_LOCK = threading.Lock()  # one recompute at a time on the session's own connection
+SPLIT_LOCK = threading.Lock()  # one writer of the annotated events at a time (split recompute, storing)
 
 
 def split_label(split: Any) -> str:
@@ -300,7 +300,7 @@ class Workflow:
         """
         from tui.engine.annotate import resplit
 
-        with _SPLIT_LOCK:
+        with SPLIT_LOCK:
             resplit(con, session.options, session.annotation.org, split)
             if build:
                 analyses.build(con, split)
