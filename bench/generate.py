@@ -129,3 +129,9 @@ def generate(path: Path, rows: int, tokens: int, memory_limit: str = "4GB") -> N
         ) TO '{path}' (FORMAT parquet)"""
     )
     con.close()
+
+
+if __name__ == "__main__":  # python bench/generate.py PATH ROWS TOKENS (bench.py runs it as a child)
+    import sys
+
+    generate(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))
