@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -27,10 +28,31 @@ def state_dir() -> Path:
 
 
 def spill_dir() -> Path:
-    """A fresh per-process spill directory under the cache, so parallel runs never share one."""
+    """A fresh per-process spill directory under the cache, so parallel runs never share one.
+
+    Directories left by processes that no longer run (killed, crashed: a 10M-row session leaves
+    ~1 GB of work database and spill files) are removed first; each is named `<pid>-…`.
+    """
     base = cache_dir() / "spill"
     base.mkdir(parents=True, exist_ok=True)
+    for child in base.iterdir():
+        owner = child.name.split("-", 1)[0]
+        if child.is_dir() and owner.isdigit() and not _running(int(owner)):
+            shutil.rmtree(child, ignore_errors=True)
     return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=base))
+
+
+def _running(pid: int) -> bool:
+    """Whether a process with this id exists (one of another user's counts as running)."""
+    if os.name != "posix":
+        return True  # on Windows os.kill(pid, 0) sends CTRL_C_EVENT: never prune there
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def connect(memory_limit: str | None = None, threads: int | None = None) -> duckdb.DuckDBPyConnection:
