@@ -86,3 +86,29 @@ def test_timeline_counts_every_event_once(session: Session) -> None:
     assert sum(table.column("events").to_pylist()) == total
     pairs = zip(table.column("flagged").to_pylist(), table.column("events").to_pylist(), strict=True)
     assert all(f <= e for f, e in pairs)
+
+
+@pytest.mark.parametrize("pane", ["tokens", "mailboxes", "events"])
+def test_severity_filters_on_the_stored_rank_match_the_severity_text(session: Session, pane: str) -> None:
+    """`severity op value` compiles to the stored `sev_rank` where the table has it; same rows as the
+    severity text ranked by the filter's own CASE (what it compiles to without `sev_rank`)."""
+    cols = analyses.columns(session.con, pane)
+    text_only = {c: t for c, t in cols.items() if c != "sev_rank"}
+    table = "events_rows" if pane == "events" else pane
+    seen = set()
+    for op in (">=", "=", "<", "!=", ">"):
+        for value in ("info", "low", "medium", "high", "critical"):
+            ranked, texted = (
+                compile_filter(f"severity{op}{value}", cols),
+                compile_filter(f"severity{op}{value}", text_only),
+            )
+            assert "sev_rank" in ranked.where and "sev_rank" not in texted.where
+            counts = [
+                session.con.execute(
+                    f"SELECT count(*) FROM {table} WHERE {c.where}", list(c.params)
+                ).fetchone()[0]
+                for c in (ranked, texted)
+            ]
+            assert counts[0] == counts[1], (op, value)
+            seen.add(counts[0])
+    assert len(seen) > 3  # the filters do separate the rows
