@@ -83,6 +83,31 @@ def test_verdicts_filter_every_pane_and_events_inherit(session: Session) -> None
     assert count(session, "events", "verdict=finding") == 0
 
 
+def test_events_inherit_marks_of_uti_tokens_and_users(session: Session) -> None:
+    """A token known only by its uti (no raw token) and a user mark reach exactly their events."""
+    con = session.con
+    uti_key, uti_rows = con.execute(
+        "SELECT tkey, count(*) FROM events WHERE tkey LIKE 'uti:%' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1"
+    ).fetchone()
+    user, user_rows = con.execute(
+        'SELECT "user", count(*) FROM events WHERE "user" IS NOT NULL AND tkey IS DISTINCT FROM ? '
+        "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1",
+        [uti_key],
+    ).fetchone()
+    both = con.execute(
+        'SELECT count(*) FROM events WHERE tkey = ? AND "user" = ?', [uti_key, user]
+    ).fetchone()[0]
+    write_marks(con, [Mark("tokens", uti_key, "finding", "uti only"), Mark("drift", user, "needs_review")])
+    try:
+        assert count(session, "events", "mark=token verdict=finding") == uti_rows
+        assert count(session, "events", "mark=user verdict=needs_review") == user_rows - both
+        assert (
+            count(session, "events", "verdict=") == count(session, "events", "") - uti_rows - user_rows + both
+        )
+    finally:
+        write_marks(con, [])
+
+
 def test_moving_the_split_recomputes_new_app_like_a_fresh_run(session: Session) -> None:
     split = session.annotation.split
     later = split.window_start + timedelta(days=3)
