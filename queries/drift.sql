@@ -13,7 +13,7 @@ WITH split AS (
     SELECT ?::TIMESTAMP AS bs, ?::TIMESTAMP AS be, ?::TIMESTAMP AS ws, ?::TIMESTAMP AS we
 ),
 ev AS (
-    SELECT lower(e."user") AS u, e.ts, e.client_ip, e.country, e.app_id, e.client_app_id, e.user_agent,
+    SELECT e."user" AS u, e.ts, e.client_ip, e.country, e.app_id, e.client_app_id, e.user_agent,
            e.ts >= s.ws AS in_window
     FROM events_rows AS e, split AS s
     WHERE e."user" IS NOT NULL AND e.ts >= s.bs AND e.ts <= s.we AND (e.ts < s.be OR e.ts >= s.ws)

@@ -3,14 +3,14 @@
 -- a mailbox's severity is the worst severity of any event on it, i.e. of the worst token used on it.
 WITH acc AS (
     SELECT
-        lower(mailbox) AS mailbox,
+        mailbox,
         ts,
         tok_key,
         CASE WHEN tok_key IS NULL THEN token_id END AS uti,
         sev_rank,
         indicators,
         coalesce(items, 1) AS items,
-        lower("user") AS identity,
+        "user" AS identity,
         client_ip,
         coalesce(client_app_id, app_id) AS app
     FROM events_rows

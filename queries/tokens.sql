@@ -27,8 +27,8 @@ used AS (
             min(ts) AS first_seen,
             max(ts) AS last_seen,
             count(*) AS uses,
-            list_sort(list(DISTINCT lower("user")) FILTER (WHERE "user" IS NOT NULL)) AS users,
-            list_sort(list(DISTINCT lower(mailbox)) FILTER (WHERE mailbox IS NOT NULL)) AS mailboxes,
+            list_sort(list(DISTINCT "user") FILTER (WHERE "user" IS NOT NULL)) AS users,
+            list_sort(list(DISTINCT mailbox) FILTER (WHERE mailbox IS NOT NULL)) AS mailboxes,
             list_sort(list(DISTINCT client_ip) FILTER (WHERE client_ip IS NOT NULL)) AS ips,
             list_sort(list(DISTINCT country) FILTER (WHERE country IS NOT NULL)) AS countries
         FROM events_rows

@@ -112,3 +112,13 @@ def test_severity_filters_on_the_stored_rank_match_the_severity_text(session: Se
             assert counts[0] == counts[1], (op, value)
             seen.add(counts[0])
     assert len(seen) > 3  # the filters do separate the rows
+
+
+def test_users_and_mailboxes_are_stored_lower_case(session: Session) -> None:
+    """The analyses and marks compare `user`/`mailbox` without lower(): the loader must lower them."""
+    mixed = session.con.execute(
+        """SELECT count(*) FILTER (WHERE "user" <> lower("user") OR mailbox <> lower(mailbox)),
+                  count("user"), count(mailbox)
+        FROM events"""
+    ).fetchone()
+    assert mixed[0] == 0 and mixed[1] > 100 and mixed[2] > 100

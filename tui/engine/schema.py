@@ -2,7 +2,9 @@
 
 Each loader turns one input file into a relation with exactly these columns, in this
 order and of these DuckDB types; the engine unions them into the `events_base` view.
-`ts` and `token_iat` are naive TIMESTAMPs that always mean UTC.
+`ts` and `token_iat` are naive TIMESTAMPs that always mean UTC. `user` and `mailbox` are stored
+lower-case (normalise.py; the token fill uses `lower(upn)`), so the analyses and the marks compare
+them as they are, without a `lower()` over every row.
 """
 
 from __future__ import annotations
