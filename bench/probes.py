@@ -130,6 +130,7 @@ def latency(path: str, samples: int) -> None:
         page_p50=_pct(pages, 50),
         page_p95=_pct(pages, 95),
         slowest_filter=texts[filters.index(max(filters))],
+        filters=sorted(([round(f * 1000), t] for f, t in zip(filters, texts, strict=True)), reverse=True),
     )
 
 
