@@ -270,15 +270,6 @@ def _kind(name: str, dtype: str) -> str:
     return "other"
 
 
-def _like_literal(value: str) -> str:
-    """`value` as an ILIKE pattern matching exactly itself (case aside): `\\`, `%` and `_` escaped.
-
-    Text terms compare with ILIKE instead of `lower(col) = lower(?)` / `contains(lower(col), …)`: the
-    same answers (checked on 900 pairs of mixed-case, accented, Greek, Turkish-İ, ß and emoji values)
-    at 2.4x the speed on 10M rows, since ILIKE folds ASCII case without building a lower-case copy."""
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _is_rank(columns: Mapping[str, str], names: Mapping[str, str]) -> bool:
     """Whether the allow-list has an integer `sev_rank` column (the pane tables and events do)."""
     name = names.get("sev_rank")
@@ -305,7 +296,7 @@ def _condition(
         inner, values = _condition(var, kind[5:], term, at, depth + 1)
         return f"(len(list_filter({expr}, lambda {var}: {inner})) > 0)", values
     if op == ":":
-        return f"({as_text} ILIKE ? ESCAPE '\\')", [f"%{_like_literal(value)}%"]
+        return f"contains(lower({as_text}), lower(?))", [value]
     sql_op = "=" if op == "!=" else op
     if kind == "severity":
         if value.lower() not in SEVERITIES:
@@ -324,7 +315,7 @@ def _condition(
             raise FilterError(f"{field} must be true or false", at)
         return f"({expr} {sql_op} ?)", [value.lower() in _TRUE]
     if sql_op == "=":
-        return f"({as_text} ILIKE ? ESCAPE '\\')", [_like_literal(value)]
+        return f"(lower({as_text}) = lower(?))", [value]
     if _NUMBER.fullmatch(value):
         return f"(TRY_CAST({as_text} AS DOUBLE) {sql_op} ?)", [float(_parse_number(value, field, at))]
     raise FilterError(f"'{op}' compares times, numbers and severities; {field} is text", at - len(op))
