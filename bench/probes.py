@@ -72,6 +72,7 @@ def latency(path: str, samples: int) -> None:
     from tui.engine.filter import compile_filter
     from tui.engine.options import Options
     from tui.engine.panes import PAGE_SIZE, PANE_BY_NAME, count_rows, fetch_page
+    from tui.engine.schema import LOWER_CASE_FIELDS
     from tui.engine.session import Session
 
     session = Session.open([path], Options())
@@ -113,7 +114,7 @@ def latency(path: str, samples: int) -> None:
         text = a_filter()
         texts.append(text)
         t = time.monotonic()
-        where = Where.of(compile_filter(text, cols))
+        where = Where.of(compile_filter(text, cols, LOWER_CASE_FIELDS))
         count_rows(cur, spec, where)
         fetch_page(cur, spec, where, 0)
         filters.append(time.monotonic() - t)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tui.engine import analyses
-from tui.engine.filter import compile_filter
+from tui.engine.filter import FilterError, compile_filter
 from tui.engine.options import Options
 from tui.engine.queries import all_query_names, named_query
 from tui.engine.session import Session
@@ -122,3 +122,51 @@ def test_users_and_mailboxes_are_stored_lower_case(session: Session) -> None:
         FROM events"""
     ).fetchone()
     assert mixed[0] == 0 and mixed[1] > 100 and mixed[2] > 100
+
+
+def test_filters_on_lower_case_columns_match_the_case_folding_ones(session: Session) -> None:
+    """`user`, `mailbox`, `client_ip` are stored lower-case, so the TUI's filters lower only the value;
+    the rows are the ones `lower(column)` finds, on every pane that has such a column."""
+    from tui.engine.schema import LOWER_CASE_FIELDS
+
+    con = session.con
+    user, mailbox, ip = con.execute(
+        """SELECT any_value("user"), any_value(mailbox), any_value(client_ip) FROM events
+        WHERE "user" IS NOT NULL AND mailbox IS NOT NULL AND client_ip IS NOT NULL"""
+    ).fetchone()
+    terms = [
+        f"user={user.upper()}",
+        f"mailbox:{mailbox.split('@')[0].upper()}",
+        f"ip={ip}",
+        f"-user:{user[:3]}",
+    ]
+    for pane, table in (("events", "events_rows"), ("mailboxes", "mailboxes"), ("drift", "drift")):
+        cols = analyses.columns(con, pane)
+        for text in terms:
+            try:
+                fast = compile_filter(text, cols, LOWER_CASE_FIELDS)
+            except FilterError:
+                continue  # a field this pane does not have
+            slow = compile_filter(text, cols)
+            counts = [
+                con.execute(f"SELECT count(*) FROM {table} WHERE {c.where}", list(c.params)).fetchone()[0]
+                for c in (fast, slow)
+            ]
+            assert counts[0] == counts[1], (pane, text)
+    fast = compile_filter(f"user={user.upper()}", analyses.columns(con, "events"), LOWER_CASE_FIELDS)
+    assert fast.where == '("user" = lower(?))'
+    assert (
+        con.execute(f"SELECT count(*) FROM events_rows WHERE {fast.where}", list(fast.params)).fetchone()[0]
+        > 0
+    )
+
+
+def test_ipv6_client_addresses_are_stored_lower_case() -> None:
+    import duckdb
+
+    from tui.engine.normalise import ip_sql
+
+    rows = duckdb.sql(
+        f"SELECT {ip_sql('x')} FROM (SELECT unnest(['[2001:DB8::A]:443', '2001:DB8::B', '10.0.0.1:80']) AS x)"
+    ).fetchall()
+    assert rows == [("2001:db8::a",), ("2001:db8::b",), ("10.0.0.1",)]

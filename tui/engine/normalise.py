@@ -113,11 +113,11 @@ def time_sql(src: Source, types: Mapping[str, str], dayfirst: bool = False) -> s
 
 
 def ip_sql(s: str) -> str:
-    """Strip the port: `a.b.c.d:port` → `a.b.c.d`, `[v6]:port` → `v6`."""
+    """Strip the port: `a.b.c.d:port` → `a.b.c.d`, `[v6]:port` → `v6`; lower-case (IPv6 hex digits)."""
     return (
-        f"CASE WHEN {s} LIKE '[%' THEN nullif(regexp_extract({s}, '^\\[([^\\]]+)\\]', 1), '') "
+        f"lower(CASE WHEN {s} LIKE '[%' THEN nullif(regexp_extract({s}, '^\\[([^\\]]+)\\]', 1), '') "
         f"WHEN regexp_full_match({s}, '\\d{{1,3}}(\\.\\d{{1,3}}){{3}}:\\d+') THEN split_part({s}, ':', 1) "
-        f"WHEN {s} IN ('-', '::') THEN NULL ELSE {s} END"
+        f"WHEN {s} IN ('-', '::') THEN NULL ELSE {s} END)"
     )
 
 

@@ -2,9 +2,9 @@
 
 Each loader turns one input file into a relation with exactly these columns, in this
 order and of these DuckDB types; the engine unions them into the `events_base` view.
-`ts` and `token_iat` are naive TIMESTAMPs that always mean UTC. `user` and `mailbox` are stored
-lower-case (normalise.py; the token fill uses `lower(upn)`), so the analyses and the marks compare
-them as they are, without a `lower()` over every row.
+`ts` and `token_iat` are naive TIMESTAMPs that always mean UTC. `user`, `mailbox` and `client_ip` are
+stored lower-case (normalise.py; the token fill uses `lower(upn)`; IPv6 text is case-insensitive), so
+the analyses, the marks and the filters compare them as they are, without a `lower()` over every row.
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ EVENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("status", "VARCHAR"),
     ("token", "VARCHAR"),
 )
+
+# Columns stored lower-case, here and in the pane tables that carry them (mailboxes.mailbox, drift.user).
+LOWER_CASE_FIELDS: frozenset[str] = frozenset({"user", "mailbox", "client_ip"})
 
 EVENT_FIELDS: tuple[str, ...] = tuple(name for name, _ in EVENT_COLUMNS)
 

@@ -34,6 +34,7 @@ from tui.engine.panes import (
     widths,
 )
 from tui.engine.safe import inert_cell
+from tui.engine.schema import LOWER_CASE_FIELDS
 from tui.widgets.page_backend import PagedBackend
 from tui.widgets.pane_table import PaneTable
 from tui.widgets.worker_errors import ReportsWorkerErrors
@@ -141,7 +142,7 @@ class PaneView(ReportsWorkerErrors, Vertical):
     def check_filter(self, text: str) -> tuple[Where, str | None]:
         """Compile filter text against this pane's columns; the error message if it does not."""
         try:
-            compiled = compile_filter(text, self._columns)
+            compiled = compile_filter(text, self._columns, LOWER_CASE_FIELDS)
         except FilterError as exc:
             return self.where, f"{exc.message} (at {exc.position + 1})"
         return Where(compiled.where, compiled.params), None
