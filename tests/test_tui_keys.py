@@ -478,3 +478,22 @@ async def test_worker_error_becomes_a_notification(monkeypatch: pytest.MonkeyPat
             ("error while explaining the row", "explain broke")
         ]
         assert app.is_running
+
+
+async def test_filter_typed_at_once_after_slash_is_applied_not_taken_as_keys() -> None:
+    """`/`, a filter full of digits and enter in one burst: every key lands in the filter (before,
+    keys read before the input had the focus hit the table, where `1`–`4` switch panes)."""
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        await pilot.press("4")
+        events = screen.pane("events")
+        ip = scalar(screen, "SELECT client_ip FROM events WHERE client_ip LIKE '%.%' ORDER BY rn LIMIT 1")
+        burst(app, "slash", *f"ip={ip}", "enter")
+        await wait_for(pilot, lambda: events.filter_text == f"ip={ip}", "the filter")
+        await settle(pilot, app)
+        assert screen.current == "events"
+        assert events.shown == scalar(screen, "SELECT count(*) FROM events WHERE client_ip = ?", [ip])
+        burst(app, *"/ op:/owa/")  # the first `/` opens the bar; inside the input `/` is text
+        bar = screen.query_one(FilterBar)
+        await wait_for(pilot, lambda: bar.input.value == f"ip={ip} op:/owa/", "the typed slashes")

@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer
+from textual.widgets import ContentSwitcher, Footer, Input
 
 from tui.engine import timefmt
 from tui.engine.db import connect
@@ -63,7 +63,7 @@ class MainScreen(Workflow, Saving, ReportsWorkerErrors, Screen[None]):
         Binding("2", "pane('mailboxes')", "Mailboxes pane", id="main.pane.mailboxes", group=PANES_GROUP),
         Binding("3", "pane('drift')", "Drift pane", id="main.pane.drift", group=PANES_GROUP),
         Binding("4", "pane('events')", "Events pane", id="main.pane.events", group=PANES_GROUP),
-        Binding("slash", "filter", "Filter", id="main.filter"),
+        Binding("slash", "filter", "Filter", id="main.filter", priority=True),
         Binding("escape", "back", "Back/clear", id="main.back"),
         Binding("backspace", "drop_last_term", "Drop last term", id="main.drop_last", show=False),
         Binding("ctrl+s", "save", "Save", id="main.save", priority=True),
@@ -293,6 +293,13 @@ class MainScreen(Workflow, Saving, ReportsWorkerErrors, Screen[None]):
         except FilterError:
             labels = [inert_cell(text)]
         self.query_one(FilterChips).show(labels)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`/` is a priority binding (run as the app reads the key, so the keys typed after it in the
+        same burst reach the filter input, not the table's bindings); inside an input it is text."""
+        if action == "filter" and isinstance(self.focused, Input):
+            return False
+        return True
 
     def action_filter(self) -> None:
         if not self.pane().ready:

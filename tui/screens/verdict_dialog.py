@@ -14,7 +14,7 @@ from textual.widgets.option_list import Option
 
 from tui.engine.marks import GLYPHS, VERDICT_LABELS, VERDICTS
 from tui.engine.safe import inert_cell
-from tui.screens.save_dialog import InOrderInput, run_binding_now
+from tui.widgets.in_order_input import InOrderInput, run_binding_now
 
 PLAIN = "plain"  # marked, no verdict
 REMOVE = "remove"

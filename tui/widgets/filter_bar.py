@@ -11,6 +11,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
 
+from tui.widgets.in_order_input import InOrderInput
+
 HINT = "severity>=high user:adele -ip:10.0.  ts>=2023-06-01   (enter applies · escape cancels)"
 
 
@@ -36,7 +38,7 @@ class FilterBar(Vertical):
         """Escape: close without applying."""
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=HINT, id="filter-input", select_on_focus=False)
+        yield InOrderInput(placeholder=HINT, id="filter-input", select_on_focus=False)
         yield Static("", id="filter-error", markup=False)
 
     @property
@@ -49,7 +51,9 @@ class FilterBar(Vertical):
         self.show_error(None)
         self.input.value = text
         self.input.cursor_position = len(text)
-        self.input.focus()
+        # Now, not via focus()'s call_later: keys typed in the same burst as `/` would still reach the
+        # table, where `1`–`4`, `f`, `x`… are bindings (typing `ip=10.1.2.3` fast switched panes).
+        self.screen.set_focus(self.input)
 
     def close(self) -> None:
         self.display = False
