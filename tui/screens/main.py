@@ -177,7 +177,7 @@ class MainScreen(Workflow, Saving, ReportsWorkerErrors, Screen[None]):
                 self.post_message(self._Built(name))
             # The panes are up on rows annotated as they are read; storing the annotations makes
             # Events filters and pages fast (~10 s at 10M rows, while the analyst reads the Tokens pane).
-            self.post_message(self._Progress("storing the events for fast filters", 0.99))
+            self.post_message(self._Progress("storing events", 0.99))
             with SPLIT_LOCK:
                 materialise_events(self._busy_con)
             self._busy_con.close()
