@@ -191,7 +191,7 @@ def load(
     if materialise:
         reports = _materialise(con, reports)
     if progress is not None:
-        progress(len(files), len(files), "done")
+        progress(len(files), len(files), "inputs read")
     reports.sort(key=lambda r: str(r.path))
     return LoadReport(tuple(reports), tuple(jwks), tuple(missing))
 
