@@ -66,7 +66,7 @@ def test_a_file_out_of_order_is_sorted(tmp_path: Path) -> None:
 
 def test_lazy_events_equal_the_stored_ones_row_for_row() -> None:
     """`triage scan` reads `events` joined as it goes; the TUI stores it once its panes are up."""
-    from tui.engine.annotate import events_materialised, materialise_events
+    from tui.engine.events_view import events_materialised, materialise_events
 
     sample = GATEWAY.parent
     s = Session.open([str(sample)], Options(), materialise_events=False)

@@ -48,7 +48,7 @@ class Session:
 
         Pass `con` (from `connect()`) to be able to `interrupt()` a long open from another thread.
         Without `materialise_events` the `events` view joins each row's annotations as it is read
-        (annotate.materialise_events stores them later): `triage scan` never needs them stored.
+        (events_view.materialise_events stores them later): `triage scan` never needs them stored.
         """
         from tui.engine.annotate import annotate
         from tui.engine.load import load

@@ -148,7 +148,7 @@ class MainScreen(Workflow, Saving, ReportsWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, group="session", exit_on_error=False, name="opening the inputs")
     def _open_session(self) -> None:
-        from tui.engine.annotate import materialise_events
+        from tui.engine.events_view import materialise_events
         from tui.engine.session import Session
 
         last = 0.0
