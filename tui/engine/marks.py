@@ -57,8 +57,8 @@ _EVENTS_VIEW = """CREATE OR REPLACE VIEW events_marked AS
     ),
     mk AS (
         SELECT c.tok_key, m.key, m.verdict, m.note
-        FROM marks m JOIN token_claims c ON m.key = 'sha256:' || c.tok_sha256
-        WHERE m.pane = 'tokens'
+        FROM marks m JOIN token_claims c ON c.tok_sha256 = substr(m.key, 8)
+        WHERE m.pane = 'tokens' AND m.key LIKE 'sha256:%'
     ),
     mi AS (
         SELECT substr(key, 5) AS uti, key, verdict, note FROM marks WHERE pane = 'tokens' AND key LIKE 'uti:%'
