@@ -6,7 +6,6 @@ Expected values come from DuckDB on the app's own session, never from the widget
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 from datetime import timedelta
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from test_tui_keys import REPO, SAMPLE, SIZE, scalar, settle, shown_rows
-from tui_pilot import wait_for
+from tui_pilot import save_as, wait_for
 
 from tui.app import TriageApp
 from tui.engine.options import Options
@@ -68,12 +67,7 @@ async def test_verdict_with_note_shows_on_events_filters_and_saves(tmp_path: Pat
         assert sum(c.events for c in strip.strip.cells) == token["uses"]
         # Save the token: the CSV has the verdict and note, the manifest the filters in force.
         await pilot.press("1", "ctrl+s")
-        await wait_for(pilot, lambda: app.screen.query("#save-path"), "the save dialog")
-        app.screen.query_one("#save-path").value = str(tmp_path / "found.csv")
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: (tmp_path / "found.manifest.json").exists(), "the manifest")
-        with (tmp_path / "found.csv").open(encoding="utf-8", newline="") as fh:
-            saved = list(csv.DictReader(fh))
+        saved = await save_as(pilot, app, tmp_path / "found.csv")
         assert [(r["tkey"], r["verdict"], r["note"]) for r in saved] == [
             (token["tkey"], "finding", "forged key IR-42")
         ]
@@ -211,10 +205,5 @@ async def test_tz_changes_displayed_times_only(tmp_path: Path) -> None:
         assert shown == f"{first + timedelta(hours=2):%Y-%m-%d %H:%M:%S} +02:00"
         assert "+02:00" in str(screen.query_one(HeaderLine).render())
         await pilot.press("space", "ctrl+s")
-        await wait_for(pilot, lambda: app.screen.query("#save-path"), "the save dialog")
-        app.screen.query_one("#save-path").value = str(tmp_path / "one.csv")
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: (tmp_path / "one.manifest.json").exists(), "the manifest")
-        with (tmp_path / "one.csv").open(encoding="utf-8", newline="") as fh:
-            (row,) = list(csv.DictReader(fh))
+        (row,) = await save_as(pilot, app, tmp_path / "one.csv")
         assert row["ts"].startswith(f"{first:%Y-%m-%dT%H:%M:%S}") and row["ts"].endswith("Z")

@@ -4,13 +4,16 @@ for every TUI test file; fixed pauses fail under CI load)."""
 from __future__ import annotations
 
 import asyncio
+import csv
 import time
+from pathlib import Path
 
 from textual import events
 from textual.keys import _character_to_key
 from textual.screen import Screen
 
 from tui.app import TriageApp
+from tui.engine.panes import manifest_path
 from tui.screens.main import MainScreen
 from tui.widgets.detail_panel import DetailPanel
 from tui.widgets.pane_view import PaneView
@@ -69,3 +72,13 @@ async def pushed(app: TriageApp, screen: type[Screen], timeout: float = 20.0) ->
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {screen.__name__}")
         await asyncio.sleep(0)
+
+
+async def save_as(pilot, app: TriageApp, target: Path) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+    """After ctrl+s: put `target` in the save dialog, press enter, wait for its manifest; the CSV's rows."""
+    await wait_for(pilot, lambda: app.screen.query("#save-path"), "the save dialog")
+    app.screen.query_one("#save-path").value = str(target)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: manifest_path(target).exists(), "the manifest")
+    with target.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
