@@ -1,10 +1,11 @@
-"""Where `triage scan`'s time goes: every engine SQL statement slower than 0.2 s, with its duration.
+"""Where `triage scan`'s time goes: every engine SQL statement slower than 0.2 s (STAGES_THRESHOLD), with its duration.
 
 Usage: python bench/stages.py PARQUET [OUT_DIR]   (runs load → annotate → analyses → findings in-process)
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from datetime import datetime, timezone
@@ -19,6 +20,9 @@ from tui.engine.options import Options
 from tui.engine.scan import write_findings
 
 
+THRESHOLD = float(os.environ.get("STAGES_THRESHOLD", "0.2"))
+
+
 class Timed:
     """A connection whose execute() reports slow statements (the engine's own SQL, unchanged)."""
 
@@ -29,9 +33,12 @@ class Timed:
         t = time.monotonic()
         result = self.con.execute(sql, *args, **kwargs)
         took = time.monotonic() - t
-        if took > 0.2:
+        if took > THRESHOLD:
             print(f"    {took:6.2f} s  {' '.join(sql.split())[:100]}", flush=True)
         return result
+
+    def cursor(self) -> Any:
+        return Timed(self.con.cursor())
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.con, name)

@@ -1,5 +1,5 @@
 -- returns: one row per token subject (a distinct raw token, or a uti where only identifiers exist), worst first, then by uses
--- Parameters: none. Reads the views `events_rows` (`events` without the token text), `token_claims` and `token_indicators` that annotate registers.
+-- Parameters: none. Reads the tables `token_use` (the rows grouped per subject), `token_claims` and `token_indicators` that annotate builds.
 -- The raw token is not copied here: `tok_key` joins `token_claims.token` when secrets are asked for.
 WITH ind AS (
     SELECT
@@ -11,31 +11,25 @@ WITH ind AS (
     GROUP BY tkey
 ),
 used AS (
-    -- grouped on the integer keys (tok_key, or the uti of a row without a raw token) and named after:
-    -- the per-row 'sha256:' text of events_rows.tkey is not built for 10M rows
+    -- token_use (annotate.py) grouped the rows once per subject, on the integer keys; the rows that
+    -- name no user are the token's upn's, as the `events` view fills them
     SELECT
         CASE WHEN g.tok_key IS NOT NULL THEN 'sha256:' || k.tok_sha256 ELSE 'uti:' || g.uti_key END AS tkey,
-        g.* EXCLUDE (uti_key)
-    FROM (
-        SELECT
-            tok_key,
-            CASE WHEN tok_key IS NULL THEN token_id END AS uti_key,
-            any_value(token_id) AS row_uti,
-            any_value(token_tenant_id) AS row_tid,
-            any_value(token_object_id) AS row_oid,
-            min(token_iat) AS row_iat,
-            min(ts) AS first_seen,
-            max(ts) AS last_seen,
-            count(*) AS uses,
-            list_sort(list(DISTINCT "user") FILTER (WHERE "user" IS NOT NULL)) AS users,
-            list_sort(list(DISTINCT mailbox) FILTER (WHERE mailbox IS NOT NULL)) AS mailboxes,
-            list_sort(list(DISTINCT client_ip) FILTER (WHERE client_ip IS NOT NULL)) AS ips,
-            list_sort(list(DISTINCT country) FILTER (WHERE country IS NOT NULL)) AS countries
-        FROM events_rows
-        WHERE tok_key IS NOT NULL OR token_id IS NOT NULL
-        GROUP BY 1, 2
-    ) AS g
-    LEFT JOIN (SELECT tok_key, tok_sha256 FROM token_claims) AS k ON k.tok_key = g.tok_key
+        g.tok_key,
+        g.row_uti,
+        g.row_tid,
+        g.row_oid,
+        g.row_iat,
+        g.first_ts AS first_seen,
+        g.last_ts AS last_seen,
+        g.uses,
+        CASE WHEN g.rows_without_user > 0 AND k.upn IS NOT NULL
+             THEN list_sort(list_distinct(coalesce(g.users, []) || [lower(k.upn)])) ELSE g.users END AS users,
+        g.mailboxes,
+        g.ips,
+        g.countries
+    FROM token_use AS g
+    LEFT JOIN (SELECT tok_key, tok_sha256, upn FROM token_claims) AS k ON k.tok_key = g.tok_key
 )
 SELECT
     u.tkey,

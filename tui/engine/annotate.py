@@ -132,7 +132,17 @@ def _rebase(con: duckdb.DuckDBPyConnection, with_token: bool = True) -> None:
     )
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, intel: Intel, org: Org, split: Split, options: Options) -> None:
+def _prepare(
+    con: duckdb.DuckDBPyConnection,
+    intel: Intel,
+    org: Org,
+    split: Split,
+    options: Options,
+    *,
+    subjects: bool = True,
+) -> None:
+    """The helper tables the catalogue reads; `token_use` too unless `subjects` is False (a resplit:
+    it does not depend on the split)."""
     con.execute(MACROS)
     con.execute("CREATE OR REPLACE TEMP TABLE _tok_keys AS SELECT tok_key, tok_sha256 FROM token_claims")
     con.execute(
@@ -186,32 +196,51 @@ def _prepare(con: duckdb.DuckDBPyConnection, intel: Intel, org: Org, split: Spli
             issuance,
         ],
     )
-    # Grouped on the integer keys (tok_key, or the uti of a row without a raw token) and named after:
-    # the per-row 'sha256:' text and list_distinct(list(…)) made this 6.9 s at 10M; now ~2.2 s.
+    if subjects:
+        _token_use(con, issuance)
+    # `_subject`: what the indicators read per subject, derived from `token_use` (300k rows, not 10M).
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _subject AS
-        SELECT CASE WHEN g.tok_key IS NOT NULL THEN 'sha256:' || k.tok_sha256 ELSE 'uti:' || g.uti_key END
+        SELECT CASE WHEN u.tok_key IS NOT NULL THEN 'sha256:' || k.tok_sha256 ELSE 'uti:' || u.uti_key END
                    AS tkey,
-               g.* EXCLUDE (uti_key)
-        FROM (
-            SELECT tok_key, CASE WHEN tok_key IS NULL THEN token_id END AS uti_key,
-                   any_value(token_id) FILTER (WHERE token_id IS NOT NULL) AS row_uti,
-                   any_value(token_tenant_id) FILTER (WHERE token_tenant_id IS NOT NULL) AS row_tid,
-                   min(token_iat) AS row_iat, min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS uses,
-                   count(*) FILTER (WHERE kind NOT IN (SELECT unnest(?::VARCHAR[])) OR kind IS NULL)
-                       AS use_rows,
-                   count(DISTINCT client_ip) AS n_ips,
-                   array_to_string(list_sort(coalesce(
-                       list(DISTINCT client_ip) FILTER (WHERE client_ip IS NOT NULL), []))[:5], ', ') AS ips,
-                   count(DISTINCT country) AS n_countries,
-                   array_to_string(list_sort(coalesce(
-                       list(DISTINCT country) FILTER (WHERE country IS NOT NULL), [])), ', ') AS countries,
-                   min(CASE WHEN _domain_of(mailbox) IN (SELECT domain FROM _org_domain)
-                                THEN lower(mailbox)
-                            WHEN _domain_of("user") IN (SELECT domain FROM _org_domain)
-                                THEN lower("user") END) AS org_address
-            FROM events_t WHERE tok_key IS NOT NULL OR token_id IS NOT NULL GROUP BY 1, 2) g
-        LEFT JOIN _tok_keys k ON k.tok_key = g.tok_key""",
+               u.tok_key, u.row_uti, u.row_tid, u.row_iat, u.first_ts, u.last_ts, u.uses, u.use_rows,
+               coalesce(len(u.ips), 0) AS n_ips, array_to_string(coalesce(u.ips, [])[:5], ', ') AS ips,
+               coalesce(len(u.countries), 0) AS n_countries,
+               array_to_string(coalesce(u.countries, []), ', ') AS countries,
+               u.org_address
+        FROM token_use u LEFT JOIN _tok_keys k ON k.tok_key = u.tok_key"""
+    )
+
+
+def _token_use(con: duckdb.DuckDBPyConnection, issuance: list[str]) -> None:
+    """`token_use`: one row per subject (tok_key, or the uti of a row without a raw token), one pass.
+
+    Both the indicators (`_subject`) and the Tokens table (queries/tokens.sql) are built from it, so
+    the 10M rows are grouped once, on integer keys, and named after (the per-row 'sha256:' text and
+    list_distinct(list(…)) made this 6.9 s at 10M; a second grouped pass for the Tokens table cost
+    another ~6 s). The lists are sorted, without NULLs, and NULL when empty (as the Tokens table shows). `users` holds the users the rows name;
+    `rows_without_user` says whether the token's upn also counts (rows that name none get it, as the
+    `events` view fills them).
+    """
+    con.execute(
+        """CREATE OR REPLACE TABLE token_use AS
+        SELECT tok_key, CASE WHEN tok_key IS NULL THEN token_id END AS uti_key,
+               any_value(token_id) FILTER (WHERE token_id IS NOT NULL) AS row_uti,
+               any_value(token_tenant_id) FILTER (WHERE token_tenant_id IS NOT NULL) AS row_tid,
+               any_value(token_object_id) FILTER (WHERE token_object_id IS NOT NULL) AS row_oid,
+               min(token_iat) AS row_iat, min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS uses,
+               count(*) FILTER (WHERE kind NOT IN (SELECT unnest(?::VARCHAR[])) OR kind IS NULL)
+                   AS use_rows,
+               count(*) - count("user") AS rows_without_user,
+               list_sort(list(DISTINCT "user") FILTER (WHERE "user" IS NOT NULL)) AS users,
+               list_sort(list(DISTINCT mailbox) FILTER (WHERE mailbox IS NOT NULL)) AS mailboxes,
+               list_sort(list(DISTINCT client_ip) FILTER (WHERE client_ip IS NOT NULL)) AS ips,
+               list_sort(list(DISTINCT country) FILTER (WHERE country IS NOT NULL)) AS countries,
+               min(CASE WHEN _domain_of(mailbox) IN (SELECT domain FROM _org_domain)
+                            THEN lower(mailbox)
+                        WHEN _domain_of("user") IN (SELECT domain FROM _org_domain)
+                            THEN lower("user") END) AS org_address
+        FROM events_t WHERE tok_key IS NOT NULL OR token_id IS NOT NULL GROUP BY 1, 2""",
         [issuance],
     )
 
@@ -311,7 +340,7 @@ def resplit(con: duckdb.DuckDBPyConnection, options: Options, org: Org, split: S
 
     Works on any cursor: the temp helpers are rebuilt on it. Callers query the panes again after.
     """
-    _prepare(con, load_intel(tuple(options.iocs)), org, split, options)
+    _prepare(con, load_intel(tuple(options.iocs)), org, split, options, subjects=False)
     codes = list(SPLIT_CODES)
     con.execute("DELETE FROM token_indicators WHERE list_contains(?, code)", [codes])
     con.execute("DELETE FROM row_indicators WHERE list_contains(?, code)", [codes])

@@ -17,13 +17,14 @@ def build_ip_country(con: duckdb.DuckDBPyConnection, relation: str) -> int:
     former row-wise fetch and PRIMARY KEY inserts took ~1 µs more each).
     """
     cursor = con.cursor()  # a second cursor, so creating the table does not close the pending result
-    reader = cursor.sql(
-        f"SELECT DISTINCT client_ip FROM {relation} WHERE client_ip IS NOT NULL"
-    ).to_arrow_reader(BATCH)
+    # No `WHERE client_ip IS NOT NULL`: DuckDB pushes that filter below the DISTINCT and then computes
+    # the normalising expression twice (filter and projection), 6.0 s instead of 1.9 s at 10M rows.
+    # The one NULL group is dropped here instead.
+    reader = cursor.sql(f"SELECT DISTINCT client_ip FROM {relation}").to_arrow_reader(BATCH)
     ips: list[str] = []
     countries: list[str | None] = []
     for batch in reader:
-        chunk = [str(v) for v in batch.column(0).to_pylist()]
+        chunk = [str(v) for v in batch.column(0).to_pylist() if v is not None]
         ips.extend(chunk)
         countries.extend(_valid(c) for c in iptocc.country_code(chunk))
     cursor.close()
