@@ -1,46 +1,106 @@
 -- returns: one row per mailbox read by a raw token (the mailbox the request names) or in a MailItemsAccessed record, worst first
 -- Parameters: none. An access is "flagged" when its event is at severity medium or worse (sev_rank >= 3);
 -- a mailbox's severity is the worst severity of any event on it, i.e. of the worst token used on it.
-WITH acc AS (
+-- Reads `events_t` with the tables the `events` view joins (tok_severity, uti_severity, row_severity):
+-- the rows are first grouped on what decides their annotations and fields (mailbox, token, uti, the
+-- row's own hits, user, app), ~800k groups at 10M rows, and each group is annotated once, as
+-- events_view.py annotates a row. Reading the lazily annotated `events_rows` instead materialised
+-- 10M annotated rows in a CTE and scanned it seven times (6.1 s at 10M; this: bench/RESULTS.md).
+WITH acc_rows AS (
     SELECT
-        mailbox,
-        ts,
-        tok_key,
-        CASE WHEN tok_key IS NULL THEN token_id END AS uti,
-        sev_rank,
-        indicators,
-        coalesce(items, 1) AS items,
-        "user" AS identity,
-        client_ip,
-        coalesce(client_app_id, app_id) AS app
-    FROM events_rows
-    WHERE mailbox IS NOT NULL
-      AND (tok_key IS NOT NULL OR operation = 'MailItemsAccessed')
+        e.mailbox,
+        e.ts,
+        e.tok_key,
+        CASE WHEN e.tok_key IS NULL THEN e.token_id END AS uti,
+        e.items,
+        e."user",
+        e.app_id,
+        e.client_app_id,
+        r.sev_rank AS row_rank,
+        r.codes AS row_codes
+    FROM events_t AS e
+    LEFT JOIN row_severity AS r ON r.source = e.source AND r.source_row = e.source_row
+    WHERE e.mailbox IS NOT NULL
+      AND (e.tok_key IS NOT NULL OR e.operation = 'MailItemsAccessed')
+),
+grouped AS (
+    SELECT
+        mailbox, tok_key, uti, "user", app_id, client_app_id, row_rank, row_codes,
+        count(*) AS n,
+        sum(coalesce(items, 1)) AS items,
+        min(ts) AS first_ts,
+        max(ts) AS last_ts
+    FROM acc_rows
+    GROUP BY ALL
+),
+acc AS (
+    -- a group's annotations, exactly as events_view.py computes a row's
+    SELECT
+        g.mailbox,
+        g.tok_key,
+        g.uti,
+        g.n,
+        g.items,
+        g.first_ts,
+        g.last_ts,
+        CASE WHEN u.sev_rank IS NULL AND g.row_rank IS NULL THEN coalesce(t.sev_rank, 0)
+             ELSE greatest(coalesce(t.sev_rank, 0), coalesce(u.sev_rank, 0), coalesce(g.row_rank, 0))
+        END AS sev_rank,
+        CASE WHEN u.sev_rank IS NULL AND g.row_rank IS NULL THEN t.indicators
+             ELSE _codes_text(flatten([coalesce(t.codes, []), coalesce(u.codes, []), coalesce(g.row_codes, [])]))
+        END AS indicators,
+        coalesce(g."user", lower(t.upn)) AS identity,
+        coalesce(g.client_app_id, g.app_id, t.appid) AS app
+    FROM grouped AS g
+    LEFT JOIN tok_severity AS t ON t.tok_key = g.tok_key
+    LEFT JOIN uti_severity AS u ON u.uti = g.uti
 ),
 codes AS (
     SELECT mailbox, string_agg(DISTINCT code, ';' ORDER BY code) AS indicators
     FROM (SELECT mailbox, unnest(string_split(indicators, ';')) AS code
           FROM (SELECT DISTINCT mailbox, indicators FROM acc WHERE indicators <> ''))
     GROUP BY mailbox
+),
+ips AS (
+    SELECT mailbox, list_sort(list(DISTINCT client_ip) FILTER (WHERE client_ip IS NOT NULL)) AS ips
+    FROM events_t
+    WHERE mailbox IS NOT NULL
+      AND (tok_key IS NOT NULL OR operation = 'MailItemsAccessed')
+    GROUP BY mailbox
+),
+per_mailbox AS (
+    SELECT
+        a.mailbox,
+        max(a.sev_rank) AS sev_rank,
+        CAST(sum(a.n) AS BIGINT) AS accesses,
+        sum(a.items) AS items,
+        CAST(coalesce(sum(a.n) FILTER (WHERE a.sev_rank >= 3), 0) AS BIGINT) AS flagged_accesses,
+        -- distinct token subjects (tkey), counted on the integer key
+        count(DISTINCT a.tok_key) FILTER (WHERE a.sev_rank >= 3)
+            + count(DISTINCT a.uti) FILTER (WHERE a.sev_rank >= 3 AND a.tok_key IS NULL) AS flagged_tokens,
+        min(a.first_ts) AS first_access,
+        max(a.last_ts) AS last_access,
+        list_sort(list(DISTINCT a.identity) FILTER (WHERE a.identity IS NOT NULL)) AS identities,
+        list_sort(list(DISTINCT a.app) FILTER (WHERE a.app IS NOT NULL)) AS app_ids
+    FROM acc AS a
+    GROUP BY a.mailbox
 )
 SELECT
-    a.mailbox,
-    CASE WHEN max(a.sev_rank) IS NULL OR max(a.sev_rank) = 0 THEN 'none'
-         ELSE ['info', 'low', 'medium', 'high', 'critical'][max(a.sev_rank)] END AS severity,
-    coalesce(max(a.sev_rank), 0) AS sev_rank,
-    coalesce(any_value(c.indicators), '') AS indicators,
-    count(*) AS accesses,
-    sum(a.items) AS items,
-    count(*) FILTER (WHERE a.sev_rank >= 3) AS flagged_accesses,
-    -- distinct token subjects (tkey), counted on the integer key: the 'sha256:' text per row cost ~2 s at 10M
-    count(DISTINCT a.tok_key) FILTER (WHERE a.sev_rank >= 3)
-        + count(DISTINCT a.uti) FILTER (WHERE a.sev_rank >= 3 AND a.tok_key IS NULL) AS flagged_tokens,
-    min(a.ts) AS first_access,
-    max(a.ts) AS last_access,
-    list_sort(list(DISTINCT a.identity) FILTER (WHERE a.identity IS NOT NULL)) AS identities,
-    list_sort(list(DISTINCT a.client_ip) FILTER (WHERE a.client_ip IS NOT NULL)) AS ips,
-    list_sort(list(DISTINCT a.app) FILTER (WHERE a.app IS NOT NULL)) AS app_ids
-FROM acc AS a
-LEFT JOIN codes AS c ON c.mailbox = a.mailbox
-GROUP BY a.mailbox
-ORDER BY coalesce(max(a.sev_rank), 0) DESC, flagged_accesses DESC, accesses DESC, a.mailbox
+    m.mailbox,
+    CASE WHEN m.sev_rank IS NULL OR m.sev_rank = 0 THEN 'none'
+         ELSE ['info', 'low', 'medium', 'high', 'critical'][m.sev_rank] END AS severity,
+    coalesce(m.sev_rank, 0) AS sev_rank,
+    coalesce(c.indicators, '') AS indicators,
+    m.accesses,
+    m.items,
+    m.flagged_accesses,
+    m.flagged_tokens,
+    m.first_access,
+    m.last_access,
+    m.identities,
+    i.ips,
+    m.app_ids
+FROM per_mailbox AS m
+LEFT JOIN codes AS c ON c.mailbox = m.mailbox
+LEFT JOIN ips AS i ON i.mailbox = m.mailbox
+ORDER BY coalesce(m.sev_rank, 0) DESC, m.flagged_accesses DESC, m.accesses DESC, m.mailbox
