@@ -81,3 +81,28 @@ def test_lazy_events_equal_the_stored_ones_row_for_row() -> None:
         assert len(stored) > 1000 and stored == lazy
     finally:
         s.close()
+
+
+def test_columns_every_file_leaves_constant_are_not_stored_but_read_back(tmp_path: Path) -> None:
+    """A gateway log names no user or app: those columns are not written (`work.materialise`), the
+    `events_t` view gives them back as NULL, and `source`/`kind` are stored only when files differ."""
+    s = Session.open([str(GATEWAY)], Options())
+    try:
+        stored = {r[0] for r in s.con.execute(f"DESCRIBE {WORK_DB}.events_t").fetchall()}
+        assert {"app_id", "session_id", "token_iat", "source", "kind"}.isdisjoint(stored)
+        assert {"ts", "client_ip", "mailbox", "operation", "tok_key"} <= stored
+        viewed = [r[0] for r in s.con.execute("DESCRIBE events_t").fetchall()]
+        assert viewed[:3] == ["ts", "source", "source_row"] and viewed[-2:] == ["tok_key", "_rowid"]
+        kinds = s.con.execute("SELECT DISTINCT kind, source, app_id FROM events_t").fetchall()
+        assert kinds == [("http", str(GATEWAY), None)]
+    finally:
+        s.close()
+    purview = GATEWAY.parent / "purview_audit.csv"
+    s = Session.open([str(GATEWAY), str(purview)], Options())
+    try:
+        stored = {r[0] for r in s.con.execute(f"DESCRIBE {WORK_DB}.events_t").fetchall()}
+        assert {"source", "kind", "app_id"} <= stored  # the two files fill them differently
+        per_kind = dict(s.con.execute("SELECT kind, count(*) FROM events_t GROUP BY kind").fetchall())
+        assert set(per_kind) == {"http", "purview_audit"}
+    finally:
+        s.close()

@@ -48,13 +48,13 @@ def register_events(con: duckdb.DuckDBPyConnection, *, materialise: bool = True)
         FROM row_indicators GROUP BY source, source_row"""
     )
     # Every row's annotations are computed once (`events_lazy`) and stored with the row's place in the Events
-    # pane's order (`rn`: events_t's rowid, or the file position: `work.rn_sql`), so a page is an `rn`
+    # pane's order (`rn`: the stored row's rowid (`_rowid`), or the file position: `work.rn_sql`), so a page is an `rn`
     # range (zone maps: the joins keep each thread's rows in order) and a filter reads stored
     # columns; nothing re-sorts the joined, wider rows. Most rows carry only their token's codes,
     # precomputed per token in tok_severity; the list merge runs only for rows that also have a uti
     # or row-level hit.
     annotated = f"""
-        SELECT e.* REPLACE (
+        SELECT e.* EXCLUDE (_rowid) REPLACE (
                    coalesce(e."user", lower(t.upn)) AS "user",
                    coalesce(e.app_id, t.appid) AS app_id,
                    coalesce(e.session_id, t.sid) AS session_id,
@@ -70,7 +70,7 @@ def register_events(con: duckdb.DuckDBPyConnection, *, materialise: bool = True)
                CASE WHEN u.sev_rank IS NULL AND r.sev_rank IS NULL THEN t.indicators
                     ELSE _codes_text(flatten([coalesce(t.codes, []), coalesce(u.codes, []),
                                               coalesce(r.codes, [])])) END AS indicators
-        FROM {WORK_DB}.events_t e
+        FROM events_t e
         LEFT JOIN tok_severity t ON t.tok_key = e.tok_key
         LEFT JOIN uti_severity u ON u.uti = CASE WHEN e.tok_key IS NULL THEN e.token_id END
         LEFT JOIN row_severity r ON r.source = e.source AND r.source_row = e.source_row"""

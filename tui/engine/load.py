@@ -20,7 +20,7 @@ from tui.engine import work
 from tui.engine.detect import SAMPLE_ROWS, detect
 from tui.engine.formats import UnreadableError, sniff, transcode_to_cache
 from tui.engine.geo import build_ip_country
-from tui.engine.normalise import events_select, time_profile
+from tui.engine.normalise import events_constants, events_select, time_profile
 from tui.engine.options import Options
 from tui.engine.readers import BadEncoding, NotEventLog, register
 from tui.engine.safe import inert_cell
@@ -59,6 +59,8 @@ class FileReport:
     columns: tuple[str, ...] = ()
     # rows_without_time, tokens, token_ids, mail_items_accessed (each a row count)
     counts: Mapping[str, int] = field(default_factory=dict)
+    # event columns this file fills with one constant: name → typed SQL (normalise.events_constants)
+    constants: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def loaded(self) -> bool:
@@ -224,7 +226,7 @@ STATS = (
 def _materialise(con: duckdb.DuckDBPyConnection, reports: list[FileReport]) -> list[FileReport]:
     """Write the union into `events_t`; a file whose rows cannot be normalised is reported, not fatal."""
     try:
-        work.materialise(con)
+        work.materialise(con, _common_constants(reports))
     except duckdb.Error:
         # Find the file(s) that fail the way the per-file stats pass would have, and leave them out.
         checked = []
@@ -240,8 +242,16 @@ def _materialise(con: duckdb.DuckDBPyConnection, reports: list[FileReport]) -> l
             checked.append(r)
         reports = checked
         _union(con, [r.events_view for r in reports if r.events_view])
-        work.materialise(con)
+        work.materialise(con, _common_constants(reports))
     return _with_stats(con, reports)
+
+
+def _common_constants(reports: Sequence[FileReport]) -> dict[str, str]:
+    """The event columns every loaded file fills with the same constant (none when nothing loaded)."""
+    loaded = [r.constants for r in reports if r.events_view is not None]
+    if not loaded:
+        return {}
+    return {name: sql for name, sql in loaded[0].items() if all(c.get(name) == sql for c in loaded[1:])}
 
 
 def _with_stats(con: duckdb.DuckDBPyConnection, reports: list[FileReport]) -> list[FileReport]:
@@ -309,6 +319,7 @@ def _load_one(
         det = detect(reg.columns, sample, options.mapping, har=reg.har)
         profile = time_profile(con, reg.view, det, types)
         select = events_select(det, reg.view, str(path), types, profile)
+        constants = events_constants(det, str(path), types, profile)
         what = "VIEW" if fmt == "parquet" else "TABLE"  # Parquet stays lazy; text was read once already
         con.execute(f"CREATE {what} ev_{i} AS {select}")
         counted = (
@@ -335,6 +346,7 @@ def _load_one(
         events_view=f"ev_{i}",
         time_format=profile.label,
         columns=tuple(c for c, _ in reg.columns),
+        constants=constants,
         **_stats_fields(counted),
     )
 

@@ -218,25 +218,53 @@ def field_sql(name: str, det: Detection, types: Mapping[str, str], profile: Time
     return value
 
 
+def _event_exprs(
+    det: Detection, source: str, types: Mapping[str, str], profile: TimeProfile
+) -> dict[str, str]:
+    """Each event column's expression over the source view (before its CAST)."""
+    exprs: dict[str, str] = {}
+    for name, _ in EVENT_COLUMNS:
+        if name == "source":
+            exprs[name] = literal(source)
+        elif name == "source_row":
+            exprs[name] = "source_row"
+        elif name == "kind":
+            exprs[name] = literal(det.kind)
+        elif name == "country":
+            exprs[name] = "NULL"
+        else:
+            exprs[name] = field_sql(name, det, types, profile)
+    return exprs
+
+
 def events_select(
     det: Detection, view: str, source: str, types: Mapping[str, str], profile: TimeProfile
 ) -> str:
     """SELECT producing exactly EVENT_COLUMNS from `view` (country is filled later from the IP)."""
-    cols: list[str] = []
-    for name, typ in EVENT_COLUMNS:
-        if name == "source":
-            expr = literal(source)
-        elif name == "source_row":
-            expr = "source_row"
-        elif name == "kind":
-            expr = literal(det.kind)
-        elif name == "country":
-            expr = "NULL"
-        else:
-            expr = field_sql(name, det, types, profile)
-        cols.append(f"CAST({expr} AS {typ}) AS {ident(name)}")
+    exprs = _event_exprs(det, source, types, profile)
+    cols = [f"CAST({exprs[name]} AS {typ}) AS {ident(name)}" for name, typ in EVENT_COLUMNS]
     cols.append(f"{token_raw_sql(det, types)} AS tok_raw")  # not an event column: the token pass keys on it
     return f"SELECT {', '.join(cols)} FROM {ident(view)}"
+
+
+_SQL_CONSTANT = re.compile(r"NULL|'(?:[^']|'')*'")
+
+
+def events_constants(
+    det: Detection, source: str, types: Mapping[str, str], profile: TimeProfile
+) -> dict[str, str]:
+    """The event columns this file fills with one constant (NULL, its path, its kind): name → typed SQL.
+
+    `work.materialise` does not store a column that is the same constant in every file (a gateway
+    log leaves ten of them NULL); the `events_t` view adds it back. Writing such a column still cost
+    DuckDB ~0.15 s per 10M rows. `country` is never one: it is joined from the IP.
+    """
+    exprs = _event_exprs(det, source, types, profile)
+    return {
+        name: f"CAST({exprs[name]} AS {typ})"
+        for name, typ in EVENT_COLUMNS
+        if name not in ("country", "token") and _SQL_CONSTANT.fullmatch(exprs[name])
+    }
 
 
 def time_profile(
