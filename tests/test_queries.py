@@ -170,3 +170,29 @@ def test_ipv6_client_addresses_are_stored_lower_case() -> None:
         f"SELECT {ip_sql('x')} FROM (SELECT unnest(['[2001:DB8::A]:443', '2001:DB8::B', '10.0.0.1:80']) AS x)"
     ).fetchall()
     assert rows == [("2001:db8::a",), ("2001:db8::b",), ("10.0.0.1",)]
+
+
+@pytest.mark.parametrize(
+    ("client", "ip"),
+    [
+        ("1.2.3.4:80", "1.2.3.4"),
+        ("10.0.0.1:65535", "10.0.0.1"),
+        ("1.2.3.4", "1.2.3.4"),
+        ("[::1]", "::1"),
+        ("[FE80::1]:8443", "fe80::1"),
+        ("1.2.3.4:", "1.2.3.4:"),  # not address:port: kept as written
+        ("1.2.3.4:80:90", "1.2.3.4:80:90"),
+        ("a.b.c.d:80", "a.b.c.d:80"),
+        ("1.2.3.4.5:80", "1.2.3.4.5:80"),
+        ("x\n1.2.3.4:80", "x\n1.2.3.4:80"),  # `^`/`$` anchor the whole value, not a line
+        ("-", None),
+        ("::", None),
+        ("[]:80", None),
+    ],
+)
+def test_client_address_without_its_port(client: str, ip: str | None) -> None:
+    import duckdb
+
+    from tui.engine.normalise import ip_sql
+
+    assert duckdb.execute(f"SELECT {ip_sql('x')} FROM (SELECT ?::VARCHAR AS x)", [client]).fetchone() == (ip,)
