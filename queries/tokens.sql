@@ -2,13 +2,18 @@
 -- Parameters: none. Reads the tables `token_use` (the rows grouped per subject), `token_claims` and `token_indicators` that annotate builds.
 -- The raw token is not copied here: `tok_key` joins `token_claims.token` when secrets are asked for.
 WITH ind AS (
+    -- codes worst first, then by name: one unordered list per subject, sorted as (-rank, code) structs
+    -- (string_agg(… ORDER BY …) buffered and sorted every group: 0.57 s at 300k subjects, this 0.20 s)
     SELECT
         tkey,
-        max(sev_rank) AS sev_rank,
-        string_agg(code, ';' ORDER BY sev_rank DESC, code) AS indicators,
-        string_agg(code || ': ' || evidence, ' | ' ORDER BY sev_rank DESC, code) AS evidence
-    FROM token_indicators
-    GROUP BY tkey
+        sev_rank,
+        array_to_string(list_transform(l, lambda x: x.c), ';') AS indicators,
+        array_to_string(list_transform(l, lambda x: x.c || ': ' || x.e), ' | ') AS evidence
+    FROM (
+        SELECT tkey, max(sev_rank) AS sev_rank, list_sort(list({'r': -sev_rank, 'c': code, 'e': evidence})) AS l
+        FROM token_indicators
+        GROUP BY tkey
+    )
 ),
 used AS (
     -- token_use (annotate.py) grouped the rows once per subject, on the integer keys; the rows that

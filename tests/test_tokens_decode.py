@@ -243,6 +243,10 @@ def test_differential_against_pyjwt() -> None:
         ("W10.e30.", "header: not a JSON object"),
         ("e30.W10.", "payload: not a JSON object"),
         ("e30.e31.", "payload: invalid base64url"),  # non-canonical trailing bits
+        ("e30.e30.AB", "signature: invalid base64url"),  # 2 left over: the last must be A, Q, g or w
+        ("e30.e30.AAB", "signature: invalid base64url"),  # 3 left over: a multiple of 4
+        ("e30.e30.AB==", "signature: invalid base64url"),
+        ("e30.e30.A", "signature: invalid base64url"),  # 1 left over is never base64
         ("e30==.e30.", "header: invalid base64url"),  # padding on a segment whose length is not 4k
         ("", "not a JWT: 1 segment"),
     ],

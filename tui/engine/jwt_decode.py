@@ -28,6 +28,10 @@ import duckdb
 
 # `=` only ever trails (the regex checks it first), so replace() stands in for rtrim(); replace()
 # and nested replace() are ~20× faster than rtrim(x, chars) and translate() on kilobyte segments.
+# A segment that passes `_seg_ok` is canonical base64url (decoding and re-encoding gives it back)
+# exactly when the bits its last character carries beyond the data are zero: with 2 characters
+# left over (after groups of 4) the last one's value is a multiple of 16 (A Q g w), with 3 a multiple
+# of 4. Checked on the text, the signature is never decoded (0.4 s of 300k tokens' decode).
 _MACROS = r"""
 CREATE OR REPLACE TEMP MACRO _seg_ok(x) AS
     regexp_full_match(x, '[A-Za-z0-9_-]*={0,2}')
@@ -36,8 +40,11 @@ CREATE OR REPLACE TEMP MACRO _seg_ok(x) AS
 CREATE OR REPLACE TEMP MACRO _seg_blob(x) AS
     try(from_base64(replace(replace(replace(x, '=', ''), '-', '+'), '_', '/')
         || repeat('=', CAST((4 - length(replace(x, '=', '')) % 4) % 4 AS BIGINT))));
-CREATE OR REPLACE TEMP MACRO _seg_canonical(x, b) AS
-    replace(replace(replace(to_base64(b), '=', ''), '+', '-'), '/', '_') = replace(x, '=', '');
+CREATE OR REPLACE TEMP MACRO _seg_canonical(x) AS
+    contains(
+        ['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_', '', 'AQgw', 'AEIMQUYcgkosw048']
+            [length(replace(x, '=', '')) % 4 + 1],
+        substr(x, length(replace(x, '=', '')), 1));
 CREATE OR REPLACE TEMP MACRO _claim_secs(j, path) AS
     CASE
         WHEN json_type(j, path) IN ('UBIGINT', 'BIGINT') THEN TRY_CAST(j ->> path AS BIGINT)
@@ -64,7 +71,7 @@ WITH s AS (
 ), blobs AS (
     SELECT *, CASE WHEN _seg_ok(h64) THEN _seg_blob(h64) END AS hb,
               CASE WHEN _seg_ok(c64) THEN _seg_blob(c64) END AS cb,
-              CASE WHEN _seg_ok(s64) THEN _seg_blob(s64) END AS sb
+              _seg_ok(s64) AND _seg_canonical(s64) AS s_ok
     FROM seg
 ), texts AS (
     SELECT *, try(decode(hb)) AS ht, try(decode(cb)) AS ct FROM blobs
@@ -77,17 +84,17 @@ WITH s AS (
         CASE
             WHEN nseg <> 3
                 THEN 'not a JWT: ' || nseg || CASE WHEN nseg = 1 THEN ' segment' ELSE ' segments' END
-            WHEN hb IS NULL OR NOT _seg_canonical(h64, hb) THEN 'header: invalid base64url'
+            WHEN hb IS NULL OR NOT _seg_canonical(h64) THEN 'header: invalid base64url'
             WHEN ht IS NULL THEN 'header: not UTF-8'
             WHEN hj IS NULL THEN 'header: not JSON'
             WHEN json_type(hj) <> 'OBJECT' THEN 'header: not a JSON object'
             WHEN json_type(hj, '$.b64') = 'BOOLEAN' AND hj ->> '$.b64' = 'false'
                 THEN 'header: b64=false (unencoded payload)'
-            WHEN cb IS NULL OR NOT _seg_canonical(c64, cb) THEN 'payload: invalid base64url'
+            WHEN cb IS NULL OR NOT _seg_canonical(c64) THEN 'payload: invalid base64url'
             WHEN ct IS NULL THEN 'payload: not UTF-8'
             WHEN cj IS NULL THEN 'payload: not JSON'
             WHEN json_type(cj) <> 'OBJECT' THEN 'payload: not a JSON object'
-            WHEN sb IS NULL OR NOT _seg_canonical(s64, sb) THEN 'signature: invalid base64url'
+            WHEN NOT s_ok THEN 'signature: invalid base64url'
             WHEN json_exists(hj, '$.kid') AND json_type(hj, '$.kid') <> 'VARCHAR'
                 THEN 'header: kid is not a string'
             WHEN json_exists(hj, '$.crit') AND NOT (
