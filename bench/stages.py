@@ -1,4 +1,4 @@
-"""Where `triage scan`'s time goes: every engine SQL statement slower than 0.2 s (STAGES_THRESHOLD), with its duration.
+"""Where `triage scan`'s time goes: every engine SQL statement slower than 0.2 s (or $STAGES_THRESHOLD).
 
 Usage: python bench/stages.py PARQUET [OUT_DIR]   (runs load → annotate → analyses → findings in-process)
 """
@@ -18,7 +18,6 @@ from tui.engine.db import connect
 from tui.engine.load import load
 from tui.engine.options import Options
 from tui.engine.scan import write_findings
-
 
 THRESHOLD = float(os.environ.get("STAGES_THRESHOLD", "0.2"))
 

@@ -218,7 +218,8 @@ def _token_use(con: duckdb.DuckDBPyConnection, issuance: list[str]) -> None:
     Both the indicators (`_subject`) and the Tokens table (queries/tokens.sql) are built from it, so
     the 10M rows are grouped once, on integer keys, and named after (the per-row 'sha256:' text and
     list_distinct(list(…)) made this 6.9 s at 10M; a second grouped pass for the Tokens table cost
-    another ~6 s). The lists are sorted, without NULLs, and NULL when empty (as the Tokens table shows). `users` holds the users the rows name;
+    another ~6 s). The lists are sorted, without NULLs, and NULL when empty (as the Tokens table
+    shows). `users` holds the users the rows name;
     `rows_without_user` says whether the token's upn also counts (rows that name none get it, as the
     `events` view fills them).
     """

@@ -48,7 +48,7 @@ def register_events(con: duckdb.DuckDBPyConnection, *, materialise: bool = True)
         FROM row_indicators GROUP BY source, source_row"""
     )
     # Every row's annotations are computed once (`events_lazy`) and stored with the row's place in the Events
-    # pane's order (`rn`: the stored row's rowid (`_rowid`), or the file position: `work.rn_sql`), so a page is an `rn`
+    # pane's order (`rn`: the stored `_rowid`, or the file position: `work.rn_sql`), so a page is an `rn`
     # range (zone maps: the joins keep each thread's rows in order) and a filter reads stored
     # columns; nothing re-sorts the joined, wider rows. Most rows carry only their token's codes,
     # precomputed per token in tok_severity; the list merge runs only for rows that also have a uti

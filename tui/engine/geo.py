@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 import iptocc
 import pyarrow as pa
+import pyarrow.compute as pc
 
 BATCH = 100_000
 
@@ -21,22 +22,21 @@ def build_ip_country(con: duckdb.DuckDBPyConnection, relation: str) -> int:
     # the normalising expression twice (filter and projection), 6.0 s instead of 1.9 s at 10M rows.
     # The one NULL group is dropped here instead.
     reader = cursor.sql(f"SELECT DISTINCT client_ip FROM {relation}").to_arrow_reader(BATCH)
-    ips: list[str] = []
+    ips: list[pa.Array] = []
     countries: list[str | None] = []
     for batch in reader:
-        chunk = [str(v) for v in batch.column(0).to_pylist() if v is not None]
-        ips.extend(chunk)
-        countries.extend(_valid(c) for c in iptocc.country_code(chunk))
+        column = pc.drop_null(batch.column(0))
+        ips.append(column)
+        # iptocc answers None for private, reserved and malformed addresses; anything but a code is None
+        countries.extend(
+            c if isinstance(c, str) and c else None for c in iptocc.country_code(column.to_pylist())
+        )
     cursor.close()
-    table = pa.table({"ip": pa.array(ips, pa.string()), "country": pa.array(countries, pa.string())})
+    ip = pa.concat_arrays(ips) if ips else pa.array([], pa.string())
+    table = pa.table({"ip": ip.cast(pa.string()), "country": pa.array(countries, pa.string())})
     con.register("ip_country_batch", table)
     try:
         con.execute("CREATE OR REPLACE TABLE ip_country AS SELECT ip, country FROM ip_country_batch")
     finally:
         con.unregister("ip_country_batch")
-    return len(ips)
-
-
-def _valid(code: object) -> str | None:
-    """iptocc answers None for private, reserved and malformed addresses."""
-    return str(code) if isinstance(code, str) and code else None
+    return len(ip)
