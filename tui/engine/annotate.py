@@ -219,31 +219,58 @@ def _token_use(con: duckdb.DuckDBPyConnection, issuance: list[str]) -> None:
     the 10M rows are grouped once, on integer keys, and named after (the per-row 'sha256:' text and
     list_distinct(list(…)) made this 6.9 s at 10M; a second grouped pass for the Tokens table cost
     another ~6 s). The lists are sorted, without NULLs, and NULL when empty (as the Tokens table
-    shows). `users` holds the users the rows name;
-    `rows_without_user` says whether the token's upn also counts (rows that name none get it, as the
-    `events` view fills them).
+    shows). `users` holds the users the rows name; `rows_without_user` says whether the token's upn
+    also counts (rows that name none get it, as the `events` view fills them).
+
+    Each list is its own grouped scan of distinct (subject, value) pairs, joined on the subject:
+    with several `list(DISTINCT …)` in one aggregate DuckDB first materialised the 10M input rows
+    (2.86 s at 10M; this 2.43 s, the table equal).
     """
+    lists = ", ".join(
+        f"""{name} AS (SELECT tok_key, uti_key, list_sort(list(v)) AS {name}
+            FROM (SELECT DISTINCT tok_key, uti_key, {column} AS v FROM rows WHERE {column} IS NOT NULL)
+            GROUP BY ALL)"""
+        for name, column in _SUBJECT_LISTS
+    )
+    joins = " ".join(
+        f"LEFT JOIN {name} ON {name}.tok_key IS NOT DISTINCT FROM b.tok_key "
+        f"AND {name}.uti_key IS NOT DISTINCT FROM b.uti_key"
+        for name, _ in _SUBJECT_LISTS
+    )
+    picked = ", ".join(f"{name}.{name}" for name, _ in _SUBJECT_LISTS)
     con.execute(
-        """CREATE OR REPLACE TABLE token_use AS
-        SELECT tok_key, CASE WHEN tok_key IS NULL THEN token_id END AS uti_key,
-               any_value(token_id) FILTER (WHERE token_id IS NOT NULL) AS row_uti,
-               any_value(token_tenant_id) FILTER (WHERE token_tenant_id IS NOT NULL) AS row_tid,
-               any_value(token_object_id) FILTER (WHERE token_object_id IS NOT NULL) AS row_oid,
-               min(token_iat) AS row_iat, min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS uses,
-               count(*) FILTER (WHERE kind NOT IN (SELECT unnest(?::VARCHAR[])) OR kind IS NULL)
-                   AS use_rows,
-               count(*) - count("user") AS rows_without_user,
-               list_sort(list(DISTINCT "user") FILTER (WHERE "user" IS NOT NULL)) AS users,
-               list_sort(list(DISTINCT mailbox) FILTER (WHERE mailbox IS NOT NULL)) AS mailboxes,
-               list_sort(list(DISTINCT client_ip) FILTER (WHERE client_ip IS NOT NULL)) AS ips,
-               list_sort(list(DISTINCT country) FILTER (WHERE country IS NOT NULL)) AS countries,
-               min(CASE WHEN _domain_of(mailbox) IN (SELECT domain FROM _org_domain)
-                            THEN lower(mailbox)
-                        WHEN _domain_of("user") IN (SELECT domain FROM _org_domain)
-                            THEN lower("user") END) AS org_address
-        FROM events_t WHERE tok_key IS NOT NULL OR token_id IS NOT NULL GROUP BY 1, 2""",
+        f"""CREATE OR REPLACE TABLE token_use AS
+        WITH rows AS NOT MATERIALIZED (
+            SELECT * EXCLUDE (tok_key), tok_key, CASE WHEN tok_key IS NULL THEN token_id END AS uti_key
+            FROM events_t WHERE tok_key IS NOT NULL OR token_id IS NOT NULL
+        ), base AS (
+            SELECT tok_key, uti_key,
+                   any_value(token_id) FILTER (WHERE token_id IS NOT NULL) AS row_uti,
+                   any_value(token_tenant_id) FILTER (WHERE token_tenant_id IS NOT NULL) AS row_tid,
+                   any_value(token_object_id) FILTER (WHERE token_object_id IS NOT NULL) AS row_oid,
+                   min(token_iat) AS row_iat, min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS uses,
+                   count(*) FILTER (WHERE kind NOT IN (SELECT unnest(?::VARCHAR[])) OR kind IS NULL)
+                       AS use_rows,
+                   count(*) - count("user") AS rows_without_user,
+                   min(CASE WHEN _domain_of(mailbox) IN (SELECT domain FROM _org_domain)
+                                THEN lower(mailbox)
+                            WHEN _domain_of("user") IN (SELECT domain FROM _org_domain)
+                                THEN lower("user") END) AS org_address
+            FROM rows GROUP BY 1, 2
+        ), {lists}
+        SELECT b.* EXCLUDE (org_address), {picked}, b.org_address
+        FROM base b {joins}""",
         [issuance],
     )
+
+
+# token_use's list columns: name → the event column whose distinct values it holds
+_SUBJECT_LISTS = (
+    ("users", '"user"'),
+    ("mailboxes", "mailbox"),
+    ("ips", "client_ip"),
+    ("countries", "country"),
+)
 
 
 def _intel_tables(con: duckdb.DuckDBPyConnection, intel: Intel) -> None:
