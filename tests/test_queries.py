@@ -50,8 +50,10 @@ def test_tokens_are_one_row_per_subject_worst_first(session: Session) -> None:
     rows = session.con.execute("SELECT tkey, sev_rank, uses FROM tokens").fetchall()
     keys = [r[0] for r in rows]
     assert len(keys) == len(set(keys))
-    ranks = [(r[1], r[2]) for r in rows]
-    assert ranks == sorted(ranks, reverse=True)
+    page = analyses.run(session.con, "tokens_page", [len(rows), 0])  # what the pane shows, in order
+    ranks = list(zip(page.column("sev_rank").to_pylist(), page.column("uses").to_pylist(), strict=True))
+    assert len(ranks) == len(rows) and ranks == sorted(ranks, reverse=True)
+    assert ranks[0][0] > ranks[-1][0]  # the sample has flagged and unflagged tokens
     distinct_tokens = session.con.execute(
         "SELECT count(DISTINCT tok_key) FROM events WHERE tok_key IS NOT NULL"
     ).fetchone()[0]
@@ -195,4 +197,10 @@ def test_client_address_without_its_port(client: str, ip: str | None) -> None:
 
     from tui.engine.normalise import ip_sql
 
-    assert duckdb.execute(f"SELECT {ip_sql('x')} FROM (SELECT ?::VARCHAR AS x)", [client]).fetchone() == (ip,)
+    con = duckdb.connect()  # not the module's shared connection: fetchone() leaves its result open
+    try:
+        assert con.execute(f"SELECT {ip_sql('x')} FROM (SELECT ?::VARCHAR AS x)", [client]).fetchall() == [
+            (ip,)
+        ]
+    finally:
+        con.close()

@@ -27,15 +27,18 @@ def register_events(con: duckdb.DuckDBPyConnection, *, materialise: bool = True)
         "array_to_string(list_transform(list_sort(list_distinct(codes)), lambda c: c[2:]), ';') END"
     )
     coded = "list(DISTINCT CAST(5 - sev_rank AS VARCHAR) || code) FILTER (WHERE code IS NOT NULL)"
+    # token_claims holds one row per tok_key (one text per key, work.materialise), so each token's
+    # indicators are grouped first and joined 1:1: grouping token_claims with any_value() of nine
+    # claims took 6.1 s at 2M all-distinct tokens (this 1.3 s; 10M/300k 0.55 s -> ~0.15 s).
     con.execute(
         f"""CREATE OR REPLACE TABLE tok_severity AS
         SELECT *, _names(sev_rank) AS severity, _codes_text(codes) AS indicators
-        FROM (SELECT c.tok_key, any_value(c.tok_sha256) AS tok_sha256, max(i.sev_rank) AS sev_rank,
-                     list_sort({coded}) AS codes, any_value(c.upn) AS upn, any_value(c.appid) AS appid,
-                     any_value(c.uti) AS uti, any_value(c.tid) AS tid, any_value(c.oid) AS oid,
-                     any_value(c.iat) AS iat, any_value(c.sid) AS sid
-              FROM token_claims c LEFT JOIN token_indicators i ON i.tkey = 'sha256:' || c.tok_sha256
-              GROUP BY c.tok_key)"""
+        FROM (SELECT c.tok_key, c.tok_sha256, i.sev_rank, i.codes, c.upn, c.appid, c.uti, c.tid, c.oid,
+                     c.iat, c.sid
+              FROM token_claims c
+              LEFT JOIN (SELECT tkey, max(sev_rank) AS sev_rank, list_sort({coded}) AS codes
+                         FROM token_indicators WHERE tkey LIKE 'sha256:%' GROUP BY tkey) i
+                ON i.tkey = 'sha256:' || c.tok_sha256)"""
     )
     con.execute(
         f"""CREATE OR REPLACE TABLE uti_severity AS
