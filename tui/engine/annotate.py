@@ -144,6 +144,8 @@ def _prepare(
     """The helper tables the catalogue reads; `token_use` too unless `subjects` is False (a resplit:
     it does not depend on the split)."""
     con.execute(MACROS)
+    # These read `events_t`, not `events_base`: once annotate has finished, `events_base` joins every
+    # row's token text, and a resplit (the TUI's `[`/`]`) would build that hash table per statement.
     con.execute("CREATE OR REPLACE TEMP TABLE _tok_keys AS SELECT tok_key, tok_sha256 FROM token_claims")
     con.execute(
         """CREATE OR REPLACE TEMP VIEW _ev AS
@@ -173,7 +175,7 @@ def _prepare(
     issuance = list(Kind.ISSUANCE)
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _signin_uti AS
-        SELECT DISTINCT token_id AS uti FROM events_base WHERE kind IN (SELECT unnest(?::VARCHAR[]))
+        SELECT DISTINCT token_id AS uti FROM events_t WHERE kind IN (SELECT unnest(?::VARCHAR[]))
           AND token_id IS NOT NULL""",
         [issuance],
     )
@@ -181,9 +183,9 @@ def _prepare(
         """CREATE OR REPLACE TEMP TABLE _params AS
         SELECT ?::VARCHAR AS consumer, ?::TIMESTAMP AS baseline_start, ?::TIMESTAMP AS baseline_end,
                ?::TIMESTAMP AS window_start, ?::TIMESTAMP AS window_end, ?::INTEGER AS replay_bound,
-               (SELECT min(ts) FROM events_base
+               (SELECT min(ts) FROM events_t
                 WHERE kind IN (SELECT unnest(?::VARCHAR[])) AND token_id IS NOT NULL) AS signin_start,
-               (SELECT max(ts) FROM events_base
+               (SELECT max(ts) FROM events_t
                 WHERE kind IN (SELECT unnest(?::VARCHAR[])) AND token_id IS NOT NULL) AS signin_end""",
         [
             intel.consumer_tenant.lower(),
@@ -298,7 +300,7 @@ def _intel_tables(con: duckdb.DuckDBPyConnection, intel: Intel) -> None:
     )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _ioc_ip_hit AS
-        SELECT DISTINCT b.client_ip AS ip, i.note FROM (SELECT DISTINCT client_ip FROM events_base) b
+        SELECT DISTINCT b.client_ip AS ip, i.note FROM (SELECT DISTINCT client_ip FROM events_t) b
         JOIN _ioc i ON i.kind = 'ip' AND i.value = lower(b.client_ip)"""
     )
     networks = [(ipaddress.ip_network(i.value), i.note) for i in intel.values("cidr")]
@@ -306,7 +308,7 @@ def _intel_tables(con: duckdb.DuckDBPyConnection, intel: Intel) -> None:
         # CIDR matching on the distinct IPs only (a small set), in Python's ipaddress.
         hits: list[tuple[str, str]] = []
         for (ip_text,) in con.execute(
-            "SELECT DISTINCT client_ip FROM events_base WHERE client_ip IS NOT NULL"
+            "SELECT DISTINCT client_ip FROM events_t WHERE client_ip IS NOT NULL"
         ).fetchall():
             try:
                 address = ipaddress.ip_address(ip_text)
