@@ -12,6 +12,8 @@ for the analyses):
 
 - `token_claims`   one row per distinct bearer value (CONTRACT.md columns); `sig` filled by verify.
 - `token_stats(tok_key UBIGINT, uses BIGINT, first_ts TIMESTAMP, last_ts TIMESTAMP)`.
+- `token_use`: one row per subject with its uses, times and sorted user/mailbox/IP/country lists
+  (`tui.engine.subjects`; the Tokens table and the indicators' `_subject` are built from it).
 - `token_keys(tok_key UBIGINT, sig VARCHAR, jwk_issuer VARCHAR, jwk_source VARCHAR)`: the JWK used.
 - `token_indicators(tkey, code, severity, sev_rank, evidence)`: one row per indicator per subject,
   row-scope indicators rolled up to their subject ("N rows, e.g. …").
@@ -47,6 +49,7 @@ from tui.engine.org import Org, infer_org
 from tui.engine.schema import EVENT_COLUMNS, Kind
 from tui.engine.split import Split, drift_split
 from tui.engine.sql import ident as quote_ident
+from tui.engine.subjects import build_subject, build_token_use
 from tui.engine.verify import verify_tokens
 from tui.engine.work import exists, materialise
 
@@ -199,80 +202,8 @@ def _prepare(
         ],
     )
     if subjects:
-        _token_use(con, issuance)
-    # `_subject`: what the indicators read per subject, derived from `token_use` (300k rows, not 10M).
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE _subject AS
-        SELECT CASE WHEN u.tok_key IS NOT NULL THEN 'sha256:' || k.tok_sha256 ELSE 'uti:' || u.uti_key END
-                   AS tkey,
-               u.tok_key, u.row_uti, u.row_tid, u.row_iat, u.first_ts, u.last_ts, u.uses, u.use_rows,
-               coalesce(len(u.ips), 0) AS n_ips, array_to_string(coalesce(u.ips, [])[:5], ', ') AS ips,
-               coalesce(len(u.countries), 0) AS n_countries,
-               array_to_string(coalesce(u.countries, []), ', ') AS countries,
-               u.org_address
-        FROM token_use u LEFT JOIN _tok_keys k ON k.tok_key = u.tok_key"""
-    )
-
-
-def _token_use(con: duckdb.DuckDBPyConnection, issuance: list[str]) -> None:
-    """`token_use`: one row per subject (tok_key, or the uti of a row without a raw token), one pass.
-
-    Both the indicators (`_subject`) and the Tokens table (queries/tokens.sql) are built from it, so
-    the 10M rows are grouped once, on integer keys, and named after (the per-row 'sha256:' text and
-    list_distinct(list(…)) made this 6.9 s at 10M; a second grouped pass for the Tokens table cost
-    another ~6 s). The lists are sorted, without NULLs, and NULL when empty (as the Tokens table
-    shows). `users` holds the users the rows name; `rows_without_user` says whether the token's upn
-    also counts (rows that name none get it, as the `events` view fills them).
-
-    Each list is its own grouped scan of distinct (subject, value) pairs, joined on the subject:
-    with several `list(DISTINCT …)` in one aggregate DuckDB first materialised the 10M input rows
-    (2.86 s at 10M; this 2.43 s, the table equal).
-    """
-    lists = ", ".join(
-        f"""{name} AS (SELECT tok_key, uti_key, list_sort(list(v)) AS {name}
-            FROM (SELECT DISTINCT tok_key, uti_key, {column} AS v FROM rows WHERE {column} IS NOT NULL)
-            GROUP BY ALL)"""
-        for name, column in _SUBJECT_LISTS
-    )
-    joins = " ".join(
-        f"LEFT JOIN {name} ON {name}.tok_key IS NOT DISTINCT FROM b.tok_key "
-        f"AND {name}.uti_key IS NOT DISTINCT FROM b.uti_key"
-        for name, _ in _SUBJECT_LISTS
-    )
-    picked = ", ".join(f"{name}.{name}" for name, _ in _SUBJECT_LISTS)
-    con.execute(
-        f"""CREATE OR REPLACE TABLE token_use AS
-        WITH rows AS NOT MATERIALIZED (
-            SELECT * EXCLUDE (tok_key), tok_key, CASE WHEN tok_key IS NULL THEN token_id END AS uti_key
-            FROM events_t WHERE tok_key IS NOT NULL OR token_id IS NOT NULL
-        ), base AS (
-            SELECT tok_key, uti_key,
-                   any_value(token_id) FILTER (WHERE token_id IS NOT NULL) AS row_uti,
-                   any_value(token_tenant_id) FILTER (WHERE token_tenant_id IS NOT NULL) AS row_tid,
-                   any_value(token_object_id) FILTER (WHERE token_object_id IS NOT NULL) AS row_oid,
-                   min(token_iat) AS row_iat, min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS uses,
-                   count(*) FILTER (WHERE kind NOT IN (SELECT unnest(?::VARCHAR[])) OR kind IS NULL)
-                       AS use_rows,
-                   count(*) - count("user") AS rows_without_user,
-                   min(CASE WHEN _domain_of(mailbox) IN (SELECT domain FROM _org_domain)
-                                THEN lower(mailbox)
-                            WHEN _domain_of("user") IN (SELECT domain FROM _org_domain)
-                                THEN lower("user") END) AS org_address
-            FROM rows GROUP BY 1, 2
-        ), {lists}
-        SELECT b.* EXCLUDE (org_address), {picked}, b.org_address
-        FROM base b {joins}""",
-        [issuance],
-    )
-
-
-# token_use's list columns: name → the event column whose distinct values it holds
-_SUBJECT_LISTS = (
-    ("users", '"user"'),
-    ("mailboxes", "mailbox"),
-    ("ips", "client_ip"),
-    ("countries", "country"),
-)
+        build_token_use(con, issuance)
+    build_subject(con)
 
 
 def _intel_tables(con: duckdb.DuckDBPyConnection, intel: Intel) -> None:
