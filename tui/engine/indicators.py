@@ -6,7 +6,8 @@ The SQL reads relations annotate prepares: `_tok` (token_claims + token_keys + t
 `_subject` (per subject: uses, times, IPs, countries, organisation rows), `_ev` (events_base + tok_key
 + tkey), `_params` (one row: consumer tenant, split bounds, replay bound, sign-in coverage),
 `_bad_key`, `_ioc`, `_ioc_ip_hit`, `_org_tenant`, `_org_domain`, `_app_name`.
-Evidence values taken from the data are cut to 120 characters; display makes them inert.
+Evidence values taken from the data are cut to 120 characters, the last of them `…` when cut (a cut
+list of countries or IPs must not read as complete); display makes them inert.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ LONG_LIFETIME_HOURS = 28
 
 MACROS = r"""
 CREATE OR REPLACE TEMP MACRO _iso(t) AS coalesce(strftime(t, '%Y-%m-%dT%H:%M:%SZ'), 'missing');
-CREATE OR REPLACE TEMP MACRO _v(x) AS coalesce(left(CAST(x AS VARCHAR), 120), 'missing');
+CREATE OR REPLACE TEMP MACRO _v(x) AS coalesce(
+    CASE WHEN length(CAST(x AS VARCHAR)) > 120 THEN left(CAST(x AS VARCHAR), 119) || '…'
+         ELSE CAST(x AS VARCHAR) END,
+    'missing');
 CREATE OR REPLACE TEMP MACRO _tenant_of(iss) AS
     nullif(lower(regexp_extract(iss, '^https?://[^/]+/([^/?#]+)', 1)), '');
 CREATE OR REPLACE TEMP MACRO _is_guid(x) AS
