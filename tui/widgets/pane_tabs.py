@@ -17,9 +17,11 @@ from tui.engine.panes import PANES
 class PaneTabs(Widget):
     """The pane switcher line; the screen sets `active` and `flags`; a click asks to switch."""
 
+    # `layout=True`: the line is as wide as its labels (`width: auto`), and the flag counts arrive
+    # after the first layout; without it `[4 Events]` stayed hidden under the filter hint at 10M rows.
     active: reactive[str] = reactive("tokens")
-    flags: reactive[dict[str, int | None]] = reactive(dict, always_update=True)
-    pending: reactive[frozenset[str]] = reactive(frozenset(p.name for p in PANES))
+    flags: reactive[dict[str, int | None]] = reactive(dict, always_update=True, layout=True)
+    pending: reactive[frozenset[str]] = reactive(frozenset(p.name for p in PANES), layout=True)
 
     @dataclass
     class Switch(Message):
