@@ -51,7 +51,7 @@ from tui.engine.split import Split, drift_split
 from tui.engine.sql import ident as quote_ident
 from tui.engine.subjects import build_subject, build_token_use
 from tui.engine.verify import verify_tokens
-from tui.engine.work import exists, materialise
+from tui.engine.work import DISTINCT_TOKENS, exists, materialise
 
 Progress = Callable[[str, float], None]
 
@@ -94,7 +94,8 @@ def annotate(
     _say(progress, "reading events", 0.0)
     _materialise(con)
     _say(progress, "decoding tokens", 0.1)
-    build_claims(con)
+    build_claims(con, DISTINCT_TOKENS)
+    con.execute("DROP TABLE _tok_map")
     _rebase(con, with_token=False)
     _say(progress, "verifying signatures", 0.2)
     notes = list(verify_tokens(con, jwks, intel)) + list(intel.notes)
@@ -111,7 +112,7 @@ def annotate(
 
 def _materialise(con: duckdb.DuckDBPyConnection) -> None:
     """`events_t`, `token_stats` and the distinct tokens, unless the loader already made them."""
-    if not (exists(con, "events_t", "view") and exists(con, "_distinct_tokens")):
+    if not (exists(con, "events_t", "view") and exists(con, "_tok_map")):
         materialise(con)
 
 

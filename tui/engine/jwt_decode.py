@@ -183,11 +183,10 @@ def build_token_tables(con: duckdb.DuckDBPyConnection, events: str = "events_bas
     con.execute("DROP TABLE _distinct_tokens")
 
 
-def build_claims(con: duckdb.DuckDBPyConnection) -> None:
-    """Create `token_claims` from `_distinct_tokens(tok_key, token)` (made by `work.materialise`)."""
+def build_claims(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """Create `token_claims` from the relation `source(tok_key, token)` (`work.DISTINCT_TOKENS`)."""
     install_macros(con)
-    con.execute("CREATE OR REPLACE TABLE token_claims AS " + decode_sql("_distinct_tokens"))
-    con.execute("DROP TABLE _distinct_tokens")
+    con.execute("CREATE OR REPLACE TABLE token_claims AS " + decode_sql(source))
 
 
 def decode_values(con: duckdb.DuckDBPyConnection, tokens: list[str]) -> None:
