@@ -1,12 +1,17 @@
 -- returns: one row per mailbox read by a raw token (the mailbox the request names) or in a MailItemsAccessed record, worst first
 -- Parameters: none. An access is "flagged" when its event is at severity medium or worse (sev_rank >= 3);
 -- a mailbox's severity is the worst severity of any event on it, i.e. of the worst token used on it.
--- Reads `events_t` with the tables the `events` view joins (tok_severity, uti_severity, row_severity):
+-- Reads `events_t` with the tables and macros the `events` view uses (tok_severity, uti_severity, row_severity):
 -- the rows are first grouped on what decides their annotations and fields (mailbox, token, uti, the
 -- row's own hits, user, app), ~800k groups at 10M rows, and each group is annotated once, as
 -- events_view.py annotates a row. Reading the lazily annotated `events_rows` instead materialised
 -- 10M annotated rows in a CTE and scanned it seven times (6.1 s at 10M; this: bench/RESULTS.md).
-WITH acc_rows AS (
+WITH mail AS NOT MATERIALIZED (
+    -- the rows this pane counts: a mailbox read with a raw token, or a MailItemsAccessed record
+    SELECT * FROM events_t
+    WHERE mailbox IS NOT NULL AND (tok_key IS NOT NULL OR operation = 'MailItemsAccessed')
+),
+acc_rows AS (
     SELECT
         e.mailbox,
         e.ts,
@@ -18,10 +23,8 @@ WITH acc_rows AS (
         e.client_app_id,
         r.sev_rank AS row_rank,
         r.codes AS row_codes
-    FROM events_t AS e
+    FROM mail AS e
     LEFT JOIN row_severity AS r ON r.source = e.source AND r.source_row = e.source_row
-    WHERE e.mailbox IS NOT NULL
-      AND (e.tok_key IS NOT NULL OR e.operation = 'MailItemsAccessed')
 ),
 grouped AS (
     SELECT
@@ -34,7 +37,7 @@ grouped AS (
     GROUP BY ALL
 ),
 acc AS (
-    -- a group's annotations, exactly as events_view.py computes a row's
+    -- a group's annotations, with the macros events_view.py annotates a row with
     SELECT
         g.mailbox,
         g.tok_key,
@@ -43,12 +46,8 @@ acc AS (
         g.items,
         g.first_ts,
         g.last_ts,
-        CASE WHEN u.sev_rank IS NULL AND g.row_rank IS NULL THEN coalesce(t.sev_rank, 0)
-             ELSE greatest(coalesce(t.sev_rank, 0), coalesce(u.sev_rank, 0), coalesce(g.row_rank, 0))
-        END AS sev_rank,
-        CASE WHEN u.sev_rank IS NULL AND g.row_rank IS NULL THEN t.indicators
-             ELSE _codes_text(flatten([coalesce(t.codes, []), coalesce(u.codes, []), coalesce(g.row_codes, [])]))
-        END AS indicators,
+        _event_rank(t.sev_rank, u.sev_rank, g.row_rank) AS sev_rank,
+        _event_indicators(t.indicators, t.codes, u.sev_rank, u.codes, g.row_rank, g.row_codes) AS indicators,
         coalesce(g."user", lower(t.upn)) AS identity,
         coalesce(g.client_app_id, g.app_id, t.appid) AS app
     FROM grouped AS g
@@ -63,9 +62,7 @@ codes AS (
 ),
 ips AS (
     SELECT mailbox, list_sort(list(DISTINCT client_ip) FILTER (WHERE client_ip IS NOT NULL)) AS ips
-    FROM events_t
-    WHERE mailbox IS NOT NULL
-      AND (tok_key IS NOT NULL OR operation = 'MailItemsAccessed')
+    FROM mail
     GROUP BY mailbox
 ),
 per_mailbox AS (

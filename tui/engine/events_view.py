@@ -26,6 +26,20 @@ def register_events(con: duckdb.DuckDBPyConnection, *, materialise: bool = True)
         "CREATE OR REPLACE MACRO _codes_text(codes) AS CASE WHEN len(codes) > 0 THEN "
         "array_to_string(list_transform(list_sort(list_distinct(codes)), lambda c: c[2:]), ';') END"
     )
+    # A row's severity and codes from its token's (t), its uti's (u) and its own (r) hits; the list
+    # merge runs only for rows that have a uti or row-level hit. Not TEMP either: mailboxes.sql
+    # annotates its groups with them, on the pane builders' cursors.
+    con.execute(
+        """CREATE OR REPLACE MACRO _event_rank(t_rank, u_rank, r_rank) AS
+        CASE WHEN u_rank IS NULL AND r_rank IS NULL THEN coalesce(t_rank, 0)
+             ELSE greatest(coalesce(t_rank, 0), coalesce(u_rank, 0), coalesce(r_rank, 0)) END"""
+    )
+    con.execute(
+        """CREATE OR REPLACE MACRO _event_indicators(t_text, t_codes, u_rank, u_codes, r_rank, r_codes) AS
+        CASE WHEN u_rank IS NULL AND r_rank IS NULL THEN t_text
+             ELSE _codes_text(flatten([coalesce(t_codes, []), coalesce(u_codes, []), coalesce(r_codes, [])]))
+        END"""
+    )
     coded = "list(DISTINCT CAST(5 - sev_rank AS VARCHAR) || code) FILTER (WHERE code IS NOT NULL)"
     # token_claims holds one row per tok_key (one text per key, work.materialise), so each token's
     # indicators are grouped first and joined 1:1: grouping token_claims with any_value() of nine
@@ -54,8 +68,7 @@ def register_events(con: duckdb.DuckDBPyConnection, *, materialise: bool = True)
     # pane's order (`rn`: the stored `_rowid`, or the file position: `work.rn_sql`), so a page is an `rn`
     # range (zone maps: the joins keep each thread's rows in order) and a filter reads stored
     # columns; nothing re-sorts the joined, wider rows. Most rows carry only their token's codes,
-    # precomputed per token in tok_severity; the list merge runs only for rows that also have a uti
-    # or row-level hit.
+    # precomputed per token in tok_severity.
     annotated = f"""
         SELECT e.* EXCLUDE (_rowid) REPLACE (
                    coalesce(e."user", lower(t.upn)) AS "user",
@@ -66,13 +79,9 @@ def register_events(con: duckdb.DuckDBPyConnection, *, materialise: bool = True)
                    coalesce(e.token_object_id, t.oid) AS token_object_id,
                    coalesce(e.token_iat, t.iat) AS token_iat),
                {rn_sql(con, "e")} AS rn, t.tok_sha256,
-               CASE WHEN u.sev_rank IS NULL AND r.sev_rank IS NULL THEN coalesce(t.sev_rank, 0)
-                    ELSE greatest(coalesce(t.sev_rank, 0), coalesce(u.sev_rank, 0),
-                                  coalesce(r.sev_rank, 0))
-               END AS sev_rank,
-               CASE WHEN u.sev_rank IS NULL AND r.sev_rank IS NULL THEN t.indicators
-                    ELSE _codes_text(flatten([coalesce(t.codes, []), coalesce(u.codes, []),
-                                              coalesce(r.codes, [])])) END AS indicators
+               _event_rank(t.sev_rank, u.sev_rank, r.sev_rank) AS sev_rank,
+               _event_indicators(t.indicators, t.codes, u.sev_rank, u.codes, r.sev_rank, r.codes)
+                   AS indicators
         FROM events_t e
         LEFT JOIN tok_severity t ON t.tok_key = e.tok_key
         LEFT JOIN uti_severity u ON u.uti = CASE WHEN e.tok_key IS NULL THEN e.token_id END
