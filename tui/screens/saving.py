@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.message import Message
 
-from tui.engine.panes import Saved, default_save_path, save_view
 from tui.engine.safe import inert_cell
+from tui.engine.save_view import Saved, default_save_path, save_view
 from tui.screens.save_dialog import SaveDialog
 from tui.widgets.pane_view import PaneView
 
