@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import iptocc
 import pytest
 
 from tui.engine.db import connect
@@ -73,3 +74,22 @@ def test_rows_of_several_files_get_their_own_tokens_key(tmp_path: Path) -> None:
         assert con.execute("SELECT count(*) FROM _tok_map").fetchone() == raws
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("files", [1, 2])
+def test_each_stored_row_has_its_ips_country(tmp_path: Path, files: int) -> None:
+    # `country` is added after the write, from the stored IPs (work._add_countries); one file in
+    # time order is kept as written, two are sorted into a new table.
+    paths = [_part(tmp_path, "a.parquet", "true")]
+    if files == 2:
+        paths.append(_part(tmp_path, "b.parquet", "status >= 400"))
+    con = connect()
+    try:
+        load(con, [str(p) for p in paths], Options(), materialise=True)
+        rows = con.execute("SELECT client_ip, country FROM events_t").fetchall()
+    finally:
+        con.close()
+    ips = sorted({ip for ip, _ in rows if ip is not None})
+    codes = {ip: c or None for ip, c in zip(ips, iptocc.country_code(ips), strict=True)}
+    assert [c for _, c in rows] == [codes.get(ip) if ip is not None else None for ip, _ in rows]
+    assert sum(c is not None for _, c in rows) > 100 and len({c for _, c in rows}) > 3

@@ -189,7 +189,7 @@ def load(
     finally:
         if previous is not None and not previous[0]:
             con.execute("SET preserve_insertion_order = false")
-    _union(con, [r.events_view for r in reports if r.events_view])
+    _union(con, [r.events_view for r in reports if r.events_view], countries=not materialise)
     if materialise:
         reports = _materialise(con, reports)
     if progress is not None:
@@ -241,7 +241,7 @@ def _materialise(con: duckdb.DuckDBPyConnection, reports: list[FileReport]) -> l
                     )
             checked.append(r)
         reports = checked
-        _union(con, [r.events_view for r in reports if r.events_view])
+        _union(con, [r.events_view for r in reports if r.events_view], countries=False)
         work.materialise(con, _common_constants(reports))
     return _with_stats(con, reports)
 
@@ -351,8 +351,12 @@ def _load_one(
     )
 
 
-def _union(con: duckdb.DuckDBPyConnection, views: list[str]) -> None:
-    """`events_base`: all files' events, with the country looked up once per distinct IP."""
+def _union(con: duckdb.DuckDBPyConnection, views: list[str], *, countries: bool = True) -> None:
+    """`events_base`: all files' events, with the country looked up once per distinct IP.
+
+    Without `countries` (a load about to materialise) `ip_country` is left empty here:
+    `work.materialise` fills it from the stored rows, so the inputs are not read twice for it.
+    """
     names = ", ".join(ident(n) for n, _ in EVENT_COLUMNS) + ", tok_raw"
     if views:
         body = " UNION ALL ".join(f"SELECT {names} FROM {ident(v)}" for v in views)
@@ -361,7 +365,10 @@ def _union(con: duckdb.DuckDBPyConnection, views: list[str]) -> None:
         empty += ", CAST(NULL AS VARCHAR) AS tok_raw"
         body = f"SELECT {empty} WHERE false"
     con.execute(f"CREATE OR REPLACE VIEW events_union AS {body}")
-    build_ip_country(con, "events_union")
+    if countries:
+        build_ip_country(con, "events_union")
+    else:
+        con.execute("CREATE OR REPLACE TABLE ip_country (ip VARCHAR, country VARCHAR)")
     cols = ", ".join("c.country AS country" if n == "country" else f"e.{ident(n)}" for n, _ in EVENT_COLUMNS)
     con.execute(
         f"CREATE OR REPLACE VIEW events_base AS SELECT {cols} FROM events_union e "
