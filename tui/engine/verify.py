@@ -148,75 +148,37 @@ class Verifier:
         return "invalid", issuer, source
 
 
+# A token's signature answer depends on its text only when a key with its kid/x5t must verify it;
+# everything else follows from these four (Verifier.settle).
+SHAPE = ("alg", "kid", "x5t", "readable")
+ANSWER = ("sig", "jwk_issuer", "jwk_source")
+_CLAIMED = """(SELECT tok_key, token, alg, kid, x5t, decode_error IS NULL AS readable FROM token_claims
+    WHERE header_json IS NOT NULL)"""
+_SAME_SHAPE = " AND ".join(f"c.{n} IS NOT DISTINCT FROM s.{n}" for n in SHAPE)
+
+
 def verify_tokens(
     con: duckdb.DuckDBPyConnection, jwks_paths: tuple[Path, ...], intel: Intel
 ) -> tuple[str, ...]:
-    """Create `token_keys` and fill `token_claims.sig`; returns notes about unreadable key lists."""
+    """Create `token_keys` and fill `token_claims.sig`; returns notes about unreadable key lists.
+
+    Answers that (alg, kid, x5t, readable) decide (no key lists, an unsupported alg, an unknown kid,
+    …) are settled once per distinct combination and joined back; only the tokens a key must verify
+    are read with their text (every token's 1.3 KB through Python cost 0.84 s at 300k tokens).
+    """
     keys, notes = read_key_lists(jwks_paths)
     verifier = Verifier(keys, intel, have_lists=bool(keys))
-    # Most answers follow from (alg, kid, x5t, readable) alone (no key lists, an unknown kid, …):
-    # those are settled once per distinct combination and joined back, and only the tokens a key
-    # must verify are read with their text (every token's 1.3 KB through Python cost 0.84 s at 300k).
-    shapes = ["alg", "kid", "x5t", "readable"]
-    claimed = """(SELECT tok_key, alg, kid, x5t, decode_error IS NULL AS readable FROM token_claims
-        WHERE header_json IS NOT NULL)"""
-    settled: dict[str, list[Any]] = {name: [] for name in [*shapes, "sig", "jwk_issuer", "jwk_source"]}
-    pending: dict[str, list[Any]] = {name: [] for name in shapes}
-    for shape in con.execute(f"SELECT DISTINCT alg, kid, x5t, readable FROM {claimed}").fetchall():
-        status, issuer, source = verifier.settle(*shape)
-        into = settled if status is not None else pending
-        for name, value in zip(shapes, shape, strict=True):
-            into[name].append(value)
-        if status is not None:
-            settled["sig"].append(status)
-            settled["jwk_issuer"].append(issuer)
-            settled["jwk_source"].append(source)
-    out: dict[str, list[Any]] = {"tok_key": [], "sig": [], "jwk_issuer": [], "jwk_source": []}
-    cur = con.cursor()  # a registered table is seen by the connection that registered it
-    cur.register(
-        "_verify_pending",
-        pa.table(
-            {n: pa.array(v, pa.bool_() if n == "readable" else pa.string()) for n, v in pending.items()}
-        ),
-    )
-    try:
-        cur.execute(
-            """SELECT c.tok_key, c.token, c.alg, c.kid, c.x5t, p.readable
-            FROM token_claims c JOIN _verify_pending p
-              ON c.alg IS NOT DISTINCT FROM p.alg AND c.kid IS NOT DISTINCT FROM p.kid
-             AND c.x5t IS NOT DISTINCT FROM p.x5t AND (c.decode_error IS NULL) = p.readable
-            WHERE c.header_json IS NOT NULL"""
-        )
-        while batch := cur.fetchmany(BATCH):
-            for tok_key, token, alg, kid, x5t, readable in batch:
-                status, issuer, source = verifier.check(token, alg, kid, x5t, readable)
-                out["tok_key"].append(tok_key)
-                out["sig"].append(status)
-                out["jwk_issuer"].append(issuer)
-                out["jwk_source"].append(source)
-    finally:
-        cur.unregister("_verify_pending")
-        cur.close()
-    checked = pa.table(
-        {
-            "tok_key": pa.array(out["tok_key"], pa.uint64()),
-            "sig": pa.array(out["sig"], pa.string()),
-            "jwk_issuer": pa.array(out["jwk_issuer"], pa.string()),
-            "jwk_source": pa.array(out["jwk_source"], pa.string()),
-        }
-    )
-    by_shape = pa.table(
-        {n: pa.array(v, pa.bool_() if n == "readable" else pa.string()) for n, v in settled.items()}
-    )
-    con.register("_verify_checked", checked)
-    con.register("_verify_settled", by_shape)
+    shapes = con.execute(f"SELECT DISTINCT {', '.join(SHAPE)} FROM {_CLAIMED}").fetchall()
+    answers = {tuple(shape): verifier.settle(*shape) for shape in shapes}
+    settled = [(*shape, *answer) for shape, answer in answers.items() if answer[0] is not None]
+    pending = [shape for shape, answer in answers.items() if answer[0] is None]
+    con.register("_verify_settled", _arrow((*SHAPE, *ANSWER), settled))
+    con.register("_verify_checked", _check(con, verifier, pending))
     try:
         con.execute(
             f"""CREATE OR REPLACE TABLE token_keys AS
             SELECT c.tok_key, s.sig, s.jwk_issuer, s.jwk_source
-            FROM {claimed} c JOIN _verify_settled s
-              ON c.alg IS NOT DISTINCT FROM s.alg AND c.kid IS NOT DISTINCT FROM s.kid
-             AND c.x5t IS NOT DISTINCT FROM s.x5t AND c.readable = s.readable
+            FROM {_CLAIMED} c JOIN _verify_settled s ON {_SAME_SHAPE}
             UNION ALL SELECT tok_key, sig, jwk_issuer, jwk_source FROM _verify_checked"""
         )
     finally:
@@ -226,3 +188,30 @@ def verify_tokens(
         "UPDATE token_claims SET sig = k.sig FROM token_keys k WHERE token_claims.tok_key = k.tok_key"
     )
     return notes
+
+
+def _check(con: duckdb.DuckDBPyConnection, verifier: Verifier, pending: list[tuple[Any, ...]]) -> pa.Table:
+    """`(tok_key, sig, jwk_issuer, jwk_source)` of every token whose shape is in `pending`, verified."""
+    rows: list[tuple[Any, ...]] = []
+    cur = con.cursor()  # a registered table is seen by the connection that registered it
+    cur.register("_verify_pending", _arrow(SHAPE, pending))
+    try:
+        cur.execute(
+            f"""SELECT c.tok_key, c.token, c.alg, c.kid, c.x5t, c.readable
+            FROM {_CLAIMED} c JOIN _verify_pending s ON {_SAME_SHAPE}"""
+        )
+        while batch := cur.fetchmany(BATCH):
+            rows.extend((tok_key, *verifier.check(token, *shape)) for tok_key, token, *shape in batch)
+    finally:
+        cur.unregister("_verify_pending")
+        cur.close()
+    return _arrow(("tok_key", *ANSWER), rows)
+
+
+def _arrow(names: tuple[str, ...], rows: list[tuple[Any, ...]]) -> pa.Table:
+    """Rows as an Arrow table: `tok_key` UBIGINT, `readable` BOOLEAN, the rest text."""
+    kinds = {"tok_key": pa.uint64(), "readable": pa.bool_()}
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    return pa.table(
+        {n: pa.array(list(c), kinds.get(n, pa.string())) for n, c in zip(names, columns, strict=True)}
+    )
