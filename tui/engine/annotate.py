@@ -234,18 +234,23 @@ def _intel_tables(con: duckdb.DuckDBPyConnection, intel: Intel) -> None:
         "SELECT unnest(?::VARCHAR[]) AS app, unnest(?::VARCHAR[]) AS name",
         [[a.lower() for a, _ in intel.first_party_apps], [n for _, n in intel.first_party_apps]],
     )
+    # The loader's `ip_country` already holds every distinct stored IP (work._add_countries): no
+    # second distinct pass over the 10M rows (0.2 s); a hand-built events table has none.
+    distinct = (
+        "(SELECT ip AS client_ip FROM ip_country)"
+        if exists(con, "ip_country")
+        else "(SELECT DISTINCT client_ip FROM events_t WHERE client_ip IS NOT NULL)"
+    )
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE _ioc_ip_hit AS
-        SELECT DISTINCT b.client_ip AS ip, i.note FROM (SELECT DISTINCT client_ip FROM events_t) b
+        f"""CREATE OR REPLACE TEMP TABLE _ioc_ip_hit AS
+        SELECT DISTINCT b.client_ip AS ip, i.note FROM {distinct} b
         JOIN _ioc i ON i.kind = 'ip' AND i.value = lower(b.client_ip)"""
     )
     networks = [(ipaddress.ip_network(i.value), i.note) for i in intel.values("cidr")]
     if networks:
         # CIDR matching on the distinct IPs only (a small set), in Python's ipaddress.
         hits: list[tuple[str, str]] = []
-        for (ip_text,) in con.execute(
-            "SELECT DISTINCT client_ip FROM events_t WHERE client_ip IS NOT NULL"
-        ).fetchall():
+        for (ip_text,) in con.execute(f"SELECT client_ip FROM {distinct}").fetchall():
             try:
                 address = ipaddress.ip_address(ip_text)
             except ValueError:
