@@ -84,8 +84,7 @@ per_mailbox AS (
 )
 SELECT
     m.mailbox,
-    CASE WHEN m.sev_rank IS NULL OR m.sev_rank = 0 THEN 'none'
-         ELSE ['info', 'low', 'medium', 'high', 'critical'][m.sev_rank] END AS severity,
+    coalesce(_severity_name(m.sev_rank), 'none') AS severity,
     coalesce(m.sev_rank, 0) AS sev_rank,
     coalesce(c.indicators, '') AS indicators,
     m.accesses,

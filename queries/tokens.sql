@@ -1,6 +1,6 @@
 -- returns: one row per token subject (a distinct raw token, or a uti where only identifiers exist), unordered
 -- (the pane's page query and the findings order them worst first; sorting the table here cost 0.8 s at 2M subjects)
--- Parameters: none. Reads the tables `token_use` (the rows grouped per subject), `token_claims` and `token_indicators` that annotate builds.
+-- Parameters: none. Reads the tables `token_use` (the rows grouped per subject), `token_claims` and `token_indicators` that annotate builds, and its `_severity_name` macro.
 -- The raw token is not copied here: `tok_key` joins `token_claims.token` when secrets are asked for.
 WITH ind AS (
     -- codes worst first, then by name: one unordered list per subject, sorted as (-rank, code) structs
@@ -41,8 +41,7 @@ SELECT
     u.tkey,
     c.tok_sha256,
     coalesce(c.uti, u.row_uti) AS uti,
-    CASE WHEN i.sev_rank IS NULL THEN 'none'
-         ELSE ['info', 'low', 'medium', 'high', 'critical'][i.sev_rank] END AS severity,
+    coalesce(_severity_name(i.sev_rank), 'none') AS severity,
     coalesce(i.sev_rank, 0) AS sev_rank,
     coalesce(i.indicators, '') AS indicators,
     coalesce(i.evidence, '') AS evidence,

@@ -20,7 +20,9 @@ def register_events(con: duckdb.DuckDBPyConnection, *, materialise: bool = True)
     """Per-token/uti/row severities, then `events`/`events_rows` over every row's annotations:
     stored in `events_a` (`materialise`) or joined as the rows are read (`events_lazy`)."""
     names = ", ".join(f"'{s}'" for s in SEVERITIES)
-    con.execute(f"CREATE OR REPLACE TEMP MACRO _names(r) AS CASE WHEN r > 0 THEN [{names}][r] END")
+    # A rank's name (NULL for 0 or NULL). Not TEMP: tokens.sql, mailboxes.sql and the `events` views
+    # name their severities with it, on the pane builders' cursors.
+    con.execute(f"CREATE OR REPLACE MACRO _severity_name(r) AS CASE WHEN r > 0 THEN [{names}][r] END")
     con.execute(
         # not TEMP: the lazy `events_lazy` view calls it from every cursor (TEMP is per connection)
         "CREATE OR REPLACE MACRO _codes_text(codes) AS CASE WHEN len(codes) > 0 THEN "
@@ -46,7 +48,7 @@ def register_events(con: duckdb.DuckDBPyConnection, *, materialise: bool = True)
     # claims took 6.1 s at 2M all-distinct tokens (this 1.3 s; 10M/300k 0.55 s -> ~0.15 s).
     con.execute(
         f"""CREATE OR REPLACE TABLE tok_severity AS
-        SELECT *, _names(sev_rank) AS severity, _codes_text(codes) AS indicators
+        SELECT *, _severity_name(sev_rank) AS severity, _codes_text(codes) AS indicators
         FROM (SELECT c.tok_key, c.tok_sha256, i.sev_rank, i.codes, c.upn, c.appid, c.uti, c.tid, c.oid,
                      c.iat, c.sid
               FROM token_claims c
@@ -118,11 +120,10 @@ def _events_views(con: duckdb.DuckDBPyConnection, source: str) -> None:
     before = ", ".join(f"a.{quote_ident(n)}" for n, _ in EVENT_COLUMNS if n != "token")
     # tkey and severity follow from stored columns: computing them per query is cheaper than storing
     # ~80 bytes more a row in events_a.
-    names = ", ".join(f"'{n}'" for n in SEVERITIES)
     after = (
         "a.tok_key, a.tok_sha256, CASE WHEN a.tok_key IS NOT NULL THEN 'sha256:' || a.tok_sha256 "
         "WHEN a.token_id IS NOT NULL THEN 'uti:' || a.token_id END AS tkey, "
-        f"CASE WHEN a.sev_rank > 0 THEN [{names}][a.sev_rank] END AS severity, "
+        "_severity_name(a.sev_rank) AS severity, "
         "a.sev_rank, a.indicators, a.rn"
     )
     # `events_rows`: the same without the token text, for the analyses (a join they never need).
