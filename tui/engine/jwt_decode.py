@@ -166,23 +166,6 @@ def install_macros(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_MACROS)
 
 
-def build_token_tables(con: duckdb.DuckDBPyConnection, events: str = "events_base") -> None:
-    """Create `token_stats` (uses, first/last seen) and `token_claims`, one row per distinct token."""
-    install_macros(con)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _distinct_tokens AS
-        SELECT hash(token) AS tok_key, any_value(token) AS token, count(*) AS uses,
-               min(ts) AS first_ts, max(ts) AS last_ts
-        FROM {events} WHERE token IS NOT NULL GROUP BY 1"""
-    )
-    con.execute(
-        """CREATE OR REPLACE TABLE token_stats AS
-        SELECT tok_key, uses, first_ts, last_ts FROM _distinct_tokens"""
-    )
-    con.execute("CREATE OR REPLACE TABLE token_claims AS " + decode_sql("_distinct_tokens"))
-    con.execute("DROP TABLE _distinct_tokens")
-
-
 def build_claims(con: duckdb.DuckDBPyConnection, source: str) -> None:
     """Create `token_claims` from the relation `source(tok_key, token)` (`work.DISTINCT_TOKENS`)."""
     install_macros(con)
@@ -191,10 +174,6 @@ def build_claims(con: duckdb.DuckDBPyConnection, source: str) -> None:
 
 def decode_values(con: duckdb.DuckDBPyConnection, tokens: list[str]) -> None:
     """Decode a short list of tokens into `token_claims` (for `triage decode` and tests)."""
-    install_macros(con)
     con.execute("CREATE OR REPLACE TEMP TABLE _given_tokens (token VARCHAR)")
     con.executemany("INSERT INTO _given_tokens VALUES (?)", [[t] for t in tokens])
-    con.execute(
-        "CREATE OR REPLACE TABLE token_claims AS "
-        + decode_sql("(SELECT DISTINCT hash(token) AS tok_key, token FROM _given_tokens)")
-    )
+    build_claims(con, "(SELECT DISTINCT hash(token) AS tok_key, token FROM _given_tokens)")
