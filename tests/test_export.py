@@ -222,3 +222,18 @@ def test_manifest_rejects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     with pytest.raises(ValueError, match="reserved"):
         _manifest(tmp_path / "m.json", extra={"tool": "x"})
     assert not (tmp_path / "m.json").exists()
+
+
+def test_time_units_and_hostile_second_column(tmp_path: Path) -> None:
+    """Millisecond and nanosecond times keep a fraction only when it is not zero; a control
+    character in the second text column is escaped and the first column is left as it was."""
+    ms = pa.array([1_685_592_303_000, 1_685_592_303_120, None], pa.timestamp("ms"))
+    ns = pa.array([1_685_592_303_000_000_000, 1_685_592_303_000_001_000, 5], pa.timestamp("ns"))
+    table = pa.table({"ms": ms, "ns": ns, "plain": ["a", "b\\x1b", "c"], "odd": ["ok", "x\x1by", None]})
+    write_csv(table, tmp_path / "u.csv")
+    assert (tmp_path / "u.csv").read_text() == (
+        "ms,ns,plain,odd\n"
+        "2023-06-01T04:05:03Z,2023-06-01T04:05:03Z,a,ok\n"
+        "2023-06-01T04:05:03.120Z,2023-06-01T04:05:03.000001000Z,b\\x1b,x\\x1by\n"
+        ",1970-01-01T00:00:00.000000005Z,c,\n"
+    )
