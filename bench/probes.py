@@ -5,6 +5,8 @@
 `latency`  a session as the TUI opens it, then Events-pane filters and random-offset page fetches
            through the engine calls the panes use (`panes.count_rows`/`fetch_page` → `analyses.run`).
 `pyjwt`    PyJWT decoding each row of a slice in a loop (unverified header + claims).
+`essential` a lower bound for `triage scan`: the distinct sets its findings list, and hashing and
+           parsing each distinct token once, as bare DuckDB queries (bench/RESULTS.md, "the bound").
 Times are measured from the top of the child (interpreter start, imports included).
 """
 
@@ -169,6 +171,58 @@ def pyjwt(path: str, slice_rows: int) -> None:
     _emit(seconds=time.monotonic() - t, rows=len(values), failed=failed)
 
 
+# The work no engine can skip, each as one bare query over the gateway Parquet (engine settings:
+# `tui.engine.db.connect`, 1.2 GB cap). Every findings row lists distinct sets: a token's IPs (the
+# Tokens table, TOKEN_REPLAY), a mailbox's IPs (the Mailboxes table), and when each (token, IP) pair
+# was first seen (drift's "new IP" against the baseline, the user being the token's). Nothing is
+# normalised, joined or written, and the raw client text stands in for the IP.
+ESSENTIAL_SETS = {
+    "token_ips": """SELECT count(*), sum(n) FROM (SELECT t, count(*) AS n FROM (
+        SELECT DISTINCT hash(request_header_authorization) AS t, client FROM read_parquet(?)
+        WHERE request_header_authorization IS NOT NULL) GROUP BY t)""",
+    "mailbox_ips": """SELECT count(*), sum(n) FROM (SELECT m, count(*) AS n FROM (
+        SELECT DISTINCT request_header_x_anchormailbox AS m, client FROM read_parquet(?)
+        WHERE request_header_x_anchormailbox IS NOT NULL) GROUP BY m)""",
+    "pair_first_seen": """SELECT count(*), min(f) FROM (
+        SELECT hash(request_header_authorization) AS t, client, min(time) AS f FROM read_parquet(?)
+        WHERE request_header_authorization IS NOT NULL GROUP BY ALL)""",
+}
+# Per distinct token, already in memory (extracting them is not counted): its SHA-256 (the findings'
+# tok_sha256) and one parse of its payload for the claims every indicator reads.
+ESSENTIAL_DECODE = """SELECT count(sha256(t)), count(try(json_extract_string(
+        decode(from_base64(replace(replace(split_part(t, '.', 2), '-', '+'), '_', '/')
+                           || repeat('=', CAST((4 - len(split_part(t, '.', 2)) % 4) % 4 AS BIGINT)))),
+        ['$.iss', '$.tid', '$.aud', '$.appid', '$.upn', '$.oid', '$.uti', '$.iat', '$.nbf', '$.exp'])))
+    FROM _distinct_tokens"""
+
+
+def essential(path: str) -> None:
+    """Seconds of each essential query (and their sum): what any DuckDB engine must spend."""
+    from tui.engine.db import connect
+
+    con = connect()
+    seconds: dict[str, float] = {}
+    for name, sql in ESSENTIAL_SETS.items():
+        t = time.monotonic()
+        con.execute(sql, [path]).fetchall()
+        seconds[name] = time.monotonic() - t
+    con.execute(
+        """CREATE TEMP TABLE _distinct_tokens AS SELECT any_value(substr(a, 8)) AS t
+        FROM (SELECT request_header_authorization AS a, hash(a) AS k, file_row_number AS r
+              FROM read_parquet(?, file_row_number = true) WHERE a IS NOT NULL)
+        WHERE r IN (SELECT min(file_row_number) FROM read_parquet(?, file_row_number = true)
+                    WHERE request_header_authorization IS NOT NULL
+                    GROUP BY hash(request_header_authorization))
+        GROUP BY k""",
+        [path, path],
+    )
+    t = time.monotonic()
+    con.execute(ESSENTIAL_DECODE).fetchall()
+    seconds["decode_distinct"] = time.monotonic() - t
+    tokens = con.execute("SELECT count(*) FROM _distinct_tokens").fetchone()
+    _emit(**seconds, total=sum(seconds.values()), tokens=tokens[0] if tokens else 0)
+
+
 def main(argv: list[str]) -> None:
     name, path, *rest = argv
     if name == "floor":
@@ -179,6 +233,8 @@ def main(argv: list[str]) -> None:
         latency(path, int(rest[0]))
     elif name == "pyjwt":
         pyjwt(path, int(rest[0]))
+    elif name == "essential":
+        essential(path)
     else:
         raise SystemExit(f"unknown probe {name}")
 
