@@ -18,12 +18,15 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
+# The parts `probes.py essential` reports, in its order.
+ESSENTIAL_PARTS = ("token_ips", "mailbox_ips", "pair_first_seen", "decode_distinct")
 TARGETS = {
     "scan_ratio": 3.0,
     "pane_ratio": 4.0,
@@ -152,6 +155,7 @@ def measure(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
         sc.wall / floor_s <= TARGETS["scan_ratio"],
     )
     add("triage scan peak RSS", f"{sc.peak_mib:,.0f} MiB", "< 2 GiB", sc.peak_mib < TARGETS["peak_mib"])
+    essential(path, floor_s, "", env, logs, add)
     tu = run_child(probe("tui", path), env, logs / "tui.log")
     if tu.code == 0:
         pane_s = float(tu.out["seconds"])  # type: ignore[arg-type]
@@ -186,7 +190,7 @@ def measure(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
     add("latency session peak RSS", f"{la.peak_mib:,.0f} MiB", "< 2 GiB", la.peak_mib < TARGETS["peak_mib"])
     slice_rows = min(args.pyjwt_slice, args.rows)
     pj = check(run_child(probe("pyjwt", path, slice_rows), env, logs / "pyjwt.log"), "PyJWT loop")
-    pyjwt_s = float(pj.out["seconds"]) * args.rows / int(pj.out["rows"])  # type: ignore[arg-type]
+    pyjwt_s = float(pj.out["seconds"]) * args.rows / int(pj.out["rows"])  # type: ignore[arg-type, call-overload]
     add(
         f"PyJWT loop, every row (from {int(pj.out['rows']):,} rows, extrapolated)",  # type: ignore[call-overload]
         f"{pyjwt_s:.1f} s",
@@ -216,7 +220,24 @@ def measure(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
         add(
             "worst case scan ÷ floor", f"{ws.wall / wfs:.2f}×", "≤ 3×", ws.wall / wfs <= TARGETS["scan_ratio"]
         )
+        essential(worst, wfs, "worst case ", env, logs, add)
     return rows
+
+
+def essential(
+    path: Path, floor_s: float, tag: str, env: dict[str, str], logs: Path, add: Callable[[str, str], None]
+) -> None:
+    """The lower bound (`probes.py essential`): what any DuckDB engine must spend, against the floor."""
+    es = check(
+        run_child(probe("essential", path), env, logs / f"essential-{tag.strip() or 'main'}.log"), "bound"
+    )
+    parts = ", ".join(f"{name} {float(es.out[name]):.2f}" for name in ESSENTIAL_PARTS)  # type: ignore[arg-type]
+    total = float(es.out["total"])  # type: ignore[arg-type]
+    tokens = int(es.out["tokens"])  # type: ignore[call-overload]
+    add(
+        f"{tag}essential work (lower bound, no target)", f"{total:.2f} s ({parts}; {tokens:,} tokens decoded)"
+    )
+    add(f"{tag}essential work ÷ floor", f"{total / floor_s:.2f}×")
 
 
 def table(rows: list[tuple[str, str, str, str]]) -> str:

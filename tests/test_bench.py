@@ -27,6 +27,9 @@ METRICS = (
     "worst case floor",
     "worst case triage scan",
     "worst case scan ÷ floor",
+    "essential work (lower bound, no target)",
+    "essential work ÷ floor",
+    "worst case essential work ÷ floor",
 )
 
 
@@ -60,6 +63,9 @@ def test_bench_on_a_tiny_file_reports_every_metric(tmp_path: Path) -> None:
     assert "10,000 rows, 500 distinct tokens" in text
     assert "2,000 rows, 2,000 distinct tokens" in text
     assert "PyJWT loop, every row (from 1,000 rows, extrapolated)" in text
+    # the bound decoded each distinct token once: 500 here (one in 997 is opaque), 2,000 in the worst case
+    assert "; 500 tokens decoded)" in rows["essential work (lower bound, no target)"]
+    assert "; 2,000 tokens decoded)" in rows["worst case essential work (lower bound, no target)"]
 
     # The generated file has the sample's columns and real, PyJWT-readable RS256 tokens.
     path = tmp_path / "inputs" / "gateway-10000r-500t.parquet"
