@@ -3,5 +3,5 @@
 SELECT * EXCLUDE (tok_key)
 FROM tokens_marked
 WHERE (/*FILTER*/ TRUE)
-ORDER BY sev_rank DESC, uses DESC, first_seen, tkey
+ORDER BY sev_rank DESC, uses DESC, first_seen, tok_sha256 NULLS LAST, uti  -- = tkey (scan.TOKENS_ORDER)
 LIMIT ? OFFSET ?

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -80,7 +81,10 @@ def test_findings_have_the_spec_columns(scanned: Path) -> None:
         Path(i["path"]).name for i in manifest["inputs"]
     )
     gateway = next(i for i in manifest["inputs"] if i["path"].endswith("gateway.parquet"))
-    assert gateway["kind"] == "http" and gateway["rows"] > 10_000 and len(gateway["sha256"]) == 64
+    assert gateway["kind"] == "http" and gateway["rows"] > 10_000
+    # each input's hash (computed in a thread while the engine ran) is that file's
+    for entry in manifest["inputs"]:
+        assert entry["sha256"] == hashlib.sha256(Path(entry["path"]).read_bytes()).hexdigest(), entry["path"]
 
 
 def test_every_planted_forgery_is_high_or_critical(scanned: Path) -> None:
@@ -156,3 +160,36 @@ def test_formula_cells_from_the_data_are_neutralised(tmp_path: Path) -> None:
     boxes = _rows(out / "mailboxes.csv")
     assert boxes[0]["mailbox"] == "'@sum(1)"
     assert boxes[0]["identities"] == '\'=hyperlink("http://x")'
+
+
+def test_tokens_order_breaks_ties_as_tkey_does() -> None:
+    """`TOKENS_ORDER` sorts on (tok_sha256, uti) instead of the prefixed `tkey` text: the same order,
+    ties included ('sha256:…' subjects before 'uti:…' ones, each by its own value)."""
+    import duckdb
+
+    from tui.engine.scan import TOKENS_ORDER
+
+    con = duckdb.connect()
+    con.execute(
+        """CREATE TABLE tokens AS
+        SELECT CASE WHEN tok_sha256 IS NOT NULL THEN 'sha256:' || tok_sha256 ELSE 'uti:' || uti END AS tkey, *
+        FROM (VALUES ('ff01', 'zz', 3, 2, TIMESTAMP '2023-06-01'), (NULL, 'Aa', 3, 2, TIMESTAMP '2023-06-01'),
+                     ('0a9c', NULL, 3, 2, TIMESTAMP '2023-06-01'), (NULL, '-x', 3, 2, TIMESTAMP '2023-06-01'),
+                     ('77', 'b', 3, 2, TIMESTAMP '2023-06-01'), (NULL, 'Ab', 5, 1, NULL),
+                     ('00', NULL, 5, 1, NULL))
+             t(tok_sha256, uti, sev_rank, uses, first_seen)"""
+    )
+    ours = con.execute(f"SELECT tkey FROM tokens ORDER BY {TOKENS_ORDER}").fetchall()
+    by_tkey = con.execute(
+        "SELECT tkey FROM tokens ORDER BY sev_rank DESC, uses DESC, first_seen, tkey"
+    ).fetchall()
+    assert [t for (t,) in ours] == [
+        "sha256:00",
+        "uti:Ab",
+        "sha256:0a9c",
+        "sha256:77",
+        "sha256:ff01",
+        "uti:-x",
+        "uti:Aa",
+    ]
+    assert ours == by_tkey
