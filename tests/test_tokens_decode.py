@@ -197,10 +197,12 @@ def test_differential_against_pyjwt() -> None:
     assert len(tokens) >= 1000
     con = duckdb.connect()
     jwt_decode.decode_values(con, tokens)
-    cols = ["token", *FIELDS, "appid", "upn", "has_jwk", "iat", "nbf", "exp", "decode_error", "claims_json"]
+    cols = ["token", *FIELDS, "appid", "upn", "has_jwk", "iat", "nbf", "exp", "decode_error"]
+    # the JSON text is decoded again from the token where it is shown (jwt_decode.json_text_sql)
+    shown = f"{jwt_decode.json_text_sql('header')}, {jwt_decode.json_text_sql('claims')}"
     rows = {
-        r[0]: dict(zip(cols, r, strict=True))
-        for r in con.execute(f"SELECT {', '.join(cols)} FROM token_claims").fetchall()
+        r[0]: dict(zip([*cols, "header_json", "claims_json"], r, strict=True))
+        for r in con.execute(f"SELECT {', '.join(cols)}, {shown} FROM token_claims").fetchall()
     }
     assert len(rows) == len(tokens)
     accepted = refused = 0
@@ -217,6 +219,7 @@ def test_differential_against_pyjwt() -> None:
         header, claims = expected
         assert row["decode_error"] is None, (row["decode_error"], token[:80])
         assert json.loads(row["claims_json"]) == claims
+        assert json.loads(row["header_json"]) == header
         for name in FIELDS:
             source = header if name in HEADER_FIELDS else claims
             assert row[name] == as_text(source.get(name)), (name, token[:80])

@@ -15,6 +15,7 @@ import pytest
 from tui_pilot import save_as, settle, wait_for
 
 from tui.app import TriageApp, missing_inputs, run_app
+from tui.engine.jwt_decode import json_text_sql
 from tui.engine.options import Options
 from tui.engine.panes import PAGE_SIZE
 from tui.screens.help import HelpScreen
@@ -218,7 +219,11 @@ async def test_detail_explains_the_selected_token() -> None:
         ):
             assert f"{code}  {severity}" in text and evidence[:40] in text
         claims = json.loads(
-            scalar(screen, "SELECT claims_json FROM token_claims WHERE tok_sha256 = ?", [row["tok_sha256"]])
+            scalar(
+                screen,
+                f"SELECT {json_text_sql('claims')} FROM token_claims WHERE tok_sha256 = ?",
+                [row["tok_sha256"]],
+            )
         )
         assert f"iss  {claims['iss']}" in text.replace("\n    ", "  ")
         await pilot.press("3")

@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 
+from tui.engine.jwt_decode import json_text_sql
 from tui.engine.panes import display_value
 from tui.engine.safe import inert_cell
 
@@ -126,8 +127,8 @@ def token_sections(con: duckdb.DuckDBPyConnection, tkey: object, sha256: object)
     claims = None
     if sha256 is not None:
         claims = con.execute(
-            "SELECT alg, kid, sig, decode_error, header_json, claims_json FROM token_claims "
-            "WHERE tok_sha256 = ? LIMIT 1",
+            f"SELECT alg, kid, sig, decode_error, {json_text_sql('header')}, {json_text_sql('claims')} "
+            "FROM token_claims WHERE tok_sha256 = ? LIMIT 1",
             [str(sha256)],
         ).fetchone()
     if claims is None:

@@ -122,7 +122,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         "the token is unsigned (alg none or missing)",
         (
             """SELECT tkey, format('header alg is {}: the token carries no signature', _v(alg))
-            FROM _tok WHERE header_json IS NOT NULL AND (alg IS NULL OR lower(alg) = 'none')""",
+            FROM _tok WHERE readable AND (alg IS NULL OR lower(alg) = 'none')""",
         ),
     ),
     Indicator(
@@ -253,7 +253,7 @@ CATALOGUE: tuple[Indicator, ...] = (
             FROM (SELECT s.tkey, coalesce(t.uti, s.row_uti) AS uti,
                          coalesce(t.iat, s.row_iat, s.first_ts) AS issued,
                          lower(coalesce(t.tid, s.row_tid)) AS tid, s.use_rows,
-                         t.tok_key IS NULL OR t.claims_json IS NOT NULL AS decodable
+                         t.tok_key IS NULL OR t.readable AS decodable
                   FROM _subject s LEFT JOIN _tok t USING (tkey)) s, _params p
             WHERE p.signin_start IS NOT NULL AND s.use_rows > 0 AND s.decodable
               AND s.issued BETWEEN p.signin_start AND p.signin_end

@@ -153,7 +153,7 @@ class Verifier:
 SHAPE = ("alg", "kid", "x5t", "readable")
 ANSWER = ("sig", "jwk_issuer", "jwk_source")
 _CLAIMED = """(SELECT tok_key, token, alg, kid, x5t, decode_error IS NULL AS readable FROM token_claims
-    WHERE header_json IS NOT NULL)"""
+    WHERE readable)"""
 _SAME_SHAPE = " AND ".join(f"c.{n} IS NOT DISTINCT FROM s.{n}" for n in SHAPE)
 
 
