@@ -18,44 +18,55 @@ WITH ind AS (
 ),
 used AS (
     -- token_use (annotate.py) grouped the rows once per subject, on the integer keys; the rows that
-    -- name no user are the token's upn's, as the `events` view fills them
+    -- name no user are the token's upn's, as the `events` view fills them. token_claims is joined
+    -- once for the name and the claims (joined twice, the second join copied every claim: +0.8 s at
+    -- 2M subjects)
     SELECT
-        CASE WHEN g.tok_key IS NOT NULL THEN 'sha256:' || k.tok_sha256 ELSE 'uti:' || g.uti_key END AS tkey,
+        CASE WHEN g.tok_key IS NOT NULL THEN 'sha256:' || c.tok_sha256 ELSE 'uti:' || g.uti_key END AS tkey,
         g.tok_key,
-        g.row_uti,
-        g.row_tid,
-        g.row_oid,
-        g.row_iat,
+        c.tok_sha256,
+        coalesce(c.uti, g.row_uti) AS uti,
+        c.kid,
+        c.alg,
+        c.iss,
+        coalesce(c.tid, g.row_tid) AS tid,
+        c.aud,
+        c.appid,
+        c.upn,
+        coalesce(c.oid, g.row_oid) AS oid,
+        coalesce(c.iat, g.row_iat) AS iat,
+        c.exp,
+        c.sig,
         g.first_ts AS first_seen,
         g.last_ts AS last_seen,
         g.uses,
-        CASE WHEN g.rows_without_user > 0 AND k.upn IS NOT NULL
-             THEN list_sort(list_distinct(coalesce(g.users, []) || [lower(k.upn)])) ELSE g.users END AS users,
+        CASE WHEN g.rows_without_user > 0 AND c.upn IS NOT NULL
+             THEN list_sort(list_distinct(coalesce(g.users, []) || [lower(c.upn)])) ELSE g.users END AS users,
         g.mailboxes,
         g.ips,
         g.countries
     FROM token_use AS g
-    LEFT JOIN (SELECT tok_key, tok_sha256, upn FROM token_claims) AS k ON k.tok_key = g.tok_key
+    LEFT JOIN token_claims AS c ON c.tok_key = g.tok_key
 )
 SELECT
     u.tkey,
-    c.tok_sha256,
-    coalesce(c.uti, u.row_uti) AS uti,
+    u.tok_sha256,
+    u.uti,
     coalesce(_severity_name(i.sev_rank), 'none') AS severity,
     coalesce(i.sev_rank, 0) AS sev_rank,
     coalesce(i.indicators, '') AS indicators,
     coalesce(i.evidence, '') AS evidence,
-    c.kid,
-    c.alg,
-    c.iss,
-    coalesce(c.tid, u.row_tid) AS tid,
-    c.aud,
-    c.appid,
-    c.upn,
-    coalesce(c.oid, u.row_oid) AS oid,
-    coalesce(c.iat, u.row_iat) AS iat,
-    c.exp,
-    c.sig,
+    u.kid,
+    u.alg,
+    u.iss,
+    u.tid,
+    u.aud,
+    u.appid,
+    u.upn,
+    u.oid,
+    u.iat,
+    u.exp,
+    u.sig,
     u.first_seen,
     u.last_seen,
     u.uses,
@@ -65,5 +76,4 @@ SELECT
     u.countries,
     u.tok_key
 FROM used AS u
-LEFT JOIN token_claims AS c ON c.tok_key = u.tok_key
 LEFT JOIN ind AS i ON i.tkey = u.tkey
