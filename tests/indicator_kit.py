@@ -128,4 +128,4 @@ def fired(con: duckdb.DuckDBPyConnection, token: str | None = None, uti: str | N
 
 
 def sig(con: duckdb.DuckDBPyConnection, token: str) -> str:
-    return con.execute("SELECT sig FROM token_claims WHERE token = ?", [token]).fetchone()[0]  # type: ignore[index]
+    return con.execute("SELECT sig FROM token_claims WHERE tok_key = hash(?)", [token]).fetchone()[0]  # type: ignore[index]

@@ -202,7 +202,9 @@ def test_differential_against_pyjwt() -> None:
     shown = f"{jwt_decode.json_text_sql('header')}, {jwt_decode.json_text_sql('claims')}"
     rows = {
         r[0]: dict(zip([*cols, "header_json", "claims_json"], r, strict=True))
-        for r in con.execute(f"SELECT {', '.join(cols)}, {shown} FROM token_claims").fetchall()
+        for r in con.execute(
+            f"SELECT {', '.join(cols)}, {shown} FROM token_claims JOIN token_text USING (tok_key)"
+        ).fetchall()
     }
     assert len(rows) == len(tokens)
     accepted = refused = 0

@@ -3,14 +3,17 @@
 Design for 10M rows. The loader (`load(..., materialise=True)`, `tui.engine.work`) writes the
 inputs once into `events_t`: every event column but the token text, plus `tok_key = hash(token)`
 (UBIGINT), compressed in a DuckDB file in the spill directory; the token text lives once per
-*distinct* token in `token_claims`, and every join is on `tok_key`. `events_base` is re-pointed at
-`events_t`, so no later query re-reads or re-normalises the inputs (bench/RESULTS.md). After the
-indicators, every row's annotations (with the row's place `rn` in the Events pane's order) are
-joined as rows are read or stored once in `events_a` (work database; `tui.engine.events_view`); the
-`events` view reads them and joins only the token text (`events_rows` is the same without the text,
-for the analyses):
+*distinct* token in `token_text` (`work.keep_token_text`), and every join is on `tok_key`.
+`events_base` is re-pointed at `events_t`, so no later query re-reads or re-normalises the inputs
+(bench/RESULTS.md). After the indicators, every row's annotations (with the row's place `rn` in the
+Events pane's order) are joined as rows are read or stored once in `events_a` (work database;
+`tui.engine.events_view`); the `events` view reads them and joins only the token text (`events_rows`
+is the same without the text, for the analyses):
 
-- `token_claims`   one row per distinct bearer value (CONTRACT.md columns); `sig` filled by verify.
+- `token_claims`   one row per distinct bearer value: its decoded fields, `token_length`, `readable`
+  (the header and claims segments decode; their JSON text is decoded again where it is shown,
+  `jwt_decode.json_text_sql`), `decode_error`; `sig` filled by verify. No text of the token itself.
+- `token_text(tok_key, token)`: the raw token, once per key.
 - `token_stats(tok_key UBIGINT, uses BIGINT, first_ts TIMESTAMP, last_ts TIMESTAMP)`.
 - `token_use`: one row per subject with its uses, times and sorted user/mailbox/IP/country lists
   (`tui.engine.subjects`; the Tokens table and the indicators' `_subject` are built from it).
@@ -51,7 +54,7 @@ from tui.engine.split import Split, drift_split
 from tui.engine.sql import ident as quote_ident
 from tui.engine.subjects import build_subject, build_token_use
 from tui.engine.verify import verify_tokens
-from tui.engine.work import DISTINCT_TOKENS, exists, materialise
+from tui.engine.work import DISTINCT_TOKENS, exists, keep_token_text, materialise
 
 Progress = Callable[[str, float], None]
 
@@ -94,8 +97,8 @@ def annotate(
     _say(progress, "reading events", 0.0)
     _materialise(con)
     _say(progress, "decoding tokens", 0.1)
+    keep_token_text(con)
     build_claims(con, DISTINCT_TOKENS)
-    con.execute("DROP TABLE _tok_map")
     _rebase(con, with_token=False)
     _say(progress, "verifying signatures", 0.2)
     notes = list(verify_tokens(con, jwks, intel)) + list(intel.notes)
@@ -132,7 +135,7 @@ def _rebase(con: duckdb.DuckDBPyConnection, with_token: bool = True) -> None:
     cols = ", ".join("c.token" if n == "token" else f"b.{quote_ident(n)}" for n, _ in EVENT_COLUMNS)
     con.execute(
         f"""CREATE OR REPLACE VIEW events_base AS SELECT {cols}
-        FROM events_t b LEFT JOIN (SELECT tok_key, token FROM token_claims) c ON c.tok_key = b.tok_key"""
+        FROM events_t b LEFT JOIN token_text c ON c.tok_key = b.tok_key"""
     )
 
 
@@ -159,13 +162,11 @@ def _prepare(
         FROM events_t b LEFT JOIN _tok_keys k ON k.tok_key = b.tok_key"""
     )
     # A table, not a view: every indicator re-ran the three-way join over token_claims, which at 2M
-    # all-distinct tokens ran out of memory under the 1.2 GB cap. The raw text is kept only where
-    # an indicator reads it (undecodable values); the rest lives once in token_claims. The header and
-    # claims JSON are kept only as whether they were readable ('' or NULL): the indicators ask no more,
-    # and copying the text cost 0.2 s at 300k tokens, ~3 s at 2M.
+    # all-distinct tokens ran out of memory under the 1.2 GB cap. No token text: the indicators ask
+    # for its length and whether its header and claims were readable, both in token_claims.
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _tok AS
-        SELECT c.* REPLACE (CASE WHEN c.decode_error IS NOT NULL THEN c.token END AS token),
+        SELECT c.*,
                'sha256:' || c.tok_sha256 AS tkey, k.jwk_issuer, k.jwk_source,
                s.uses, s.first_ts, s.last_ts
         FROM token_claims c LEFT JOIN token_keys k USING (tok_key) LEFT JOIN token_stats s USING (tok_key)"""

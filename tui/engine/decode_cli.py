@@ -56,7 +56,7 @@ def decode_tokens(tokens: list[str], options: Options) -> list[dict[str, Any]]:
             for row in con.execute(
                 f"""SELECT c.tok_key, c.tok_sha256, {json_text_sql("header", "c.")},
                           {json_text_sql("claims", "c.")}, c.iat, c.nbf, c.exp, c.sig,
-                          c.decode_error, length(c.token), k.jwk_source
+                          c.decode_error, c.token_length, k.jwk_source
                    FROM token_claims c LEFT JOIN token_keys k USING (tok_key)"""
             ).fetchall()
         }

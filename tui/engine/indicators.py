@@ -343,7 +343,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         "the bearer value is not a decodable JWT (opaque MSA ticket, garbage)",
         (
             """SELECT tkey, format('bearer value is not a decodable JWT: {} ({} characters)', decode_error,
-                   length(token))
+                   token_length)
             FROM _tok WHERE decode_error IS NOT NULL""",
         ),
     ),

@@ -131,7 +131,7 @@ WITH s AS (
 SELECT
     tok_key,
     sha256(token) AS tok_sha256,
-    token,
+    length(token) AS token_length,
     hv[1] AS alg,
     hv[2] AS typ,
     hv[3] AS kid,
@@ -171,10 +171,14 @@ CREATE OR REPLACE MACRO _jwt_json(token, n) AS
 """
 
 
-def json_text_sql(part: str, alias: str = "") -> str:
-    """SQL for a `token_claims` row's `header` or `claims` JSON text: NULL unless the token is readable."""
+def json_text_sql(part: str, alias: str = "token_claims.") -> str:
+    """SQL for a `token_claims` row's `header` or `claims` JSON text: NULL unless the token is readable.
+
+    For the few rows a reader shows (the detail panel's token, `triage decode`'s tokens). `alias`
+    qualifies the row's columns (the text is a correlated lookup in `token_text`)."""
     segment = {"header": 1, "claims": 2}[part]
-    return f"CASE WHEN {alias}readable THEN _jwt_json({alias}token, {segment}) END"
+    token = f"(SELECT t.token FROM token_text t WHERE t.tok_key = {alias}tok_key)"
+    return f"CASE WHEN {alias}readable THEN _jwt_json({token}, {segment}) END"
 
 
 def install_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -191,6 +195,14 @@ def build_claims(con: duckdb.DuckDBPyConnection, source: str) -> None:
 
 def decode_values(con: duckdb.DuckDBPyConnection, tokens: list[str]) -> None:
     """Decode a short list of tokens into `token_claims` (for `triage decode` and tests)."""
+    from tui.engine.work import DISTINCT_TOKENS, keep_token_text
+
     con.execute("CREATE OR REPLACE TEMP TABLE _given_tokens (token VARCHAR)")
     con.executemany("INSERT INTO _given_tokens VALUES (?)", [[t] for t in tokens])
-    build_claims(con, "(SELECT DISTINCT hash(token) AS tok_key, token FROM _given_tokens)")
+    con.execute(
+        """CREATE OR REPLACE TABLE _tok_map AS
+        SELECT hash(token) AS raw_key, hash(token) AS tok_key, token
+        FROM (SELECT DISTINCT token FROM _given_tokens)"""
+    )
+    keep_token_text(con)
+    build_claims(con, DISTINCT_TOKENS)

@@ -75,8 +75,8 @@ def write_findings(
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, sql in FINDINGS.items():
-        secret = (  # the raw token lives once, in token_claims
-            ", (SELECT c.token FROM token_claims c WHERE c.tok_key = tokens.tok_key) AS token"
+        secret = (  # the raw token lives once, in token_text
+            ", (SELECT t.token FROM token_text t WHERE t.tok_key = tokens.tok_key) AS token"
             if options.include_secrets and name == "tokens.csv"
             else ""
         )

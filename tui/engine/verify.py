@@ -152,8 +152,9 @@ class Verifier:
 # everything else follows from these four (Verifier.settle).
 SHAPE = ("alg", "kid", "x5t", "readable")
 ANSWER = ("sig", "jwk_issuer", "jwk_source")
-_CLAIMED = """(SELECT tok_key, token, alg, kid, x5t, decode_error IS NULL AS readable FROM token_claims
-    WHERE readable)"""
+# The tokens whose header was read (`c.readable`), with `readable` here meaning fully decoded.
+_CLAIMED = """(SELECT c.tok_key, c.alg, c.kid, c.x5t, c.decode_error IS NULL AS readable FROM token_claims c
+    WHERE c.readable)"""
 _SAME_SHAPE = " AND ".join(f"c.{n} IS NOT DISTINCT FROM s.{n}" for n in SHAPE)
 
 
@@ -197,8 +198,9 @@ def _check(con: duckdb.DuckDBPyConnection, verifier: Verifier, pending: list[tup
     cur.register("_verify_pending", _arrow(SHAPE, pending))
     try:
         cur.execute(
-            f"""SELECT c.tok_key, c.token, c.alg, c.kid, c.x5t, c.readable
-            FROM {_CLAIMED} c JOIN _verify_pending s ON {_SAME_SHAPE}"""
+            f"""SELECT c.tok_key, t.token, c.alg, c.kid, c.x5t, c.readable
+            FROM {_CLAIMED} c JOIN _verify_pending s ON {_SAME_SHAPE}
+            JOIN token_text t ON t.tok_key = c.tok_key"""
         )
         while batch := cur.fetchmany(BATCH):
             rows.extend((tok_key, *verifier.check(token, *shape)) for tok_key, token, *shape in batch)

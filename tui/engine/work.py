@@ -6,8 +6,9 @@ instead of ~3.5 GB in memory), so no later query re-reads or re-normalises the i
 
 The token text is never transformed per row: rows are grouped on `hash(tok_raw)` (the bearer field
 as the log wrote it), the `Bearer ` prefix is stripped once per *distinct* raw value (`_tok_map`),
-and each row gets its `tok_key` through an integer join on that map. `DISTINCT_TOKENS` (one
-`(tok_key, token)` per key) is what the decoder reads; `token_stats` comes from `events_t`.
+and each row gets its `tok_key` through an integer join on that map, which annotate then reduces
+to one row per key (`keep_token_text`): `token_text`, the only copy of the text, which the decoder
+reads (`DISTINCT_TOKENS`). `token_stats` comes from `events_t`.
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ def _token_map(
     """
     if not picked:
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _tok_map AS
+            f"""CREATE OR REPLACE TABLE _tok_map AS
             SELECT raw_key, CASE WHEN token IS NOT NULL THEN hash(token) END AS tok_key, token
             FROM (SELECT raw_key, {stripped} AS token
                   FROM (SELECT hash({raw}) AS raw_key, any_value({raw}) AS raw FROM {source}
@@ -164,9 +165,10 @@ def _token_map(
             WHERE {raw} IS NOT NULL GROUP BY 1, 2) {first}"""
     )
     on = "p.pick = e.source_row" if one_source else "p.pick = e.source_row AND p.source = e.source"
-    # The stripping runs above the join, on the picked rows' text only.
+    # The stripping runs above the join, on the picked rows' text only. Not TEMP: it becomes
+    # `token_text` (keep_token_text), which the `events` view joins on every cursor.
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _tok_map AS
+        f"""CREATE OR REPLACE TABLE _tok_map AS
         SELECT raw_key, CASE WHEN token IS NOT NULL THEN hash(token) END AS tok_key, token
         FROM (SELECT raw_key, {stripped} AS token
               FROM (SELECT p.raw_key, e.{raw} AS raw FROM {source} e JOIN _tok_pick p ON {on}))"""
@@ -174,12 +176,24 @@ def _token_map(
     con.execute("DROP TABLE _tok_pick")
 
 
-# The distinct tokens `(tok_key, token)` the decoder reads, straight from `_tok_map` (which the caller
-# drops after decoding): one row per tok_key, chosen by grouping integers, so the text is read only
-# for the chosen rows (200k tokens 0.17 s instead of 0.69 s with any_value(token)) and not copied
-# into a table of its own first (0.24 s at 300k tokens, 2.1 s at 2M all-distinct).
-DISTINCT_TOKENS = """(SELECT tok_key, token FROM _tok_map
-    WHERE rowid IN (SELECT min(rowid) FROM _tok_map WHERE tok_key IS NOT NULL GROUP BY tok_key))"""
+def keep_token_text(con: duckdb.DuckDBPyConnection) -> None:
+    """Reduce `_tok_map` to one row per token key and read it as `token_text(tok_key, token)`.
+
+    The only copy of each distinct token's text: the decoder reads it, and the `events` view, the
+    signature check, `--include-secrets` and the detail panel join it on `tok_key`. Copying the text
+    into `token_claims` cost 3.3 s of the 20.6 s decoding 2M all-distinct tokens (bench/RESULTS.md).
+    Several raw values (`Bearer x`, ` bearer x`) may strip to one token: the first map row is kept,
+    chosen by grouping integers (200k tokens 0.17 s instead of 0.69 s with any_value(token)).
+    """
+    con.execute(
+        """DELETE FROM _tok_map WHERE tok_key IS NULL
+           OR rowid NOT IN (SELECT min(rowid) FROM _tok_map WHERE tok_key IS NOT NULL GROUP BY tok_key)"""
+    )
+    con.execute("CREATE OR REPLACE VIEW token_text AS SELECT tok_key, token FROM _tok_map")
+
+
+# The distinct tokens `(tok_key, token)` the decoder reads (after keep_token_text).
+DISTINCT_TOKENS = "token_text"
 
 
 _STORABLE = tuple(n for n, _ in EVENT_COLUMNS if n != "token")
@@ -225,4 +239,4 @@ def rn_sql(con: duckdb.DuckDBPyConnection, alias: str) -> str:
     return f"{alias}._rowid" if base is None else f"({alias}.source_row - {int(base)})"
 
 
-__all__ = ["DISTINCT_TOKENS", "WORK_DB", "attach", "exists", "materialise", "rn_sql"]
+__all__ = ["DISTINCT_TOKENS", "WORK_DB", "attach", "exists", "keep_token_text", "materialise", "rn_sql"]
