@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tui.engine.filter import FilterError, compile_filter
-from tui.engine.jwt_decode import decode_values, json_text_sql
+from tui.engine.jwt_decode import JSON_FROM, decode_values, json_text_sql
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 COLUMNS = {
@@ -87,7 +87,7 @@ def test_decoder_agrees_with_pyjwt_on_valid_objects(
     expected = pyjwt.decode(token, options={"verify_signature": False})
     decode_values(con, [token])
     error, got_upn, claims_json = con.execute(
-        f"SELECT decode_error, upn, {json_text_sql('claims')} FROM token_claims"
+        f"SELECT c.decode_error, c.upn, {json_text_sql('claims')} FROM {JSON_FROM}"
     ).fetchone()
     assert error is None
     assert got_upn == upn

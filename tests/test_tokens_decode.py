@@ -203,7 +203,7 @@ def test_differential_against_pyjwt() -> None:
     rows = {
         r[0]: dict(zip([*cols, "header_json", "claims_json"], r, strict=True))
         for r in con.execute(
-            f"SELECT {', '.join(cols)}, {shown} FROM token_claims JOIN token_text USING (tok_key)"
+            f"SELECT {', '.join(cols)}, {shown} FROM token_claims c JOIN token_text t USING (tok_key)"
         ).fetchall()
     }
     assert len(rows) == len(tokens)

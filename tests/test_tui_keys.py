@@ -15,7 +15,7 @@ import pytest
 from tui_pilot import save_as, settle, wait_for
 
 from tui.app import TriageApp, missing_inputs, run_app
-from tui.engine.jwt_decode import json_text_sql
+from tui.engine.jwt_decode import JSON_FROM, json_text_sql
 from tui.engine.options import Options
 from tui.engine.panes import PAGE_SIZE
 from tui.screens.help import HelpScreen
@@ -221,7 +221,7 @@ async def test_detail_explains_the_selected_token() -> None:
         claims = json.loads(
             scalar(
                 screen,
-                f"SELECT {json_text_sql('claims')} FROM token_claims WHERE tok_sha256 = ?",
+                f"SELECT {json_text_sql('claims')} FROM {JSON_FROM} WHERE c.tok_sha256 = ?",
                 [row["tok_sha256"]],
             )
         )

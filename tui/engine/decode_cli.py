@@ -10,7 +10,7 @@ from typing import Any
 
 from tui.engine.annotate import annotate
 from tui.engine.db import connect
-from tui.engine.jwt_decode import json_text_sql
+from tui.engine.jwt_decode import JSON_FROM, json_text_sql
 from tui.engine.options import Options
 from tui.engine.safe import inert
 from tui.engine.schema import EVENT_COLUMNS
@@ -54,10 +54,9 @@ def decode_tokens(tokens: list[str], options: Options) -> list[dict[str, Any]]:
         claims = {
             row[0]: row[1:]
             for row in con.execute(
-                f"""SELECT c.tok_key, c.tok_sha256, {json_text_sql("header", "c.")},
-                          {json_text_sql("claims", "c.")}, c.iat, c.nbf, c.exp, c.sig,
-                          c.decode_error, c.token_length, k.jwk_source
-                   FROM token_claims c LEFT JOIN token_keys k USING (tok_key)"""
+                f"""SELECT c.tok_key, c.tok_sha256, {json_text_sql("header")}, {json_text_sql("claims")},
+                          c.iat, c.nbf, c.exp, c.sig, c.decode_error, c.token_length, k.jwk_source
+                   FROM {JSON_FROM} LEFT JOIN token_keys k ON k.tok_key = c.tok_key"""
             ).fetchall()
         }
         fired: dict[str, list[dict[str, Any]]] = {}

@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from tui.engine.jwt_decode import json_text_sql
+from tui.engine.jwt_decode import JSON_FROM, json_text_sql
 from tui.engine.panes import display_value
 from tui.engine.safe import inert_cell
 
@@ -127,8 +127,8 @@ def token_sections(con: duckdb.DuckDBPyConnection, tkey: object, sha256: object)
     claims = None
     if sha256 is not None:
         claims = con.execute(
-            f"SELECT alg, kid, sig, decode_error, {json_text_sql('header')}, {json_text_sql('claims')} "
-            "FROM token_claims WHERE tok_sha256 = ? LIMIT 1",
+            f"SELECT c.alg, c.kid, c.sig, c.decode_error, {json_text_sql('header')}, "
+            f"{json_text_sql('claims')} FROM {JSON_FROM} WHERE c.tok_sha256 = ? LIMIT 1",
             [str(sha256)],
         ).fetchone()
     if claims is None:
