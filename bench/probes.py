@@ -71,9 +71,11 @@ def tui(path: str) -> None:
 
 
 def latency(path: str, samples: int) -> None:
-    """p50/p95 of an Events-pane filter (count + first page) and of a page at a random offset."""
+    """p50/p95 of an Events-pane filter (count + first page), of a page at a random offset, and of the
+    detail panel's token sections (`explain.token_sections`) for random tokens."""
     from tui.engine import analyses
     from tui.engine.analyses import Where
+    from tui.engine.explain import token_sections
     from tui.engine.filter import compile_filter
     from tui.engine.options import Options
     from tui.engine.panes import PAGE_SIZE, PANE_BY_NAME, count_rows, fetch_page
@@ -128,9 +130,18 @@ def latency(path: str, samples: int) -> None:
         t = time.monotonic()
         fetch_page(cur, spec, Where(), offset)
         pages.append(time.monotonic() - t)
+    tokens = cur.execute("SELECT tkey, tok_sha256 FROM tokens USING SAMPLE 2000").fetchall()
+    details = []
+    for _ in range(samples if tokens else 0):
+        tkey, sha = rng.choice(tokens)
+        t = time.monotonic()
+        token_sections(cur, tkey, sha)
+        details.append(time.monotonic() - t)
     _emit(
         opened=opened,
         events=total,
+        detail_p50=_pct(details, 50) if details else None,
+        detail_p95=_pct(details, 95) if details else None,
         filter_p50=_pct(filters, 50),
         filter_p95=_pct(filters, 95),
         page_p50=_pct(pages, 50),

@@ -23,6 +23,7 @@ METRICS = (
     "Events page at random offset p50",
     "Events page at random offset p95",
     "latency session peak RSS",
+    "Tokens detail panel p95",
     "PyJWT loop ÷ scan",
     "worst case floor",
     "worst case triage scan",
