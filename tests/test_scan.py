@@ -135,6 +135,12 @@ def test_raw_tokens_only_with_include_secrets(
     assert code == 0
     rows = _rows(tmp_path / "tokens.csv")
     assert rows[0]["token"].startswith("eyJ")
+    # every raw token is its own row's: its SHA-256 is the row's tok_sha256 (token_text joined on tok_key)
+    with_token = [r for r in rows if r["tok_sha256"]]
+    assert len(with_token) > 600 and all(r["token"] for r in with_token)
+    for r in with_token:
+        assert hashlib.sha256(r["token"].encode()).hexdigest() == r["tok_sha256"], r["tok_sha256"]
+    assert not any(r["token"] for r in rows if not r["tok_sha256"])  # uti-only subjects carry none
 
 
 def test_scan_refuses_to_write_into_the_evidence_folder(tmp_path: Path) -> None:
