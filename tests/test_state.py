@@ -18,6 +18,7 @@ from tui.engine.state import (
     Restored,
     SavedState,
     file_sha256,
+    hash_in_background,
     input_files,
     inputs_key,
     load_state,
@@ -70,6 +71,22 @@ def test_key_follows_content_not_path(tmp_path: Path) -> None:
     assert inputs_key(first) == inputs_key(second)
     (moved / "gateway.csv").write_bytes(b"time,client\n")
     assert inputs_key(input_files(sorted(moved.iterdir()))) != inputs_key(first)
+
+
+def test_hashes_started_in_the_background_are_each_files_own(tmp_path: Path) -> None:
+    paths = evidence(tmp_path / "case")
+    started = hash_in_background([*paths, tmp_path / "missing.csv"])
+    assert sorted(started) == sorted(os.path.realpath(p) for p in paths)  # a missing file is not started
+    for p in paths:
+        assert started[os.path.realpath(p)].result(timeout=10) == hashlib.sha256(p.read_bytes()).hexdigest()
+    assert input_files(paths, started) == input_files(paths)
+
+    def broken(path: object) -> str:
+        raise PermissionError(f"cannot read {path}")
+
+    failed = hash_in_background(paths[:1], broken)
+    with pytest.raises(PermissionError):
+        input_files(paths[:1], failed)
 
 
 def test_state_round_trip_outside_the_evidence(tmp_path: Path) -> None:

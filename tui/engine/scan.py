@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -69,7 +69,9 @@ def write_findings(
     started: datetime,
     hashes: Mapping[str, Future[str]] | None = None,
 ) -> list[str]:
-    """Write tokens.csv, mailboxes.csv, drift.csv and manifest.json into `out` (`hashes`: `hash_inputs`)."""
+    """Write tokens.csv, mailboxes.csv, drift.csv and manifest.json into `out`.
+
+    `hashes`: the inputs' SHA-256 being computed since the scan started (`state.hash_in_background`)."""
     from tui.engine.export import BATCH_ROWS, write_csv, write_manifest
 
     out.mkdir(parents=True, exist_ok=True)
@@ -95,21 +97,6 @@ def write_findings(
         started_at=started,
     )
     return [*written, "manifest.json"]
-
-
-def hash_inputs(paths: list[Path]) -> dict[str, Future[str]]:
-    """Start hashing the input files in a thread of their own; realpath → the SHA-256 to come.
-
-    The manifest needs the hashes only at the end, and hashlib and file reads release the GIL, so
-    hashing (0.4 s for the 566 MB benchmark Parquet) overlaps the engine's work instead of following it.
-    """
-    from tui.engine.export import file_sha256
-
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-hash")
-    try:
-        return {os.path.realpath(p): pool.submit(file_sha256, p) for p in paths if Path(p).is_file()}
-    finally:
-        pool.shutdown(wait=False)  # the submitted hashes still run; the pool takes no more
 
 
 def manifest_inputs(
@@ -189,7 +176,10 @@ def run_scan(paths: list[str], out: Path, options: Options) -> tuple[str, int]:
         if _inside(out, folder):
             refusal = f"triage scan: --out {out} is inside the evidence folder {folder}; choose another"
             return inert(refusal), 2
-    hashes = hash_inputs(found)
+    from tui.engine.export import file_sha256
+    from tui.engine.state import hash_in_background
+
+    hashes = hash_in_background(found, file_sha256)  # uncached: the manifest pins the bytes read now
     session = Session.open(paths, options, materialise_events=False)  # three grouped passes, no paging
     try:
         report = session.report

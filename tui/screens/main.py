@@ -149,7 +149,9 @@ class MainScreen(Workflow, Saving, ReportsWorkerErrors, Screen[None]):
     @work(thread=True, exclusive=True, group="session", exit_on_error=False, name="opening the inputs")
     def _open_session(self) -> None:
         from tui.engine.events_view import materialise_events
+        from tui.engine.load import expand
         from tui.engine.session import Session
+        from tui.engine.state import hash_in_background
 
         last = 0.0
 
@@ -162,6 +164,8 @@ class MainScreen(Workflow, Saving, ReportsWorkerErrors, Screen[None]):
                 last = now
                 self.post_message(self._Progress(stage, fraction))
 
+        found, _, _ = expand(self.paths)
+        hashes = hash_in_background(found)  # for the saved state; hashed while the inputs load
         self._busy_con = connect()
         try:
             session = Session.open(
@@ -169,7 +173,7 @@ class MainScreen(Workflow, Saving, ReportsWorkerErrors, Screen[None]):
             )
             self.post_message(self._Opened(session))
             self.post_message(self._Progress("hashing the inputs", 0.95))
-            self.restore_in_worker(self._busy_con, session)
+            self.restore_in_worker(self._busy_con, session, hashes)
             self._busy_con = session.cursor()
             for step, name in enumerate(BUILD_ORDER):
                 self.post_message(self._Progress(f"analysing {name}", 0.95 + 0.05 * step / len(BUILD_ORDER)))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
+from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -117,9 +119,12 @@ class Workflow:
 
     # ---- restoring (called in the opening worker, on the session's own connection) ---------
 
-    def restore_in_worker(self, con: duckdb.DuckDBPyConnection, session: Any) -> None:
-        """Hash the inputs, read their saved state, put back its marks and split before the panes build."""
-        files = input_files(Path(f.path) for f in session.report.files if Path(f.path).is_file())
+    def restore_in_worker(
+        self, con: duckdb.DuckDBPyConnection, session: Any, hashes: Mapping[str, Future[str]] | None = None
+    ) -> None:
+        """Hash the inputs (or take `hashes`, started while they loaded), read their saved state, put
+        back its marks and split before the panes build."""
+        files = input_files((Path(f.path) for f in session.report.files if Path(f.path).is_file()), hashes)
         restored = load_state(files)
         ensure_marks(con)
         state = restored.state
