@@ -49,7 +49,14 @@ class Child:
 
 
 def run_child(cmd: list[str], env: dict[str, str], log: Path) -> Child:
-    """Run `cmd`, wait for it with wait4 so the peak RSS is this child's own."""
+    """Run `cmd`, wait for it with wait4 so the peak RSS is this child's own.
+
+    The previous children's outputs (a 1 GB tokens.csv, spilled GBs) are flushed to disk first, so a
+    child does not pay for their writeback: the worst case read 61-86 s in runs where it followed the
+    10M children, 63-68 s alone (bench/RESULTS.md, session 5).
+    """
+    if hasattr(os, "sync"):
+        os.sync()
     t = time.monotonic()
     with open(log, "w") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=env, cwd=REPO, text=True)
