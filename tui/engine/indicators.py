@@ -5,7 +5,8 @@ Token-scope SQL returns `(tkey, evidence)` per token subject; row-scope SQL retu
 The SQL reads relations annotate prepares: `_tok` (token_claims + token_keys + token_stats + tkey),
 `_subject` (per subject: uses, times, IPs, countries, organisation rows), `_ev` (events_base + tok_key
 + tkey), `_params` (one row: consumer tenant, split bounds, replay bound, sign-in coverage),
-`_bad_key`, `_ioc`, `_ioc_ip_hit`, `_org_tenant`, `_org_domain`, `_app_name`.
+`_bad_key`, `_ioc`, `_ioc_ip_hit`, `_org_tenant`, `_org_domain`, `_app_name`. `_tok` and `_subject`
+are joined on the integer `tok_key` (one per 'sha256:' tkey), not the tkey text (2M subjects: 0.4 → 0.2 s).
 Evidence values taken from the data are cut to 120 characters, the last of them `…` when cut (a cut
 list of countries or IPs must not read as complete); display makes them inert.
 """
@@ -156,7 +157,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         (
             """SELECT t.tkey, format('tid {} / iss {} is the consumer tenant, but it was used for {}',
                    _v(t.tid), _v(t.iss), _v(coalesce(s.org_address, t.upn)))
-            FROM _tok t LEFT JOIN _subject s USING (tkey), _params p
+            FROM _tok t LEFT JOIN _subject s ON s.tok_key = t.tok_key, _params p
             WHERE (lower(t.tid) = p.consumer OR _tenant_of(t.iss) = p.consumer)
               AND (s.org_address IS NOT NULL OR _domain_of(t.upn) IN (SELECT domain FROM _org_domain))""",
             """SELECT s.tkey, format('TokenTenantId {} is the consumer tenant, but it was used for {}',
@@ -184,8 +185,8 @@ CATALOGUE: tuple[Indicator, ...] = (
         (
             """SELECT s.tkey, format('tenant {} is not the organisation''s ({})', _v(tid),
                    (SELECT string_agg(tid, ', ') FROM _org_tenant))
-            FROM (SELECT tkey, lower(coalesce(t.tid, s.row_tid)) AS tid
-                  FROM _subject s LEFT JOIN _tok t USING (tkey)) s, _params p
+            FROM (SELECT s.tkey, lower(coalesce(t.tid, s.row_tid)) AS tid
+                  FROM _subject s LEFT JOIN _tok t ON t.tok_key = s.tok_key) s, _params p
             WHERE tid IS NOT NULL AND tid <> p.consumer AND (SELECT count(*) FROM _org_tenant) > 0
               AND tid NOT IN (SELECT tid FROM _org_tenant)""",
         ),
@@ -254,7 +255,7 @@ CATALOGUE: tuple[Indicator, ...] = (
                          coalesce(t.iat, s.row_iat, s.first_ts) AS issued,
                          lower(coalesce(t.tid, s.row_tid)) AS tid, s.use_rows,
                          t.tok_key IS NULL OR t.readable AS decodable
-                  FROM _subject s LEFT JOIN _tok t USING (tkey)) s, _params p
+                  FROM _subject s LEFT JOIN _tok t ON t.tok_key = s.tok_key) s, _params p
             WHERE p.signin_start IS NOT NULL AND s.use_rows > 0 AND s.decodable
               AND s.issued BETWEEN p.signin_start AND p.signin_end
               AND (s.tid IS NULL OR (s.tid <> p.consumer AND ((SELECT count(*) FROM _org_tenant) = 0
