@@ -46,7 +46,7 @@ CREATE OR REPLACE TEMP MACRO _seg_ok_decoded(x) AS
          OR strpos(x, '=') >= length(x) - 1 AND right(x, length(x) - strpos(x, '=') + 1) IN ('=', '=='))
     AND (NOT x LIKE '%=' OR length(x) % 4 = 0)
     AND length(replace(x, '=', '')) % 4 <> 1;
-CREATE OR REPLACE TEMP MACRO _seg_blob(x) AS
+CREATE OR REPLACE MACRO _seg_blob(x) AS
     try(from_base64(replace(replace(replace(x, '=', ''), '-', '+'), '_', '/')
         || repeat('=', CAST((4 - length(replace(x, '=', '')) % 4) % 4 AS BIGINT))));
 CREATE OR REPLACE TEMP MACRO _seg_canonical(x) AS
@@ -162,12 +162,10 @@ FROM fields
 
 # The header and claims JSON text is not stored (~1 KB a token, written for every token: 2 s of the
 # 22.6 s decoding 2M all-distinct tokens) but decoded again where it is shown, from the token's first
-# two segments, which `readable` says are canonical base64url holding UTF-8 JSON objects. Not TEMP:
-# the detail panel reads it on a pane's cursor.
+# two segments, which `readable` says are canonical base64url holding UTF-8 JSON objects. Not TEMP
+# (nor is `_seg_blob`, which it decodes with): the detail panel reads it on a pane's cursor.
 _JSON_MACRO = """
-CREATE OR REPLACE MACRO _jwt_json(token, n) AS
-    decode(from_base64(replace(replace(replace(split_part(token, '.', n), '=', ''), '-', '+'), '_', '/')
-        || repeat('=', CAST((4 - length(replace(split_part(token, '.', n), '=', '')) % 4) % 4 AS BIGINT))));
+CREATE OR REPLACE MACRO _jwt_json(token, n) AS decode(_seg_blob(split_part(token, '.', n)));
 """
 
 
