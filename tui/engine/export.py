@@ -177,14 +177,15 @@ def _cells(batch: pa.RecordBatch) -> pl.DataFrame:
     # Which text columns hold a control character at all: one select, so Polars checks the columns
     # in parallel (the regex is the costly part of a batch); only those columns are looked at again.
     text_columns = [name for name, dtype in frame.schema.items() if dtype == pl.String]
-    flags = (
+    found = (
         frame.select(pl.col(n).str.contains(_CONTROL).any() for n in text_columns).row(0)
         if text_columns
         else ()
     )
+    hostile_columns = {name for name, hit in zip(text_columns, found, strict=True) if hit}
     columns = []
     for cells in frame.iter_columns():
-        if cells.dtype == pl.String and flags[text_columns.index(cells.name)]:
+        if cells.name in hostile_columns:
             hostile = cells.str.contains(_CONTROL).fill_null(False)
             rows = hostile.arg_true()
             cells = cells.scatter(rows, [inert_cell(v) for v in cells.gather(rows).to_list()])
