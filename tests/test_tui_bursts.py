@@ -10,9 +10,8 @@ import csv
 from pathlib import Path
 
 import pytest
-from test_tui_keys import SIZE, _repo_cwd, pytestmark, scalar  # noqa: F401  (the autouse fixture, the skip)
 from textual.widgets import Input
-from tui_pilot import burst, pushed, settle, wait_for
+from tui_pilot import SIZE, burst, needs_sample, pushed, scalar, settle, wait_for
 
 from tui.app import TriageApp
 from tui.engine.options import Options
@@ -20,6 +19,8 @@ from tui.screens.main import MainScreen
 from tui.screens.save_dialog import SaveDialog
 from tui.screens.verdict_dialog import VerdictDialog
 from tui.widgets.filter_bar import FilterBar
+
+pytestmark = [needs_sample, pytest.mark.usefixtures("repo_cwd")]
 
 
 @pytest.mark.parametrize("moment", ["with-ctrl-s", "pushed", "focused"])

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from tui_pilot import save_as, settle, wait_for
+from tui_pilot import REPO, SAMPLE, SIZE, needs_sample, scalar, settle, shown_rows, sql
 
 from tui.app import TriageApp, missing_inputs, run_app
 from tui.engine.jwt_decode import JSON_FROM, json_text_sql
@@ -20,44 +20,12 @@ from tui.engine.options import Options
 from tui.engine.panes import PAGE_SIZE
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
-from tui.screens.save_dialog import SaveDialog
 from tui.widgets.detail_panel import DetailPanel
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.filter_chips import FilterChips
 from tui.widgets.page_backend import MAX_PAGES
-from tui.widgets.pane_view import PaneView
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO / "sample_logs"
-SIZE = (160, 48)
-
-pytestmark = pytest.mark.skipif(
-    not (SAMPLE / "gateway.parquet").is_file(), reason="sample_logs/ not generated"
-)
-
-
-@pytest.fixture(autouse=True)
-def _repo_cwd(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(REPO)
-    monkeypatch.setenv("TRIAGE_STATE_DIR", str(tmp_path / "state"))
-
-
-def sql(screen: MainScreen, query: str, params: list[object] | None = None) -> list[tuple]:
-    cursor = screen.session.cursor()
-    try:
-        return cursor.execute(query, params or []).fetchall()
-    finally:
-        cursor.close()
-
-
-def scalar(screen: MainScreen, query: str, params: list[object] | None = None) -> object:
-    return sql(screen, query, params)[0][0]
-
-
-def shown_rows(view: PaneView) -> list[dict]:
-    backend = view.table.paged
-    assert backend is not None
-    return [backend.raw_at(i) for i in range(min(view.shown, PAGE_SIZE))]
+pytestmark = [needs_sample, pytest.mark.usefixtures("repo_cwd")]
 
 
 async def test_header_tabs_and_pane_keys() -> None:
@@ -254,58 +222,6 @@ async def test_events_page_through_all_rows() -> None:
         await settle(pilot, app)
         assert backend.raw_at(0)["ts"] == scalar(screen, "SELECT min(ts) FROM events")
         assert backend.pages_held <= MAX_PAGES and backend.pages_held * PAGE_SIZE < total
-
-
-async def test_marks_and_save_marked_rows(tmp_path: Path) -> None:
-    app = TriageApp(["sample_logs"], Options())
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await settle(pilot, app)
-        tokens = screen.pane("tokens")
-        await pilot.press("space", "down", "down", "space")
-        backend = tokens.table.paged
-        marked = {backend.raw_at(0)["tkey"], backend.raw_at(2)["tkey"]}
-        assert set(tokens.marks) == marked
-        assert "2 marked" in str(screen.query_one("#status-tokens").render())
-        assert str(backend.get_row_at(0)[0]) == "✓" and str(backend.get_row_at(1)[0]) == ""
-        await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, SaveDialog), "the save dialog")
-        dialog = app.screen
-        assert isinstance(dialog, SaveDialog)
-        assert dialog.query_one("#save-path").value.startswith(str(REPO / "triage-findings-tokens-"))
-        rows = await save_as(pilot, app, tmp_path / "found.csv")
-        assert {r["tkey"] for r in rows} == marked and "token" not in rows[0]
-        assert {(r["verdict"], r["note"], r["mark"]) for r in rows} == {("", "", "token")}
-        manifest = json.loads((tmp_path / "found.manifest.json").read_text())
-        assert manifest["view"]["selection"] == "marked rows" and manifest["outputs"] == ["found.csv"]
-        assert any(
-            i["path"].endswith("gateway.parquet") and len(i["sha256"]) == 64 for i in manifest["inputs"]
-        )
-
-
-async def test_save_refuses_evidence_folder_then_saves_view(tmp_path: Path) -> None:
-    app = TriageApp(["sample_logs"], Options())
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await settle(pilot, app)
-        await pilot.press("slash", *"severity>=high", "enter")
-        await settle(pilot, app)
-        await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, SaveDialog), "the save dialog")
-        dialog = app.screen
-        dialog.query_one("#save-path").value = "sample_logs/findings.csv"
-        await pilot.press("enter")
-        note = dialog.query_one("#save-note")
-        await wait_for(pilot, lambda: "inside the evidence folder" in str(note.render()), "the refusal")
-        assert app.screen is dialog and not (SAMPLE / "findings.csv").exists()
-        rows = await save_as(pilot, app, tmp_path / "view.csv")
-        assert len(rows) == scalar(screen, "SELECT count(*) FROM tokens WHERE sev_rank >= 4")
-        assert {r["severity"] for r in rows} == {"high", "critical"}
-        manifest = json.loads((tmp_path / "view.manifest.json").read_text())
-        assert manifest["view"] == {
-            "pane": "tokens",
-            "filter": "severity>=high",
-            "selection": "current view",
-            "rows": len(rows),
-        }
 
 
 async def test_help_lists_every_binding_and_q_quits() -> None:

@@ -7,26 +7,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import pytest
-from test_tui_keys import SAMPLE, SIZE, settle
+from tui_pilot import SIZE, needs_sample, settle
 
 from tui.app import TriageApp
 from tui.engine.options import Options
 
-REPO = Path(__file__).resolve().parents[1]
-
-pytestmark = pytest.mark.skipif(
-    not (SAMPLE / "gateway.parquet").is_file(), reason="sample_logs/ not generated"
-)
+pytestmark = [needs_sample, pytest.mark.usefixtures("repo_cwd")]
 
 
 @pytest.fixture(autouse=True)
-def _fixed_world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(REPO)
+def _utc(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TZ", "UTC")
-    monkeypatch.setenv("TRIAGE_STATE_DIR", str(tmp_path / "state"))
     time.tzset()
 
 

@@ -12,8 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_tui_keys import REPO, SAMPLE, SIZE, scalar, settle, shown_rows
-from tui_pilot import save_as, wait_for
+from tui_pilot import SAMPLE, SIZE, needs_sample, save_as, scalar, settle, shown_rows, wait_for
 
 from tui.app import TriageApp
 from tui.engine.options import Options
@@ -24,16 +23,7 @@ from tui.widgets.detail_panel import DetailPanel
 from tui.widgets.header_line import HeaderLine
 from tui.widgets.timeline import TimelineStrip
 
-pytestmark = pytest.mark.skipif(
-    not (SAMPLE / "gateway.parquet").is_file(), reason="sample_logs/ not generated"
-)
-
-
-@pytest.fixture(autouse=True)
-def _state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(REPO)
-    monkeypatch.setenv("TRIAGE_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("TRIAGE_CACHE_DIR", str(tmp_path / "cache"))
+pytestmark = [needs_sample, pytest.mark.usefixtures("repo_cwd")]
 
 
 async def test_verdict_with_note_shows_on_events_filters_and_saves(tmp_path: Path) -> None:

@@ -8,15 +8,53 @@ import csv
 import time
 from pathlib import Path
 
+import pytest
 from textual import events
 from textual.keys import _character_to_key
 from textual.screen import Screen
 
 from tui.app import TriageApp
+from tui.engine.panes import PAGE_SIZE
 from tui.engine.save_view import manifest_path
 from tui.screens.main import MainScreen
 from tui.widgets.detail_panel import DetailPanel
 from tui.widgets.pane_view import PaneView
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "sample_logs"
+SIZE = (160, 48)
+# Pilot tests of `triage open sample_logs/`: skipped when the sample is not generated.
+needs_sample = pytest.mark.skipif(
+    not (SAMPLE / "gateway.parquet").is_file(), reason="sample_logs/ not generated"
+)
+
+
+@pytest.fixture
+def repo_cwd(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Run in the repository (the app opens `sample_logs`), with state and cache folders of the test's own."""
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("TRIAGE_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("TRIAGE_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def sql(screen: MainScreen, query: str, params: list[object] | None = None) -> list[tuple]:
+    """Rows of a query on the app's own session (what the panes read), on a cursor of its own."""
+    cursor = screen.session.cursor()
+    try:
+        return cursor.execute(query, params or []).fetchall()
+    finally:
+        cursor.close()
+
+
+def scalar(screen: MainScreen, query: str, params: list[object] | None = None) -> object:
+    return sql(screen, query, params)[0][0]
+
+
+def shown_rows(view: PaneView) -> list[dict]:
+    """The rows a pane shows on its first page, as the page query returned them."""
+    backend = view.table.paged
+    assert backend is not None
+    return [backend.raw_at(i) for i in range(min(view.shown, PAGE_SIZE))]
 
 
 async def settle(  # type: ignore[no-untyped-def]
