@@ -10,9 +10,10 @@ from pathlib import Path
 import iptocc
 
 from tui.engine.db import connect
-from tui.engine.sample_audit import PurviewBuilder, write_signins
+from tui.engine.sample_audit import PurviewBuilder
 from tui.engine.sample_gateway import GatewayWriter, Request, client, forged_requests, genuine_requests
 from tui.engine.sample_keys import CONSUMER_TID, build_keys
+from tui.engine.sample_signins import write_signins
 from tui.engine.sample_tokens import Issued, opaque_tickets, plan_forged, plan_genuine
 from tui.engine.sample_truth import build_truth
 from tui.engine.sample_world import END, IOC_UAS, START, STORM_IPS, build_world
