@@ -36,7 +36,7 @@ is the same without the text, for the analyses):
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,31 +86,48 @@ def annotate(
     progress: Progress | None = None,
     *,
     materialise_events: bool = True,
+    decoded: tuple[str, ...] | None = None,
 ) -> Annotation:
     """Decode every distinct token, verify it, fire the catalogue and register the `events` view.
 
     Without `materialise_events`, `events` joins every row's annotations as it is read (`triage scan`
     reads it three times, in grouped passes, and never pages it); `events_view.materialise_events(con)` stores
-    them later (the TUI does, once its first panes are on screen)."""
+    them later (the TUI does, once its first panes are on screen). `decoded` (the notes
+    `decode_tokens` returned) says the loader's `tokens_ready` already decoded and verified them."""
     intel = load_intel(tuple(options.iocs))
-    jwks = tuple(dict.fromkeys([*map(Path, options.jwks), *map(Path, getattr(report, "jwks_files", ()))]))
+    jwks = key_lists(options, getattr(report, "jwks_files", ()))
     _say(progress, "reading events", 0.0)
     _materialise(con)
-    _say(progress, "decoding tokens", 0.1)
     keep_token_text(con)
-    build_claims(con, DISTINCT_TOKENS)
+    if decoded is None:
+        _say(progress, "decoding and verifying tokens", 0.1)
+        decoded = decode_tokens(con, jwks, intel)
     _rebase(con, with_token=False)
-    _say(progress, "verifying signatures", 0.2)
-    notes = list(verify_tokens(con, jwks, intel)) + list(intel.notes)
+    notes = list(decoded) + list(intel.notes)
     org = infer_org(con, options)
     split = drift_split(con, options)
     _say(progress, "running indicators", 0.5)
     _prepare(con, intel, org, split, options)
-    _run_catalogue(con)
+    run_catalogue(con)
     register_events(con, materialise=materialise_events)
     _rebase(con)
     _say(progress, "annotated", 1.0)
     return _summary(con, org, split, intel, jwks, notes)
+
+
+def key_lists(options: Options, found: Sequence[Path]) -> tuple[Path, ...]:
+    """The key lists to verify with: `--jwks` files, then those found among the inputs, once each."""
+    return tuple(dict.fromkeys([*map(Path, options.jwks), *map(Path, found)]))
+
+
+def decode_tokens(con: duckdb.DuckDBPyConnection, jwks: tuple[Path, ...], intel: Intel) -> tuple[str, ...]:
+    """`token_claims` from `token_text`, then `token_keys` and each token's `sig` (checked against the
+    key lists `jwks`); notes on unreadable key lists.
+
+    Reads only the distinct tokens, so it runs before or after the rows are stored (the TUI's Tokens
+    pane shows what it found before the loader writes `events_t`: `tui.engine.preview`)."""
+    build_claims(con, DISTINCT_TOKENS)
+    return verify_tokens(con, jwks, intel)
 
 
 def _materialise(con: duckdb.DuckDBPyConnection) -> None:
@@ -164,13 +181,7 @@ def _prepare(
     # A table, not a view: every indicator re-ran the three-way join over token_claims, which at 2M
     # all-distinct tokens ran out of memory under the 1.2 GB cap. No token text: the indicators ask
     # for its length and whether its header and claims were readable, both in token_claims.
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE _tok AS
-        SELECT c.*,
-               'sha256:' || c.tok_sha256 AS tkey, k.jwk_issuer, k.jwk_source,
-               s.uses, s.first_ts, s.last_ts
-        FROM token_claims c LEFT JOIN token_keys k USING (tok_key) LEFT JOIN token_stats s USING (tok_key)"""
-    )
+    tok_table(con)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _org_tenant AS SELECT unnest(?::VARCHAR[]) AS tid", [list(org.tenants)]
     )
@@ -210,7 +221,24 @@ def _prepare(
     build_subject(con)
 
 
-def _intel_tables(con: duckdb.DuckDBPyConnection, intel: Intel) -> None:
+def tok_table(con: duckdb.DuckDBPyConnection, *, used: bool = True) -> None:
+    """`_tok` (TEMP): each decoded token with its tkey, its key's issuer and source, and (`used`:
+    from `token_stats`, else NULL, before the rows are stored) its uses and first and last times."""
+    stats = (
+        "s.uses, s.first_ts, s.last_ts"
+        if used
+        else "NULL::BIGINT AS uses, NULL::TIMESTAMP AS first_ts, NULL::TIMESTAMP AS last_ts"
+    )
+    joined = "LEFT JOIN token_stats s USING (tok_key)" if used else ""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _tok AS
+        SELECT c.*, 'sha256:' || c.tok_sha256 AS tkey, k.jwk_issuer, k.jwk_source, {stats}
+        FROM token_claims c LEFT JOIN token_keys k USING (tok_key) {joined}"""
+    )
+
+
+def bad_key_table(con: duckdb.DuckDBPyConnection, intel: Intel) -> None:
+    """`_bad_key(ident, not_after, note)` (TEMP): the compromised keys' kids, x5ts and thumbprints."""
     bad: list[tuple[str, Any, str]] = []
     for key in intel.bad_keys:
         x5t_of_thumb = thumbprint_to_x5t(key.thumbprint_sha1)
@@ -224,6 +252,10 @@ def _intel_tables(con: duckdb.DuckDBPyConnection, intel: Intel) -> None:
     con.execute("CREATE OR REPLACE TEMP TABLE _bad_key (ident VARCHAR, not_after TIMESTAMP, note VARCHAR)")
     if bad:
         con.executemany("INSERT INTO _bad_key VALUES (?, ?, ?)", bad)
+
+
+def _intel_tables(con: duckdb.DuckDBPyConnection, intel: Intel) -> None:
+    bad_key_table(con, intel)
     con.execute("CREATE OR REPLACE TEMP TABLE _ioc (kind VARCHAR, value VARCHAR, note VARCHAR)")
     plain = [(i.kind, i.value, i.note) for i in intel.iocs if i.kind in ("ip", "ua", "app")]
     if plain:
@@ -259,17 +291,28 @@ def _intel_tables(con: duckdb.DuckDBPyConnection, intel: Intel) -> None:
             con.executemany("INSERT INTO _ioc_ip_hit VALUES (?, ?)", hits)
 
 
-def _run_catalogue(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(
-        """CREATE OR REPLACE TABLE token_indicators
-        (tkey VARCHAR, code VARCHAR, severity VARCHAR, sev_rank INTEGER, evidence VARCHAR)"""
-    )
-    con.execute(
-        """CREATE OR REPLACE TABLE row_indicators (source VARCHAR, source_row BIGINT, tkey VARCHAR,
-        code VARCHAR, severity VARCHAR, sev_rank INTEGER, evidence VARCHAR)"""
-    )
-    for ind in CATALOGUE:
-        _run_indicator(con, ind)
+def run_catalogue(con: duckdb.DuckDBPyConnection, codes: Collection[str] | None = None) -> None:
+    """`token_indicators` and `row_indicators` from every indicator of the catalogue (or those `codes`).
+
+    In one transaction: the TUI's detail panel reads `token_indicators` on other cursors while the
+    full catalogue replaces the preview's hits, and must not see the tables half filled."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            """CREATE OR REPLACE TABLE token_indicators
+            (tkey VARCHAR, code VARCHAR, severity VARCHAR, sev_rank INTEGER, evidence VARCHAR)"""
+        )
+        con.execute(
+            """CREATE OR REPLACE TABLE row_indicators (source VARCHAR, source_row BIGINT, tkey VARCHAR,
+            code VARCHAR, severity VARCHAR, sev_rank INTEGER, evidence VARCHAR)"""
+        )
+        for ind in CATALOGUE:
+            if codes is None or ind.code in codes:
+                _run_indicator(con, ind)
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 def _run_indicator(con: duckdb.DuckDBPyConnection, ind: Any) -> None:

@@ -16,13 +16,17 @@ from tui.engine.sql import ident as quote_ident
 from tui.engine.work import WORK_DB, rn_sql
 
 
+def severity_name_macro(con: duckdb.DuckDBPyConnection) -> None:
+    """`_severity_name(rank)`: a rank's name (NULL for 0 or NULL). Not TEMP: tokens.sql, mailboxes.sql
+    and the `events` views name their severities with it, on the pane builders' cursors."""
+    names = ", ".join(f"'{s}'" for s in SEVERITIES)
+    con.execute(f"CREATE OR REPLACE MACRO _severity_name(r) AS CASE WHEN r > 0 THEN [{names}][r] END")
+
+
 def register_events(con: duckdb.DuckDBPyConnection, *, materialise: bool = True) -> None:
     """Per-token/uti/row severities, then `events`/`events_rows` over every row's annotations:
     stored in `events_a` (`materialise`) or joined as the rows are read (`events_lazy`)."""
-    names = ", ".join(f"'{s}'" for s in SEVERITIES)
-    # A rank's name (NULL for 0 or NULL). Not TEMP: tokens.sql, mailboxes.sql and the `events` views
-    # name their severities with it, on the pane builders' cursors.
-    con.execute(f"CREATE OR REPLACE MACRO _severity_name(r) AS CASE WHEN r > 0 THEN [{names}][r] END")
+    severity_name_macro(con)
     con.execute(
         # not TEMP: the lazy `events_lazy` view calls it from every cursor (TEMP is per connection)
         "CREATE OR REPLACE MACRO _codes_text(codes) AS CASE WHEN len(codes) > 0 THEN "

@@ -28,6 +28,7 @@ from tui.engine.schema import EVENT_COLUMNS
 from tui.engine.sql import ident
 
 Progress = Callable[[int, int, str], None]
+TokensReady = Callable[[duckdb.DuckDBPyConnection, tuple[Path, ...]], None]
 
 # Found while walking a directory, these are documentation or archives, not logs: listed, not read.
 SKIP_SUFFIXES = frozenset(
@@ -167,11 +168,15 @@ def load(
     progress: Progress | None = None,
     *,
     materialise: bool = False,
+    tokens_ready: TokensReady | None = None,
 ) -> LoadReport:
     """Register each input as `src_<i>`/`ev_<i>` and union the readable ones into `events_base`.
 
     With `materialise` (a session about to annotate), the union is written once into `events_t`
-    (`tui.engine.work`) and each file's counts come from that table instead of a pass of their own.
+    (`tui.engine.work`) and each file's counts come from that table instead of a pass of their own;
+    `tokens_ready(con, key_lists)` runs once the distinct tokens are known, before the rows are
+    stored (again if a file then fails and the rest are stored without it), with the key lists
+    found among the inputs.
     """
     files, skipped, missing = expand(paths)
     reports: list[FileReport] = [FileReport(path=p, note=why) for p, why in skipped]
@@ -191,7 +196,8 @@ def load(
             con.execute("SET preserve_insertion_order = false")
     _union(con, [r.events_view for r in reports if r.events_view], countries=not materialise)
     if materialise:
-        reports = _materialise(con, reports)
+        keys, ready = tuple(jwks), tokens_ready
+        reports = _materialise(con, reports, None if ready is None else lambda c: ready(c, keys))
     if progress is not None:
         progress(len(files), len(files), "inputs read")
     reports.sort(key=lambda r: str(r.path))
@@ -223,10 +229,14 @@ STATS = (
 )
 
 
-def _materialise(con: duckdb.DuckDBPyConnection, reports: list[FileReport]) -> list[FileReport]:
+def _materialise(
+    con: duckdb.DuckDBPyConnection,
+    reports: list[FileReport],
+    tokens_ready: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+) -> list[FileReport]:
     """Write the union into `events_t`; a file whose rows cannot be normalised is reported, not fatal."""
     try:
-        work.materialise(con, _common_constants(reports))
+        work.materialise(con, _common_constants(reports), tokens_ready)
     except duckdb.Error:
         # Find the file(s) that fail the way the per-file stats pass would have, and leave them out.
         checked = []
@@ -242,7 +252,7 @@ def _materialise(con: duckdb.DuckDBPyConnection, reports: list[FileReport]) -> l
             checked.append(r)
         reports = checked
         _union(con, [r.events_view for r in reports if r.events_view], countries=False)
-        work.materialise(con, _common_constants(reports))
+        work.materialise(con, _common_constants(reports), tokens_ready)
     return _with_stats(con, reports)
 
 

@@ -23,6 +23,19 @@ from tui.engine.queries import named_query
 Progress = Callable[[str, float], None]  # (what is happening, fraction done 0..1)
 
 
+class Cursors:
+    """Cursors, one per worker thread, on a connection another thread may be busy with."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self._lock = threading.Lock()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for one worker thread (DuckDB connections are not shared across threads)."""
+        with self._lock:
+            return self.con.cursor()
+
+
 @dataclass
 class Session:
     """The engine state behind one set of inputs; workers use `cursor()` per thread."""
@@ -43,15 +56,19 @@ class Session:
         con: duckdb.DuckDBPyConnection | None = None,
         *,
         materialise_events: bool = True,
+        previewed: Callable[[], object] | None = None,
     ) -> Session:
         """Load, detect and annotate every input; raises nothing for bad files (they are reported).
 
         Pass `con` (from `connect()`) to be able to `interrupt()` a long open from another thread.
         Without `materialise_events` the `events` view joins each row's annotations as it is read
         (events_view.materialise_events stores them later): `triage scan` never needs them stored.
+        With `previewed`, the tokens are decoded before the rows are stored and a first `tokens`
+        table is built from them (`tui.engine.preview`); `previewed()` is called once it exists.
         """
         from tui.engine.annotate import annotate
         from tui.engine.load import load
+        from tui.engine.preview import build_preview
 
         con = con or connect()
 
@@ -63,8 +80,21 @@ class Session:
             if progress is not None:
                 progress(text, 0.5 + 0.5 * done)
 
-        report = load(con, list(paths), options, loading, materialise=True)
-        annotation = annotate(con, report, options, annotating, materialise_events=materialise_events)
+        decoded: tuple[str, ...] | None = None
+
+        def tokens_ready(c: duckdb.DuckDBPyConnection, key_lists: tuple[Path, ...]) -> None:
+            nonlocal decoded
+            loading(0, 1, "decoding the tokens")
+            decoded = build_preview(c, options, key_lists)
+            if previewed is not None:
+                previewed()
+            loading(0, 1, "storing the events")
+
+        ready = tokens_ready if previewed is not None else None
+        report = load(con, list(paths), options, loading, materialise=True, tokens_ready=ready)
+        annotation = annotate(
+            con, report, options, annotating, materialise_events=materialise_events, decoded=decoded
+        )
         return cls(con=con, options=options, paths=tuple(paths), report=report, annotation=annotation)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:

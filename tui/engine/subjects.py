@@ -85,4 +85,18 @@ def build_token_use(con: duckdb.DuckDBPyConnection, issuance: list[str]) -> None
     )
 
 
-__all__ = ["SUBJECT_LISTS", "build_subject", "build_token_use"]
+def pending_token_use(con: duckdb.DuckDBPyConnection) -> None:
+    """`token_use` before the rows are read (`tui.engine.preview`): a row per decoded token, every
+    usage column NULL, typed as `build_token_use` types them (which replaces it)."""
+    lists = ", ".join(f"NULL::VARCHAR[] AS {name}" for name, _ in SUBJECT_LISTS)
+    con.execute(
+        f"""CREATE OR REPLACE TABLE token_use AS
+        SELECT tok_key, NULL::VARCHAR AS uti_key, NULL::VARCHAR AS row_uti, NULL::VARCHAR AS row_tid,
+               NULL::VARCHAR AS row_oid, NULL::TIMESTAMP AS row_iat, NULL::TIMESTAMP AS first_ts,
+               NULL::TIMESTAMP AS last_ts, NULL::BIGINT AS uses, NULL::BIGINT AS use_rows,
+               NULL::BIGINT AS rows_without_user, {lists}, NULL::VARCHAR AS org_address
+        FROM token_claims"""
+    )
+
+
+__all__ = ["SUBJECT_LISTS", "build_subject", "build_token_use", "pending_token_use"]

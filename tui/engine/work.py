@@ -13,7 +13,7 @@ reads (`DISTINCT_TOKENS`). `token_stats` comes from `events_t`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import duckdb
 
@@ -44,8 +44,15 @@ def exists(con: duckdb.DuckDBPyConnection, name: str, kind: str = "table") -> bo
     return bool(row and row[0])
 
 
-def materialise(con: duckdb.DuckDBPyConnection, constants: Mapping[str, str] | None = None) -> None:
+def materialise(
+    con: duckdb.DuckDBPyConnection,
+    constants: Mapping[str, str] | None = None,
+    tokens_ready: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+) -> None:
     """Create `_tok_map` (read through `DISTINCT_TOKENS`), `events_t` (in the work database), `token_stats`.
+
+    `tokens_ready(con)` runs once `_tok_map` exists and before the rows are stored (the TUI decodes
+    the tokens there and shows them first: `tui.engine.preview`).
 
     `constants` (event column → typed SQL constant, `load._common_constants`) are the columns every
     input fills with one value: they are not stored, the `events_t` view adds them back (a gateway
@@ -61,6 +68,8 @@ def materialise(con: duckdb.DuckDBPyConnection, constants: Mapping[str, str] | N
     found = con.execute(f"SELECT DISTINCT source FROM {source} WHERE source IS NOT NULL").fetchall()
     sources = sorted(str(r[0]) for r in found)
     _token_map(con, source, raw, stripped, picked=union, one_source=len(sources) <= 1)
+    if tokens_ready is not None:
+        tokens_ready(con)
     # The loader's rows are written without `country`; it is added from the stored IPs below.
     later = {"country"} if union else set()
     cols = ", ".join(f"e.{ident(n)}" for n in _STORABLE if n not in constants and n not in later)
@@ -192,7 +201,21 @@ def keep_token_text(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE OR REPLACE VIEW token_text AS SELECT tok_key, token FROM _tok_map")
 
 
-# The distinct tokens `(tok_key, token)` the decoder reads (after keep_token_text).
+def first_token_text(con: duckdb.DuckDBPyConnection) -> None:
+    """`token_text` before `keep_token_text`: the rows it will keep, read through a view.
+
+    While the loader still joins every raw value's row of `_tok_map` (`materialise`), nothing may be
+    deleted from it; this view already names exactly the `(tok_key, token)` pairs `keep_token_text`
+    keeps (the first map row of each key), so what is decoded from it is what annotate would decode.
+    """
+    con.execute(
+        """CREATE OR REPLACE VIEW token_text AS SELECT tok_key, token FROM _tok_map
+        WHERE tok_key IS NOT NULL
+          AND rowid IN (SELECT min(rowid) FROM _tok_map WHERE tok_key IS NOT NULL GROUP BY tok_key)"""
+    )
+
+
+# The distinct tokens `(tok_key, token)` the decoder reads (after keep_token_text or first_token_text).
 DISTINCT_TOKENS = "token_text"
 
 
@@ -239,4 +262,13 @@ def rn_sql(con: duckdb.DuckDBPyConnection, alias: str) -> str:
     return f"{alias}._rowid" if base is None else f"({alias}.source_row - {int(base)})"
 
 
-__all__ = ["DISTINCT_TOKENS", "WORK_DB", "attach", "exists", "keep_token_text", "materialise", "rn_sql"]
+__all__ = [
+    "DISTINCT_TOKENS",
+    "WORK_DB",
+    "attach",
+    "exists",
+    "first_token_text",
+    "keep_token_text",
+    "materialise",
+    "rn_sql",
+]

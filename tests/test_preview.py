@@ -1,0 +1,134 @@
+"""The Tokens preview (`tui.engine.preview`): the decoded tokens and their claim and key indicators,
+shown before the rows are stored, agree with the full tables built after.
+
+Expected values come from the full open of the same sample (the engine's tables after annotate),
+never from the preview itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tui.engine.db import connect
+from tui.engine.indicators import CATALOGUE
+from tui.engine.options import Options
+from tui.engine.panes import build_table
+from tui.engine.preview import CLAIM_CODES
+from tui.engine.session import Session
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_logs"
+pytestmark = pytest.mark.skipif(
+    not (SAMPLE / "gateway.parquet").is_file(), reason="sample_logs/ not generated"
+)
+
+CLAIM_COLUMNS = "tkey, tok_sha256, uti, kid, alg, iss, tid, aud, appid, upn, oid, iat, exp, sig"
+USAGE_COLUMNS = ("first_seen", "last_seen", "uses", "users", "mailboxes", "ips", "countries")
+
+
+def _open(previewed: bool) -> tuple[Session, dict[str, object]]:
+    """Open the sample as the TUI does; with `previewed`, what the preview's tables held when it was
+    announced (read on another cursor, as the Tokens pane reads them)."""
+    con = connect()
+    seen: dict[str, object] = {}
+
+    def look() -> None:
+        cursor = con.cursor()
+        try:
+            q = cursor.execute
+            seen["stored"] = q(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'events_t'"
+            ).fetchone()
+            seen["tokens"] = q(f"SELECT {CLAIM_COLUMNS} FROM tokens ORDER BY tkey").fetchall()
+            seen["usage"] = q(
+                f"SELECT count(*) FROM tokens WHERE {' OR '.join(USAGE_COLUMNS)} IS NOT NULL"
+            ).fetchone()
+            seen["hits"] = q(
+                "SELECT tkey, code, severity, evidence FROM token_indicators ORDER BY ALL"
+            ).fetchall()
+            seen["flags"] = q("SELECT tkey, sev_rank, indicators FROM tokens ORDER BY tkey").fetchall()
+            seen["marked"] = q("SELECT count(*) FROM tokens_marked").fetchone()
+        finally:
+            cursor.close()
+
+    session = Session.open(
+        [str(SAMPLE)], Options(), con=con, materialise_events=False, previewed=look if previewed else None
+    )
+    build_table(con, "tokens", session.annotation.split)
+    return session, seen
+
+
+@pytest.fixture(scope="module")
+def opened() -> tuple[Session, dict[str, object], Session]:
+    with_preview, seen = _open(True)
+    plain, _ = _open(False)
+    return with_preview, seen, plain
+
+
+def test_the_preview_lists_every_decoded_token_before_the_rows_are_stored(opened) -> None:  # type: ignore[no-untyped-def]
+    session, seen, _ = opened
+    con = session.con
+    assert seen["stored"] == (0,)  # announced before `events_t` was written
+    raw = con.execute(
+        f"SELECT {CLAIM_COLUMNS} FROM tokens WHERE tok_key IS NOT NULL ORDER BY tkey"
+    ).fetchall()
+    assert seen["tokens"] == raw  # every raw token, with the claims and signature the full table has
+    assert len(raw) == con.execute("SELECT count(*) FROM token_claims").fetchone()[0] == 673
+    assert seen["usage"] == (0,)  # usage is pending: no uses, times, users, mailboxes, IPs or countries
+    assert seen["marked"] == (673,)  # the pane's page query reads it already
+
+
+def test_the_preview_fires_exactly_the_claim_indicators_the_full_catalogue_fires(opened) -> None:  # type: ignore[no-untyped-def]
+    session, seen, _ = opened
+    full = session.con.execute(
+        "SELECT tkey, code, severity, evidence FROM token_indicators "
+        "WHERE list_contains(?, code) ORDER BY ALL",
+        [list(CLAIM_CODES)],
+    ).fetchall()
+    assert seen["hits"] == full
+    # The sample's forged tokens (truth.json): each shows in the preview with the claim indicators
+    # expected of it, critical where it carries KEY_SCOPE_MISMATCH or KNOWN_BAD_KEY; the two consumer
+    # tokens are flagged only once their use against the organisation's mailboxes is known.
+    truth = json.loads((SAMPLE / "truth.json").read_text())
+    flags = {tkey: (rank, codes) for tkey, rank, codes in seen["flags"]}  # type: ignore[attr-defined]
+    early = 0
+    for forged in truth["forged_tokens"]:
+        expected = [c for c in sorted(forged["expected_indicators"]) if c in CLAIM_CODES]
+        rank, codes = flags["sha256:" + forged["tok_sha256"]]
+        assert sorted(filter(None, codes.split(";"))) == expected, forged["kind_label"]
+        assert rank == (5 if expected else 0)
+        early += bool(expected)
+    assert (early, len(truth["forged_tokens"])) == (5, 7)
+
+
+def test_an_open_with_the_preview_builds_the_tables_an_open_without_it_builds(opened) -> None:  # type: ignore[no-untyped-def]
+    with_preview, _, plain = opened
+    assert with_preview.annotation == plain.annotation
+    for table in ("token_claims", "token_keys", "token_indicators", "row_indicators", "token_use", "tokens"):
+        a = with_preview.con.execute(f"SELECT * FROM {table}").fetchall()
+        b = plain.con.execute(f"SELECT * FROM {table}").fetchall()
+        assert sorted(map(repr, a)) == sorted(map(repr, b)), table
+    text = "SELECT tok_key, token FROM token_text ORDER BY tok_key"
+    assert with_preview.con.execute(text).fetchall() == plain.con.execute(text).fetchall()
+
+
+# a relation read (`IS DISTINCT FROM x` compares, it reads nothing)
+_RELATION = re.compile(r"\b(?<!DISTINCT )(?:FROM|JOIN)\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
+
+
+def test_the_claim_indicators_are_those_that_read_only_a_tokens_claims_and_key() -> None:
+    """`_tok` (claims, header, signature, key; its usage columns are NULL in the preview) and
+    `_bad_key`: any other relation would need the stored rows."""
+
+    def reads(ind: object) -> set[str]:
+        return {m.group(1) for sql in ind.sql for m in _RELATION.finditer(sql)}  # type: ignore[attr-defined]
+
+    claims_only = {ind.code for ind in CATALOGUE if reads(ind) <= {"_tok", "_bad_key"}}
+    assert claims_only == set(CLAIM_CODES)
+    # ... and none of them reads the usage `_tok` carries after the rows are stored
+    for ind in CATALOGUE:
+        if ind.code in CLAIM_CODES:
+            assert not re.search(r"\b(uses|first_ts|last_ts)\b", " ".join(ind.sql)), ind.code

@@ -1,0 +1,71 @@
+"""The Tokens pane before the events are stored: every distinct token decoded, verified and checked.
+
+Storing the rows (`work.materialise`'s `events_t`: ~6 of the ~18 s a 10M-row export takes to open,
+bench/RESULTS.md) and counting their usage come before the full Tokens table can exist. The tokens
+themselves are known earlier, once the loader has mapped each distinct bearer value (`_tok_map`).
+`build_preview` runs there (`load(..., tokens_ready=…)`): it decodes and verifies the tokens
+(`annotate.decode_tokens`, which annotate then does not repeat), fires the indicators that read a
+token's claims, header and key alone (`CLAIM_CODES`: the stolen-key, signature, algorithm, header
+and lifetime checks, what a forged Storm-0558 token shows) and builds the `tokens` table from them
+through the same query as the full one (`queries/tokens.sql`), its usage columns (uses, first and
+last seen, users, mailboxes, IPs, countries) empty. The full table replaces it once the rows are
+stored and annotated; until then the analyst reads, filters and sorts the tokens (the TUI marks the
+pane as pending, and refuses marks and drills).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from tui.engine.annotate import bad_key_table, decode_tokens, key_lists, run_catalogue, tok_table
+from tui.engine.events_view import severity_name_macro
+from tui.engine.indicators import CATALOGUE, MACROS
+from tui.engine.intel import load_intel
+from tui.engine.marks import ensure_marks
+from tui.engine.options import Options
+from tui.engine.queries import named_query
+from tui.engine.subjects import pending_token_use
+from tui.engine.work import first_token_text
+
+# The indicators that read nothing but `_tok`'s claims, header, signature and key (and `_bad_key`):
+# they give the same hits before and after the rows are stored (tests/test_preview.py).
+CLAIM_CODES = (
+    "KNOWN_BAD_KEY",
+    "KNOWN_BAD_KEY_HISTORIC",
+    "KEY_SCOPE_MISMATCH",
+    "BAD_SIGNATURE",
+    "UNKNOWN_KEY",
+    "ALG_NONE",
+    "WEAK_ALG",
+    "KEY_INJECTION",
+    "ISS_TID_MISMATCH",
+    "LONG_LIFETIME",
+    "MALFORMED",
+)
+assert set(CLAIM_CODES) <= {ind.code for ind in CATALOGUE}
+
+
+def build_preview(
+    con: duckdb.DuckDBPyConnection, options: Options, found: tuple[Path, ...]
+) -> tuple[str, ...]:
+    """Decode and verify the distinct tokens, fire `CLAIM_CODES`, build a `tokens` table of them.
+
+    `found` are the key lists among the inputs; returns `decode_tokens`' notes (for annotate's
+    `decoded`). Call where `_tok_map` exists and `keep_token_text` has not run."""
+    intel = load_intel(tuple(options.iocs))
+    first_token_text(con)
+    notes = decode_tokens(con, key_lists(options, found), intel)
+    con.execute(MACROS)
+    tok_table(con, used=False)
+    bad_key_table(con, intel)
+    run_catalogue(con, CLAIM_CODES)
+    severity_name_macro(con)
+    pending_token_use(con)
+    con.execute(f"CREATE OR REPLACE TABLE tokens AS {named_query('tokens').sql}")
+    ensure_marks(con)
+    return notes
+
+
+__all__ = ["CLAIM_CODES", "build_preview"]
