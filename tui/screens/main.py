@@ -103,6 +103,12 @@ class MainScreen(Workflow, Saving, ReportsWorkerErrors, Screen[None]):
         session: Any
 
     @dataclass
+    class _Previewed(Message):
+        """The tokens are decoded: a first `tokens` table (usage still pending) can be queried."""
+
+        source: Any  # `Cursors` on the opening worker's connection
+
+    @dataclass
     class _Built(Message):
         """A pane's table exists now."""
 
@@ -150,7 +156,7 @@ class MainScreen(Workflow, Saving, ReportsWorkerErrors, Screen[None]):
     def _open_session(self) -> None:
         from tui.engine.events_view import materialise_events
         from tui.engine.load import expand
-        from tui.engine.session import Session
+        from tui.engine.session import Cursors, Session
         from tui.engine.state import hash_in_background
 
         last = 0.0
@@ -167,9 +173,15 @@ class MainScreen(Workflow, Saving, ReportsWorkerErrors, Screen[None]):
         found, _, _ = expand(self.paths)
         hashes = hash_in_background(found)  # for the saved state; hashed while the inputs load
         self._busy_con = connect()
+        source = Cursors(self._busy_con)
         try:
             session = Session.open(
-                self.paths, self.options, progress_adapter(say), con=self._busy_con, materialise_events=False
+                self.paths,
+                self.options,
+                progress_adapter(say),
+                con=self._busy_con,
+                materialise_events=False,
+                previewed=lambda: self.post_message(self._Previewed(source)),
             )
             self.post_message(self._Opened(session))
             self.post_message(self._Progress("hashing the inputs", 0.95))
@@ -213,8 +225,23 @@ class MainScreen(Workflow, Saving, ReportsWorkerErrors, Screen[None]):
                 f"no input files found in {inert_cell(' '.join(self.paths))}", severity="error", timeout=30
             )
 
+    def on_main_screen__previewed(self, message: MainScreen._Previewed) -> None:
+        """Show the decoded tokens while the rows are stored (`tui.engine.preview`)."""
+        view = self.pane("tokens")
+        view.session = message.source
+        view.pending = True
+        self.query_one(DetailPanel).session = message.source
+        view.apply_filter(view.filter_text)
+
     def on_main_screen__built(self, message: MainScreen._Built) -> None:
-        self.pane(message.pane).apply_filter("")  # its columns come with it; then the saved filter
+        view = self.pane(message.pane)
+        if view.pending:
+            # the full table replaces the preview: the analyst's filter stays (over a saved one)
+            if view.filter_text:
+                self.saved_filters.pop(message.pane, None)
+            view.replaced()
+        else:
+            view.apply_filter("")  # its columns come with it; then the saved filter
         self._built.add(message.pane)
         if self._built == {spec.name for spec in PANES} and self.saved_pane in self._built:
             pane, self.saved_pane = self.saved_pane, None

@@ -204,6 +204,9 @@ class Workflow:
     # ---- marks ------------------------------------------------------------------------------
 
     def on_pane_view_mark_wanted(self, message: PaneView.MarkWanted) -> None:
+        if self.session is None:  # the Tokens preview: the marks table comes with the session
+            self.notify("marks can be set once the inputs are read", severity="warning")  # type: ignore[attr-defined]
+            return
         book = self.marks.setdefault(message.pane, {})
         existing = book.get(message.key)
         if not message.verdict:

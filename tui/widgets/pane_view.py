@@ -146,6 +146,7 @@ class PaneView(ReportsWorkerErrors, Vertical):
         self._cursors: dict[str, duckdb.DuckDBPyConnection] = {}
         self._keep_cursor = False
         self._recount = False  # the grand total and flags may have changed (a new split)
+        self.pending = False  # showing the Tokens preview: usage columns and indicators still to come
 
     def compose(self) -> ComposeResult:
         yield PaneTable(id=f"table-{self.spec.name}")
@@ -174,6 +175,14 @@ class PaneView(ReportsWorkerErrors, Vertical):
         if self.ready:
             self._recount = True
             self.apply_filter(self.filter_text, keep_cursor=True)
+
+    def replaced(self) -> None:
+        """The pane's table was replaced by the full one (after the preview): query it again with the
+        same filter, counting and measuring its columns afresh; the cursor keeps its row number."""
+        self.pending = False
+        self._widths = None
+        self._recount = True
+        self.apply_filter(self.filter_text, keep_cursor=True)
 
     def apply_filter(self, text: str, keep_cursor: bool = False) -> str | None:
         """Start the query for `text`; returns the inline error instead when it does not compile."""
@@ -311,6 +320,8 @@ class PaneView(ReportsWorkerErrors, Vertical):
         backend = self.table.paged
         where = f" · row {self.table.cursor_row + 1:,}" if self.shown else ""
         marked = f" · {len(self.marks):,} marked" if self.marks else ""
+        if self.pending:
+            marked += " · claims and keys only: usage still loading"
         shown = f"{self.shown:,} of {self.total or 0:,}"
         held = (
             f" · {backend.pages_held} page{'s' if backend.pages_held != 1 else ''} in memory"

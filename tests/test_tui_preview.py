@@ -1,0 +1,85 @@
+"""The Tokens pane opens on the decoded tokens before the rows are stored (`tui.engine.preview`), then
+gives way to the full table with the analyst's filter kept.
+
+The loader is held, after the preview and before it stores the rows, by a pause put in front of
+the real `work._add_countries` (the next step of the store); nothing of the engine is replaced.
+Expected values come from DuckDB on the app's own tables, never from the widgets themselves.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from tui_pilot import SIZE, needs_sample, scalar, settle, shown_rows, wait_for
+
+from tui.app import TriageApp
+from tui.engine import work
+from tui.engine.options import Options
+from tui.screens.main import MainScreen
+from tui.widgets.detail_panel import DetailPanel
+from tui.widgets.pane_view import PaneView
+
+pytestmark = [needs_sample, pytest.mark.usefixtures("repo_cwd")]
+
+
+def _on(view: PaneView, query: str) -> Any:
+    """A value from the tables the pane reads while the session is still opening."""
+    cursor = view.session.cursor()
+    try:
+        return cursor.execute(query).fetchone()[0]
+    finally:
+        cursor.close()
+
+
+async def test_the_tokens_preview_shows_first_then_the_full_table_keeps_the_filter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release = threading.Event()
+    store = work._add_countries
+
+    def held(con: Any) -> None:
+        assert release.wait(60), "the test never let the loader go on"
+        store(con)
+
+    monkeypatch.setattr(work, "_add_countries", held)
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        try:
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+            screen = app.screen
+            assert isinstance(screen, MainScreen)
+            view = screen.pane("tokens")
+            await wait_for(
+                pilot, lambda: view.ready and view.pending and not view.has_class("-querying"), "the preview"
+            )
+            # every decoded token, worst first, its usage still unknown; the rows are not stored yet
+            assert view.total == _on(view, "SELECT count(*) FROM token_claims") == 673
+            assert _on(view, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'events_t'") == 0
+            first = shown_rows(view)[0]
+            assert first["severity"] == "critical" and first["uses"] is None and first["ips"] is None
+            assert "usage still loading" in str(screen.query_one("#status-tokens").render())
+            await wait_for(pilot, lambda: screen.query_one(DetailPanel).detail is not None, "the detail")
+            why = screen.query_one(DetailPanel).plain
+            assert first["indicators"].split(";")[0] in why and "header" in why
+            # a mark needs the session, a drill the Events pane: both wait, nothing half done
+            await pilot.press("space", "enter")
+            assert screen.marks["tokens"] == {} and screen.current == "tokens"
+            # the analyst filters the preview
+            await pilot.press("slash", *"severity=critical", "enter")
+            await wait_for(
+                pilot,
+                lambda: view.filter_text == "severity=critical" and not view.has_class("-querying"),
+                "the filtered preview",
+            )
+            assert view.shown == _on(view, "SELECT count(*) FROM tokens WHERE severity = 'critical'") == 5
+        finally:
+            release.set()
+        await settle(pilot, app)
+        # the full table replaces it: same filter, counted again (uti-only subjects too), usage known
+        assert not view.pending and view.filter_text == "severity=critical"
+        assert view.total == scalar(screen, "SELECT count(*) FROM tokens") == 1343
+        assert view.shown == scalar(screen, "SELECT count(*) FROM tokens WHERE severity = 'critical'")
+        assert all(row["uses"] for row in shown_rows(view))
+        assert "usage still loading" not in str(screen.query_one("#status-tokens").render())
