@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,8 @@ METRICS = (
     "triage scan peak RSS",
     "TUI first pane (Tokens, headless run_test)",
     "first pane ÷ floor",
-    "TUI peak RSS (to first pane)",
+    "TUI complete Tokens pane (every indicator, usage)",
+    "TUI peak RSS (to the complete Tokens pane)",
     "Events filter (count + first page) p50",
     "Events filter p95",
     "Events page at random offset p50",
@@ -67,6 +69,13 @@ def test_bench_on_a_tiny_file_reports_every_metric(tmp_path: Path) -> None:
     # the bound decoded each distinct token once: 500 here (one in 997 is opaque), 2,000 in the worst case
     assert "; 500 tokens decoded)" in rows["essential work (lower bound, no target)"]
     assert "; 2,000 tokens decoded)" in rows["worst case essential work (lower bound, no target)"]
+    # the first pane is the preview of the 500 decoded tokens (unless the 10k rows were stored and
+    # annotated between two of the probe's looks, 0.1 s apart); the complete pane has the same 500
+    first = rows["TUI first pane (Tokens, headless run_test)"]
+    assert re.search(
+        r"\((decoded tokens, claim and key indicators, usage pending|complete); 500 rows\)", first
+    ), first
+    assert "(500 rows)" in rows["TUI complete Tokens pane (every indicator, usage)"]
 
     # The generated file has the sample's columns and real, PyJWT-readable RS256 tokens.
     path = tmp_path / "inputs" / "gateway-10000r-500t.parquet"
