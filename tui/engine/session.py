@@ -88,7 +88,7 @@ class Session:
             decoded = build_preview(c, options, key_lists)
             if previewed is not None:
                 previewed()
-            loading(0, 1, "storing the events")
+            loading(0, 1, "reading the events")
 
         ready = tokens_ready if previewed is not None else None
         report = load(con, list(paths), options, loading, materialise=True, tokens_ready=ready)
