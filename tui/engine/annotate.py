@@ -44,7 +44,7 @@ from typing import Any
 import duckdb
 
 from tui.engine.events_view import events_materialised, register_events
-from tui.engine.indicators import CATALOGUE, MACROS
+from tui.engine.indicators import CATALOGUE, CLAIM_CODES, MACROS
 from tui.engine.intel import Intel, load_intel, thumbprint_to_x5t
 from tui.engine.jwt_decode import build_claims
 from tui.engine.options import Options
@@ -93,7 +93,9 @@ def annotate(
     Without `materialise_events`, `events` joins every row's annotations as it is read (`triage scan`
     reads it three times, in grouped passes, and never pages it); `events_view.materialise_events(con)` stores
     them later (the TUI does, once its first panes are on screen). `decoded` (the notes
-    `decode_tokens` returned) says the loader's `tokens_ready` already decoded and verified them."""
+    `preview.build_preview` returned) says the loader's `tokens_ready` already decoded and verified
+    the tokens on this connection, built its `_tok` and fired the `CLAIM_CODES` indicators."""
+    previewed = decoded is not None
     intel = load_intel(tuple(options.iocs))
     jwks = key_lists(options, getattr(report, "jwks_files", ()))
     _say(progress, "reading events", 0.0)
@@ -107,8 +109,8 @@ def annotate(
     org = infer_org(con, options)
     split = drift_split(con, options)
     _say(progress, "running indicators", 0.5)
-    _prepare(con, intel, org, split, options)
-    run_catalogue(con)
+    _prepare(con, intel, org, split, options, previewed=previewed)
+    run_catalogue(con, kept=CLAIM_CODES if previewed else ())
     register_events(con, materialise=materialise_events)
     _rebase(con)
     _say(progress, "annotated", 1.0)
@@ -164,9 +166,10 @@ def _prepare(
     options: Options,
     *,
     subjects: bool = True,
+    previewed: bool = False,
 ) -> None:
     """The helper tables the catalogue reads; `token_use` too unless `subjects` is False (a resplit:
-    it does not depend on the split)."""
+    it does not depend on the split). `previewed`: this connection's `_tok` is the preview's."""
     con.execute(MACROS)
     # These read `events_t`, not `events_base`: once annotate has finished, `events_base` joins every
     # row's token text, and a resplit (the TUI's `[`/`]`) would build that hash table per statement.
@@ -181,7 +184,8 @@ def _prepare(
     # A table, not a view: every indicator re-ran the three-way join over token_claims, which at 2M
     # all-distinct tokens ran out of memory under the 1.2 GB cap. No token text: the indicators ask
     # for its length and whether its header and claims were readable, both in token_claims.
-    tok_table(con)
+    if not previewed:
+        tok_table(con)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _org_tenant AS SELECT unnest(?::VARCHAR[]) AS tid", [list(org.tenants)]
     )
@@ -221,19 +225,15 @@ def _prepare(
     build_subject(con)
 
 
-def tok_table(con: duckdb.DuckDBPyConnection, *, used: bool = True) -> None:
-    """`_tok` (TEMP): each decoded token with its tkey, its key's issuer and source, and (`used`:
-    from `token_stats`, else NULL, before the rows are stored) its uses and first and last times."""
-    stats = (
-        "s.uses, s.first_ts, s.last_ts"
-        if used
-        else "NULL::BIGINT AS uses, NULL::TIMESTAMP AS first_ts, NULL::TIMESTAMP AS last_ts"
-    )
-    joined = "LEFT JOIN token_stats s USING (tok_key)" if used else ""
+def tok_table(con: duckdb.DuckDBPyConnection) -> None:
+    """`_tok` (TEMP): each decoded token with its tkey and its key's issuer and source.
+
+    Nothing in it depends on the rows (no indicator reads a token's uses or times from it: those
+    come per subject from `_subject`), so the preview's `_tok` is annotate's (2M tokens: ~2 s)."""
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _tok AS
-        SELECT c.*, 'sha256:' || c.tok_sha256 AS tkey, k.jwk_issuer, k.jwk_source, {stats}
-        FROM token_claims c LEFT JOIN token_keys k USING (tok_key) {joined}"""
+        """CREATE OR REPLACE TEMP TABLE _tok AS
+        SELECT c.*, 'sha256:' || c.tok_sha256 AS tkey, k.jwk_issuer, k.jwk_source
+        FROM token_claims c LEFT JOIN token_keys k USING (tok_key)"""
     )
 
 
@@ -291,23 +291,30 @@ def _intel_tables(con: duckdb.DuckDBPyConnection, intel: Intel) -> None:
             con.executemany("INSERT INTO _ioc_ip_hit VALUES (?, ?)", hits)
 
 
-def run_catalogue(con: duckdb.DuckDBPyConnection, codes: Collection[str] | None = None) -> None:
+def run_catalogue(
+    con: duckdb.DuckDBPyConnection, codes: Collection[str] | None = None, *, kept: Collection[str] = ()
+) -> None:
     """`token_indicators` and `row_indicators` from every indicator of the catalogue (or those `codes`).
 
-    In one transaction: the TUI's detail panel reads `token_indicators` on other cursors while the
-    full catalogue replaces the preview's hits, and must not see the tables half filled."""
+    `kept`: codes whose hits the tables already hold (the preview's `CLAIM_CODES`, which the stored
+    rows cannot change): those rows stay and are not fired again. In one transaction: the TUI's
+    detail panel reads `token_indicators` on other cursors and must not see it half filled."""
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(
-            """CREATE OR REPLACE TABLE token_indicators
-            (tkey VARCHAR, code VARCHAR, severity VARCHAR, sev_rank INTEGER, evidence VARCHAR)"""
-        )
-        con.execute(
-            """CREATE OR REPLACE TABLE row_indicators (source VARCHAR, source_row BIGINT, tkey VARCHAR,
-            code VARCHAR, severity VARCHAR, sev_rank INTEGER, evidence VARCHAR)"""
-        )
+        if kept:
+            con.execute("DELETE FROM token_indicators WHERE NOT list_contains(?, code)", [list(kept)])
+            con.execute("DELETE FROM row_indicators WHERE NOT list_contains(?, code)", [list(kept)])
+        else:
+            con.execute(
+                """CREATE OR REPLACE TABLE token_indicators
+                (tkey VARCHAR, code VARCHAR, severity VARCHAR, sev_rank INTEGER, evidence VARCHAR)"""
+            )
+            con.execute(
+                """CREATE OR REPLACE TABLE row_indicators (source VARCHAR, source_row BIGINT,
+                tkey VARCHAR, code VARCHAR, severity VARCHAR, sev_rank INTEGER, evidence VARCHAR)"""
+            )
         for ind in CATALOGUE:
-            if codes is None or ind.code in codes:
+            if (codes is None or ind.code in codes) and ind.code not in kept:
                 _run_indicator(con, ind)
     except BaseException:
         con.execute("ROLLBACK")

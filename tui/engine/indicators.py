@@ -352,6 +352,23 @@ CATALOGUE: tuple[Indicator, ...] = (
 
 BY_CODE = {ind.code: ind for ind in CATALOGUE}
 
+# The indicators that read nothing but a token's claims, header, signature and key (`_tok`, `_bad_key`):
+# they give the same hits before the rows are stored (`tui.engine.preview`) as after (tests/test_preview.py).
+CLAIM_CODES = (
+    "KNOWN_BAD_KEY",
+    "KNOWN_BAD_KEY_HISTORIC",
+    "KEY_SCOPE_MISMATCH",
+    "BAD_SIGNATURE",
+    "UNKNOWN_KEY",
+    "ALG_NONE",
+    "WEAK_ALG",
+    "KEY_INJECTION",
+    "ISS_TID_MISMATCH",
+    "LONG_LIFETIME",
+    "MALFORMED",
+)
+assert set(CLAIM_CODES) <= {ind.code for ind in CATALOGUE}
+
 
 def catalogue_rows() -> list[tuple[str, str, int, str, str]]:
     """The catalogue as rows (code, severity, rank, scope, description) for display and export."""

@@ -21,30 +21,13 @@ import duckdb
 
 from tui.engine.annotate import bad_key_table, decode_tokens, key_lists, run_catalogue, tok_table
 from tui.engine.events_view import severity_name_macro
-from tui.engine.indicators import CATALOGUE, MACROS
+from tui.engine.indicators import CLAIM_CODES, MACROS
 from tui.engine.intel import load_intel
 from tui.engine.marks import ensure_marks
 from tui.engine.options import Options
 from tui.engine.queries import named_query
 from tui.engine.subjects import pending_token_use
 from tui.engine.work import first_token_text
-
-# The indicators that read nothing but `_tok`'s claims, header, signature and key (and `_bad_key`):
-# they give the same hits before and after the rows are stored (tests/test_preview.py).
-CLAIM_CODES = (
-    "KNOWN_BAD_KEY",
-    "KNOWN_BAD_KEY_HISTORIC",
-    "KEY_SCOPE_MISMATCH",
-    "BAD_SIGNATURE",
-    "UNKNOWN_KEY",
-    "ALG_NONE",
-    "WEAK_ALG",
-    "KEY_INJECTION",
-    "ISS_TID_MISMATCH",
-    "LONG_LIFETIME",
-    "MALFORMED",
-)
-assert set(CLAIM_CODES) <= {ind.code for ind in CATALOGUE}
 
 
 def build_preview(
@@ -58,7 +41,7 @@ def build_preview(
     first_token_text(con)
     notes = decode_tokens(con, key_lists(options, found), intel)
     con.execute(MACROS)
-    tok_table(con, used=False)
+    tok_table(con)
     bad_key_table(con, intel)
     run_catalogue(con, CLAIM_CODES)
     severity_name_macro(con)
