@@ -2,7 +2,7 @@
 
 Token-scope SQL returns `(tkey, evidence)` per token subject; row-scope SQL returns
 `(source, source_row, tkey, evidence)` per event row (annotate rolls those up to the subject too).
-The SQL reads relations annotate prepares: `_tok` (token_claims + token_keys + token_stats + tkey),
+The SQL reads relations annotate prepares: `_tok` (token_claims + token_keys + tkey: nothing of the rows),
 `_subject` (per subject: uses, times, IPs, countries, organisation rows), `_ev` (events_base + tok_key
 + tkey), `_params` (one row: consumer tenant, split bounds, replay bound, sign-in coverage),
 `_bad_key`, `_ioc`, `_ioc_ip_hit`, `_org_tenant`, `_org_domain`, `_app_name`. `_tok` and `_subject`
