@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 
 import tui
 from tui.engine import export
-from tui.engine.export import file_sha256, write_csv, write_manifest
+from tui.engine.export import write_csv, write_manifest
 from tui.engine.options import Options
 from tui.engine.safe import inert_cell, neutralise_formula
+from tui.engine.state import sha256_of
 
 
 def arrow(sql: str) -> pa.Table:
@@ -149,10 +150,10 @@ def test_any_text_matches_safe_rules(tmp_path: Path, values: list[str | None]) -
     assert cells == [inert_cell(neutralise_formula(v)) if v is not None else "" for v in values]
 
 
-def test_file_sha256(tmp_path: Path) -> None:
+def test_sha256_of_a_file(tmp_path: Path) -> None:
     path = tmp_path / "abc"
     path.write_bytes(b"abc")
-    assert file_sha256(path) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert sha256_of(path) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 
 
 def _manifest(path: Path, **kwargs: object) -> dict[str, object]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import hashlib
 import io
 import json
 import os
@@ -67,15 +66,6 @@ def write_csv(table: pa.Table | pa.RecordBatchReader, path: Path, *, include_sec
             elif batch.num_rows:
                 out.write(b"\n" * batch.num_rows)
     return rows
-
-
-def file_sha256(path: Path | str) -> str:
-    """Hex SHA-256 of a file, read in chunks so evidence of any size fits in memory."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def write_manifest(

@@ -103,7 +103,7 @@ def manifest_inputs(
     report: object, hashes: Mapping[str, Future[str]] | None = None
 ) -> list[dict[str, object]]:
     """Each input with its SHA-256, kind, format and row counts (bad ones with their error)."""
-    from tui.engine.export import file_sha256
+    from tui.engine.state import sha256_of
 
     inputs = []
     for f in report.files:  # type: ignore[attr-defined]
@@ -111,7 +111,7 @@ def manifest_inputs(
         started = (hashes or {}).get(os.path.realpath(path))
         entry: dict[str, object] = {
             "path": str(path),
-            "sha256": (started.result() if started else file_sha256(path)) if path.is_file() else None,
+            "sha256": (started.result() if started else sha256_of(path)) if path.is_file() else None,
             "format": f.format,
             "kind": f.kind,
             "rows": f.rows,
@@ -176,10 +176,9 @@ def run_scan(paths: list[str], out: Path, options: Options) -> tuple[str, int]:
         if _inside(out, folder):
             refusal = f"triage scan: --out {out} is inside the evidence folder {folder}; choose another"
             return inert(refusal), 2
-    from tui.engine.export import file_sha256
-    from tui.engine.state import hash_in_background
+    from tui.engine.state import hash_in_background, sha256_of
 
-    hashes = hash_in_background(found, file_sha256)  # uncached: the manifest pins the bytes read now
+    hashes = hash_in_background(found, sha256_of)  # uncached: the manifest pins the bytes read now
     session = Session.open(paths, options, materialise_events=False)  # three grouped passes, no paging
     try:
         report = session.report

@@ -90,12 +90,19 @@ def file_sha256(path: Path | str, cache: Path | None = None) -> str:
     entry = known.get(str(path))
     if isinstance(entry, dict) and all(entry.get(k) == v for k, v in stamp.items()) and entry.get("sha256"):
         return str(entry["sha256"])
+    digest = sha256_of(path)
+    known[str(path)] = {**stamp, "sha256": digest}
+    _atomic_write(cache, json.dumps(known, indent=1, sort_keys=True))
+    return digest
+
+
+def sha256_of(path: Path | str) -> str:
+    """Hex SHA-256 of a file's bytes, read in chunks so evidence of any size fits in memory; never
+    cached (`triage scan`'s manifest pins the bytes read now)."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(CHUNK), b""):
             digest.update(chunk)
-    known[str(path)] = {**stamp, "sha256": digest.hexdigest()}
-    _atomic_write(cache, json.dumps(known, indent=1, sort_keys=True))
     return digest.hexdigest()
 
 
