@@ -1,4 +1,5 @@
-"""Load every input into one DuckDB: `src_<i>` per file, `events_base` over all (CONTRACT.md, stage 1).
+"""Load every input into one DuckDB: `src_<i>` per file, `events_base` over all (the engine's stage 1;
+`tui.engine.annotate` is stage 2).
 
 A file that cannot be read is reported with its reason and never stops the others.
 """

@@ -248,7 +248,7 @@ class GatewayWriter:
         self.cols = {name: [] for name in SCHEMA.names}
 
     def write(self, path: Path) -> None:
-        """Sort by time and write the CONTRACT's columns, zstd-compressed."""
+        """Sort by time and write the gateway log's columns (SCHEMA), zstd-compressed."""
         self._flush()
         bearers = pa.table({"tok": pa.array(range(len(self.bearers)), pa.int32()), "auth": self.bearers})
         self.con.register("bearers", bearers)
