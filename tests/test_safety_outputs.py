@@ -195,3 +195,17 @@ def test_scan_without_network_in_a_subprocess(tmp_path: Path, env: dict[str, str
     assert proc.returncode == 0, proc.stderr[-500:]
     assert b"NETWORK ATTEMPT" not in proc.stderr
     assert b"tokens: " in proc.stdout
+
+
+def test_no_duckdb_progress_bar_reaches_stdout_from_any_cursor() -> None:
+    """DuckDB draws a progress bar on stdout for a query over 2 s, on by default in a plain Python
+    process (not under pytest, hence the child): every connection and cursor the engine opens has it
+    off, so it never lands in `triage scan`'s output or under the TUI."""
+    child = (
+        "from tui.engine.db import connect\n"
+        "con = connect()\n"
+        "q = \"SELECT current_setting('enable_progress_bar')\"\n"
+        "print([c.execute(q).fetchone()[0] for c in (con, con.cursor(), con.cursor().cursor())])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[False, False, False]"

@@ -70,4 +70,7 @@ def connect(memory_limit: str | None = None, threads: int | None = None) -> duck
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     con.execute("SET TimeZone = 'UTC'")
+    # DuckDB draws a progress bar on stdout for a query that runs over 2 s (a session setting, which
+    # the connection's cursors inherit): it would land in `triage scan`'s output or a pipe.
+    con.execute("SET enable_progress_bar = false")
     return con
