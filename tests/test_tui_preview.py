@@ -1,5 +1,5 @@
 """The Tokens pane opens on the decoded tokens before the rows are stored (`tui.engine.preview`), then
-gives way to the full table with the analyst's filter kept.
+gives way to the full table with the analyst's filter and selected token kept.
 
 The loader is held, after the preview and before it stores the rows, by a pause put in front of
 the real `work._add_countries` (the next step of the store); nothing of the engine is replaced.
@@ -17,6 +17,7 @@ from tui_pilot import SIZE, needs_sample, scalar, settle, shown_rows, wait_for
 from tui.app import TriageApp
 from tui.engine import work
 from tui.engine.options import Options
+from tui.engine.scan import TOKENS_ORDER
 from tui.screens.main import MainScreen
 from tui.widgets.detail_panel import DetailPanel
 from tui.widgets.pane_view import PaneView
@@ -74,9 +75,22 @@ async def test_the_tokens_preview_shows_first_then_the_full_table_keeps_the_filt
                 "the filtered preview",
             )
             assert view.shown == _on(view, "SELECT count(*) FROM tokens WHERE severity = 'critical'") == 5
+            # ... and selects its fourth token
+            await pilot.press("down", "down", "down")
+            await wait_for(pilot, lambda: view.table.cursor_row == 3, "the cursor on the fourth row")
+            chosen = view.table.paged.key_at(3)
+            assert chosen is not None and chosen.startswith("sha256:")
         finally:
             release.set()
         await settle(pilot, app)
+        # the cursor is back on that token, wherever the full table's order puts it
+        place = scalar(
+            screen,
+            f"""SELECT n FROM (SELECT tkey, row_number() OVER (ORDER BY {TOKENS_ORDER}) - 1 AS n
+            FROM tokens WHERE severity = 'critical') WHERE tkey = ?""",
+            [chosen],
+        )
+        assert view.table.cursor_row == place and view.table.paged.key_at(place) == chosen
         # the full table replaces it: same filter, counted again (uti-only subjects too), usage known
         assert not view.pending and view.filter_text == "severity=critical"
         assert view.total == scalar(screen, "SELECT count(*) FROM tokens") == 1343

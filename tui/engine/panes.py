@@ -240,6 +240,15 @@ def fetch_page(
     return to_page(spec, table, offset)
 
 
+def token_position(con: duckdb.DuckDBPyConnection, where: Where, tkey: str) -> int | None:
+    """Where the token subject `tkey` stands in the Tokens pane under the filter (None: filtered out).
+
+    The full Tokens table replaces the preview in another order (uses are known then): the pane
+    puts its cursor back on the token the analyst had selected."""
+    table = analyses.run(con, "tokens_position", [tkey], where)
+    return int(table.column("n")[0].as_py()) if table.num_rows else None
+
+
 def build_table(con: duckdb.DuckDBPyConnection, pane: str, split: object) -> None:
     """Create one pane's table (as `analyses.build` does, one at a time so the first pane shows first)."""
     if pane == "drift":

@@ -34,6 +34,7 @@ from tui.engine.panes import (
     count_rows,
     fetch_page,
     flagged_count,
+    token_position,
     widths,
 )
 from tui.engine.safe import inert_cell
@@ -128,6 +129,7 @@ class PaneView(ReportsWorkerErrors, Vertical):
         filter_text: str = ""
         where: Where | None = None
         columns: dict[str, str] | None = None
+        cursor_row: int | None = None  # where the cursor goes (the followed key's place)
 
     def __init__(self, spec: PaneSpec) -> None:
         super().__init__(id=f"pane-{spec.name}", classes="pane")
@@ -147,6 +149,7 @@ class PaneView(ReportsWorkerErrors, Vertical):
         self._keep_cursor = False
         self._recount = False  # the grand total and flags may have changed (a new split)
         self.pending = False  # showing the Tokens preview: usage columns and indicators still to come
+        self._follow: str | None = None  # the key to put the cursor back on in the next result
 
     def compose(self) -> ComposeResult:
         yield PaneTable(id=f"table-{self.spec.name}")
@@ -178,11 +181,15 @@ class PaneView(ReportsWorkerErrors, Vertical):
 
     def replaced(self) -> None:
         """The pane's table was replaced by the full one (after the preview): query it again with the
-        same filter, counting and measuring its columns afresh; the cursor keeps its row number."""
+        same filter, counting and measuring its columns afresh. A cursor moved off the first row goes
+        back to the same token wherever the new order puts it (to the first row when the filter now
+        leaves it out); one still on the first row stays there, on the worst token of the new order."""
+        backend, row = self.table.paged, self.table.cursor_row
+        self._follow = backend.key_at(row) if backend is not None and row > 0 else None
         self.pending = False
         self._widths = None
         self._recount = True
-        self.apply_filter(self.filter_text, keep_cursor=True)
+        self.apply_filter(self.filter_text)
 
     def apply_filter(self, text: str, keep_cursor: bool = False) -> str | None:
         """Start the query for `text`; returns the inline error instead when it does not compile."""
@@ -218,10 +225,16 @@ class PaneView(ReportsWorkerErrors, Vertical):
     def _run_query(self, generation: int, text: str, where: Where) -> None:
         cursor = self._cursor("query")
         recount = False
+        follow, self._follow = self._follow, None
+        place: int | None = None
         try:
             columns = self._columns or pane_columns(cursor, self.spec.name)
             shown = count_rows(cursor, self.spec, where)
-            first = fetch_page(cursor, self.spec, where, 0)
+            pages = [fetch_page(cursor, self.spec, where, 0)]
+            if follow is not None and self.spec.name == "tokens":
+                place = token_position(cursor, where, follow)
+                if place is not None and place >= PAGE_SIZE:
+                    pages.append(fetch_page(cursor, self.spec, where, place - place % PAGE_SIZE))
             recount, self._recount = self._recount, False
             grand = self.total if self.total is not None and not recount else count_rows(cursor, self.spec)
             flagged = (
@@ -238,7 +251,9 @@ class PaneView(ReportsWorkerErrors, Vertical):
             return
         finally:
             self._release("query", cursor)
-        self.post_message(self._Arrived(generation, (first,), shown, grand, flagged, text, where, columns))
+        self.post_message(
+            self._Arrived(generation, tuple(pages), shown, grand, flagged, text, where, columns, place)
+        )
 
     # ---- pages ----------------------------------------------------------------------------
 
@@ -298,12 +313,15 @@ class PaneView(ReportsWorkerErrors, Vertical):
             marks=self.marks,
             inherit=self.spec.name == "events",
         )
-        backend.put(first)
+        for page in message.pages:
+            backend.put(page)
         self.filter_text, self.where = message.filter_text, message.where or Where()
         self._columns = message.columns or self._columns
         self.shown, self.total, self.flagged = message.total, message.grand_total, message.flagged
         self.set_class(False, "-querying")
         table.show(backend, keep_cursor=self._keep_cursor)
+        if message.cursor_row is not None:
+            table.move_cursor(row=message.cursor_row)
         self.loading = False
         self._update_status()
         self._choose(table.cursor_row)
