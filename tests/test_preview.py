@@ -11,10 +11,12 @@ import json
 import re
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tui.engine.db import connect
 from tui.engine.indicators import CATALOGUE
+from tui.engine.load import load
 from tui.engine.options import Options
 from tui.engine.panes import build_table
 from tui.engine.preview import CLAIM_CODES
@@ -132,3 +134,25 @@ def test_the_claim_indicators_are_those_that_read_only_a_tokens_claims_and_key()
     for ind in CATALOGUE:
         if ind.code in CLAIM_CODES:
             assert not re.search(r"\b(uses|first_ts|last_ts)\b", " ".join(ind.sql)), ind.code
+
+
+def test_an_interrupted_load_stops_instead_of_looking_for_a_bad_file() -> None:
+    """The TUI interrupts the connection when the analyst quits; DuckDB then raises InterruptException
+    in whatever the loader runs (here the preview, as the first statement after the token map). The
+    loader used to take it for a file that cannot be normalised: a per-file check and a second
+    write, the preview built again, seconds after `q`."""
+    calls: list[int] = []
+
+    def interrupted(con: object, keys: object) -> None:
+        calls.append(1)
+        raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+
+    with pytest.raises(duckdb.InterruptException):
+        load(
+            connect(),
+            [str(SAMPLE / "gateway.parquet")],
+            Options(),
+            materialise=True,
+            tokens_ready=interrupted,
+        )
+    assert calls == [1]

@@ -235,9 +235,14 @@ def _materialise(
     reports: list[FileReport],
     tokens_ready: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> list[FileReport]:
-    """Write the union into `events_t`; a file whose rows cannot be normalised is reported, not fatal."""
+    """Write the union into `events_t`; a file whose rows cannot be normalised is reported, not fatal.
+
+    An interrupt (the TUI's quit) is not a bad file: it stops the load at once instead of starting a
+    per-file check and a second write (seconds of work after the analyst pressed `q`)."""
     try:
         work.materialise(con, _common_constants(reports), tokens_ready)
+    except duckdb.InterruptException:
+        raise
     except duckdb.Error:
         # Find the file(s) that fail the way the per-file stats pass would have, and leave them out.
         checked = []
