@@ -45,7 +45,10 @@ class Session:
     paths: tuple[str, ...]
     report: Any  # tui.engine.load.LoadReport
     annotation: Any  # tui.engine.annotate.Annotation
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _cursors: Cursors = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._cursors = Cursors(self.con)
 
     @classmethod
     def open(
@@ -99,8 +102,7 @@ class Session:
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for one worker thread (DuckDB connections are not shared across threads)."""
-        with self._lock:
-            return self.con.cursor()
+        return self._cursors.cursor()
 
     def query(
         self,
