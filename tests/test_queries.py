@@ -41,15 +41,14 @@ def test_every_query_runs_on_the_sample(session: Session, name: str) -> None:
         params = analyses.split_params(drift_split(session.con, Options()))
     if name.endswith("_page"):
         params = [50, 0]
-    if name == "tokens_position":  # one subject's key
-        params = [analyses.run(session.con, "tokens_page", [1, 0]).column("tkey")[0].as_py()]
     table = analyses.run(session.con, name, params)
     assert table.num_rows > 0, name
     assert table.column_names == analyses.run(session.con, name, params).column_names
 
 
 def test_a_tokens_position_is_its_place_in_the_pages_order(session: Session) -> None:
-    """`tokens_position` repeats tokens_page.sql's ORDER BY: the two must agree, filtered or not."""
+    """`token_position` sorts by `TOKENS_ORDER`, tokens_page.sql by its own ORDER BY: the two must
+    agree, filtered or not."""
     from tui.engine.analyses import Where
     from tui.engine.panes import token_position
 

@@ -22,6 +22,7 @@ from tui.engine.analyses import Where
 from tui.engine.marks import ensure_marks
 from tui.engine.queries import named_query
 from tui.engine.safe import inert_cell
+from tui.engine.scan import TOKENS_ORDER
 
 PAGE_SIZE = 500
 FLAGGED_RANK = 3  # medium or worse, as the queries count "flagged"
@@ -240,13 +241,24 @@ def fetch_page(
     return to_page(spec, table, offset)
 
 
+# A token subject's place (0-based) in the Tokens pane's order (tokens_page.sql's, `TOKENS_ORDER`).
+_TOKEN_POSITION = f"""SELECT n FROM (
+    SELECT tkey, row_number() OVER (ORDER BY {TOKENS_ORDER}) - 1 AS n FROM tokens_marked
+    WHERE {analyses.FILTER_MARKER}) WHERE tkey = ?"""
+
+
 def token_position(con: duckdb.DuckDBPyConnection, where: Where, tkey: str) -> int | None:
     """Where the token subject `tkey` stands in the Tokens pane under the filter (None: filtered out).
 
     The full Tokens table replaces the preview in another order (uses are known then): the pane
     puts its cursor back on the token the analyst had selected."""
-    table = analyses.run(con, "tokens_position", [tkey], where)
-    return int(table.column("n")[0].as_py()) if table.num_rows else None
+    sql, params = analyses.splice(_TOKEN_POSITION, where, [tkey])
+    cursor = con.cursor()
+    try:
+        row = cursor.execute(sql, params).fetchone()
+    finally:
+        cursor.close()
+    return int(row[0]) if row else None
 
 
 def build_table(con: duckdb.DuckDBPyConnection, pane: str, split: object) -> None:
