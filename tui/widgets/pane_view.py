@@ -149,7 +149,6 @@ class PaneView(ReportsWorkerErrors, Vertical):
         self._keep_cursor = False
         self._recount = False  # the grand total and flags may have changed (a new split)
         self.pending = False  # showing the Tokens preview: usage columns and indicators still to come
-        self._follow: str | None = None  # the key to put the cursor back on in the next result
 
     def compose(self) -> ComposeResult:
         yield PaneTable(id=f"table-{self.spec.name}")
@@ -185,14 +184,16 @@ class PaneView(ReportsWorkerErrors, Vertical):
         back to the same token wherever the new order puts it (to the first row when the filter now
         leaves it out); one still on the first row stays there, on the worst token of the new order."""
         backend, row = self.table.paged, self.table.cursor_row
-        self._follow = backend.key_at(row) if backend is not None and row > 0 else None
+        follow = backend.key_at(row) if backend is not None and row > 0 else None
         self.pending = False
         self._widths = None
         self._recount = True
-        self.apply_filter(self.filter_text)
+        self.apply_filter(self.filter_text, follow=follow)
 
-    def apply_filter(self, text: str, keep_cursor: bool = False) -> str | None:
-        """Start the query for `text`; returns the inline error instead when it does not compile."""
+    def apply_filter(self, text: str, keep_cursor: bool = False, follow: str | None = None) -> str | None:
+        """Start the query for `text`; returns the inline error instead when it does not compile.
+
+        `follow`: a Tokens row key to put the cursor on in the result, wherever it stands."""
         where, error = self.check_filter(text)
         if error is None:
             self._keep_cursor = keep_cursor
@@ -200,7 +201,7 @@ class PaneView(ReportsWorkerErrors, Vertical):
             self._interrupt("query")
             self._interrupt("pages")
             self.set_class(True, "-querying")
-            self._run_query(self._generation, text, where)
+            self._run_query(self._generation, text, where, follow)
         return error
 
     def _interrupt(self, kind: str) -> None:
@@ -222,10 +223,9 @@ class PaneView(ReportsWorkerErrors, Vertical):
         cursor.close()
 
     @work(thread=True, exclusive=True, group="query", exit_on_error=False, name="running the filter")
-    def _run_query(self, generation: int, text: str, where: Where) -> None:
+    def _run_query(self, generation: int, text: str, where: Where, follow: str | None = None) -> None:
         cursor = self._cursor("query")
         recount = False
-        follow, self._follow = self._follow, None
         place: int | None = None
         try:
             columns = self._columns or pane_columns(cursor, self.spec.name)
