@@ -53,6 +53,7 @@ def _open(previewed: bool) -> tuple[Session, dict[str, object]]:
             ).fetchall()
             seen["flags"] = q("SELECT tkey, sev_rank, indicators FROM tokens ORDER BY tkey").fetchall()
             seen["marked"] = q("SELECT count(*) FROM tokens_marked").fetchone()
+            seen["types"] = q("SELECT column_name, column_type FROM (DESCRIBE tokens)").fetchall()
         finally:
             cursor.close()
 
@@ -81,6 +82,15 @@ def test_the_preview_lists_every_decoded_token_before_the_rows_are_stored(opened
     assert len(raw) == con.execute("SELECT count(*) FROM token_claims").fetchone()[0] == 673
     assert seen["usage"] == (0,)  # usage is pending: no uses, times, users, mailboxes, IPs or countries
     assert seen["marked"] == (673,)  # the pane's page query reads it already
+
+
+def test_the_preview_table_has_the_full_tables_columns_and_types(opened) -> None:  # type: ignore[no-untyped-def]
+    """The pane compiles its filters against the preview's columns and keeps them for the full table:
+    `subjects.pending_token_use` must type every usage column as `build_token_use` does."""
+    session, seen, _ = opened
+    full = session.con.execute("SELECT column_name, column_type FROM (DESCRIBE tokens)").fetchall()
+    assert seen["types"] == full
+    assert ("uses", "BIGINT") in full and ("ips", "VARCHAR[]") in full
 
 
 def test_the_preview_fires_exactly_the_claim_indicators_the_full_catalogue_fires(opened) -> None:  # type: ignore[no-untyped-def]
