@@ -199,3 +199,26 @@ def test_tokens_order_breaks_ties_as_tkey_does() -> None:
         "uti:Aa",
     ]
     assert ours == by_tkey
+
+
+def test_a_log_without_client_addresses_is_scanned(tmp_path: Path) -> None:
+    """No input has an IP column, so `client_ip` is a NULL constant the loader does not store: the
+    countries are looked up from nothing (this raised a binder error on `client_ip` before)."""
+    from tests.hostile import jwt
+
+    token = jwt(
+        {"alg": "RS256", "kid": "k1", "typ": "JWT"},
+        {"iss": "https://sts.windows.net/t1/", "tid": "t1", "upn": "ana@contoso.com", "uti": "u1"},
+    )
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "gw.csv").write_text(
+        f"time,authorization\n2023-06-01T00:00:00Z,Bearer {token}\n2023-06-02T00:00:00Z,Bearer {token}\n"
+    )
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["scan", str(evidence), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    (row,) = _rows(out / "tokens.csv")
+    assert row["tok_sha256"] == hashlib.sha256(token.encode()).hexdigest()
+    assert (row["upn"], row["uses"], row["ips"], row["countries"]) == ("ana@contoso.com", "2", "", "")
+    assert row["first_seen"] == "2023-06-01T00:00:00Z"
