@@ -46,7 +46,9 @@ def test_csv_bom_multiline_and_bad_row(tmp_path: Path) -> None:
     con, report = run([path])
     f = one(report, "exchange.csv")
     assert (f.format, f.kind, f.rows, f.bad_rows) == ("csv", "generic", 3, 1)
-    assert f.bad_examples[0].startswith("line 4: TOO MANY COLUMNS")
+    # the third record (the file's fourth line after the header's, counting the quoted newlines as
+    # one record) is rejected and keeps its number: the record after it is the fourth
+    assert f.bad_examples[0].startswith("row 3: TOO MANY COLUMNS")
     assert f.mapping["ts"] == "TimeGenerated" and f.mapping["client_ip"] == "ClientIP"
     rows = con.execute(
         'SELECT source_row, "user", client_ip, country FROM events_base ORDER BY source_row'
@@ -54,10 +56,34 @@ def test_csv_bom_multiline_and_bad_row(tmp_path: Path) -> None:
     assert rows == [
         (1, "a@x.com", "10.0.0.1", None),
         (2, "b@x.com", "2001:db8::1", None),
-        (3, "d@x.com", "8.8.8.8", "US"),
+        (4, "d@x.com", "8.8.8.8", "US"),
     ]
     params = con.execute(f"SELECT Parameters FROM {f.view} WHERE source_row = 1").fetchone()
     assert params == ('[\r\n  {"Name": "Identity"}\r\n]',)
+
+
+def test_csv_rows_keep_their_numbers_around_rejected_ones(tmp_path: Path) -> None:
+    """`source_row` is the record's number in the file (header not counted), rejected records
+    counted: two rejected in a row, one after a multi-line cell, one last."""
+    path = tmp_path / "audit.csv"
+    path.write_text(
+        "time,user,note\n"
+        '2023-06-01T00:00:01Z,r1@x.com,"two\nlines"\n'  # record 1
+        "bad,too,many,columns\n"  # 2
+        "bad,again,too,many\n"  # 3
+        "2023-06-01T00:00:04Z,r4@x.com,ok\n"  # 4
+        'bad,"x\ny",z,w\n'  # 5
+        "2023-06-01T00:00:06Z,r6@x.com,ok\n"  # 6
+        "2023-06-01T00:00:07Z,r7@x.com,ok\n"  # 7
+        "bad,last,one,more\n"  # 8
+    )
+    con, report = run([path])
+    f = one(report, "audit.csv")
+    assert (f.rows, f.bad_rows) == (4, 4)
+    assert [e.split(":")[0] for e in f.bad_examples] == ["row 2", "row 3", "row 5"]
+    rows = con.execute('SELECT source_row, "user" FROM events_base ORDER BY source_row').fetchall()
+    assert rows == [(1, "r1@x.com"), (4, "r4@x.com"), (6, "r6@x.com"), (7, "r7@x.com")]
+    assert con.execute(f"SELECT note FROM {f.view} WHERE source_row = 1").fetchone() == ("two\nlines",)
 
 
 def test_tsv_and_latin1(tmp_path: Path) -> None:

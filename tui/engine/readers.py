@@ -121,14 +121,38 @@ def _csv(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -
         con.execute(f"CREATE TABLE data_{i} AS SELECT * FROM read_csv({src}, {common})")
         note = "; ".join(filter(None, [note, "dialect detected by DuckDB's sniffer"]))
     view = f"src_{i}"
-    con.execute(f"CREATE VIEW {view} AS SELECT rowid + 1 AS source_row, * FROM data_{i}")
     bad = con.execute(f"SELECT count(DISTINCT line) FROM rej_{i}").fetchone()
+    rejected = int(bad[0]) if bad else 0
+    numbered = _csv_rows(i) if rejected else f"SELECT rowid + 1 AS source_row, * FROM data_{i}"
+    con.execute(f"CREATE VIEW {view} AS {numbered}")
+    # DuckDB's `line` counts records with the header as 1 (a spreadsheet's row number, whatever
+    # newlines the quoted cells hold): the rejected record's own `source_row` is `line - 1`.
     examples = con.execute(
-        f"SELECT line, any_value(error_type), any_value(csv_line) FROM rej_{i} "
+        f"SELECT line - 1, any_value(error_type), any_value(csv_line) FROM rej_{i} "
         "GROUP BY line ORDER BY line LIMIT 3"
     ).fetchall()
-    shown = tuple(inert_cell(f"line {ln}: {kind}: {str(text)[:80]}") for ln, kind, text in examples)
-    return Registered(view, sniffed.format, _columns(con, view), int(bad[0]) if bad else 0, shown, note)
+    shown = tuple(inert_cell(f"row {n}: {kind}: {str(text)[:80]}") for n, kind, text in examples)
+    return Registered(view, sniffed.format, _columns(con, view), rejected, shown, note)
+
+
+def _csv_rows(i: int) -> str:
+    """The accepted rows of `data_<i>` with their record numbers in the file, rejected rows counted.
+
+    `data_<i>` holds only the accepted rows, so `rowid + 1` is a row's place among those; each
+    rejected record before a row moves its number up by one, so `source_row` stays the record's
+    number in the file (the header not counted), the one the rejected rows are reported with. An
+    ASOF join finds, for the k-th accepted row, how many rejected records come before it.
+    """
+    return f"""SELECT d.rowid + 1 + coalesce(r.skipped, 0) AS source_row, d.*
+        FROM data_{i} d
+        ASOF LEFT JOIN (
+            SELECT accepted_before, max(skipped) AS skipped
+            FROM (SELECT r - row_number() OVER (ORDER BY r) AS accepted_before,
+                         row_number() OVER (ORDER BY r) AS skipped
+                  FROM (SELECT DISTINCT line - 1 AS r FROM rej_{i}))
+            GROUP BY accepted_before
+        ) r ON d.rowid + 1 > r.accepted_before
+        ORDER BY source_row"""
 
 
 def _jsonl(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
