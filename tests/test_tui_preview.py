@@ -40,9 +40,9 @@ async def test_the_tokens_preview_shows_first_then_the_full_table_keeps_the_filt
     release = threading.Event()
     store = work._add_countries
 
-    def held(con: Any) -> None:
+    def held(con: Any, *args: Any, **kwargs: Any) -> None:
         assert release.wait(60), "the test never let the loader go on"
-        store(con)
+        store(con, *args, **kwargs)
 
     monkeypatch.setattr(work, "_add_countries", held)
     app = TriageApp(["sample_logs"], Options())
