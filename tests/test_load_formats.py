@@ -86,6 +86,21 @@ def test_csv_rows_keep_their_numbers_around_rejected_ones(tmp_path: Path) -> Non
     assert con.execute(f"SELECT note FROM {f.view} WHERE source_row = 1").fetchone() == ("two\nlines",)
 
 
+@pytest.mark.parametrize(
+    ("text", "fmt", "rows"),
+    [("[]", "json", 0), ('{"value": []}', "json {value: [...]}", 0), ("[{}, {}]", "json", 2)],
+)
+def test_json_without_any_column_loads(tmp_path: Path, text: str, fmt: str, rows: int) -> None:
+    """An empty export (a query that found nothing) is a log with no rows, not an unreadable file
+    (it was reported as 'cannot normalise: Binder Error: SELECT list is empty')."""
+    path = tmp_path / "signins.json"
+    path.write_text(text)
+    con, report = run([path])
+    f = one(report, "signins.json")
+    assert (f.error, f.format, f.kind, f.rows, f.bad_rows) == (None, fmt, "generic", rows, 0)
+    assert con.execute("SELECT count(*) FROM events_base").fetchone() == (rows,)
+
+
 def test_tsv_and_latin1(tmp_path: Path) -> None:
     path = tmp_path / "proxy.txt"
     path.write_bytes("time\tuser\tnote\n2023-06-15 04:05:03\tjos\xe9\tok\n".encode("latin-1"))

@@ -331,7 +331,12 @@ def _load_one(
         return FileReport(path=path, format=fmt, compression=comp, error=str(exc))
     try:
         types = dict(reg.columns)
-        sample = con.execute(f"SELECT * EXCLUDE (source_row) FROM {reg.view} LIMIT {SAMPLE_ROWS}").fetchall()
+        # No column at all: an empty export (`[]`, `{"value": []}`) or records that are all `{}`.
+        sample = (
+            con.execute(f"SELECT * EXCLUDE (source_row) FROM {reg.view} LIMIT {SAMPLE_ROWS}").fetchall()
+            if reg.columns
+            else []
+        )
         det = detect(reg.columns, sample, options.mapping, har=reg.har)
         profile = time_profile(con, reg.view, det, types)
         select = events_select(det, reg.view, str(path), types, profile)
