@@ -348,3 +348,40 @@ def test_quote_round_trips(value: str) -> None:
     (field,) = parse_terms(Term("user", "=", value, negate=True).describe())
     assert (bare.field, bare.value, bare.negate) == (None, value, False)
     assert (field.field, field.op, field.value, field.negate) == ("user", "=", value, True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    terms=st.lists(
+        st.tuples(
+            st.sampled_from([None, "user", "uses"]),
+            st.sampled_from(["=", "!=", ">", ":"]),
+            st.text(min_size=1),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_terms_round_trip_together(terms: list[tuple[str | None, str, str]]) -> None:
+    """A filter written back from its terms reads as the same terms, spaced comparisons included
+    (a bare word `>` or `=x` after a word is quoted, or it would join that word as `word > …`)."""
+    written = [Term(f, op if f else ":", v) for f, op, v in terms]
+    back = parse_terms(" ".join(t.describe() for t in written))
+    assert [(t.field, t.op, t.value) for t in back] == [(t.field, t.op, t.value) for t in written]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("uses > 1", [2, 3]),
+        ("uses >1", [2, 3]),
+        ("uses> 1", [2, 3]),
+        ("-uses >= 2", [1, 4, 5]),
+        ('user = "adele vance"', [2]),
+        ("ts >= 2023-06-01 04:05 contoso", [3]),
+        ("sev >= high", [3, 4]),
+    ],
+)
+def test_spaced_comparisons(con: duckdb.DuckDBPyConnection, text: str, expected: list[int]) -> None:
+    """`uses > 1` is the comparison `uses>1`, not three words that match nothing."""
+    assert ids(con, text) == expected

@@ -11,6 +11,7 @@ Grammar: space-separated terms, all of which must hold.
                     compared as a number, e.g. `status>=400`)
     -term           exclude: any field term or bare word prefixed with `-`
     word            bare word: any text column contains it, case-insensitive
+    field > value   spaces around a comparison (not `:`) are allowed: `uses > 100`, `user = bob`
     "two words"     double quotes keep spaces; `\\"` and `\\\\` escape inside them; unquoted values
                     run to the next space (so quote bare words that contain `:` or `=`), except
                     that a date followed by a clock time reads as one time: `ts>=2023-06-01 04:00`
@@ -48,6 +49,10 @@ OPERATORS = ("!=", ">=", "<=", "=", ":", ">", "<")
 _ORDERING = (">", "<", ">=", "<=")
 
 _FIELD = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(!=|>=|<=|=|:|>|<)")
+# `uses > 100`, `ts >= 2023-06-01`, `user = bob`: a comparison written with spaces, as in SQL (`:`
+# is not: `user: x` keeps meaning "user is empty" and the word x)
+_SPACED_FIELD = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s+(!=|>=|<=|=|>|<)\s*(?=\S)")
+_SPACED_VALUE = re.compile(r"\s+(?=\S)")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _TIME = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
@@ -116,6 +121,8 @@ def quote(value: str, *, bare: bool = False) -> str:
         value == ""
         or value.startswith('"')
         or any(c.isspace() for c in value)
+        or value[0]
+        in "=!<>"  # `user>` + `=x` would read as `user>=x`; a bare `>` would join a word before it
         or (bare and (value.startswith("-") or _FIELD.match(value) is not None))
     )
     if not needs:
@@ -135,9 +142,12 @@ def parse_terms(text: str) -> tuple[Term, ...]:
         start = i
         negate = text[i] == "-" and i + 1 < n and not text[i + 1].isspace()
         j = i + 1 if negate else i
-        m = _FIELD.match(text, j)
+        m = _FIELD.match(text, j) or _SPACED_FIELD.match(text, j)
         field, op = (m.group(1).lower(), m.group(2)) if m else (None, ":")
-        value, i = _read_value(text, m.end() if m else j)
+        at = m.end() if m else j
+        if m and op in _ORDERING and (gap := _SPACED_VALUE.match(text, at)):
+            at = gap.end()  # `uses> 100` as `uses>100` (an ordering needs a value)
+        value, i = _read_value(text, at)
         clock = _CLOCK.match(text, i) if m and _DATE.fullmatch(value) else None
         if clock:  # `ts>=2023-06-01 04:00` reads as one time, as an analyst would mean it
             value, i = f"{value} {clock.group(1)}", clock.end()
