@@ -12,7 +12,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from tui_pilot import REPO, SAMPLE, SIZE, needs_sample, scalar, settle, shown_rows, sql
+from textual.widgets import Static
+from tui_pilot import REPO, SAMPLE, SIZE, needs_sample, scalar, settle, shown_rows, sql, wait_for
 
 from tui.app import TriageApp, missing_inputs, run_app
 from tui.engine.jwt_decode import JSON_FROM, json_text_sql
@@ -77,6 +78,25 @@ async def test_filter_bar_error_inline_then_applies() -> None:
         assert {r["severity"] for r in shown_rows(tokens)} <= {"high", "critical"}
         assert screen.query_one(FilterChips).labels == ["severity>=high"]
         assert str(screen.query_one("#status-tokens").render()).startswith(f"{expected:,} of {total:,}")
+
+
+async def test_a_filter_that_matches_nothing_says_so_in_the_detail_panel() -> None:
+    """`uses > 100000` (spaces as in SQL) is the comparison, not three words; no token has that many
+    uses, and the detail panel says there is no row instead of `loading…` for ever."""
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        tokens = screen.pane("tokens")
+        assert scalar(screen, "SELECT max(uses) FROM tokens") < 100000
+        await pilot.press("slash", *"uses > 100000", "enter")
+        await settle(pilot, app, full=False)
+        assert tokens.shown == 0 and screen.query_one(FilterChips).labels == ["uses>100000"]
+        body = screen.query_one("#detail-body", Static)
+        await wait_for(pilot, lambda: "no rows to explain" in str(body.render()), "the empty detail")
+        assert screen.query_one(DetailPanel).detail is None
+        await pilot.press("escape")  # the filter cleared: the first token is explained again
+        await settle(pilot, app)
+        assert tokens.filter_text == "" and "why flagged" in str(body.render())
 
 
 async def test_filter_language_on_events() -> None:

@@ -120,7 +120,11 @@ class MainScreen(Opening, Workflow, Saving, ReportsWorkerErrors, Screen[None]):
         view.table.focus()
         table = view.table
         backend = table.paged
-        self.query_one(DetailPanel).show(name, backend.raw_at(table.cursor_row) if backend else None)
+        self.query_one(DetailPanel).show(
+            name,
+            backend.raw_at(table.cursor_row) if backend else None,
+            empty=backend is not None and not view.shown,
+        )
         self.save_session_state()
 
     def action_timeline(self) -> None:
@@ -158,7 +162,7 @@ class MainScreen(Opening, Workflow, Saving, ReportsWorkerErrors, Screen[None]):
 
     def on_pane_view_row_chosen(self, message: PaneView.RowChosen) -> None:
         if message.pane == self.current:
-            self.query_one(DetailPanel).show(message.pane, message.row)
+            self.query_one(DetailPanel).show(message.pane, message.row, empty=message.empty)
 
     # ---- filtering --------------------------------------------------------------------------
 

@@ -38,15 +38,15 @@ class DetailPanel(ReportsWorkerErrors, VerticalScroll):
         self.detail: Detail | None = None
         self._serial = 0
         self._timer: Timer | None = None
-        self._pending: tuple[str, dict[str, Any] | None] | None = None
+        self._pending: tuple[str, dict[str, Any] | None, bool] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text("select a row to see why it is flagged", style="dim"), id="detail-body")
 
-    def show(self, pane: str, row: dict[str, Any] | None) -> None:
-        """Explain this row of this pane (None: its page is still loading)."""
+    def show(self, pane: str, row: dict[str, Any] | None, empty: bool = False) -> None:
+        """Explain this row of this pane (None: its page is still loading; `empty`: the pane has no rows)."""
         self._serial += 1
-        self._pending = (pane, row)
+        self._pending = (pane, row, empty)
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.set_timer(DEBOUNCE_S, self._start)
@@ -54,7 +54,11 @@ class DetailPanel(ReportsWorkerErrors, VerticalScroll):
     def _start(self) -> None:
         if self._pending is None or self.session is None:
             return
-        pane, row = self._pending
+        pane, row, empty = self._pending
+        if empty:
+            self.detail = None
+            self._body(Text("no rows to explain", style="dim"))
+            return
         if row is None:
             self._body(Text("loading…", style="dim"))
             return

@@ -86,10 +86,11 @@ class PaneView(ReportsWorkerErrors, Vertical):
 
     @dataclass
     class RowChosen(Message):
-        """The cursor rests on a row (None while its page is still coming)."""
+        """The cursor rests on a row (None while its page is still coming, or `empty`: no rows)."""
 
         pane: str
         row: dict[str, Any] | None
+        empty: bool = False
 
     @dataclass
     class TermWanted(Message):
@@ -351,7 +352,7 @@ class PaneView(ReportsWorkerErrors, Vertical):
     def _choose(self, row: int) -> None:
         backend = self.table.paged
         raw = backend.raw_at(row) if backend is not None else None
-        self.post_message(self.RowChosen(self.spec.name, raw))
+        self.post_message(self.RowChosen(self.spec.name, raw, empty=backend is not None and not self.shown))
 
     def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
         event.stop()
