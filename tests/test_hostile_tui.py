@@ -122,3 +122,21 @@ async def test_unreadable_folder_and_no_network(tmp_path: Path, monkeypatch: pyt
         assert screen.pane("events").total == 3  # good.csv 2 rows + locked.csv (root reads it) 1
     assert any("truncated.parquet" in w and "No magic bytes" in w for w in warnings), warnings
     assert calls == []
+
+
+@pytest.mark.timeout(60)
+async def test_markup_in_a_path_is_shown_as_text(tmp_path: Path) -> None:
+    """A folder `a[` holding an unreadable `b].parquet` makes a path with `[/b]` in it: Textual read
+    the warning naming it as markup, raised MarkupError and ended the app. Now it is plain text."""
+    folder = tmp_path / "ev"
+    (folder / "a[").mkdir(parents=True)
+    (folder / "a[" / "b].parquet").write_bytes(b"not parquet")
+    (folder / "ok.csv").write_text("time,user\n2023-06-01T00:00:00Z,ana@contoso.com\n")
+    app = TriageApp([str(folder)], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        await pilot.pause(0.3)  # the warning's toast is rendered
+        warnings = [n for n in app._notifications if n.severity == "warning"]
+        assert app.is_running and screen.pane("events").total == 1
+        assert [n.title for n in warnings] == ["unreadable input"]
+        assert "a[/b].parquet" in warnings[0].message and not warnings[0].markup

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual_fastdatatable import DataTable
 
@@ -86,6 +87,22 @@ class TriageApp(App[int]):
             if isinstance(screen, MainScreen):
                 screen.stop_queries()
         self.exit(0)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification is plain text, whatever the caller asks (`markup` is ignored).
+
+        Messages carry file paths, DuckDB errors and filter text. Read as Textual markup, a path
+        through a folder named `a[` to a file `b].parquet` raised MarkupError and ended the app, and
+        `[@click=app.quit]` in a name would have made a clickable action."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def on_reports_worker_errors_failed(self, message: ReportsWorkerErrors.Failed) -> None:
         self.notify(
