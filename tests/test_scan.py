@@ -222,3 +222,37 @@ def test_a_log_without_client_addresses_is_scanned(tmp_path: Path) -> None:
     assert row["tok_sha256"] == hashlib.sha256(token.encode()).hexdigest()
     assert (row["upn"], row["uses"], row["ips"], row["countries"]) == ("ana@contoso.com", "2", "", "")
     assert row["first_seen"] == "2023-06-01T00:00:00Z"
+
+
+def test_a_mistyped_input_is_refused_before_any_work(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["scan", str(REPO / "sample_logs"), str(tmp_path / "nope.csv"), "--out", str(out)]
+    )
+    assert result.exit_code == 2
+    assert result.output.strip() == f"triage scan: not found: {tmp_path / 'nope.csv'} (no such file)"
+    assert not out.exists()
+
+
+def test_the_summary_lists_what_was_not_used(tmp_path: Path) -> None:
+    """A --map column no file has, a --jwks file without keys and an --ioc line that is not one are
+    listed under the inputs (they were dropped without a word)."""
+    ioc = tmp_path / "ioc.csv"
+    ioc.write_text("ip,203.0.113.7,test\nnot an indicator\n")
+    out = tmp_path / "out"
+    logs = REPO / "sample_logs"
+    args = ["scan", str(logs), "--out", str(out), "--map", "user=nosuchcol"]
+    args += ["--jwks", str(logs / "truth.json"), "--ioc", str(ioc)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    notes = [
+        line.strip() for line in result.output.splitlines() if line.startswith(("  note:", "  skipped:"))
+    ]
+    assert notes == [
+        f"note: {logs / 'gateway.parquet'}: --map user=nosuchcol: no such column",
+        f"note: {logs / 'purview_audit.csv'}: --map user=nosuchcol: no such column",
+        f"note: {logs / 'signins.json'}: --map user=nosuchcol: no such column",
+        f"skipped: {logs / 'truth.json'}: a single JSON object without a record list: not an event log",
+        "note: truth.json: no keys (a key list holds JWKs with a 'kty')",
+        "note: ioc.csv:2: expected type,value[,note] with type in ip/cidr/kid/thumbprint/app/ua",
+    ]

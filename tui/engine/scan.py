@@ -123,16 +123,26 @@ def manifest_inputs(
     return inputs
 
 
-def summary(con: duckdb.DuckDBPyConnection, report: object, out: Path, files: list[str]) -> str:
-    """A short human summary: counts per severity, worst tokens, affected mailboxes, top drift."""
+def summary(
+    con: duckdb.DuckDBPyConnection, report: object, out: Path, files: list[str], annotation: object = None
+) -> str:
+    """A short human summary: what could not be used, counts per severity, worst tokens, affected
+    mailboxes, top drift. Notes (a `--map` column no file has, a key list without keys, an `--ioc`
+    line skipped, a CSV dialect guessed) are listed under the inputs, as `triage inspect` shows them."""
     logs = [f for f in report.files if f.view]  # type: ignore[attr-defined]
     lines = [f"triage scan: {report.rows:,} events from {len(logs)} log file(s)"]  # type: ignore[attr-defined]
-    keys = getattr(report, "jwks_files", ())
+    keys = getattr(annotation, "jwks_files", None) or getattr(report, "jwks_files", ())
     if keys:
-        lines.append(f"key lists used for signatures: {', '.join(str(k) for k in keys)}")
+        lines.append(f"key lists used for signatures: {inert_cell(', '.join(str(k) for k in keys))}")
     for f in report.files:  # type: ignore[attr-defined]
         if f.error:
             lines.append(f"  unreadable: {inert_cell(f.path)}: {inert_cell(f.error)}")
+    key_files = {Path(k) for k in getattr(report, "jwks_files", ())}
+    for f in report.files:  # type: ignore[attr-defined]
+        if f.note and not f.error and Path(f.path) not in key_files:  # key lists are listed above
+            what = "note" if f.view else "skipped"
+            lines.append(f"  {what}: {inert_cell(f.path)}: {inert_cell(f.note)}")
+    lines += [f"  note: {inert_cell(n)}" for n in getattr(annotation, "notes", ())]
     counts = dict(con.execute("SELECT severity, count(*) FROM tokens GROUP BY severity").fetchall())
     total = sum(counts.values())
     per = ", ".join(f"{s} {counts[s]:,}" for s in SEVERITIES if counts.get(s))
@@ -171,7 +181,9 @@ def run_scan(paths: list[str], out: Path, options: Options) -> tuple[str, int]:
 
     started = datetime.now(timezone.utc)
     # Refuse a findings folder inside the evidence before any work, not after minutes of it.
-    found, skipped, _ = expand(paths)
+    found, skipped, missing = expand(paths)
+    if missing:  # as `triage open` refuses them: a mistyped path is not an empty input
+        return inert(f"triage scan: not found: {', '.join(missing)}"), 2
     for folder in sorted({Path(os.path.realpath(f)).parent for f in [*found, *(p for p, _ in skipped)]}):
         if _inside(out, folder):
             refusal = f"triage scan: --out {out} is inside the evidence folder {folder}; choose another"
@@ -188,7 +200,7 @@ def run_scan(paths: list[str], out: Path, options: Options) -> tuple[str, int]:
         # text (a 300k × 1.3 KB hash table at 10M rows, 2.6 GB at 2M all-distinct tokens).
         analyses.build(session.con, session.annotation.split)
         files = write_findings(session.con, out, options, report, started, hashes)
-        text = summary(session.con, report, out, files)
+        text = summary(session.con, report, out, files, session.annotation)
         return text, 2 if report.errors else 0
     finally:
         session.close()

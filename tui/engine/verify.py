@@ -54,17 +54,19 @@ def read_key_lists(paths: tuple[Path, ...]) -> tuple[tuple[KeyRecord, ...], tupl
         if not isinstance(members, list):
             notes.append(f"{Path(path).name}: no 'keys' list")
             continue
-        for jwk in members:
-            if isinstance(jwk, dict) and jwk.get("kty"):
-                keys.append(
-                    KeyRecord(
-                        source=Path(path).name,
-                        kid=_str(jwk.get("kid")),
-                        x5t=_str(jwk.get("x5t")),
-                        issuer=_str(jwk.get("issuer")),
-                        jwk=jwk,
-                    )
-                )
+        usable = [jwk for jwk in members if isinstance(jwk, dict) and jwk.get("kty")]
+        if not usable:
+            notes.append(f"{Path(path).name}: no keys (a key list holds JWKs with a 'kty')")
+        keys += [
+            KeyRecord(
+                source=Path(path).name,
+                kid=_str(jwk.get("kid")),
+                x5t=_str(jwk.get("x5t")),
+                issuer=_str(jwk.get("issuer")),
+                jwk=jwk,
+            )
+            for jwk in usable
+        ]
     return tuple(keys), tuple(notes)
 
 
