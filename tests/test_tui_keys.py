@@ -99,6 +99,22 @@ async def test_a_filter_that_matches_nothing_says_so_in_the_detail_panel() -> No
         assert tokens.filter_text == "" and "why flagged" in str(body.render())
 
 
+async def test_notes_on_the_inputs_are_shown_once_opened() -> None:
+    """A --map column no file has and a --jwks file without keys are said in one toast, as
+    `triage inspect` and `triage scan` list them."""
+    truth = SAMPLE / "truth.json"
+    app = TriageApp(["sample_logs"], Options(mapping={"user": "nosuchcol"}, jwks=(truth,)))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        (notes,) = [n for n in app._notifications if n.title == "notes"]
+        assert notes.message.splitlines() == [
+            "sample_logs/gateway.parquet: --map user=nosuchcol: no such column",
+            "sample_logs/purview_audit.csv: --map user=nosuchcol: no such column",
+            "sample_logs/signins.json: --map user=nosuchcol: no such column",
+            "truth.json: no keys (a key list holds JWKs with a 'kty')",
+        ]
+
+
 async def test_filter_language_on_events() -> None:
     app = TriageApp(["sample_logs"], Options())
     async with app.run_test(size=SIZE) as pilot:

@@ -32,6 +32,7 @@ else:
     _Screen = object
 
 PROGRESS_EVERY_S = 0.25
+NOTES_SHOWN = 6  # notes in the opening toast; `triage inspect` lists every one
 BUILD_ORDER = ("tokens", "events", "mailboxes", "drift")  # the first pane first
 
 
@@ -160,6 +161,16 @@ class Opening(_Screen):
                 title="unreadable input",
                 severity="warning",
             )
+        notes = [f"{inert_cell(f.path)}: {inert_cell(f.note)}" for f in report.files if f.view and f.note]
+        notes += [inert_cell(n) for n in getattr(self.session.annotation, "notes", ())]
+        if notes:  # as `triage inspect` and `triage scan` list them: a --map column no file has, a
+            # key list without keys, an --ioc line skipped, a guessed CSV dialect or encoding
+            more = (
+                f"\n… and {len(notes) - NOTES_SHOWN} more (triage inspect lists them)"
+                if len(notes) > NOTES_SHOWN
+                else ""
+            )
+            self.notify("\n".join(notes[:NOTES_SHOWN]) + more, title="notes", severity="warning", timeout=20)
         if not report.files:
             self.notify(
                 f"no input files found in {inert_cell(' '.join(self.paths))}", severity="error", timeout=30
