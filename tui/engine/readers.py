@@ -141,7 +141,10 @@ def _csv_rows(i: int) -> str:
     `data_<i>` holds only the accepted rows, so `rowid + 1` is a row's place among those; each
     rejected record before a row moves its number up by one, so `source_row` stays the record's
     number in the file (the header not counted), the one the rejected rows are reported with. An
-    ASOF join finds, for the k-th accepted row, how many rejected records come before it.
+    ASOF join finds, for the k-th accepted row, how many rejected records come before it. Only a
+    file with rejected rows pays for it: 1M rows with 1,000 rejected, `triage scan` 2.97 s → 3.70 s
+    and peak RSS 0.92 → 1.00 GB against the same rows clean (ordered, so the rows and their sample
+    are the same in every run).
     """
     return f"""SELECT d.rowid + 1 + coalesce(r.skipped, 0) AS source_row, d.*
         FROM data_{i} d
