@@ -1,4 +1,5 @@
-"""Where `triage scan`'s time goes: every engine SQL statement slower than 0.2 s (or $STAGES_THRESHOLD).
+"""Where `triage scan`'s time goes: every engine SQL statement slower than 0.2 s (or $STAGES_THRESHOLD),
+and for each stage its wall time, CPU time and the cores it kept busy.
 
 Usage: python bench/stages.py PARQUET [OUT_DIR]   (runs load → annotate → analyses → findings in-process)
 """
@@ -18,6 +19,7 @@ from tui.engine.db import connect
 from tui.engine.load import load
 from tui.engine.options import Options
 from tui.engine.scan import write_findings
+from tui.engine.state import hash_in_background, sha256_of
 
 THRESHOLD = float(os.environ.get("STAGES_THRESHOLD", "0.2"))
 
@@ -47,13 +49,17 @@ def main() -> None:
     path = sys.argv[1]
     out = Path(sys.argv[2] if len(sys.argv) > 2 else "/tmp/triage-stages")
     con, options = connect(), Options()
+    # the inputs hashed in a thread from the start, as `triage scan` does (the manifest waits for it)
+    hashes = hash_in_background([Path(path)], sha256_of)
     timed: Any = Timed(con)
-    last = time.monotonic()
+    last = (time.monotonic(), time.process_time())
 
     def stage(name: str) -> None:
+        # wall time, and the process's CPU time over it: how many of the cores the stage kept busy
         nonlocal last
-        now = time.monotonic()
-        print(f"{now - last:7.2f} s  {name}", flush=True)
+        now = (time.monotonic(), time.process_time())
+        wall, cpu = now[0] - last[0], now[1] - last[1]
+        print(f"{wall:7.2f} s  {name}  (CPU {cpu:.2f} s: {cpu / wall if wall else 0:.2f} cores)", flush=True)
         last = now
 
     report = load(timed, [path], options, materialise=True)  # as Session.open does
@@ -62,7 +68,7 @@ def main() -> None:
     stage("annotate")
     analyses.build(timed, annotation.split)
     stage("analyses.build")
-    write_findings(con, out, options, report, datetime.now(timezone.utc))
+    write_findings(con, out, options, report, datetime.now(timezone.utc), hashes)
     stage("write_findings")
 
 
