@@ -287,6 +287,29 @@ def test_time_formats_to_utc(tmp_path: Path) -> None:
     assert "--map ts=when: no such column" in (one(report, "l.csv").note or "")
 
 
+def test_log_analytics_export_times(tmp_path: Path) -> None:
+    """Sentinel/Log Analytics CSV exports name the column `TimeGenerated [UTC]` and write
+    `6/1/2023, 4:05:03.000 AM` (a 24-hour, day-first locale: `13/06/2023, 16:05:03.120`)."""
+    (tmp_path / "us.csv").write_text(
+        'TenantId,"TimeGenerated [UTC]",OperationName,UserPrincipalName\n'
+        't1,"6/1/2023, 4:05:03.000 AM",Sign-in activity,am@contoso.com\n'
+        't1,"6/1/2023, 4:05:03 PM",Sign-in activity,pm@contoso.com\n'
+    )
+    (tmp_path / "gb.csv").write_text(
+        'TenantId,"TimeGenerated [UTC]",OperationName,UserPrincipalName\n'
+        't1,"13/06/2023, 16:05:03.120",Sign-in activity,gb@contoso.com\n'
+    )
+    con, report = run([tmp_path])
+    assert one(report, "us.csv").mapping["ts"] == one(report, "gb.csv").mapping["ts"] == "TimeGenerated [UTC]"
+    assert one(report, "gb.csv").time_format == "locale D/M/YYYY h:mm:ss (taken as UTC)"
+    got = dict(con.execute('SELECT "user", ts FROM events_base').fetchall())
+    assert got == {
+        "am@contoso.com": datetime(2023, 6, 1, 4, 5, 3),
+        "pm@contoso.com": datetime(2023, 6, 1, 16, 5, 3),
+        "gb@contoso.com": datetime(2023, 6, 13, 16, 5, 3, 120000),
+    }
+
+
 def test_events_base_has_exactly_the_event_columns(tmp_path: Path) -> None:
     from tui.engine.schema import EVENT_COLUMNS
 

@@ -22,7 +22,8 @@ GUID_VALUE = re.compile(r"^\s*\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}
 IP_VALUE = re.compile(
     r"^\s*(?:\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?|\[[0-9a-f:.]+\](?::\d+)?|[0-9a-f]*:[0-9a-f:.]+)\s*$", re.I
 )
-TIME_VALUE = re.compile(r"^\s*(?:\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}|\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2})")
+TIME_VALUE = re.compile(r"^\s*(?:\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}|\d{1,2}/\d{1,2}/\d{4},? \d{1,2}:\d{2})")
+UNIT_SUFFIX = re.compile(r"\s*\[UTC\]\s*$", re.IGNORECASE)
 
 # Candidate sources per field, best first; a dotted name is a JSON path inside a column.
 # Names are compared after `norm()`, so `Unique token identifier` matches `uniqueTokenIdentifier`.
@@ -214,6 +215,8 @@ class _Columns:
         self.by_norm: dict[str, str] = {}
         for name in names:
             self.by_norm.setdefault(norm(name), name)
+        for name in names:  # Log Analytics exports name a time column `TimeGenerated [UTC]`
+            self.by_norm.setdefault(norm(UNIT_SUFFIX.sub("", name)), name)
 
     def resolve(self, candidate: str, root: str | None = None) -> Source | None:
         exact = self.by_norm.get(norm(candidate))

@@ -86,7 +86,11 @@ def time_from_text(s: str, dayfirst: bool = False) -> str:
     """ISO with or without offset (none = UTC), Purview locale dates, epoch seconds or milliseconds."""
     md = "%d/%m" if dayfirst else "%m/%d"
     locale = ", ".join(
-        f"try_strptime({s}, '{md}/%Y {fmt}')" for fmt in ("%I:%M:%S %p", "%H:%M:%S", "%I:%M %p", "%H:%M")
+        f"try_strptime({s}, '{md}/%Y{fmt}')"
+        for fmt in (" %I:%M:%S %p", " %H:%M:%S", " %I:%M %p", " %H:%M")
+        # Log Analytics (Sentinel) CSV exports: `6/1/2023, 4:05:03.000 AM` in a `TimeGenerated [UTC]`
+        # column (a 24-hour locale writes `01/06/2023, 04:05:03.000`)
+        + (", %I:%M:%S.%f %p", ", %I:%M:%S %p", ", %H:%M:%S.%f", ", %H:%M:%S")
     )
     return (
         f"CASE WHEN regexp_full_match({s}, '\\d{{13}}') THEN make_timestamp(CAST({s} AS BIGINT) * 1000) "
