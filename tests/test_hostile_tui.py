@@ -140,3 +140,22 @@ async def test_markup_in_a_path_is_shown_as_text(tmp_path: Path) -> None:
         assert app.is_running and screen.pane("events").total == 1
         assert [n.title for n in warnings] == ["unreadable input"]
         assert "a[/b].parquet" in warnings[0].message and not warnings[0].markup
+
+
+@pytest.mark.timeout(60)
+async def test_rows_at_the_ends_of_the_calendar(tmp_path: Path) -> None:
+    """Rows dated year 1 and 9999-12-31 (a null and a "never" some exports write): the timeline's
+    last cell ended past `datetime.max` and the app stopped with OverflowError."""
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    (folder / "odd.csv").write_text(
+        "time,user,client\n0001-01-01T00:00:00Z,a@x.com,1.2.3.4\n2023-06-01T00:00:00Z,a@x.com,1.2.3.4\n"
+        "9999-12-31T23:59:59Z,b@x.com,1.2.3.4\n"
+    )
+    app = TriageApp([str(folder)], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        await visit_panes(pilot, app)
+        assert app.is_running and errors(app) == []
+        assert screen.pane("events").total == 3
+        assert "0001-01-01 → 9999-12-31 UTC" in str(screen.query_one("#header").render())

@@ -167,6 +167,27 @@ def test_timeline_folds_hours_into_whole_hour_cells() -> None:
     assert fold(hours, width=100).bars() == "▁▃   █   ▁"
 
 
+def test_the_timeline_folds_the_first_and_last_representable_hours() -> None:
+    """A row dated 9999-12-31 (a "never" some exports write) and one at year 1: the last cell ends at
+    the last representable time instead of raising OverflowError (which ended the TUI)."""
+    hours = [(datetime(1, 1, 1), 1, 0), (datetime(2023, 6, 1), 2, 1), (datetime(9999, 12, 31, 23), 1, 0)]
+    strip = fold(hours, width=100)
+    assert [c.events for c in strip.cells if c.events] == [1, 2, 1]
+    assert strip.cells[0].start == datetime(1, 1, 1) and strip.cells[-1].end == datetime.max
+    assert strip.cells[-1].start <= datetime(9999, 12, 31, 23) < strip.cells[-1].end
+
+
+def test_times_at_the_ends_of_the_calendar_are_shown() -> None:
+    try:
+        timefmt.set_zone("Asia/Tokyo")  # east of UTC: 9999-12-31 23:59 would pass year 9999
+        assert timefmt.show(datetime(9999, 12, 31, 23, 59, 59)) == "9999-12-31 23:59:59 +00:00"
+        assert timefmt.show(datetime(2023, 6, 1, 4, 5, 3)) == "2023-06-01 13:05:03 +09:00"
+        timefmt.set_zone("UTC")
+        assert timefmt.show(datetime(1, 1, 1)) == "0001-01-01 00:00:00 UTC"  # strftime wrote `1-01-01`
+    finally:
+        timefmt.set_zone("UTC")
+
+
 def test_displayed_times_carry_their_zone() -> None:
     moment = datetime(2023, 5, 30, 6, 8, 15)  # naive = UTC, as DuckDB stores it
     try:

@@ -316,7 +316,8 @@ def header_summary(report: Any, annotation: Any = None) -> str:
     parts = ["triage", f"{len(inputs)} input{'s' if len(inputs) != 1 else ''}", f"{report.rows:,} events"]
     if report.ts_min is not None and report.ts_max is not None:
         first, last = timefmt.local(report.ts_min), timefmt.local(report.ts_max)
-        parts.append(f"{first:%Y-%m-%d} → {last:%Y-%m-%d} {timefmt.zone_label(report.ts_max)}")
+        span = f"{timefmt.stamp(first, '%Y-%m-%d')} → {timefmt.stamp(last, '%Y-%m-%d')}"
+        parts.append(f"{span} {timefmt.zone_label(report.ts_max)}")
     org = getattr(annotation, "org", None)
     if org is not None and org.tenants:
         tenant = org.tenants[0]

@@ -23,10 +23,14 @@ def zone() -> tzinfo:
 
 
 def local(value: datetime) -> datetime:
-    """The moment in the display zone (naive input means UTC)."""
+    """The moment in the display zone (naive input means UTC); in UTC when the zone's offset would
+    take it past year 1 or 9999 (a "never" dated 9999-12-31 shown east of UTC raised OverflowError)."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(_zone)
+    try:
+        return value.astimezone(_zone)
+    except OverflowError:
+        return value.astimezone(timezone.utc)
 
 
 def zone_label(value: datetime) -> str:
@@ -41,4 +45,9 @@ def zone_label(value: datetime) -> str:
 
 def show(value: datetime, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     """`2023-05-30 06:08:15 UTC` or `2023-05-30 08:08:15 +02:00`."""
-    return f"{local(value).strftime(fmt)} {zone_label(value)}"
+    return f"{stamp(local(value), fmt)} {zone_label(value)}"
+
+
+def stamp(value: datetime, fmt: str) -> str:
+    """`value.strftime(fmt)` with a four-digit year (the C library writes year 1 as `1`)."""
+    return value.strftime(fmt.replace("%Y", f"{value.year:04d}"))

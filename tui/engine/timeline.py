@@ -60,5 +60,17 @@ def fold(hours: Iterable[tuple[datetime, int, int]], width: int) -> Strip:
         events[i] += n
         flagged[i] += f
     step = HOUR * per
-    cells = tuple(Cell(first + step * i, first + step * (i + 1), events[i], flagged[i]) for i in range(count))
+    cells = tuple(
+        Cell(_after(first, step * i), _after(first, step * (i + 1)), events[i], flagged[i])
+        for i in range(count)
+    )
     return Strip(cells, per)
+
+
+def _after(start: datetime, offset: timedelta) -> datetime:
+    """`start + offset`, or the last representable time: a row dated 9999-12-31 (a "never" some
+    exports write) ends its cell past `datetime.max`, which raised OverflowError in the TUI."""
+    try:
+        return start + offset
+    except OverflowError:
+        return datetime.max
