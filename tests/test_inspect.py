@@ -130,3 +130,15 @@ def test_real_m365_folder() -> None:
     assert kinds["OfficeActivityEvents.json"] == "sentinel_officeactivity"
     assert kinds["README.md"] is None
     assert doc["rows"] == 1386 and doc["answers"]["mail_items_accessed"] == 2
+
+
+def test_a_time_past_the_calendar_in_the_display_zone(tmp_path: Path) -> None:
+    """9999-12-31 23:59:59 shown in Tokyo is past year 9999: printed in UTC alone (it raised)."""
+    path = tmp_path / "odd.csv"
+    path.write_text("time,user\n2023-06-01T00:00:00Z,a@x.com\n9999-12-31T23:59:59Z,b@x.com\n")
+    result = runner.invoke(app, ["inspect", str(path), "--tz", "Asia/Tokyo"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "time (UTC): 2023-06-01 00:00:00 (2023-06-01 09:00:00+09:00 Asia/Tokyo) .. 9999-12-31 23:59:59   as"
+        in result.output
+    )

@@ -41,7 +41,10 @@ def _when(ts: datetime | None, tz: str) -> str:
         return "?"
     text = f"{_iso(ts)}"
     if tz != "UTC":
-        local = ts.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz))
+        try:
+            local = ts.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz))
+        except OverflowError:  # 9999-12-31 east of UTC is past the calendar: UTC alone
+            return text
         text += f" ({local.isoformat(sep=' ', timespec='seconds')} {tz})"
     return text
 
