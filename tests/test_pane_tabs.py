@@ -33,3 +33,31 @@ async def test_tabs_widen_when_the_counts_arrive() -> None:
         label = " [1 Tokens 299,349⚑] [2 Mailboxes 5,050⚑] [3 Drift] [4 Events] "
         assert tabs.size.width == len(label)
         assert app.query_one("#hint").region.x == len(label)
+
+
+class _Header(App[None]):
+    def compose(self) -> ComposeResult:
+        from tui.widgets.header_line import HeaderLine
+
+        yield HeaderLine()
+
+
+async def test_the_header_keeps_its_activity_on_a_narrow_terminal() -> None:
+    """At 80 columns the summary gives way (cut with an ellipsis), not the activity at the right."""
+    from tui.widgets.header_line import HeaderLine
+
+    app = _Header()
+    async with app.run_test(size=(80, 3)) as pilot:
+        header = app.query_one(HeaderLine)
+        header.summary = "triage · 3 inputs · 21,753 events · 2023-05-01 → 2023-06-11 UTC · tenant 8cf9…c97"
+        header.split = "split 2023-05-28 21:06 UTC"
+        await pilot.pause()
+        text = header.render().plain
+        assert text.endswith("● ready") and len(text) == 80
+        assert (
+            text.startswith(" triage · 3 inputs · 21,753 events · 2023-05-01 → 2023-06-11 UTC")
+            and "…" in text
+        )
+        header.busy("storing events", 0.42)
+        await pilot.pause()
+        assert header.render().plain.endswith("● storing events 42%")

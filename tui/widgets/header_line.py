@@ -30,6 +30,11 @@ class HeaderLine(Widget):
             line.append(" · ")
             line.append(self.split, style="bold")
             line.append(" [ ]", style="dim")
+        # The activity (loading, recomputing, ready) always shows: on a narrow terminal (80 columns)
+        # the summary gives way, cut with an ellipsis, instead of pushing it off the edge.
+        room = self.size.width - right.cell_len - 1
+        if room > 0 and line.cell_len > room:
+            line.truncate(room, overflow="ellipsis")
         gap = max(self.size.width - line.cell_len - right.cell_len - 1, 1)
         line.append(" " * gap)
         line.append_text(right)
