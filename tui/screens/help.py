@@ -13,8 +13,9 @@ from textual.widgets import Static
 
 FILTER_HELP = (
     "Filter language: space-separated terms, all must hold — field:text (contains), field=value, "
-    "field!=value, field>value < >= <= (times, numbers, severities), -term (exclude), bare words "
-    '(any text column), "quoted words". Examples: severity>=high   user:adele   -ip:10.   ts>=2023-06-01'
+    "field!=value, field>value < >= <= (times, numbers, severities; spaces around them are fine), "
+    '-term (exclude), bare words (any text column), "quoted words". '
+    "Examples: severity>=high   user:adele   -ip:10.   ts>=2023-06-01   uses > 100"
 )
 
 
