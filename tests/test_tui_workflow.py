@@ -197,3 +197,25 @@ async def test_tz_changes_displayed_times_only(tmp_path: Path) -> None:
         await pilot.press("space", "ctrl+s")
         (row,) = await save_as(pilot, app, tmp_path / "one.csv")
         assert row["ts"].startswith(f"{first:%Y-%m-%dT%H:%M:%S}") and row["ts"].endswith("Z")
+
+
+async def test_a_state_folder_that_cannot_be_made_leaves_the_session_unsaved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-only home or a full disk: the inputs still open, marks and filters still work, and
+    the analyst is told once that they will not outlive the session (the open failed with an
+    OSError and stayed on the Tokens preview)."""
+    blocked = tmp_path / "state"
+    blocked.write_text("a file where the state folder should be")
+    monkeypatch.setenv("TRIAGE_STATE_DIR", str(blocked))
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        tokens = screen.pane("tokens")
+        assert not tokens.pending and tokens.total == scalar(screen, "SELECT count(*) FROM tokens")
+        await pilot.press("space", "down", "space", "slash", *"severity>=high", "enter")
+        await settle(pilot, app)
+        assert len(screen.marks["tokens"]) == 2 and tokens.filter_text == "severity>=high"
+        (said,) = [n for n in app._notifications if n.title == "session state not saved"]
+        assert said.message.startswith(f"the state folder {blocked} cannot be used (")
+    assert blocked.read_text() == "a file where the state folder should be"

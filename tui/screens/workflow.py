@@ -52,6 +52,12 @@ def split_label(split: Any) -> str:
     return f"split {timefmt.show(split.window_start, '%Y-%m-%d %H:%M')}"
 
 
+def _reason(exc: OSError) -> str:
+    """Why the state folder failed, for the analyst: `the state folder /x cannot be used (…)`."""
+    where = f" {exc.filename}" if exc.filename else ""
+    return inert_cell(f"the state folder{where} cannot be used ({exc.strerror or type(exc).__name__})")
+
+
 def moved_split(split: Any, days: int) -> Any | None:
     """The split a day earlier/later, or None when the baseline or the window would be under a day."""
     if split is None or split.window_start is None:
@@ -86,6 +92,7 @@ class Workflow:
 
         files: tuple[InputFile, ...]
         restored: Restored
+        unreadable: str = ""  # why the state folder could not be read (the session then goes unsaved)
 
     @dataclass
     class _Resplit(Message):
@@ -116,6 +123,7 @@ class Workflow:
         self._mark_serial = 0
         self._resplitting = False
         self._marks_lock = threading.Lock()
+        self._unsaved_said = False  # the "session state not saved" warning, given once
 
     # ---- restoring (called in the opening worker, on the session's own connection) ---------
 
@@ -125,7 +133,11 @@ class Workflow:
         """Hash the inputs (or take `hashes`, started while they loaded), read their saved state, put
         back its marks and split before the panes build."""
         files = input_files((Path(f.path) for f in session.report.files if Path(f.path).is_file()), hashes)
-        restored = load_state(files)
+        unreadable = ""
+        try:
+            restored = load_state(files)
+        except OSError as exc:  # no state folder can be made (read-only home, full disk): work on
+            restored, unreadable = Restored(None), _reason(exc)
         ensure_marks(con)
         state = restored.state
         if state is not None:
@@ -144,11 +156,13 @@ class Workflow:
                     self._recompute(con, session, moved, build=False)
                     session.annotation = dataclasses.replace(session.annotation, split=moved)
             restored = dataclasses.replace(restored, state=state)
-        self.post_message(self._Restored(files, restored))  # type: ignore[attr-defined]
+        self.post_message(self._Restored(files, restored, unreadable))  # type: ignore[attr-defined]
 
     def on_workflow__restored(self, message: Workflow._Restored) -> None:
         self.files = message.files
         self._state_ready = True
+        if message.unreadable:
+            self._unsaved(message.unreadable)
         state = message.restored.state
         if state is None:
             if message.restored.changed:
@@ -185,6 +199,24 @@ class Workflow:
         sha_of_source = {s: sha[p] for s, p in sources.items() if p in sha}
         split = self.session.annotation.split
         every = [m for pane in self.marks.values() for m in pane.values()]
+        try:
+            self._write_state(split, every, sha_of_source)
+        except OSError as exc:  # a read-only or full state folder must not end the session
+            self._unsaved(_reason(exc))
+
+    def _unsaved(self, reason: str) -> None:
+        """Say once that marks, verdicts and filters will not outlive this session, and why."""
+        if self._unsaved_said:
+            return
+        self._unsaved_said = True
+        self.notify(  # type: ignore[attr-defined]
+            f"{reason}: marks, verdicts and filters last until you quit (save a view with ctrl+s)",
+            title="session state not saved",
+            severity="warning",
+            timeout=20,
+        )
+
+    def _write_state(self, split: Any, every: list[Mark], sha_of_source: Mapping[str, str]) -> None:
         save_state(
             SavedState(
                 key=inputs_key(self.files),
