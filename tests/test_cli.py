@@ -65,3 +65,25 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert runner.invoke(app, ["inspect", "sample_logs", "--tz", "Mars/Olympus"]).exit_code == 2
     assert runner.invoke(app, ["scan", "sample_logs"]).exit_code == 2  # --out is required
     assert runner.invoke(app, ["inspect", str(tmp_path / "missing.csv")]).exit_code == 2
+
+
+def test_a_cache_folder_that_cannot_be_made_is_a_usage_error(tmp_path: Path) -> None:
+    """The spill files and work database live in the cache folder: a clear refusal (exit 2) instead
+    of a FileNotFoundError traceback from deep in the engine; help still works."""
+    import os
+
+    blocked = tmp_path / "cache"
+    blocked.write_text("a file where the cache folder should be")
+    env = {**os.environ, "TRIAGE_CACHE_DIR": str(blocked)}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "tui.cli", *args]
+        return subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=env, timeout=60)
+
+    refused = run("scan", "sample_logs", "--out", str(tmp_path / "out"))
+    assert refused.returncode == 2 and refused.stderr == ""
+    assert refused.stdout.startswith(f"triage: the cache folder {blocked} cannot be used (")
+    assert refused.stdout.rstrip().endswith("); set TRIAGE_CACHE_DIR")
+    assert not (tmp_path / "out").exists()
+    helped = run("scan", "--help")
+    assert helped.returncode == 0 and "scan [OPTIONS] {paths}..." in helped.stdout

@@ -7,6 +7,7 @@ engine returns text that has already been made inert, and an exit code.
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,6 +17,7 @@ import typer
 
 from tui import __version__
 from tui.engine.options import Options, parse_mapping
+from tui.engine.safe import inert_cell
 
 SHARED_HELP = """Shared options (open, scan, inspect, decode): --jwks FILE (repeatable; offline key lists),
 --tenant TID and --domain DOMAIN (repeatable; the organisation, inferred from the data when absent),
@@ -227,6 +229,18 @@ def main(
     ] = False,
 ) -> None:
     """Find forged and abused access tokens in Microsoft 365 / Entra ID / proxy log exports."""
+    if any(arg in ("--help", "-h") for arg in sys.argv[1:]):
+        return  # help needs no cache folder
+    from tui.engine.db import cache_dir
+
+    try:  # the spill files and work database live there: say so instead of a traceback later
+        cache_dir()
+    except OSError as exc:
+        where = exc.filename or os.environ.get("TRIAGE_CACHE_DIR", "")
+        reason = exc.strerror or type(exc).__name__
+        _finish(
+            inert_cell(f"triage: the cache folder {where} cannot be used ({reason}); set TRIAGE_CACHE_DIR"), 2
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover
