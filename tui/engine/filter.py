@@ -121,8 +121,8 @@ def quote(value: str, *, bare: bool = False) -> str:
         value == ""
         or value.startswith('"')
         or any(c.isspace() for c in value)
-        or value[0]
-        in "=!<>"  # `user>` + `=x` would read as `user>=x`; a bare `>` would join a word before it
+        # `user>` + `=x` would read as `user>=x`; a bare `>` would join the word before it (`uses > 5`)
+        or value[0] in "=!<>"
         or (bare and (value.startswith("-") or _FIELD.match(value) is not None))
     )
     if not needs:
