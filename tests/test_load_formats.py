@@ -101,6 +101,42 @@ def test_json_without_any_column_loads(tmp_path: Path, text: str, fmt: str, rows
     assert con.execute("SELECT count(*) FROM events_base").fetchone() == (rows,)
 
 
+def test_powershell_json_encodings(tmp_path: Path) -> None:
+    """What Windows PowerShell writes: `-Encoding UTF8` puts a byte-order mark before the JSON
+    (an array behind it was read as one record, not one row loaded), `>` and `Out-File` write
+    UTF-16 (refused). Both are read from a UTF-8 copy in the cache; the inputs stay as they were."""
+    import json as _json
+
+    rec = {
+        "CreationTime": "2023-06-01T04:05:03",
+        "Operation": "MailItemsAccessed",
+        "UserId": "ana@contoso.com",
+    }
+    pretty = _json.dumps([rec, {**rec, "UserId": "bo@contoso.com"}], indent=2).replace("\n", "\r\n")
+    files = {
+        "bom.json": b"\xef\xbb\xbf" + pretty.encode(),
+        "utf16.json": b"\xff\xfe" + pretty.encode("utf-16-le"),
+        "utf16.jsonl": b"\xff\xfe" + (_json.dumps(rec) + "\r\n").encode("utf-16-le"),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    con, report = run([tmp_path])
+    assert [(f.path.name, f.rows, f.bad_rows, f.error, f.note) for f in report.files] == [
+        ("bom.json", 2, 0, None, None),
+        ("utf16.json", 2, 0, None, "text is utf-16, converted to UTF-8"),
+        ("utf16.jsonl", 1, 0, None, "text is utf-16, converted to UTF-8"),
+    ]
+    users = con.execute('SELECT source, source_row, "user" FROM events_base ORDER BY ALL').fetchall()
+    assert [(Path(s).name, r, u) for s, r, u in users] == [
+        ("bom.json", 1, "ana@contoso.com"),
+        ("bom.json", 2, "bo@contoso.com"),
+        ("utf16.json", 1, "ana@contoso.com"),
+        ("utf16.json", 2, "bo@contoso.com"),
+        ("utf16.jsonl", 1, "ana@contoso.com"),
+    ]
+    assert {name: (tmp_path / name).read_bytes() for name in files} == files
+
+
 def test_tsv_and_latin1(tmp_path: Path) -> None:
     path = tmp_path / "proxy.txt"
     path.write_bytes("time\tuser\tnote\n2023-06-15 04:05:03\tjos\xe9\tok\n".encode("latin-1"))

@@ -45,6 +45,7 @@ class Sniffed:
     encoding: str = "utf-8"
     note: str | None = None
     array: bool = False  # JSON whose top level is an array: every element is a record
+    bom: bool = False  # the text starts with a UTF-8 byte-order mark (PowerShell's `-Encoding UTF8`)
 
 
 def read_prefix(path: Path) -> tuple[bytes, str | None]:
@@ -123,10 +124,11 @@ def sniff(path: Path) -> Sniffed:
     if text is None:
         raise UnreadableError("binary data, not a supported log format")
     body = text.lstrip("\ufeff \t\r\n")
+    bom = head.startswith(b"\xef\xbb\xbf")
     if body.startswith("["):
-        return Sniffed("json", compression, encoding=encoding, array=True)
+        return Sniffed("json", compression, encoding=encoding, array=True, bom=bom)
     if body.startswith("{"):
-        return Sniffed(_json_kind(body), compression, encoding=encoding)
+        return Sniffed(_json_kind(body), compression, encoding=encoding, bom=bom)
     header = body.split("\n", 1)[0]
     delimiter = _delimiter(header)
     if delimiter is None:

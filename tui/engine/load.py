@@ -317,11 +317,13 @@ def _load_one(
             _drop(con, i)
             copy, replaced = transcode_to_cache(path, comp, sniffed.encoding)
             note = (
-                f"invalid UTF-8: {replaced:,} character(s) shown as U+FFFD"
-                if sniffed.encoding == "utf-8"
-                else f"text is {sniffed.encoding}, converted to UTF-8"
+                f"text is {sniffed.encoding}, converted to UTF-8"
+                if sniffed.encoding != "utf-8"
+                else f"invalid UTF-8: {replaced:,} character(s) shown as U+FFFD"
+                if replaced
+                else None  # only a byte-order mark, dropped
             )
-            sniffed = dataclasses.replace(sniffed, compression=None, encoding="utf-8", note=note)
+            sniffed = dataclasses.replace(sniffed, compression=None, encoding="utf-8", note=note, bom=False)
             reg = register(con, i, copy, sniffed)
     except NotEventLog as exc:
         _drop(con, i)

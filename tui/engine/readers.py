@@ -55,7 +55,13 @@ class Registered:
 
 
 def register(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
-    """Create `src_<i>` for the file; raises UnreadableError or NotEventLog."""
+    """Create `src_<i>` for the file; raises UnreadableError or NotEventLog.
+
+    JSON is read by DuckDB as UTF-8 without a byte-order mark only: UTF-16 (Windows PowerShell's
+    `>` and `Out-File`) was refused, and behind a BOM (`-Encoding UTF8`) an array was taken for one
+    record, so not one row loaded. Such files are transcoded first (`BadEncoding`)."""
+    if sniffed.format in ("json", "jsonl") and (sniffed.encoding != "utf-8" or sniffed.bom):
+        raise BadEncoding(f"JSON in {sniffed.encoding}{' with a byte-order mark' if sniffed.bom else ''}")
     try:
         if sniffed.format == "parquet":
             reg = _parquet(con, i, path, sniffed)
