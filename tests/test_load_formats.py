@@ -137,6 +137,29 @@ def test_powershell_json_encodings(tmp_path: Path) -> None:
     assert {name: (tmp_path / name).read_bytes() for name in files} == files
 
 
+def test_powershell_export_csv_type_line(tmp_path: Path) -> None:
+    """`Search-UnifiedAuditLog | Export-Csv` in Windows PowerShell writes `#TYPE …` before the header
+    (the file was "text without a table header"); rows keep their record numbers around a rejected
+    one, and the rejected row is shown without the CR LF around it."""
+    path = tmp_path / "ual.csv"
+    path.write_bytes(
+        b"#TYPE Deserialized.Microsoft.Exchange.Management.SystemConfigurationTasks.AuditRecord\r\n"
+        b'"CreationDate","UserIds","Operations"\r\n'
+        b'"6/1/2023 4:05:03 AM","ana@contoso.com","MailItemsAccessed"\r\n'
+        b"bad,row,with,more,columns\r\n"
+        b'"6/1/2023 4:05:04 AM","bo@contoso.com","MailItemsAccessed"\r\n'
+    )
+    con, report = run([path])
+    f = one(report, "ual.csv")
+    assert (f.format, f.rows, f.bad_rows, f.mapping["user"]) == ("csv", 2, 1, "UserIds")
+    assert f.bad_examples == ("row 2: TOO MANY COLUMNS: bad,row,with,more,columns",)
+    rows = con.execute('SELECT source_row, "user", ts FROM events_base ORDER BY source_row').fetchall()
+    assert rows == [
+        (1, "ana@contoso.com", datetime(2023, 6, 1, 4, 5, 3)),
+        (3, "bo@contoso.com", datetime(2023, 6, 1, 4, 5, 4)),
+    ]
+
+
 def test_tsv_and_latin1(tmp_path: Path) -> None:
     path = tmp_path / "proxy.txt"
     path.write_bytes("time\tuser\tnote\n2023-06-15 04:05:03\tjos\xe9\tok\n".encode("latin-1"))

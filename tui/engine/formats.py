@@ -46,6 +46,7 @@ class Sniffed:
     note: str | None = None
     array: bool = False  # JSON whose top level is an array: every element is a record
     bom: bool = False  # the text starts with a UTF-8 byte-order mark (PowerShell's `-Encoding UTF8`)
+    skip: int = 0  # lines before a table's header (PowerShell's `#TYPE …` line)
 
 
 def read_prefix(path: Path) -> tuple[bytes, str | None]:
@@ -129,13 +130,16 @@ def sniff(path: Path) -> Sniffed:
         return Sniffed("json", compression, encoding=encoding, array=True, bom=bom)
     if body.startswith("{"):
         return Sniffed(_json_kind(body), compression, encoding=encoding, bom=bom)
-    header = body.split("\n", 1)[0]
+    header, _, rest = body.partition("\n")
+    skip = 0
+    if header.startswith("#TYPE "):  # Windows PowerShell's Export-Csv without -NoTypeInformation
+        header, skip = rest.partition("\n")[0], 1
     delimiter = _delimiter(header)
     if delimiter is None:
         raise UnreadableError("text without a table header or JSON, not a supported log format")
     fmt = "tsv" if delimiter == "\t" else "csv"
     note = None if encoding == "utf-8" else f"text is {encoding}, not UTF-8"
-    return Sniffed(fmt, compression, delimiter=delimiter, encoding=encoding, note=note)
+    return Sniffed(fmt, compression, delimiter=delimiter, encoding=encoding, note=note, skip=skip)
 
 
 def _decode(head: bytes) -> tuple[str | None, str]:
