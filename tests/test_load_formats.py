@@ -160,6 +160,24 @@ def test_powershell_export_csv_type_line(tmp_path: Path) -> None:
     ]
 
 
+def test_powershell_json_dates(tmp_path: Path) -> None:
+    """Windows PowerShell's ConvertTo-Json writes DateTime as `\\/Date(ms)\\/` (UTC milliseconds; an
+    offset after them only names the writer's zone): such exports had no readable time."""
+    text = (
+        '[{"CreationDate": "\\/Date(1685592303000)\\/", "UserIds": "ana@contoso.com"},'
+        ' {"CreationDate": "\\/Date(1685592304123+0200)\\/", "UserIds": "bo@contoso.com"},'
+        ' {"CreationDate": "\\/Date(-62135596800000)\\/", "UserIds": "min@contoso.com"}]'
+    )
+    (tmp_path / "ual.json").write_text(text)
+    con, report = run([tmp_path / "ual.json"])
+    assert one(report, "ual.json").time_format == "PowerShell /Date(milliseconds)/ (UTC)"
+    assert dict(con.execute('SELECT "user", ts FROM events_base').fetchall()) == {
+        "ana@contoso.com": datetime(2023, 6, 1, 4, 5, 3),
+        "bo@contoso.com": datetime(2023, 6, 1, 4, 5, 4, 123000),
+        "min@contoso.com": datetime(1, 1, 1),  # DateTime.MinValue, a "no date" PowerShell writes
+    }
+
+
 def test_tsv_and_latin1(tmp_path: Path) -> None:
     path = tmp_path / "proxy.txt"
     path.write_bytes("time\tuser\tnote\n2023-06-15 04:05:03\tjos\xe9\tok\n".encode("latin-1"))

@@ -22,7 +22,9 @@ GUID_VALUE = re.compile(r"^\s*\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}
 IP_VALUE = re.compile(
     r"^\s*(?:\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?|\[[0-9a-f:.]+\](?::\d+)?|[0-9a-f]*:[0-9a-f:.]+)\s*$", re.I
 )
-TIME_VALUE = re.compile(r"^\s*(?:\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}|\d{1,2}/\d{1,2}/\d{4},? \d{1,2}:\d{2})")
+TIME_VALUE = re.compile(
+    r"^\s*(?:\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}|\d{1,2}/\d{1,2}/\d{4},? \d{1,2}:\d{2}|/Date\(-?\d+)"
+)
 UNIT_SUFFIX = re.compile(r"\s*\[UTC\]\s*$", re.IGNORECASE)
 
 # Candidate sources per field, best first; a dotted name is a JSON path inside a column.

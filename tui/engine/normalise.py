@@ -83,7 +83,8 @@ def _is(typ: str, family: Sequence[str]) -> bool:
 
 
 def time_from_text(s: str, dayfirst: bool = False) -> str:
-    """ISO with or without offset (none = UTC), Purview locale dates, epoch seconds or milliseconds."""
+    """ISO with or without offset (none = UTC), Purview locale dates, epoch seconds or milliseconds,
+    PowerShell's `/Date(ms)/`."""
     md = "%d/%m" if dayfirst else "%m/%d"
     locale = ", ".join(
         f"try_strptime({s}, '{md}/%Y{fmt}')"
@@ -96,6 +97,11 @@ def time_from_text(s: str, dayfirst: bool = False) -> str:
         f"CASE WHEN regexp_full_match({s}, '\\d{{13}}') THEN make_timestamp(CAST({s} AS BIGINT) * 1000) "
         f"WHEN regexp_full_match({s}, '\\d{{9,10}}(\\.\\d+)?') "
         f"THEN make_timestamp(CAST(CAST({s} AS DOUBLE) * 1000000 AS BIGINT)) "
+        # Windows PowerShell's ConvertTo-Json writes a date as `/Date(1685592303000)/` (UTC
+        # milliseconds; an offset after them, `/Date(…+0200)/`, only says the writer's zone)
+        f"WHEN starts_with({s}, '/Date(') "
+        f"THEN try(make_timestamp(CAST(regexp_extract({s}, '^/Date\\((-?\\d{{1,15}})', 1) AS BIGINT)"
+        " * 1000)) "
         f"ELSE coalesce(timezone('UTC', try_cast({s} AS TIMESTAMPTZ)), {locale}) END"
     )
 
@@ -308,6 +314,8 @@ def classify_times(values: Sequence[str]) -> TimeProfile:
         order = "D/M/YYYY" if dayfirst else "M/D/YYYY"
         return TimeProfile(f"locale {order} h:mm:ss (taken as UTC)", dayfirst)
     v = values[0].strip()
+    if v.startswith("/Date("):
+        return TimeProfile("PowerShell /Date(milliseconds)/ (UTC)")
     if re.fullmatch(r"\d{13}", v):
         return TimeProfile("epoch milliseconds (UTC)")
     if re.fullmatch(r"\d{9,10}(\.\d+)?", v):
