@@ -178,6 +178,21 @@ def test_powershell_json_dates(tmp_path: Path) -> None:
     }
 
 
+def test_excel_dotted_dates(tmp_path: Path) -> None:
+    """A CSV saved by Excel in a German-style locale: `;` between cells, `01.06.2023 04:05:03`."""
+    (tmp_path / "de.csv").write_text(
+        "Erstellungsdatum;Benutzer;Vorgang\n01.06.2023 04:05:03;ana@contoso.com;MailItemsAccessed\n"
+        "13.06.2023 16:05;bo@contoso.com;MailItemsAccessed\n"
+    )
+    con, report = run([tmp_path / "de.csv"], mapping={"user": "Benutzer"})
+    f = one(report, "de.csv")
+    assert (f.mapping["ts"], f.time_format) == ("Erstellungsdatum", "locale D.M.YYYY h:mm:ss (taken as UTC)")
+    assert dict(con.execute('SELECT "user", ts FROM events_base').fetchall()) == {
+        "ana@contoso.com": datetime(2023, 6, 1, 4, 5, 3),
+        "bo@contoso.com": datetime(2023, 6, 13, 16, 5),
+    }
+
+
 def test_tsv_and_latin1(tmp_path: Path) -> None:
     path = tmp_path / "proxy.txt"
     path.write_bytes("time\tuser\tnote\n2023-06-15 04:05:03\tjos\xe9\tok\n".encode("latin-1"))

@@ -23,7 +23,10 @@ IP_VALUE = re.compile(
     r"^\s*(?:\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?|\[[0-9a-f:.]+\](?::\d+)?|[0-9a-f]*:[0-9a-f:.]+)\s*$", re.I
 )
 TIME_VALUE = re.compile(
-    r"^\s*(?:\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}|\d{1,2}/\d{1,2}/\d{4},? \d{1,2}:\d{2}|/Date\(-?\d+)"
+    r"^\s*(?:\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}"  # ISO 8601
+    r"|\d{1,2}/\d{1,2}/\d{4},? \d{1,2}:\d{2}"  # Purview, Log Analytics
+    r"|\d{1,2}\.\d{1,2}\.\d{4} \d{1,2}:\d{2}"  # Excel in a German-style locale
+    r"|/Date\(-?\d+)"  # Windows PowerShell's ConvertTo-Json
 )
 UNIT_SUFFIX = re.compile(r"\s*\[UTC\]\s*$", re.IGNORECASE)
 

@@ -34,6 +34,7 @@ NUMBER_TYPES = (
 TEXT_TYPES = ("VARCHAR", "JSON")
 
 LOCALE_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})")
+DOTTED_DATE = re.compile(r"^\s*\d{1,2}\.\d{1,2}\.\d{4}[ ,]")  # Excel in a German-style locale
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,8 @@ def time_from_text(s: str, dayfirst: bool = False) -> str:
         # column (a 24-hour locale writes `01/06/2023, 04:05:03.000`)
         + (", %I:%M:%S.%f %p", ", %I:%M:%S %p", ", %H:%M:%S.%f", ", %H:%M:%S")
     )
+    # a CSV saved by Excel in a German-style locale: `01.06.2023 04:05:03` (always day first)
+    dotted = ", ".join(f"try_strptime({s}, '%d.%m.%Y {fmt}')" for fmt in ("%H:%M:%S", "%H:%M"))
     return (
         f"CASE WHEN regexp_full_match({s}, '\\d{{13}}') THEN make_timestamp(CAST({s} AS BIGINT) * 1000) "
         f"WHEN regexp_full_match({s}, '\\d{{9,10}}(\\.\\d+)?') "
@@ -102,7 +105,7 @@ def time_from_text(s: str, dayfirst: bool = False) -> str:
         f"WHEN starts_with({s}, '/Date(') "
         f"THEN try(make_timestamp(CAST(regexp_extract({s}, '^/Date\\((-?\\d{{1,15}})', 1) AS BIGINT)"
         " * 1000)) "
-        f"ELSE coalesce(timezone('UTC', try_cast({s} AS TIMESTAMPTZ)), {locale}) END"
+        f"ELSE coalesce(timezone('UTC', try_cast({s} AS TIMESTAMPTZ)), {locale}, {dotted}) END"
     )
 
 
@@ -313,6 +316,8 @@ def classify_times(values: Sequence[str]) -> TimeProfile:
         dayfirst = any(int(m.group(1)) > 12 for m in locale)
         order = "D/M/YYYY" if dayfirst else "M/D/YYYY"
         return TimeProfile(f"locale {order} h:mm:ss (taken as UTC)", dayfirst)
+    if any(DOTTED_DATE.match(v) for v in values):
+        return TimeProfile("locale D.M.YYYY h:mm:ss (taken as UTC)", True)
     v = values[0].strip()
     if v.startswith("/Date("):
         return TimeProfile("PowerShell /Date(milliseconds)/ (UTC)")
