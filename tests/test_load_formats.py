@@ -193,6 +193,29 @@ def test_excel_dotted_dates(tmp_path: Path) -> None:
     }
 
 
+def test_defender_advanced_hunting_api_results(tmp_path: Path) -> None:
+    """Defender XDR's advanced hunting API answers `{"Stats": …, "Schema": […], "Results": […]}`:
+    the results are the records (the file was skipped as "a single JSON object without a record list")."""
+    import json as _json
+
+    row = {
+        "Timestamp": "2023-06-01T04:05:03.1234567Z",
+        "ActionType": "MailItemsAccessed",
+        "IPAddress": "203.0.113.7",
+    }
+    doc = {
+        "Stats": {"ExecutionTime": 0.5},
+        "Schema": [{"Name": "Timestamp", "Type": "DateTime"}],
+        "Results": [row] * 2,
+    }
+    (tmp_path / "hunting.json").write_text(_json.dumps(doc))
+    con, report = run([tmp_path / "hunting.json"])
+    f = one(report, "hunting.json")
+    assert (f.format, f.rows, f.note, f.error) == ("json {Results: [...]}", 2, None, None)
+    got = con.execute("SELECT source_row, ts, client_ip FROM events_base ORDER BY source_row").fetchall()
+    assert got == [(n, datetime(2023, 6, 1, 4, 5, 3, 123456), "203.0.113.7") for n in (1, 2)]
+
+
 def test_tsv_and_latin1(tmp_path: Path) -> None:
     path = tmp_path / "proxy.txt"
     path.write_bytes("time\tuser\tnote\n2023-06-15 04:05:03\tjos\xe9\tok\n".encode("latin-1"))

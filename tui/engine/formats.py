@@ -26,7 +26,7 @@ ZIP_MAGIC = b"PK\x03\x04"
 
 # A JSON object whose list member holds the records (Graph `value`, Azure diagnostics `records`),
 # a HAR (`log.entries`) or a key list (`keys`): a document, not one JSON Lines record.
-CONTAINER_KEYS = ("value", "records", "Records", "log", "keys")
+CONTAINER_KEYS = ("value", "records", "Records", "Results", "log", "keys")  # Results: Defender's API
 
 DELIMITERS = (",", "\t", ";", "|")
 

@@ -203,9 +203,13 @@ def _json(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) 
     if shape in ("rows", "array"):
         con.execute(f"CREATE TABLE raw_{i} AS SELECT rowid + 1 AS source_row, j FROM doc_{i}")
     else:
-        member = {"value": "$.value", "Records": "$.Records", "records": "$.records", "har": "$.log.entries"}[
-            shape
-        ]
+        member = {
+            "value": "$.value",
+            "Records": "$.Records",
+            "records": "$.records",
+            "Results": "$.Results",
+            "har": "$.log.entries",
+        }[shape]
         con.execute(
             f"CREATE TABLE raw_{i} AS SELECT unnest(range(1, len(l) + 1)) AS source_row, unnest(l) AS j "
             f"FROM (SELECT json_extract(j, {literal(member + '[*]')}) AS l FROM doc_{i})"
@@ -223,10 +227,10 @@ def _document_shape(con: duckdb.DuckDBPyConnection, i: int) -> str:
     # times at once and a 100 MB one-line export ran out of memory.
     row = con.execute(
         "SELECT json_type(j, ['$', '$.value', '$.records', '$.Records', '$.log.entries', '$.keys', "
-        f"'$.keys[0].kty']) FROM doc_{i}"
+        f"'$.keys[0].kty', '$.Results']) FROM doc_{i}"
     ).fetchone()
     assert row is not None
-    top, value, records, records_cap, entries, keys, kty = row[0]
+    top, value, records, records_cap, entries, keys, kty, results = row[0]
     if top == "ARRAY":
         return "array"
     if value == "ARRAY":
@@ -237,6 +241,8 @@ def _document_shape(con: duckdb.DuckDBPyConnection, i: int) -> str:
         return "Records"
     if entries == "ARRAY":
         return "har"
+    if results == "ARRAY":  # Defender XDR's advanced hunting API: {"Schema": [...], "Results": [...]}
+        return "Results"
     if keys == "ARRAY" and kty is not None:
         raise NotEventLog("key list (JWKS), used for signature checks", jwks=True)
     if top == "OBJECT":
