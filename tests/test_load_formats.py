@@ -216,6 +216,49 @@ def test_defender_advanced_hunting_api_results(tmp_path: Path) -> None:
     assert got == [(n, datetime(2023, 6, 1, 4, 5, 3, 123456), "203.0.113.7") for n in (1, 2)]
 
 
+def test_w3c_extended_log(tmp_path: Path) -> None:
+    """An IIS / Exchange W3C log with the Authorization and X-AnchorMailbox headers logged: `#`
+    directives (again mid-file after a restart), space-separated fields named by `#Fields:`, `+`
+    for the spaces of a header, `-` for empty; `source_row` is the line number."""
+    from tests.hostile import GOOD_CLAIMS, HEADER, jwt
+
+    token = jwt(HEADER, GOOD_CLAIMS)
+    lines = [
+        "#Software: Microsoft Internet Information Services 10.0",
+        "#Version: 1.0",
+        "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query c-ip cs(User-Agent) "
+        "cs(Authorization) cs(X-AnchorMailbox) sc-status",
+        f"2023-06-15 04:05:03 10.0.0.5 POST /owa/service.svc action=GetItem&app=Mail 203.0.113.7 "
+        f"Mozilla/5.0+(Windows+NT+10.0) Bearer+{token} SMTP:Ceo@Contoso.com 200",
+        "a line cut short",
+        "#Software: Microsoft Internet Information Services 10.0",
+        "2023-06-15 04:05:09 10.0.0.5 GET /ews/exchange.asmx - 203.0.113.8 - - - 401",
+    ]
+    (tmp_path / "u_ex230615.log").write_text("\r\n".join(lines) + "\r\n")
+    con, report = run([tmp_path])
+    f = one(report, "u_ex230615.log")
+    assert (f.format, f.kind, f.rows, f.bad_rows) == ("w3c", "http", 2, 1)
+    assert f.bad_examples == ("record 5: a line cut short",)
+    assert (f.mapping["ts"].split(" | ")[0], f.mapping["token"]) == ("timestamp", "cs(Authorization)")
+    rows = con.execute(
+        "SELECT source_row, ts, operation, mailbox, client_ip, user_agent, status "
+        "FROM events_base ORDER BY source_row"
+    ).fetchall()
+    assert rows == [
+        (
+            4,
+            datetime(2023, 6, 15, 4, 5, 3),
+            "GetItem",
+            "ceo@contoso.com",
+            "203.0.113.7",
+            "Mozilla/5.0 (Windows NT 10.0)",
+            "200",
+        ),
+        (7, datetime(2023, 6, 15, 4, 5, 9), "GET /ews/exchange.asmx", None, "203.0.113.8", None, "401"),
+    ]
+    assert con.execute("SELECT count(*) FROM events_base WHERE token = ?", [token]).fetchone() == (1,)
+
+
 def test_tsv_and_latin1(tmp_path: Path) -> None:
     path = tmp_path / "proxy.txt"
     path.write_bytes("time\tuser\tnote\n2023-06-15 04:05:03\tjos\xe9\tok\n".encode("latin-1"))

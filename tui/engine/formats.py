@@ -26,6 +26,7 @@ ZIP_MAGIC = b"PK\x03\x04"
 
 # A JSON object whose list member holds the records (Graph `value`, Azure diagnostics `records`),
 # a HAR (`log.entries`) or a key list (`keys`): a document, not one JSON Lines record.
+W3C_DIRECTIVE = re.compile(r"#(Software|Version|Date|Fields|Remark):")
 CONTAINER_KEYS = ("value", "records", "Records", "Results", "log", "keys")  # Results: Defender's API
 
 DELIMITERS = (",", "\t", ";", "|")
@@ -47,6 +48,7 @@ class Sniffed:
     array: bool = False  # JSON whose top level is an array: every element is a record
     bom: bool = False  # the text starts with a UTF-8 byte-order mark (PowerShell's `-Encoding UTF8`)
     skip: int = 0  # lines before a table's header (PowerShell's `#TYPE …` line)
+    fields: tuple[str, ...] = ()  # a W3C extended log's `#Fields:` (IIS, Exchange)
 
 
 def read_prefix(path: Path) -> tuple[bytes, str | None]:
@@ -130,6 +132,8 @@ def sniff(path: Path) -> Sniffed:
         return Sniffed("json", compression, encoding=encoding, array=True, bom=bom)
     if body.startswith("{"):
         return Sniffed(_json_kind(body), compression, encoding=encoding, bom=bom)
+    if W3C_DIRECTIVE.match(body):
+        return _w3c(body, compression, encoding)
     header, _, rest = body.partition("\n")
     skip = 0
     if header.startswith("#TYPE "):  # Windows PowerShell's Export-Csv without -NoTypeInformation
@@ -140,6 +144,19 @@ def sniff(path: Path) -> Sniffed:
     fmt = "tsv" if delimiter == "\t" else "csv"
     note = None if encoding == "utf-8" else f"text is {encoding}, not UTF-8"
     return Sniffed(fmt, compression, delimiter=delimiter, encoding=encoding, note=note, skip=skip)
+
+
+def _w3c(body: str, compression: str | None, encoding: str) -> Sniffed:
+    """A W3C extended log (IIS, Exchange's HTTP logs): `#` directives, then space-separated fields
+    named by the `#Fields:` line (which may follow `#Software:`, `#Version:` and `#Date:`)."""
+    for line in body.splitlines():
+        if line.startswith("#Fields:"):
+            return Sniffed(
+                "w3c", compression, delimiter=" ", encoding=encoding, fields=tuple(line[8:].split())
+            )
+        if not line.startswith("#"):
+            break
+    raise UnreadableError("a W3C extended log without a #Fields line before its first entry")
 
 
 def _decode(head: bytes) -> tuple[str | None, str]:

@@ -69,6 +69,8 @@ def register(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffe
             reg = _csv(con, i, path, sniffed)
         elif sniffed.format == "jsonl":
             reg = _jsonl(con, i, path, sniffed)
+        elif sniffed.format == "w3c":
+            reg = _w3c(con, i, path, sniffed)
         else:
             reg = _json(con, i, path, sniffed)
     except duckdb.Error as exc:
@@ -178,6 +180,59 @@ def _jsonl(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed)
     con.execute(f"DROP TABLE lines_{i}")
     bad_filter = "j IS NOT NULL AND trim(j) <> '' AND NOT coalesce(json_type(try(j::JSON)) = 'OBJECT', false)"
     return _records(con, i, "jsonl", bad_filter, sniffed.note)
+
+
+def _w3c(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
+    """A W3C extended log, its fields named by `#Fields:`; `source_row` is the line number.
+
+    Lines are read as text and split on spaces (W3C values have none: IIS writes `+`), so a line
+    with another number of fields is counted and shown, not lost; `#` directives are skipped.
+    `-` is an empty value. Two columns are added: `timestamp` from `date` and `time` (UTC, as W3C
+    logs are written) and `url` from `cs-uri-stem` and `cs-uri-query` (OWA's `action=` is in the
+    query). In a request header field (`cs(…)`) a `+` is a space.
+    """
+    fields = list(sniffed.fields)
+    con.execute(
+        f"CREATE TABLE lines_{i} AS SELECT l FROM read_csv({literal(str(path))}, header = false, "
+        f"columns = {{'l': 'VARCHAR'}}, delim = {literal(LINE_DELIM)}, quote = '', escape = '', "
+        f"auto_detect = false, max_line_size = {MAX_LINE}, compression = {_compression(sniffed)})"
+    )
+    con.execute(
+        f"CREATE TABLE raw_{i} AS SELECT rowid + 1 AS source_row, "
+        f"string_split(rtrim(l, chr(13)), ' ') AS p, l FROM lines_{i}"
+    )
+    con.execute(f"DROP TABLE lines_{i}")
+    entry = "l IS NOT NULL AND NOT starts_with(l, '#') AND trim(l) <> ''"
+    bad_filter = f"{entry} AND len(p) <> {len(fields)}"
+    row = con.execute(f"SELECT count(*) FROM raw_{i} WHERE {bad_filter}").fetchone()
+    examples = con.execute(
+        f"SELECT source_row, left(l, 80) FROM raw_{i} WHERE {bad_filter} ORDER BY source_row LIMIT 3"
+    ).fetchall()
+    names = _unique_names(fields)
+    cols = ", ".join(
+        # a request header's `+` are its spaces (`Bearer+eyJ…`, `Mozilla/5.0+(Windows+NT…`)
+        f"replace(nullif(p[{n + 1}], '-'), '+', ' ') AS {ident(name)}"
+        if field.lower().startswith("cs(")
+        else f"nullif(p[{n + 1}], '-') AS {ident(name)}"
+        for n, (field, name) in enumerate(zip(fields, names, strict=True))
+    )
+    con.execute(
+        f"CREATE TABLE data_{i} AS SELECT source_row, {cols} "
+        f"FROM raw_{i} WHERE {entry} AND len(p) = {len(fields)}"
+    )
+    con.execute(f"DROP TABLE raw_{i}")
+    lower = {f.lower(): name for f, name in zip(fields, names, strict=True)}
+    extra = []
+    if "date" in lower and "time" in lower and "timestamp" not in lower:
+        extra.append(f"{ident(lower['date'])} || ' ' || {ident(lower['time'])} AS timestamp")
+    if "cs-uri-stem" in lower and "url" not in lower:
+        query = f" || coalesce('?' || {ident(lower['cs-uri-query'])}, '')" if "cs-uri-query" in lower else ""
+        extra.append(f"{ident(lower['cs-uri-stem'])}{query} AS url")
+    view = f"src_{i}"
+    added = "".join(f", {e}" for e in extra)
+    con.execute(f"CREATE VIEW {view} AS SELECT source_row{added}, * EXCLUDE (source_row) FROM data_{i}")
+    shown = tuple(inert_cell(f"record {n}: {text}") for n, text in examples)
+    return Registered(view, "w3c", _columns(con, view), int(row[0]) if row else 0, shown, sniffed.note)
 
 
 def _json(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
