@@ -193,9 +193,14 @@ def test_excel_dotted_dates(tmp_path: Path) -> None:
     }
 
 
-def test_defender_advanced_hunting_api_results(tmp_path: Path) -> None:
-    """Defender XDR's advanced hunting API answers `{"Stats": …, "Schema": […], "Results": […]}`:
-    the results are the records (the file was skipped as "a single JSON object without a record list")."""
+@pytest.mark.parametrize(
+    ("schema", "results"),
+    [("Schema", "Results"), ("schema", "results")],  # Defender XDR's API; Graph's runHuntingQuery
+)
+def test_advanced_hunting_api_results(tmp_path: Path, schema: str, results: str) -> None:
+    """Advanced hunting over an API answers `{"Schema": […], "Results": […]}` (Defender XDR) or
+    `{"schema": […], "results": […]}` (Graph): the results are the records (the file was skipped
+    as "a single JSON object without a record list")."""
     import json as _json
 
     row = {
@@ -205,13 +210,13 @@ def test_defender_advanced_hunting_api_results(tmp_path: Path) -> None:
     }
     doc = {
         "Stats": {"ExecutionTime": 0.5},
-        "Schema": [{"Name": "Timestamp", "Type": "DateTime"}],
-        "Results": [row] * 2,
+        schema: [{"Name": "Timestamp", "Type": "DateTime"}],
+        results: [row] * 2,
     }
     (tmp_path / "hunting.json").write_text(_json.dumps(doc))
     con, report = run([tmp_path / "hunting.json"])
     f = one(report, "hunting.json")
-    assert (f.format, f.rows, f.note, f.error) == ("json {Results: [...]}", 2, None, None)
+    assert (f.format, f.rows, f.note, f.error) == (f"json {{{results}: [...]}}", 2, None, None)
     got = con.execute("SELECT source_row, ts, client_ip FROM events_base ORDER BY source_row").fetchall()
     assert got == [(n, datetime(2023, 6, 1, 4, 5, 3, 123456), "203.0.113.7") for n in (1, 2)]
 

@@ -27,7 +27,8 @@ ZIP_MAGIC = b"PK\x03\x04"
 # A JSON object whose list member holds the records (Graph `value`, Azure diagnostics `records`),
 # a HAR (`log.entries`) or a key list (`keys`): a document, not one JSON Lines record.
 W3C_DIRECTIVE = re.compile(r"#(Software|Version|Date|Fields|Remark):")
-CONTAINER_KEYS = ("value", "records", "Records", "Results", "log", "keys")  # Results: Defender's API
+# Results / results: Defender's advanced hunting API and Graph's runHuntingQuery
+CONTAINER_KEYS = ("value", "records", "Records", "Results", "results", "log", "keys")
 
 DELIMITERS = (",", "\t", ";", "|")
 

@@ -263,6 +263,7 @@ def _json(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) 
             "Records": "$.Records",
             "records": "$.records",
             "Results": "$.Results",
+            "results": "$.results",
             "har": "$.log.entries",
         }[shape]
         con.execute(
@@ -282,10 +283,10 @@ def _document_shape(con: duckdb.DuckDBPyConnection, i: int) -> str:
     # times at once and a 100 MB one-line export ran out of memory.
     row = con.execute(
         "SELECT json_type(j, ['$', '$.value', '$.records', '$.Records', '$.log.entries', '$.keys', "
-        f"'$.keys[0].kty', '$.Results']) FROM doc_{i}"
+        f"'$.keys[0].kty', '$.Results', '$.results']) FROM doc_{i}"
     ).fetchone()
     assert row is not None
-    top, value, records, records_cap, entries, keys, kty, results = row[0]
+    top, value, records, records_cap, entries, keys, kty, results, results_low = row[0]
     if top == "ARRAY":
         return "array"
     if value == "ARRAY":
@@ -298,6 +299,8 @@ def _document_shape(con: duckdb.DuckDBPyConnection, i: int) -> str:
         return "har"
     if results == "ARRAY":  # Defender XDR's advanced hunting API: {"Schema": [...], "Results": [...]}
         return "Results"
+    if results_low == "ARRAY":  # Graph's security/runHuntingQuery: {"schema": [...], "results": [...]}
+        return "results"
     if keys == "ARRAY" and kty is not None:
         raise NotEventLog("key list (JWKS), used for signature checks", jwks=True)
     if top == "OBJECT":
