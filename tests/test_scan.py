@@ -245,6 +245,8 @@ def test_the_summary_lists_what_was_not_used(tmp_path: Path) -> None:
     args += ["--jwks", str(logs / "truth.json"), "--ioc", str(ioc)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
+    # truth.json is named by --jwks but holds no key: it is not among the key lists used
+    assert f"\nkey lists used for signatures: {logs / 'jwks.json'}\n" in result.output
     notes = [
         line.strip() for line in result.output.splitlines() if line.startswith(("  note:", "  skipped:"))
     ]

@@ -132,6 +132,11 @@ def summary(
     logs = [f for f in report.files if f.view]  # type: ignore[attr-defined]
     lines = [f"triage scan: {report.rows:,} events from {len(logs)} log file(s)"]  # type: ignore[attr-defined]
     keys = getattr(annotation, "jwks_files", None) or getattr(report, "jwks_files", ())
+    if keys:  # those that gave keys (a file without any is a note below)
+        from tui.engine.verify import read_key_lists
+
+        found = {record.source for record in read_key_lists(tuple(keys))[0]}
+        keys = [k for k in keys if Path(k).name in found]
     if keys:
         lines.append(f"key lists used for signatures: {inert_cell(', '.join(str(k) for k in keys))}")
     for f in report.files:  # type: ignore[attr-defined]
