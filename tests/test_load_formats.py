@@ -264,6 +264,33 @@ def test_w3c_extended_log(tmp_path: Path) -> None:
     assert con.execute("SELECT count(*) FROM events_base WHERE token = ?", [token]).fetchone() == (1,)
 
 
+def test_exchange_httpproxy_log(tmp_path: Path) -> None:
+    """Exchange's HttpProxy logs: W3C directives over a CSV table whose names are the `#Fields:`
+    line (it was read as one space-separated field and every row failed)."""
+    (tmp_path / "HttpProxy_2023060100-1.LOG").write_bytes(
+        b"#Software: Microsoft Exchange Server\r\n#Version: 15.01.2507.006\r\n#Log-type: HttpProxy Logs\r\n"
+        b"#Date: 2023-06-01T00:00:00.123Z\r\n"
+        b"#Fields: DateTime,RequestId,UrlStem,AnchorMailbox,ClientIpAddress,UserAgent\r\n"
+        b'2023-06-01T00:00:01.234Z,r1,/owa/,SMTP:ana@contoso.com,203.0.113.7,"Mozilla/5.0 (X, Y)"\r\n'
+        b"bad,row\r\n"
+        b"2023-06-01T00:00:02Z,r3,/ews/,SMTP:bo@contoso.com,203.0.113.8,python\r\n"
+    )
+    con, report = run([tmp_path])
+    f = one(report, "HttpProxy_2023060100-1.LOG")
+    assert (f.format, f.rows, f.bad_rows, f.bad_examples) == (
+        "csv",
+        2,
+        1,
+        ("row 2: MISSING COLUMNS: bad,row",),
+    )
+    assert (f.mapping["ts"], f.mapping["mailbox"]) == ("DateTime", "AnchorMailbox")
+    rows = con.execute("SELECT source_row, ts, mailbox, user_agent FROM events_base ORDER BY 1").fetchall()
+    assert rows == [
+        (1, datetime(2023, 6, 1, 0, 0, 1, 234000), "ana@contoso.com", "Mozilla/5.0 (X, Y)"),
+        (3, datetime(2023, 6, 1, 0, 0, 2), "bo@contoso.com", "python"),
+    ]
+
+
 def test_tsv_and_latin1(tmp_path: Path) -> None:
     path = tmp_path / "proxy.txt"
     path.write_bytes("time\tuser\tnote\n2023-06-15 04:05:03\tjos\xe9\tok\n".encode("latin-1"))

@@ -26,7 +26,7 @@ ZIP_MAGIC = b"PK\x03\x04"
 
 # A JSON object whose list member holds the records (Graph `value`, Azure diagnostics `records`),
 # a HAR (`log.entries`) or a key list (`keys`): a document, not one JSON Lines record.
-W3C_DIRECTIVE = re.compile(r"#(Software|Version|Date|Fields|Remark):")
+W3C_DIRECTIVE = re.compile(r"#(Software|Version|Date|Fields|Remark|Log-type):")
 # Results / results: Defender's advanced hunting API and Graph's runHuntingQuery
 CONTAINER_KEYS = ("value", "records", "Records", "Results", "results", "log", "keys")
 
@@ -149,12 +149,18 @@ def sniff(path: Path) -> Sniffed:
 
 def _w3c(body: str, compression: str | None, encoding: str) -> Sniffed:
     """A W3C extended log (IIS, Exchange's HTTP logs): `#` directives, then space-separated fields
-    named by the `#Fields:` line (which may follow `#Software:`, `#Version:` and `#Date:`)."""
-    for line in body.splitlines():
+    named by the `#Fields:` line (which may follow `#Software:`, `#Version:` and `#Date:`); with
+    comma-separated names (Exchange's HttpProxy logs) a CSV table whose header is that line."""
+    for n, line in enumerate(body.splitlines()):
         if line.startswith("#Fields:"):
-            return Sniffed(
-                "w3c", compression, delimiter=" ", encoding=encoding, fields=tuple(line[8:].split())
-            )
+            names = line[8:].strip()
+            if "," in names and " " not in names:
+                # Exchange's own logs (HttpProxy, …): the same directives over a CSV table
+                fields = tuple(f.strip() for f in names.split(","))
+                return Sniffed(
+                    "csv", compression, delimiter=",", encoding=encoding, skip=n + 1, fields=fields
+                )
+            return Sniffed("w3c", compression, delimiter=" ", encoding=encoding, fields=tuple(names.split()))
         if not line.startswith("#"):
             break
     raise UnreadableError("a W3C extended log without a #Fields line before its first entry")

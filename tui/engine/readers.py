@@ -7,6 +7,7 @@ must have `preserve_insertion_order` on while these run, so that `rowid` is the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,8 +114,10 @@ def _parquet(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffe
 
 def _csv(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
     """All columns as text; malformed rows go to a per-file rejects table and are counted."""
+    # names from a `#Fields:` line (Exchange's logs) instead of a header row
+    named = f"header = false, names = {_names(sniffed.fields)}" if sniffed.fields else "header = true"
     common = (
-        f"header = true, all_varchar = true, store_rejects = true, rejects_table = 'rej_{i}', "
+        f"{named}, all_varchar = true, store_rejects = true, rejects_table = 'rej_{i}', "
         f"rejects_scan = 'rejscan_{i}', max_line_size = {MAX_LINE}, compression = {_compression(sniffed)}, "
         f"encoding = {literal(sniffed.encoding)}, skip = {int(sniffed.skip)}"
     )
@@ -133,8 +136,8 @@ def _csv(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -
     rejected = int(bad[0]) if bad else 0
     # DuckDB's `line` counts records with the header as 1 (a spreadsheet's row number, whatever
     # newlines the quoted cells hold), and the lines skipped before the header: a rejected record's
-    # own `source_row` is `line - 1 - skip`.
-    first = 1 + int(sniffed.skip)
+    # own `source_row` is `line - 1 - skip` (`line - skip` when the names come from `#Fields:`).
+    first = int(sniffed.skip) + (0 if sniffed.fields else 1)  # the header row counts as a line
     numbered = _csv_rows(i, first) if rejected else f"SELECT rowid + 1 AS source_row, * FROM data_{i}"
     con.execute(f"CREATE VIEW {view} AS {numbered}")
     examples = con.execute(
@@ -143,6 +146,11 @@ def _csv(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -
     ).fetchall()
     shown = tuple(inert_cell(f"row {n}: {kind}: {str(text)[:80]}") for n, kind, text in examples)
     return Registered(view, sniffed.format, _columns(con, view), rejected, shown, note)
+
+
+def _names(fields: Sequence[str]) -> str:
+    """A DuckDB list literal of column names."""
+    return "[" + ", ".join(literal(f) for f in fields) + "]"
 
 
 def _csv_rows(i: int, first: int = 1) -> str:
