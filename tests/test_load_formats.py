@@ -178,6 +178,23 @@ def test_powershell_json_dates(tmp_path: Path) -> None:
     }
 
 
+def test_log_analytics_local_time_export_is_noted(tmp_path: Path) -> None:
+    """A Log Analytics export made while the portal showed local times: read as UTC (the zone is
+    not in the file), and said so in the file's note (inspect, scan's summary, the TUI's notes)."""
+    (tmp_path / "local.csv").write_text(
+        'TenantId,"TimeGenerated [Local Time]",OperationName,UserPrincipalName\n'
+        't1,"6/1/2023, 6:05:03.000 AM",Sign-in activity,am@contoso.com\n'
+    )
+    con, report = run([tmp_path])
+    f = one(report, "local.csv")
+    assert f.mapping["ts"] == "TimeGenerated [Local Time]"
+    assert f.note == (
+        "TimeGenerated [Local Time]: exported in the portal's local time, read as UTC; "
+        "export with the display time zone set to UTC"
+    )
+    assert con.execute("SELECT ts FROM events_base").fetchone() == (datetime(2023, 6, 1, 6, 5, 3),)
+
+
 def test_excel_dotted_dates(tmp_path: Path) -> None:
     """A CSV saved by Excel in a German-style locale: `;` between cells, `01.06.2023 04:05:03`."""
     (tmp_path / "de.csv").write_text(

@@ -28,7 +28,8 @@ TIME_VALUE = re.compile(
     r"|\d{1,2}\.\d{1,2}\.\d{4} \d{1,2}:\d{2}"  # Excel in a German-style locale
     r"|/Date\(-?\d+)"  # Windows PowerShell's ConvertTo-Json
 )
-UNIT_SUFFIX = re.compile(r"\s*\[UTC\]\s*$", re.IGNORECASE)
+UNIT_SUFFIX = re.compile(r"\s*\[(UTC|Local Time)\]\s*$", re.IGNORECASE)
+LOCAL_TIME = re.compile(r"\[Local Time\]\s*$", re.IGNORECASE)
 
 # Candidate sources per field, best first; a dotted name is a JSON path inside a column.
 # Names are compared after `norm()`, so `Unique token identifier` matches `uniqueTokenIdentifier`.
@@ -220,7 +221,9 @@ class _Columns:
         self.by_norm: dict[str, str] = {}
         for name in names:
             self.by_norm.setdefault(norm(name), name)
-        for name in names:  # Log Analytics exports name a time column `TimeGenerated [UTC]`
+        # Log Analytics exports name a time column `TimeGenerated [UTC]` (`[Local Time]` when the
+        # portal showed local times)
+        for name in names:
             self.by_norm.setdefault(norm(UNIT_SUFFIX.sub("", name)), name)
 
     def resolve(self, candidate: str, root: str | None = None) -> Source | None:
@@ -323,6 +326,12 @@ def detect(
         if fname == "operation":
             url = method = None
             constants.pop("operation", None)
+    ts = fields.get("ts") or ()
+    if ts and ts[0].path is None and LOCAL_TIME.search(ts[0].column):
+        notes.append(
+            f"{ts[0].column}: exported in the portal's local time, read as UTC; "
+            "export with the display time zone set to UTC"
+        )
     return Detection(kind, fields, url if kind != Kind.SIGNIN else None, method, constants, tuple(notes))
 
 
