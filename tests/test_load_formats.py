@@ -195,6 +195,46 @@ def test_log_analytics_local_time_export_is_noted(tmp_path: Path) -> None:
     assert con.execute("SELECT ts FROM events_base").fetchone() == (datetime(2023, 6, 1, 6, 5, 3),)
 
 
+def test_log_analytics_query_api_tables(tmp_path: Path) -> None:
+    """Log Analytics' query API answers `{"tables": [{"columns": [...], "rows": [[...]]}]}`: each row
+    is a record keyed by the column names (the file was skipped as a single JSON object)."""
+    import json as _json
+
+    doc = {
+        "tables": [
+            {
+                "name": "PrimaryResult",
+                "columns": [
+                    {"name": "TimeGenerated", "type": "datetime"},
+                    {"name": "UserPrincipalName", "type": "string"},
+                    {"name": "Status", "type": "dynamic"},
+                    {"name": "IPAddress", "type": "string"},
+                    {"name": "UniqueTokenIdentifier", "type": "string"},
+                ],
+                "rows": [
+                    [
+                        "2023-06-01T04:05:03.123Z",
+                        "ana@contoso.com",
+                        '{"errorCode":50126}',
+                        "203.0.113.7",
+                        "u1",
+                    ],
+                    ["2023-06-01T04:05:04Z", "bo@contoso.com", None, None, None],
+                ],
+            }
+        ]
+    }
+    (tmp_path / "signins.json").write_text(_json.dumps(doc))
+    con, report = run([tmp_path])
+    f = one(report, "signins.json")
+    assert (f.format, f.kind, f.rows, f.bad_rows) == ("json {tables: [...]}", "entra_signin", 2, 0)
+    rows = con.execute('SELECT source_row, ts, "user", status FROM events_base ORDER BY 1').fetchall()
+    assert rows == [
+        (1, datetime(2023, 6, 1, 4, 5, 3, 123000), "ana@contoso.com", "50126"),
+        (2, datetime(2023, 6, 1, 4, 5, 4), "bo@contoso.com", None),
+    ]
+
+
 def test_excel_dotted_dates(tmp_path: Path) -> None:
     """A CSV saved by Excel in a German-style locale: `;` between cells, `01.06.2023 04:05:03`."""
     (tmp_path / "de.csv").write_text(

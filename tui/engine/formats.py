@@ -27,8 +27,8 @@ ZIP_MAGIC = b"PK\x03\x04"
 # A JSON object whose list member holds the records (Graph `value`, Azure diagnostics `records`),
 # a HAR (`log.entries`) or a key list (`keys`): a document, not one JSON Lines record.
 W3C_DIRECTIVE = re.compile(r"#(Software|Version|Date|Fields|Remark|Log-type):")
-# Results / results: Defender's advanced hunting API and Graph's runHuntingQuery
-CONTAINER_KEYS = ("value", "records", "Records", "Results", "results", "log", "keys")
+# Results / results: Defender's advanced hunting API and Graph's runHuntingQuery; tables: Log Analytics
+CONTAINER_KEYS = ("value", "records", "Records", "Results", "results", "tables", "log", "keys")
 
 DELIMITERS = (",", "\t", ";", "|")
 

@@ -265,6 +265,17 @@ def _json(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) 
         shape = _document_shape(con, i)
     if shape in ("rows", "array"):
         con.execute(f"CREATE TABLE raw_{i} AS SELECT rowid + 1 AS source_row, j FROM doc_{i}")
+    elif shape == "tables":
+        # Log Analytics' query API: {"tables": [{"columns": [{"name": …}], "rows": [[…], …]}]}; each
+        # row becomes an object keyed by the column names (the first table, `PrimaryResult`)
+        con.execute(
+            f"""CREATE TABLE raw_{i} AS
+            SELECT source_row,
+                   CAST(to_json(map_from_entries(list_zip(n, json_extract(r, '$[*]')))) AS VARCHAR) AS j
+            FROM (SELECT n, unnest(range(1, len(l) + 1)) AS source_row, unnest(l) AS r
+                  FROM (SELECT json_extract_string(j, '$.tables[0].columns[*].name') AS n,
+                               json_extract(j, '$.tables[0].rows[*]') AS l FROM doc_{i}))"""
+        )
     else:
         member = {
             "value": "$.value",
@@ -291,10 +302,11 @@ def _document_shape(con: duckdb.DuckDBPyConnection, i: int) -> str:
     # times at once and a 100 MB one-line export ran out of memory.
     row = con.execute(
         "SELECT json_type(j, ['$', '$.value', '$.records', '$.Records', '$.log.entries', '$.keys', "
-        f"'$.keys[0].kty', '$.Results', '$.results']) FROM doc_{i}"
+        f"'$.keys[0].kty', '$.Results', '$.results', '$.tables[0].columns', '$.tables[0].rows']) "
+        f"FROM doc_{i}"
     ).fetchone()
     assert row is not None
-    top, value, records, records_cap, entries, keys, kty, results, results_low = row[0]
+    top, value, records, records_cap, entries, keys, kty, results, results_low, columns, rows = row[0]
     if top == "ARRAY":
         return "array"
     if value == "ARRAY":
@@ -309,6 +321,8 @@ def _document_shape(con: duckdb.DuckDBPyConnection, i: int) -> str:
         return "Results"
     if results_low == "ARRAY":  # Graph's security/runHuntingQuery: {"schema": [...], "results": [...]}
         return "results"
+    if columns == "ARRAY" and rows == "ARRAY":  # Log Analytics' query API
+        return "tables"
     if keys == "ARRAY" and kty is not None:
         raise NotEventLog("key list (JWKS), used for signature checks", jwks=True)
     if top == "OBJECT":
