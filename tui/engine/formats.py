@@ -27,8 +27,21 @@ ZIP_MAGIC = b"PK\x03\x04"
 # A JSON object whose list member holds the records (Graph `value`, Azure diagnostics `records`),
 # a HAR (`log.entries`) or a key list (`keys`): a document, not one JSON Lines record.
 W3C_DIRECTIVE = re.compile(r"#(Software|Version|Date|Fields|Remark|Log-type):")
-# Results / results: Defender's advanced hunting API and Graph's runHuntingQuery; tables: Log Analytics
-CONTAINER_KEYS = ("value", "records", "Records", "Results", "results", "tables", "log", "keys")
+# A JSON document's record list, by the shape it names: Graph's `{"value": […]}`, Azure's
+# `{"records": […]}` / `{"Records": […]}`, a HAR's entries, Defender's advanced hunting API
+# (`{"Schema": …, "Results": […]}`) and Graph's runHuntingQuery (`{"schema": …, "results": […]}`),
+# checked in this order. Log Analytics' query API (`{"tables": [{"columns", "rows"}]}`) and a key
+# list (`{"keys": […]}`) are read apart (readers._document_shape).
+RECORD_LISTS = {
+    "value": "$.value",
+    "records": "$.records",
+    "Records": "$.Records",
+    "har": "$.log.entries",
+    "Results": "$.Results",
+    "results": "$.results",
+}
+# The top-level members that make a one-line object a document, not a JSON Lines record.
+CONTAINER_KEYS = (*(path.split(".")[1] for path in RECORD_LISTS.values()), "tables", "keys")
 
 DELIMITERS = (",", "\t", ";", "|")
 

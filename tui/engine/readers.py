@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from tui.engine.formats import Sniffed, UnreadableError, decompress_to_cache
+from tui.engine.formats import RECORD_LISTS, Sniffed, UnreadableError, decompress_to_cache
 from tui.engine.safe import inert_cell
 from tui.engine.sql import ident, literal
 
@@ -207,15 +207,11 @@ def _w3c(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -
     )
     con.execute(
         f"CREATE TABLE raw_{i} AS SELECT rowid + 1 AS source_row, "
-        f"string_split(rtrim(l, chr(13)), ' ') AS p, l FROM lines_{i}"
+        f"string_split(rtrim(l, chr(13)), ' ') AS p, l AS j FROM lines_{i}"
     )
     con.execute(f"DROP TABLE lines_{i}")
-    entry = "l IS NOT NULL AND NOT starts_with(l, '#') AND trim(l) <> ''"
-    bad_filter = f"{entry} AND len(p) <> {len(fields)}"
-    row = con.execute(f"SELECT count(*) FROM raw_{i} WHERE {bad_filter}").fetchone()
-    examples = con.execute(
-        f"SELECT source_row, left(l, 80) FROM raw_{i} WHERE {bad_filter} ORDER BY source_row LIMIT 3"
-    ).fetchall()
+    entry = "j IS NOT NULL AND NOT starts_with(j, '#') AND trim(j) <> ''"
+    bad, examples = _bad(con, i, f"{entry} AND len(p) <> {len(fields)}")
     names = _unique_names(fields)
     cols = ", ".join(
         # a request header's `+` are its spaces (`Bearer+eyJ…`, `Mozilla/5.0+(Windows+NT…`)
@@ -239,8 +235,7 @@ def _w3c(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -
     view = f"src_{i}"
     added = "".join(f", {e}" for e in extra)
     con.execute(f"CREATE VIEW {view} AS SELECT source_row{added}, * EXCLUDE (source_row) FROM data_{i}")
-    shown = tuple(inert_cell(f"record {n}: {text}") for n, text in examples)
-    return Registered(view, "w3c", _columns(con, view), int(row[0]) if row else 0, shown, sniffed.note)
+    return Registered(view, "w3c", _columns(con, view), bad, examples, sniffed.note)
 
 
 def _json(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
@@ -277,14 +272,7 @@ def _json(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) 
                                json_extract(j, '$.tables[0].rows[*]') AS l FROM doc_{i}))"""
         )
     else:
-        member = {
-            "value": "$.value",
-            "Records": "$.Records",
-            "records": "$.records",
-            "Results": "$.Results",
-            "results": "$.results",
-            "har": "$.log.entries",
-        }[shape]
+        member = RECORD_LISTS[shape]
         con.execute(
             f"CREATE TABLE raw_{i} AS SELECT unnest(range(1, len(l) + 1)) AS source_row, unnest(l) AS j "
             f"FROM (SELECT json_extract(j, {literal(member + '[*]')}) AS l FROM doc_{i})"
@@ -300,27 +288,22 @@ def _json(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) 
 def _document_shape(con: duckdb.DuckDBPyConnection, i: int) -> str:
     # One json_type call with a list of paths parses the document once; seven calls parsed it seven
     # times at once and a 100 MB one-line export ran out of memory.
-    row = con.execute(
-        "SELECT json_type(j, ['$', '$.value', '$.records', '$.Records', '$.log.entries', '$.keys', "
-        f"'$.keys[0].kty', '$.Results', '$.results', '$.tables[0].columns', '$.tables[0].rows']) "
-        f"FROM doc_{i}"
-    ).fetchone()
+    paths = [
+        "$",
+        "$.keys",
+        "$.keys[0].kty",
+        "$.tables[0].columns",
+        "$.tables[0].rows",
+        *RECORD_LISTS.values(),
+    ]
+    row = con.execute(f"SELECT json_type(j, ?::VARCHAR[]) FROM doc_{i}", [paths]).fetchone()
     assert row is not None
-    top, value, records, records_cap, entries, keys, kty, results, results_low, columns, rows = row[0]
+    top, keys, kty, columns, rows, *lists = row[0]
     if top == "ARRAY":
         return "array"
-    if value == "ARRAY":
-        return "value"
-    if records == "ARRAY":
-        return "records"
-    if records_cap == "ARRAY":
-        return "Records"
-    if entries == "ARRAY":
-        return "har"
-    if results == "ARRAY":  # Defender XDR's advanced hunting API: {"Schema": [...], "Results": [...]}
-        return "Results"
-    if results_low == "ARRAY":  # Graph's security/runHuntingQuery: {"schema": [...], "results": [...]}
-        return "results"
+    for shape, found in zip(RECORD_LISTS, lists, strict=True):
+        if found == "ARRAY":
+            return shape
     if columns == "ARRAY" and rows == "ARRAY":  # Log Analytics' query API
         return "tables"
     if keys == "ARRAY" and kty is not None:
