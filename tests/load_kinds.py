@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 
 from tui.engine.db import connect
 from tui.engine.load import LoadReport, load
@@ -22,9 +23,20 @@ CLIENT = "9199bf20-a13f-4107-85dc-02114787ef48"
 SID = "1e628c01-98b1-4142-b5de-2c54f54e742a"
 
 
-def run(paths: list[Path], **opts: Any) -> tuple[duckdb.DuckDBPyConnection, LoadReport]:
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decompressed and transcoded copies go to a fresh cache, not the user's (autouse where imported)."""
+    monkeypatch.setenv("TRIAGE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+def run(paths: list[Path | str], **opts: Any) -> tuple[duckdb.DuckDBPyConnection, LoadReport]:
     con = connect()
     return con, load(con, [str(p) for p in paths], Options(**opts))
+
+
+def one(report: LoadReport, name: str) -> Any:
+    """The report of the input file named `name`."""
+    return next(f for f in report.files if f.path.name == name)
 
 
 def events(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
