@@ -362,3 +362,18 @@ async def test_worker_error_becomes_a_notification(monkeypatch: pytest.MonkeyPat
             ("error while explaining the row", "explain broke")
         ]
         assert app.is_running
+
+
+async def test_help_and_quit_lead_the_footer_at_80_columns() -> None:
+    """At 80×24 the footer is cut at the right; `? Help` and `q Quit` must be among the keys shown."""
+    from textual.widgets._footer import FooterKey
+
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await settle(pilot, app)
+        keys = [k for k in screen.query(FooterKey) if not k.has_class("-command-palette")]
+        assert [k.action for k in keys[:2]] == ["help", "quit"]
+        assert all(k.region.right <= 80 and k.region.width > 0 for k in keys[:2])
+        # the table's own keys still follow (drill first), and the app's keys are not listed twice
+        assert keys[2].action == "request('drill')"
+        assert [k.action for k in keys].count("quit") == 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Input
@@ -71,6 +71,18 @@ class MainScreen(Opening, Workflow, Saving, ReportsWorkerErrors, Screen[None]):
             show=False,
         ),
     ]
+
+    # The app's keys that lead the footer. Textual lists the focused table's keys first and the app's
+    # last, so at 80 columns the footer was cut after `/ Filter` and the two keys a first-time user
+    # needs (how to get help, how to leave) were the ones not on screen.
+    FOOTER_FIRST = ("help", "quit")
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """Textual's active bindings (what the footer shows, in its order), `? Help` and `q Quit` first."""
+        found = super().active_bindings
+        first = {k: b for a in self.FOOTER_FIRST for k, b in found.items() if b.binding.action == a}
+        return first | {k: b for k, b in found.items() if k not in first}
 
     def __init__(self, paths: list[str], options: Options) -> None:
         super().__init__()
