@@ -63,6 +63,9 @@ class Sniffed:
     bom: bool = False  # the text starts with a UTF-8 byte-order mark (PowerShell's `-Encoding UTF8`)
     skip: int = 0  # lines before a table's header (PowerShell's `#TYPE …` line)
     fields: tuple[str, ...] = ()  # a W3C extended log's `#Fields:` (IIS, Exchange)
+    # JSON (an array) or JSON Lines: the member names of the first record, when it fits the prefix;
+    # files alike in this are read together (`tui.engine.load_groups`)
+    first_keys: tuple[str, ...] | None = None
 
 
 def read_prefix(path: Path) -> tuple[bytes, str | None]:
@@ -143,9 +146,12 @@ def sniff(path: Path) -> Sniffed:
     body = text.lstrip("\ufeff \t\r\n")
     bom = head.startswith(b"\xef\xbb\xbf")
     if body.startswith("["):
-        return Sniffed("json", compression, encoding=encoding, array=True, bom=bom)
+        keys = _first_keys(body, body.index("[") + 1)
+        return Sniffed("json", compression, encoding=encoding, array=True, bom=bom, first_keys=keys)
     if body.startswith("{"):
-        return Sniffed(_json_kind(body), compression, encoding=encoding, bom=bom)
+        kind = _json_kind(body)
+        keys = _first_keys(body, 0) if kind == "jsonl" else None
+        return Sniffed(kind, compression, encoding=encoding, bom=bom, first_keys=keys)
     if W3C_DIRECTIVE.match(body):
         return _w3c(body, compression, encoding)
     header, _, rest = body.partition("\n")
@@ -212,6 +218,16 @@ def _json_kind(body: str) -> str:
     if isinstance(obj, dict) and not any(k in obj for k in CONTAINER_KEYS):
         return "jsonl"
     return "json"
+
+
+def _first_keys(body: str, start: int) -> tuple[str, ...] | None:
+    """The member names of the JSON object starting at `start` (after blanks); None when it is not
+    an object or does not end within the prefix."""
+    try:
+        obj, _end = json.JSONDecoder().raw_decode(body, len(body) - len(body[start:].lstrip()))
+    except (ValueError, RecursionError):
+        return None
+    return tuple(obj) if isinstance(obj, dict) else None
 
 
 def _delimiter(header: str) -> str | None:

@@ -17,13 +17,13 @@ from typing import Any
 
 import duckdb
 
-from tui.engine import work
-from tui.engine.detect import SAMPLE_ROWS, detect
-from tui.engine.formats import UnreadableError, sniff, transcode_to_cache
+from tui.engine import load_groups, work
+from tui.engine.detect import SAMPLE_ROWS, Detection, detect
+from tui.engine.formats import Sniffed, UnreadableError, sniff, transcode_to_cache
 from tui.engine.geo import build_ip_country
-from tui.engine.normalise import events_constants, events_select, time_profile
+from tui.engine.normalise import TimeProfile, events_constants, events_select, time_profile
 from tui.engine.options import Options
-from tui.engine.readers import BadEncoding, NotEventLog, register
+from tui.engine.readers import BadEncoding, NotEventLog, Registered, register
 from tui.engine.safe import inert_cell
 from tui.engine.schema import EVENT_COLUMNS
 from tui.engine.sql import ident
@@ -185,13 +185,20 @@ def load(
     previous = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
     con.execute("SET preserve_insertion_order = true")  # so a table's rowid is the file's row order
     try:
-        for i, path in enumerate(files):
+        for group in load_groups.plan(files):
             if progress is not None:
-                progress(i, len(files), str(path))
-            report = _load_one(con, i, path, options, stats=not materialise)
-            if report.format == "json" and report.note and report.note.startswith("key list"):
-                jwks.append(path)
-            reports.append(report)
+                progress(group[0].i, len(files), str(group[0].path))
+            together = _load_group(con, group, options, stats=not materialise) if len(group) > 1 else None
+            if together is not None:
+                reports.extend(together)
+                continue
+            for m in group:
+                if progress is not None and m is not group[0]:
+                    progress(m.i, len(files), str(m.path))
+                report = _load_one(con, m.i, m.path, options, stats=not materialise, sniffed=m.sniffed)
+                if report.format == "json" and report.note and report.note.startswith("key list"):
+                    jwks.append(m.path)
+                reports.append(report)
     finally:
         if previous is not None and not previous[0]:
             con.execute("SET preserve_insertion_order = false")
@@ -251,10 +258,7 @@ def _materialise(
                 try:
                     con.execute(f"SELECT {STATS.format(token='token')} FROM {r.events_view}").fetchone()
                 except duckdb.Error as exc:
-                    reason = inert_cell(str(exc).splitlines()[0][:300]) if str(exc) else type(exc).__name__
-                    r = dataclasses.replace(
-                        r, error=f"cannot normalise: {reason}", view=None, events_view=None
-                    )
+                    r = dataclasses.replace(r, error=_cannot_normalise(exc), view=None, events_view=None)
             checked.append(r)
         reports = checked
         _union(con, [r.events_view for r in reports if r.events_view], countries=False)
@@ -301,12 +305,39 @@ def _stats_fields(stats: Sequence[Any]) -> dict[str, Any]:
     }
 
 
+def _load_group(
+    con: duckdb.DuckDBPyConnection, members: Sequence[load_groups.Member], options: Options, *, stats: bool
+) -> list[FileReport] | None:
+    """Alike files read as one (`tui.engine.load_groups`): a report each; None when the group failed."""
+    i = members[0].i
+    _drop(con, i)
+    try:
+        reg, bad = load_groups.register_group(con, i, members)
+        made = _normalise(con, i, reg, None, options, stats=stats, lazy=False)
+    except duckdb.InterruptException:
+        raise
+    except (duckdb.Error, UnreadableError, NotEventLog, OSError):
+        _drop(con, i)  # each file is then loaded alone, and reports its own trouble
+        return None
+    comp = members[0].sniffed.compression if members[0].sniffed else None
+    out = []
+    for m in members:
+        found = bad.get(str(m.path), load_groups.Bad())
+        out.append(made.report(m.path, comp, found.rows, found.examples, made.counts.get(str(m.path))))
+    return out
+
+
 def _load_one(
-    con: duckdb.DuckDBPyConnection, i: int, path: Path, options: Options, stats: bool = True
+    con: duckdb.DuckDBPyConnection,
+    i: int,
+    path: Path,
+    options: Options,
+    stats: bool = True,
+    sniffed: Sniffed | None = None,
 ) -> FileReport:
     _drop(con, i)
     try:
-        sniffed = sniff(path)
+        sniffed = sniffed or sniff(path)
     except UnreadableError as exc:
         return FileReport(path=path, error=str(exc))
     fmt, comp = sniffed.format, sniffed.compression
@@ -332,46 +363,93 @@ def _load_one(
         _drop(con, i)
         return FileReport(path=path, format=fmt, compression=comp, error=str(exc))
     try:
-        types = dict(reg.columns)
-        # No column at all: an empty export (`[]`, `{"value": []}`) or records that are all `{}`.
-        sample = (
-            con.execute(f"SELECT * EXCLUDE (source_row) FROM {reg.view} LIMIT {SAMPLE_ROWS}").fetchall()
-            if reg.columns
-            else []
-        )
-        det = detect(reg.columns, sample, options.mapping, har=reg.har)
-        profile = time_profile(con, reg.view, det, types)
-        select = events_select(det, reg.view, str(path), types, profile)
-        constants = events_constants(det, str(path), types, profile)
-        what = "VIEW" if fmt == "parquet" else "TABLE"  # Parquet stays lazy; text was read once already
-        con.execute(f"CREATE {what} ev_{i} AS {select}")
-        counted = (
-            con.execute(f"SELECT {STATS.format(token='token')} FROM ev_{i}").fetchone()
-            if stats
-            else (0, None, None, 0, 0, 0, 0)
-        )
+        made = _normalise(con, i, reg, str(path), options, stats=stats, lazy=fmt == "parquet")
     except duckdb.Error as exc:
         _drop(con, i)
-        reason = inert_cell(str(exc).splitlines()[0][:300]) if str(exc) else type(exc).__name__
-        return FileReport(path=path, format=reg.format, compression=comp, error=f"cannot normalise: {reason}")
-    assert counted is not None
-    notes = [n for n in (reg.note, *det.notes) if n]
-    return FileReport(
-        path=path,
-        format=reg.format,
-        compression=comp,
-        kind=det.kind,
-        bad_rows=reg.bad_rows,
-        bad_examples=reg.bad_examples,
-        mapping=det.mapping(),
-        view=reg.view,
-        note="; ".join(notes) or None,
-        events_view=f"ev_{i}",
-        time_format=profile.label,
-        columns=tuple(c for c, _ in reg.columns),
-        constants=constants,
-        **_stats_fields(counted),
+        return FileReport(path=path, format=reg.format, compression=comp, error=_cannot_normalise(exc))
+    return made.report(path, comp, reg.bad_rows, reg.bad_examples, made.counts.get(None))
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """A registered input (one file, or several read as one) as event rows in `ev_<i>`."""
+
+    i: int
+    reg: Registered
+    det: Detection
+    profile: TimeProfile
+    constants: Mapping[str, str]
+    # STATS by `source` (None for a single file); empty when the session counts from `events_t`
+    counts: Mapping[str | None, Sequence[Any]]
+
+    def report(
+        self, path: Path, comp: str | None, bad: int, examples: tuple[str, ...], counted: Sequence[Any] | None
+    ) -> FileReport:
+        notes = [n for n in (self.reg.note, *self.det.notes) if n]
+        return FileReport(
+            path=path,
+            format=self.reg.format,
+            compression=comp,
+            kind=self.det.kind,
+            bad_rows=bad,
+            bad_examples=examples,
+            mapping=self.det.mapping(),
+            view=self.reg.view,
+            note="; ".join(notes) or None,
+            events_view=f"ev_{self.i}",
+            time_format=self.profile.label,
+            columns=tuple(c for c, _ in self.reg.columns),
+            constants=self.constants,
+            **_stats_fields(counted or NO_STATS),
+        )
+
+
+NO_STATS = (0, None, None, 0, 0, 0, 0)
+
+
+def _normalise(
+    con: duckdb.DuckDBPyConnection,
+    i: int,
+    reg: Registered,
+    source: str | None,
+    options: Options,
+    *,
+    stats: bool,
+    lazy: bool,
+) -> Normalised:
+    """Detect what the registered rows are and create `ev_<i>` (a view when `lazy`, else a table).
+
+    `source` is the file's path; None when `reg` holds several files whose rows carry it in
+    `source_file` (`tui.engine.load_groups`). With `stats`, the STATS of each source are counted.
+    """
+    types = dict(reg.columns)
+    # No column at all: an empty export (`[]`, `{"value": []}`) or records that are all `{}`.
+    carried = "source_row" if source is not None else "source_row, source_file"
+    sample = (
+        con.execute(f"SELECT * EXCLUDE ({carried}) FROM {reg.view} LIMIT {SAMPLE_ROWS}").fetchall()
+        if reg.columns
+        else []
     )
+    det = detect(reg.columns, sample, options.mapping, har=reg.har)
+    profile = time_profile(con, reg.view, det, types)
+    select = events_select(det, reg.view, source, types, profile)
+    constants = events_constants(det, source, types, profile)
+    # Parquet stays lazy; text was read once already (and a session stores the union in `events_t`)
+    con.execute(f"CREATE {'VIEW' if lazy else 'TABLE'} ev_{i} AS {select}")
+    counts: dict[str | None, Sequence[Any]] = {}
+    if stats and source is not None:
+        counts[None] = con.execute(f"SELECT {STATS.format(token='token')} FROM ev_{i}").fetchone() or NO_STATS
+    elif stats:
+        rows = con.execute(
+            f"SELECT source, {STATS.format(token='token')} FROM ev_{i} GROUP BY source"
+        ).fetchall()
+        counts = {str(r[0]): r[1:] for r in rows}
+    return Normalised(i, reg, det, profile, constants, counts)
+
+
+def _cannot_normalise(exc: duckdb.Error) -> str:
+    reason = inert_cell(str(exc).splitlines()[0][:300]) if str(exc) else type(exc).__name__
+    return f"cannot normalise: {reason}"
 
 
 def _union(con: duckdb.DuckDBPyConnection, views: list[str], *, countries: bool = True) -> None:
@@ -381,6 +459,7 @@ def _union(con: duckdb.DuckDBPyConnection, views: list[str], *, countries: bool 
     `work.materialise` fills it from the stored rows, so the inputs are not read twice for it.
     """
     names = ", ".join(ident(n) for n, _ in EVENT_COLUMNS) + ", tok_raw"
+    views = list(dict.fromkeys(views))  # the files of a group share one
     if views:
         body = " UNION ALL ".join(f"SELECT {names} FROM {ident(v)}" for v in views)
     else:

@@ -237,13 +237,14 @@ def field_sql(name: str, det: Detection, types: Mapping[str, str], profile: Time
 
 
 def _event_exprs(
-    det: Detection, source: str, types: Mapping[str, str], profile: TimeProfile
+    det: Detection, source: str | None, types: Mapping[str, str], profile: TimeProfile
 ) -> dict[str, str]:
     """Each event column's expression over the source view (before its CAST)."""
     exprs: dict[str, str] = {}
     for name, _ in EVENT_COLUMNS:
         if name == "source":
-            exprs[name] = literal(source)
+            # several files read as one carry each row's path (`tui.engine.load_groups`)
+            exprs[name] = "source_file" if source is None else literal(source)
         elif name == "source_row":
             exprs[name] = "source_row"
         elif name == "kind":
@@ -256,7 +257,7 @@ def _event_exprs(
 
 
 def events_select(
-    det: Detection, view: str, source: str, types: Mapping[str, str], profile: TimeProfile
+    det: Detection, view: str, source: str | None, types: Mapping[str, str], profile: TimeProfile
 ) -> str:
     """SELECT producing exactly EVENT_COLUMNS from `view` (country is filled later from the IP)."""
     exprs = _event_exprs(det, source, types, profile)
@@ -269,7 +270,7 @@ _SQL_CONSTANT = re.compile(r"NULL|'(?:[^']|'')*'")
 
 
 def events_constants(
-    det: Detection, source: str, types: Mapping[str, str], profile: TimeProfile
+    det: Detection, source: str | None, types: Mapping[str, str], profile: TimeProfile
 ) -> dict[str, str]:
     """The event columns this file fills with one constant (NULL, its path, its kind): name → typed SQL.
 

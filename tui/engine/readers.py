@@ -23,6 +23,9 @@ MAX_LINE = 16 * 1024 * 1024
 MIN_JSON_DOC = 16 * 1024 * 1024
 MAX_JSON_DOC = 384 * 1024 * 1024
 MAX_COLUMNS = 2000
+# Columns the readers add to a file's own: the record's number in its file and, when several files
+# are read as one (`tui.engine.load_groups`), the file's path.
+ROW_COLUMNS = ("source_row", "source_file")
 # Two control characters no JSON text may hold unescaped: each JSON Lines line is one cell.
 LINE_DELIM = "\x1e\x1f"
 
@@ -94,7 +97,7 @@ def _compression(sniffed: Sniffed) -> str:
 
 def _columns(con: duckdb.DuckDBPyConnection, view: str) -> tuple[tuple[str, str], ...]:
     rows = con.execute(f"DESCRIBE {ident(view)}").fetchall()
-    return tuple((str(r[0]), str(r[1])) for r in rows if r[0] != "source_row")
+    return tuple((str(r[0]), str(r[1])) for r in rows if r[0] not in ROW_COLUMNS)
 
 
 def _parquet(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
@@ -322,15 +325,26 @@ def _bad(con: duckdb.DuckDBPyConnection, i: int, bad_filter: str) -> tuple[int, 
 
 
 def _records(
-    con: duckdb.DuckDBPyConnection, i: int, fmt: str, bad_filter: str, note: str | None
+    con: duckdb.DuckDBPyConnection,
+    i: int,
+    fmt: str,
+    bad_filter: str,
+    note: str | None,
+    *,
+    grouped: bool = False,
 ) -> Registered:
-    """Expand JSON objects into one text column per top-level key (nested values stay JSON text)."""
-    bad, examples = _bad(con, i, bad_filter)
+    """Expand JSON objects into one text column per top-level key (nested values stay JSON text).
+
+    `grouped`: `raw_<i>` holds several files' records (`source_file`, and `_ord` their order across
+    the files); their bad records were counted per file by the caller."""
+    bad, examples = (0, ()) if grouped else _bad(con, i, bad_filter)
     ok = f"NOT ({bad_filter}) AND j IS NOT NULL AND trim(j::VARCHAR) <> ''"
+    order = "_ord" if grouped else "source_row"
+    carried = "source_row, source_file" if grouped else "source_row"
     keys = [
         str(r[0])
         for r in con.execute(
-            f"SELECT k FROM (SELECT unnest(json_keys(j::JSON)) AS k, source_row AS s, "
+            f"SELECT k FROM (SELECT unnest(json_keys(j::JSON)) AS k, {order} AS s, "
             f"generate_subscripts(json_keys(j::JSON), 1) AS p FROM raw_{i} WHERE {ok}) "
             f"GROUP BY k ORDER BY min(s), min(p) LIMIT {MAX_COLUMNS + 1}"
         ).fetchall()
@@ -342,11 +356,11 @@ def _records(
         paths = "[" + ", ".join(literal(f'$."{k}"') for k in keys) + "]"
         cols = ", ".join(f"v[{n + 1}] AS {ident(name)}" for n, name in enumerate(names))
         con.execute(
-            f"CREATE TABLE data_{i} AS SELECT source_row, {cols} FROM "
-            f"(SELECT source_row, json_extract_string(j::JSON, {paths}) AS v FROM raw_{i} WHERE {ok})"
+            f"CREATE TABLE data_{i} AS SELECT {carried}, {cols} FROM "
+            f"(SELECT {carried}, json_extract_string(j::JSON, {paths}) AS v FROM raw_{i} WHERE {ok})"
         )
     else:
-        con.execute(f"CREATE TABLE data_{i} AS SELECT source_row FROM raw_{i} WHERE {ok}")
+        con.execute(f"CREATE TABLE data_{i} AS SELECT {carried} FROM raw_{i} WHERE {ok}")
     con.execute(f"DROP TABLE raw_{i}")
     view = f"src_{i}"
     con.execute(f"CREATE VIEW {view} AS SELECT * FROM data_{i}")

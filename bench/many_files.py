@@ -1,0 +1,99 @@
+"""`triage scan` over a folder of many small JSON files, read as groups and one file at a time.
+
+    python bench/many_files.py [--files 1000] [--records 500] [--dir bench/out]
+
+Writes (once) `<dir>/inputs/blobs-<files>x<records>/`: Management Activity API content blobs, each a
+JSON array of Exchange audit records (MailItemsAccessed, Send…), then runs `triage scan` on the
+folder twice, each in a fresh child: as the product does (alike files read together,
+`tui.engine.load_groups`), and with every file read alone (`GROUP_MAX_FILES = 1`, what the loader did
+before). Prints wall time and peak RSS of each, and whether the three findings files are
+byte-identical.
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CHILD = """
+import sys
+from pathlib import Path
+from tui.engine import load_groups
+if sys.argv[1] == "alone":
+    load_groups.GROUP_MAX_FILES = 1
+from tui.engine.options import Options
+from tui.engine.scan import run_scan
+run_scan([sys.argv[2]], Path(sys.argv[3]), Options())
+"""
+OPERATIONS = ("MailItemsAccessed", "Send", "MailItemsAccessed", "Update", "MoveToDeletedItems")
+
+
+def generate(folder: Path, files: int, records: int) -> None:
+    if folder.is_dir() and len(list(folder.glob("*.json"))) == files:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in range(files):
+        blob = []
+        for r in range(records):
+            n = f * records + r
+            blob.append(
+                {
+                    "CreationTime": f"2023-06-{1 + n % 28:02d}T{n % 24:02d}:{n % 60:02d}:03",
+                    "Id": f"{f}-{r}",
+                    "Operation": OPERATIONS[n % len(OPERATIONS)],
+                    "OrganizationId": "8cf9e5e6-8f03-4bbb-9c67-f75d6ac98c97",
+                    "RecordType": 50,
+                    "Workload": "Exchange",
+                    "UserId": f"u{n % 300}@contoso.com",
+                    "ClientIPAddress": f"203.0.{n % 200}.{n % 250}",
+                    "MailboxOwnerUPN": f"u{(n * 7) % 300}@contoso.com",
+                    "ClientInfoString": "Client=REST;;",
+                    "AppId": "00000002-0000-0ff1-ce00-000000000000",
+                    "OperationCount": n % 9 + 1,
+                    "OperationProperties": [{"Name": "MailAccessType", "Value": "Bind"}],
+                }
+            )
+        (folder / f"blob{f:05d}.json").write_text(json.dumps(blob))
+
+
+def scan(how: str, folder: Path, out: Path) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MiB) of one `triage scan` child."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    start = time.monotonic()
+    child = subprocess.Popen([sys.executable, "-c", CHILD, how, str(folder), str(out)], env=env)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.monotonic() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"triage scan ({how}) failed")
+    return seconds, usage.ru_maxrss // 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=1000)
+    parser.add_argument("--records", type=int, default=500)
+    parser.add_argument("--dir", type=Path, default=REPO / "bench" / "out")
+    args = parser.parse_args()
+    folder = args.dir / "inputs" / f"blobs-{args.files}x{args.records}"
+    generate(folder, args.files, args.records)
+    results = {}
+    for how in ("grouped", "alone"):
+        out = args.dir / f"many-{how}"
+        results[how] = scan(how, folder, out)
+        print(f"{how:8} {results[how][0]:7.2f} s  peak RSS {results[how][1]:,} MiB", flush=True)
+    same = all(
+        filecmp.cmp(args.dir / "many-grouped" / name, args.dir / "many-alone" / name, shallow=False)
+        for name in ("tokens.csv", "mailboxes.csv", "drift.csv")
+    )
+    print(f"{args.files} files x {args.records} records; findings byte-identical: {same}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Alike small JSON / JSON Lines files read as one (tui.engine.load_groups): the same events, row
+numbers, bad-record reports and per-file counts as reading each file alone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from load_kinds import events, isolated_cache, mia_audit, one, run  # noqa: F401 (fixture)
+
+from tui.engine.options import Options
+from tui.engine.session import Session
+
+
+def _audit(n: int, hour: int) -> dict[str, Any]:
+    return mia_audit(Id=f"id-{n}", CreationTime=f"2023-06-15T{hour:02d}:05:03", UserId=f"user{n}@contoso.gov")
+
+
+def _blobs(folder: Path) -> list[Path]:
+    """Three Management-Activity-style blobs; the second holds a record that is not an object."""
+    folder.mkdir()
+    records: list[list[Any]] = [
+        [_audit(1, 1), _audit(2, 2)],
+        [_audit(3, 3), 5, _audit(4, 4), _audit(5, 5)],
+        [_audit(6, 6)],
+    ]
+    paths = []
+    for n, recs in enumerate(records):
+        path = folder / f"blob{n}.json"
+        path.write_text(json.dumps(recs))
+        paths.append(path)
+    return paths
+
+
+def _alone(paths: list[Path]) -> list[dict[str, Any]]:
+    """Each file's events when it is the only input, in (source, source_row) order."""
+    rows = []
+    for path in sorted(paths, key=str):
+        con, _ = run([path])
+        rows.extend(events(con))
+    return rows
+
+
+def test_alike_json_arrays_are_read_together_with_the_events_of_each_alone(tmp_path: Path) -> None:
+    paths = _blobs(tmp_path / "blobs")
+    con, report = run([tmp_path / "blobs"])
+    reports = [one(report, p.name) for p in paths]
+    assert len({r.view for r in reports}) == 1 and reports[0].view is not None  # one read for the three
+    assert [r.rows for r in reports] == [2, 3, 1]
+    assert [r.bad_rows for r in reports] == [0, 1, 0]
+    assert reports[1].bad_examples == ("record 2: 5",)
+    assert {r.kind for r in reports} == {"management_activity"}
+    got = events(con)
+    assert [(Path(e["source"]).name, e["source_row"], e["user"]) for e in got] == [
+        ("blob0.json", 1, "user1@contoso.gov"),
+        ("blob0.json", 2, "user2@contoso.gov"),
+        ("blob1.json", 1, "user3@contoso.gov"),
+        ("blob1.json", 3, "user4@contoso.gov"),  # record 2 was the bad one: numbers are the file's
+        ("blob1.json", 4, "user5@contoso.gov"),
+        ("blob2.json", 1, "user6@contoso.gov"),
+    ]
+    assert got == _alone(paths)
+
+
+def test_alike_json_lines_files_are_read_together(tmp_path: Path) -> None:
+    folder = tmp_path / "lines"
+    folder.mkdir()
+    a = folder / "a.jsonl"
+    a.write_text("\n".join(json.dumps(_audit(n, n)) for n in (1, 2)) + "\n")
+    b = folder / "b.jsonl"
+    b.write_text(json.dumps(_audit(3, 3)) + "\nnot json\n" + json.dumps(_audit(4, 4)) + "\n")
+    con, report = run([folder])
+    ra, rb = one(report, "a.jsonl"), one(report, "b.jsonl")
+    assert ra.view == rb.view and ra.format == "jsonl"
+    assert (ra.rows, rb.rows, ra.bad_rows, rb.bad_rows) == (2, 2, 0, 1)
+    assert rb.bad_examples == ("record 2: not json",)
+    assert events(con) == _alone([a, b])
+
+
+def test_a_group_with_a_broken_file_falls_back_to_one_file_at_a_time(tmp_path: Path) -> None:
+    paths = _blobs(tmp_path / "blobs")
+    broken = tmp_path / "blobs" / "blob9.json"
+    broken.write_text(json.dumps([_audit(7, 7)])[:-1] + ', {"CreationTime": ')  # cut mid-record
+    _, alone = run([broken])
+    con, report = run([tmp_path / "blobs"])
+    assert one(report, "blob9.json").error == one(alone, "blob9.json").error is not None
+    assert [one(report, p.name).rows for p in paths] == [2, 3, 1]
+    assert events(con) == _alone(paths)
+
+
+def test_files_whose_first_records_differ_are_read_apart(tmp_path: Path) -> None:
+    """A sign-in export beside audit blobs keeps its own detection (its kind, its columns)."""
+    paths = _blobs(tmp_path / "mixed")
+    signin = tmp_path / "mixed" / "signins.json"
+    signin.write_text(
+        json.dumps(
+            [
+                {
+                    "createdDateTime": "2023-06-15T03:55:00Z",
+                    "userPrincipalName": "victim@contoso.gov",
+                    "appId": "00000002-0000-0ff1-ce00-000000000000",
+                    "ipAddress": "203.0.113.9",
+                }
+            ]
+        )
+    )
+    _, report = run([tmp_path / "mixed"])
+    s = one(report, "signins.json")
+    assert s.kind == "entra_signin" and s.rows == 1 and s.view != one(report, paths[0].name).view
+    assert s.mapping == one(run([signin])[1], "signins.json").mapping
+
+
+def test_a_session_counts_each_file_of_a_group_from_the_stored_rows(tmp_path: Path) -> None:
+    paths = _blobs(tmp_path / "blobs")
+    session = Session.open([str(tmp_path / "blobs")], Options())
+    try:
+        reports = [one(session.report, p.name) for p in paths]
+        assert [(r.rows, r.bad_rows, r.counts["mail_items_accessed"]) for r in reports] == [
+            (2, 0, 2),
+            (3, 1, 3),
+            (1, 0, 1),
+        ]
+        stored = session.con.execute(
+            "SELECT source, count(*) FROM events_t GROUP BY source ORDER BY source"
+        ).fetchall()
+        assert [(Path(s).name, n) for s, n in stored] == [("blob0.json", 2), ("blob1.json", 3), ("blob2.json", 1)]
+    finally:
+        session.close()
+
+
+def test_groups_are_bounded_in_files_and_bytes(tmp_path: Path, monkeypatch: Any) -> None:
+    from tui.engine import load_groups
+
+    paths = sorted(_blobs(tmp_path / "blobs"), key=str)
+
+    def names() -> list[list[str]]:
+        return [[m.path.name for m in group] for group in load_groups.plan(paths)]
+
+    assert names() == [["blob0.json", "blob1.json", "blob2.json"]]
+    monkeypatch.setattr(load_groups, "GROUP_MAX_FILES", 2)
+    assert names() == [["blob0.json", "blob1.json"], ["blob2.json"]]
+    monkeypatch.setattr(load_groups, "GROUP_MAX_FILES", 2000)
+    size = [p.stat().st_size for p in paths]
+    monkeypatch.setattr(load_groups, "GROUP_MAX_TOTAL", size[0] + size[1] - 1)
+    assert names() == [["blob0.json"], ["blob1.json", "blob2.json"]]
+    monkeypatch.setattr(load_groups, "GROUP_MAX_BYTES", size[1])  # blob1 is the largest: alone
+    assert names() == [["blob0.json", "blob2.json"], ["blob1.json"]]

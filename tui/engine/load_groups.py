@@ -1,0 +1,162 @@
+"""Many small files of one shape, read as one: the Management Activity API's content blobs, an
+extractor's hourly JSON files, rotated JSON Lines logs.
+
+Registering a file costs ~25 ms of DuckDB statements whatever its size (reading it, its records'
+keys, its bad records, the detection sample, the time profile, the normalising table…), so a folder
+of 600 blobs of 100 records took 15 s to open. Files whose first bytes say they are alike — JSON
+arrays or JSON Lines, UTF-8 without a byte-order mark, the same compression, the same member names
+in the first record, each under `GROUP_MAX_BYTES` — are read by one multi-file DuckDB read and
+registered once; each row carries its file's path in `source_file` and its record number in that
+file in `source_row`, as a file read alone would number it. Every file still gets its own report
+(bad records counted and shown per file); the files of a group share the column mapping, the time
+format and the detection notes, which are decided on the group's rows.
+
+A group that fails anywhere (a file that is not what its first bytes said) is dropped and its files
+are loaded one by one, so grouping never changes what an unreadable file reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from tui.engine.formats import Sniffed, UnreadableError, sniff
+from tui.engine.readers import (
+    LINE_DELIM,
+    MAX_JSON_DOC,
+    MAX_LINE,
+    MIN_JSON_DOC,
+    Registered,
+    _records,
+)
+from tui.engine.safe import inert_cell
+from tui.engine.sql import literal
+
+# Larger files are read alone: their statements are a small part of what they cost.
+GROUP_MAX_BYTES = 8 * 1024 * 1024
+# At most this many files and bytes per multi-file read: a group's records are held three times
+# over while it is registered (read, numbered, expanded), a file's only while that file is.
+GROUP_MAX_FILES = 2000
+GROUP_MAX_TOTAL = 256 * 1024 * 1024
+
+# What a record that is not a JSON object looks like in `raw_<i>.j` (as the single-file readers say)
+BAD_JSON = "json_type(j) <> 'OBJECT'"
+BAD_JSONL = "j IS NOT NULL AND trim(j) <> '' AND NOT coalesce(json_type(try(j::JSON)) = 'OBJECT', false)"
+
+
+@dataclass(frozen=True)
+class Member:
+    """An input file: its place in the load (`i`) and what its first bytes said."""
+
+    i: int
+    path: Path
+    sniffed: Sniffed | None  # None when sniffing failed (the single-file load reports why)
+
+
+def plan(files: Sequence[Path]) -> list[list[Member]]:
+    """The inputs in load order as groups: alike small JSON / JSON Lines files together, the rest alone.
+
+    A group is placed where its first file was; a file that cannot be sniffed is alone.
+    """
+    out: list[list[Member]] = []
+    open_groups: dict[tuple[object, ...], tuple[list[Member], int]] = {}  # shape → (group, its bytes)
+    for i, path in enumerate(files):
+        try:
+            sniffed: Sniffed | None = sniff(path)
+        except UnreadableError:
+            sniffed = None
+        member = Member(i, path, sniffed)
+        found = _shape(path, sniffed)
+        if found is None:
+            out.append([member])
+            continue
+        shape, size = found
+        group, total = open_groups.get(shape, ([], 0))
+        if group and len(group) < GROUP_MAX_FILES and total + size <= GROUP_MAX_TOTAL:
+            group.append(member)
+            open_groups[shape] = (group, total + size)
+            continue
+        out.append([member])
+        open_groups[shape] = (out[-1], size)
+    return out
+
+
+def _shape(path: Path, sniffed: Sniffed | None) -> tuple[tuple[object, ...], int] | None:
+    """What files must share to be read as one, and the file's (decompressed, estimated) size;
+    None for a file read alone."""
+    if sniffed is None or sniffed.first_keys is None or sniffed.bom or sniffed.note:
+        return None
+    if sniffed.encoding != "utf-8" or not (sniffed.format == "jsonl" or sniffed.array):
+        return None
+    try:
+        size = path.stat().st_size * (1 if sniffed.compression is None else 20)
+    except OSError:
+        return None
+    if size >= GROUP_MAX_BYTES:
+        return None
+    return (sniffed.format, sniffed.compression, sniffed.first_keys), size
+
+
+@dataclass(frozen=True)
+class Bad:
+    """A file's records that are not JSON objects: how many, and the first three."""
+
+    rows: int = 0
+    examples: tuple[str, ...] = ()
+
+
+def register_group(
+    con: duckdb.DuckDBPyConnection, i: int, members: Sequence[Member]
+) -> tuple[Registered, dict[str, Bad]]:
+    """`src_<i>` over every member's records (with `source_file`), and each file's bad records by path."""
+    sniffed = members[0].sniffed
+    assert sniffed is not None
+    files = "[" + ", ".join(literal(str(m.path)) for m in members) + "]"
+    compression = literal(sniffed.compression or "none")
+    if sniffed.format == "jsonl":
+        read = (
+            f"SELECT filename AS source_file, l AS j FROM read_csv({files}, header = false, "
+            f"columns = {{'l': 'VARCHAR'}}, delim = {literal(LINE_DELIM)}, quote = '', escape = '', "
+            f"auto_detect = false, max_line_size = {MAX_LINE}, compression = {compression}, filename = true)"
+        )
+        bad_filter, fmt = BAD_JSONL, "jsonl"
+    else:
+        largest = max(m.path.stat().st_size for m in members) * (1 if sniffed.compression is None else 20)
+        limit = min(max(largest + 1024 * 1024, MIN_JSON_DOC), MAX_JSON_DOC)
+        read = (
+            f"SELECT filename AS source_file, json AS j FROM read_json_objects({files}, format = 'auto', "
+            f"maximum_object_size = {limit}, compression = {compression}, filename = true)"
+        )
+        bad_filter, fmt = BAD_JSON, "json"
+    con.execute(f"CREATE TABLE doc_{i} AS {read}")  # in file order, each file's records in order
+    con.execute(
+        f"""CREATE TABLE raw_{i} AS SELECT source_file,
+               row_number() OVER (PARTITION BY source_file ORDER BY rowid) AS source_row, rowid AS _ord, j
+        FROM doc_{i}"""
+    )
+    con.execute(f"DROP TABLE doc_{i}")
+    bad = _bad_by_file(con, i, bad_filter)
+    reg = _records(con, i, fmt, bad_filter, None, grouped=True)
+    return reg, bad
+
+
+def _bad_by_file(con: duckdb.DuckDBPyConnection, i: int, bad_filter: str) -> dict[str, Bad]:
+    counts = con.execute(
+        f"SELECT source_file, count(*) FROM raw_{i} WHERE {bad_filter} GROUP BY 1"
+    ).fetchall()
+    if not counts:
+        return {}
+    examples: dict[str, list[str]] = {}
+    for source, n, text in con.execute(
+        f"""SELECT source_file, source_row, left(j::VARCHAR, 80) FROM raw_{i} WHERE {bad_filter}
+        QUALIFY row_number() OVER (PARTITION BY source_file ORDER BY source_row) <= 3
+        ORDER BY source_file, source_row"""
+    ).fetchall():
+        examples.setdefault(str(source), []).append(inert_cell(f"record {n}: {text}"))
+    return {str(s): Bad(int(n), tuple(examples.get(str(s), ()))) for s, n in counts}
+
+
+__all__ = ["GROUP_MAX_BYTES", "Bad", "Member", "plan", "register_group"]
