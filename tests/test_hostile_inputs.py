@@ -259,3 +259,38 @@ def test_json_nested_ten_thousand_levels_in_a_cell_and_a_line(tmp_path: Path) ->
     assert info["deep.jsonl"]["note"] == "a single JSON object without a record list: not an event log"
     result, _ = scan(tmp_path, tmp_path.parent / "deep-out")
     assert result.exit_code == 0
+
+
+@pytest.mark.timeout(60)
+def test_names_with_glob_characters_read_that_file_only(tmp_path: Path) -> None:
+    """DuckDB takes a path as a glob: `c[1].csv` read `c1.csv` instead, `b?.json` read `b1.json` too."""
+    import duckdb
+
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    for name, n in (("b?.json", 1), ("b1.json", 2), ("d*.jsonl", 1), ("dx.jsonl", 3)):
+        records = [
+            {"time": f"2023-06-0{k + 1}T00:00:00Z", "user": f"{name}-{k}@contoso.com"} for k in range(n)
+        ]
+        text = json.dumps(records) if name.endswith(".json") else "\n".join(map(json.dumps, records)) + "\n"
+        (folder / name).write_text(text)
+    for name, n in (("c[1].csv", 1), ("c1.csv", 4)):
+        lines = ["time,user"] + [f"2023-06-0{k + 1}T00:00:00Z,{name}-{k}@contoso.com" for k in range(n)]
+        (folder / name).write_text("\n".join(lines) + "\n")
+    for name, n in (("e[x].parquet", 5), ("ex.parquet", 1)):
+        duckdb.sql(
+            f"COPY (SELECT TIMESTAMP '2023-06-01' + INTERVAL (range) HOUR AS time, 'u' || range AS user "
+            f"FROM range({n})) TO '{folder / name}' (FORMAT parquet)"
+        )
+    info = inspect_json(folder)
+    rows = {name: f["rows"] for name, f in info.items()}
+    assert rows == {
+        "b?.json": 1,
+        "b1.json": 2,
+        "d*.jsonl": 1,
+        "dx.jsonl": 3,
+        "c[1].csv": 1,
+        "c1.csv": 4,
+        "e[x].parquet": 5,
+        "ex.parquet": 1,
+    }

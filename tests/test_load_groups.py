@@ -124,7 +124,11 @@ def test_a_session_counts_each_file_of_a_group_from_the_stored_rows(tmp_path: Pa
         stored = session.con.execute(
             "SELECT source, count(*) FROM events_t GROUP BY source ORDER BY source"
         ).fetchall()
-        assert [(Path(s).name, n) for s, n in stored] == [("blob0.json", 2), ("blob1.json", 3), ("blob2.json", 1)]
+        assert [(Path(s).name, n) for s, n in stored] == [
+            ("blob0.json", 2),
+            ("blob1.json", 3),
+            ("blob2.json", 1),
+        ]
     finally:
         session.close()
 

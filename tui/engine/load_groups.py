@@ -33,7 +33,7 @@ from tui.engine.readers import (
     _records,
 )
 from tui.engine.safe import inert_cell
-from tui.engine.sql import literal
+from tui.engine.sql import file_literal, literal
 
 # Larger files are read alone: their statements are a small part of what they cost.
 GROUP_MAX_BYTES = 8 * 1024 * 1024
@@ -114,7 +114,7 @@ def register_group(
     """`src_<i>` over every member's records (with `source_file`), and each file's bad records by path."""
     sniffed = members[0].sniffed
     assert sniffed is not None
-    files = "[" + ", ".join(literal(str(m.path)) for m in members) + "]"
+    files = "[" + ", ".join(file_literal(m.path) for m in members) + "]"
     compression = literal(sniffed.compression or "none")
     if sniffed.format == "jsonl":
         read = (

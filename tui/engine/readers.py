@@ -15,7 +15,7 @@ import duckdb
 
 from tui.engine.formats import RECORD_LISTS, Sniffed, UnreadableError, decompress_to_cache
 from tui.engine.safe import inert_cell
-from tui.engine.sql import ident, literal
+from tui.engine.sql import file_literal, ident, literal
 
 # DuckDB sizes its read buffers from this; 16 MB keeps gzip reads well inside the memory cap.
 MAX_LINE = 16 * 1024 * 1024
@@ -105,7 +105,7 @@ def _parquet(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffe
     view = f"src_{i}"
     con.execute(
         f"CREATE VIEW {view} AS SELECT file_row_number + 1 AS source_row, * EXCLUDE (file_row_number) "
-        f"FROM read_parquet({literal(str(source))}, file_row_number = true)"
+        f"FROM read_parquet({file_literal(source)}, file_row_number = true)"
     )
     try:
         con.execute(f"SELECT count(*) FROM {view}").fetchone()
@@ -125,7 +125,7 @@ def _csv(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -
         f"encoding = {literal(sniffed.encoding)}, skip = {int(sniffed.skip)}"
     )
     dialect = f", delim = {literal(sniffed.delimiter or ',')}, quote = '\"', escape = '\"'"
-    src = literal(str(path))
+    src = file_literal(path)
     note = sniffed.note
     try:
         con.execute(f"CREATE TABLE data_{i} AS SELECT * FROM read_csv({src}, {common}{dialect})")
@@ -183,7 +183,7 @@ def _csv_rows(i: int, first: int = 1) -> str:
 def _jsonl(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
     """Each line read as text first, so a line that is not a JSON object is counted, not lost."""
     con.execute(
-        f"CREATE TABLE lines_{i} AS SELECT l FROM read_csv({literal(str(path))}, header = false, "
+        f"CREATE TABLE lines_{i} AS SELECT l FROM read_csv({file_literal(path)}, header = false, "
         f"columns = {{'l': 'VARCHAR'}}, delim = {literal(LINE_DELIM)}, quote = '', escape = '', "
         f"auto_detect = false, max_line_size = {MAX_LINE}, compression = {_compression(sniffed)})"
     )
@@ -204,7 +204,7 @@ def _w3c(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -
     """
     fields = list(sniffed.fields)
     con.execute(
-        f"CREATE TABLE lines_{i} AS SELECT l FROM read_csv({literal(str(path))}, header = false, "
+        f"CREATE TABLE lines_{i} AS SELECT l FROM read_csv({file_literal(path)}, header = false, "
         f"columns = {{'l': 'VARCHAR'}}, delim = {literal(LINE_DELIM)}, quote = '', escape = '', "
         f"auto_detect = false, max_line_size = {MAX_LINE}, compression = {_compression(sniffed)})"
     )
@@ -247,7 +247,7 @@ def _json(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) 
     limit = min(max(size, MIN_JSON_DOC), MAX_JSON_DOC)
     try:
         con.execute(
-            f"CREATE TABLE doc_{i} AS SELECT json AS j FROM read_json_objects({literal(str(path))}, "
+            f"CREATE TABLE doc_{i} AS SELECT json AS j FROM read_json_objects({file_literal(path)}, "
             f"format = 'auto', maximum_object_size = {limit}, compression = {_compression(sniffed)})"
         )
     except duckdb.Error as exc:
