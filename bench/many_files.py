@@ -1,9 +1,11 @@
 """`triage scan` over a folder of many small JSON files, read as groups and one file at a time.
 
-    python bench/many_files.py [--files 1000] [--records 500] [--dir bench/out]
+    python bench/many_files.py [--files 1000] [--records 500] [--format json|csv] [--dir bench/out]
 
 Writes (once) `<dir>/inputs/blobs-<files>x<records>/`: Management Activity API content blobs, each a
-JSON array of Exchange audit records (MailItemsAccessed, Send…), then runs `triage scan` on the
+JSON array of Exchange audit records (MailItemsAccessed, Send…), or with `--format csv`
+`<dir>/inputs/purview-<files>x<records>/`: Purview audit search exports of the same records (UTF-8
+with a byte-order mark, CreationDate, UserIds, Operations, AuditData), then runs `triage scan` on the
 folder twice, each in a fresh child: as the product does (alike files read together,
 `tui.engine.load_groups`), and with every file read alone (`GROUP_MAX_FILES = 1`, what the loader did
 before). Prints wall time and peak RSS of each, and whether the three findings files are
@@ -13,7 +15,9 @@ byte-identical.
 from __future__ import annotations
 
 import argparse
+import csv
 import filecmp
+import io
 import json
 import os
 import subprocess
@@ -35,8 +39,8 @@ run_scan([sys.argv[2]], Path(sys.argv[3]), Options())
 OPERATIONS = ("MailItemsAccessed", "Send", "MailItemsAccessed", "Update", "MoveToDeletedItems")
 
 
-def generate(folder: Path, files: int, records: int) -> None:
-    if folder.is_dir() and len(list(folder.glob("*.json"))) == files:
+def generate(folder: Path, files: int, records: int, fmt: str) -> None:
+    if folder.is_dir() and len(list(folder.glob(f"*.{fmt}"))) == files:
         return
     folder.mkdir(parents=True, exist_ok=True)
     for f in range(files):
@@ -60,7 +64,15 @@ def generate(folder: Path, files: int, records: int) -> None:
                     "OperationProperties": [{"Name": "MailAccessType", "Value": "Bind"}],
                 }
             )
-        (folder / f"blob{f:05d}.json").write_text(json.dumps(blob))
+        if fmt == "json":
+            (folder / f"blob{f:05d}.json").write_text(json.dumps(blob))
+            continue
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\r\n")
+        writer.writerow(["CreationDate", "UserIds", "Operations", "AuditData"])
+        for rec in blob:
+            writer.writerow([f"{rec['CreationTime']}Z", rec["UserId"], rec["Operation"], json.dumps(rec)])
+        (folder / f"audit{f:05d}.csv").write_bytes(b"\xef\xbb\xbf" + text.getvalue().encode())
 
 
 def scan(how: str, folder: Path, out: Path) -> tuple[float, int]:
@@ -79,10 +91,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--records", type=int, default=500)
+    parser.add_argument("--format", choices=("json", "csv"), default="json")
     parser.add_argument("--dir", type=Path, default=REPO / "bench" / "out")
     args = parser.parse_args()
-    folder = args.dir / "inputs" / f"blobs-{args.files}x{args.records}"
-    generate(folder, args.files, args.records)
+    name = "blobs" if args.format == "json" else "purview"
+    folder = args.dir / "inputs" / f"{name}-{args.files}x{args.records}"
+    generate(folder, args.files, args.records, args.format)
     results = {}
     for how in ("grouped", "alone"):
         out = args.dir / f"many-{how}"
@@ -92,7 +106,7 @@ def main() -> None:
         filecmp.cmp(args.dir / "many-grouped" / name, args.dir / "many-alone" / name, shallow=False)
         for name in ("tokens.csv", "mailboxes.csv", "drift.csv")
     )
-    print(f"{args.files} files x {args.records} records; findings byte-identical: {same}")
+    print(f"{args.files} {args.format} files x {args.records} records; findings byte-identical: {same}")
 
 
 if __name__ == "__main__":

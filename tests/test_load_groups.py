@@ -150,3 +150,76 @@ def test_groups_are_bounded_in_files_and_bytes(tmp_path: Path, monkeypatch: Any)
     assert names() == [["blob0.json"], ["blob1.json", "blob2.json"]]
     monkeypatch.setattr(load_groups, "GROUP_MAX_BYTES", size[1])  # blob1 is the largest: alone
     assert names() == [["blob0.json", "blob2.json"], ["blob1.json"]]
+
+
+def _purview(folder: Path, files: int = 3) -> list[Path]:
+    """Purview audit search exports (UTF-8 with BOM, CR LF), 2 + n rows each."""
+    from load_kinds import write_csv
+
+    folder.mkdir()
+    paths = []
+    for f in range(files):
+        rows = []
+        for n in range(2 + f):
+            record = _audit(10 * f + n, n)
+            rows.append(
+                [record["CreationTime"] + "Z", record["UserId"], "MailItemsAccessed", json.dumps(record)]
+            )
+        paths.append(
+            write_csv(folder / f"audit{f}.csv", ["CreationDate", "UserIds", "Operations", "AuditData"], rows)
+        )
+    return paths
+
+
+def test_alike_csv_exports_are_read_together(tmp_path: Path) -> None:
+    paths = _purview(tmp_path / "purview")
+    con, report = run([tmp_path / "purview"])
+    reports = [one(report, p.name) for p in paths]
+    assert len({r.view for r in reports}) == 1
+    assert [(r.rows, r.kind) for r in reports] == [
+        (2, "purview_audit"),
+        (3, "purview_audit"),
+        (4, "purview_audit"),
+    ]
+    got = events(con)
+    assert [(Path(e["source"]).name, e["source_row"]) for e in got][:3] == [
+        ("audit0.csv", 1),
+        ("audit0.csv", 2),
+        ("audit1.csv", 1),
+    ]
+    assert got == _alone(paths)
+
+
+def test_a_rejected_csv_row_sends_the_group_back_to_one_file_at_a_time(tmp_path: Path) -> None:
+    paths = _purview(tmp_path / "purview")
+    broken = paths[1]
+    lines = broken.read_bytes().split(b"\r\n")
+    lines.insert(2, b'"2023-06-15T01:00:00Z,"unclosed')  # a quote never closed, between two records
+    broken.write_bytes(b"\r\n".join(lines))
+    _, alone = run([broken])
+    con, report = run([tmp_path / "purview"])
+    got, expected = one(report, broken.name), one(alone, broken.name)
+    assert (got.rows, got.bad_rows, got.bad_examples) == (
+        expected.rows,
+        expected.bad_rows,
+        expected.bad_examples,
+    )
+    assert got.bad_rows >= 1 and got.view != one(report, paths[0].name).view
+    assert events(con) == _alone(paths)
+
+
+def test_a_file_that_alone_would_be_read_otherwise_leaves_the_group(tmp_path: Path) -> None:
+    """Same first record, but a later record carries bearer tokens: alone, that file has a token
+    column; the group keeps the files that agree and loads this one by itself."""
+    from load_kinds import JWT
+
+    paths = _blobs(tmp_path / "blobs")
+    odd = tmp_path / "blobs" / "blob3.json"
+    odd.write_text(json.dumps([_audit(8, 8), {**_audit(9, 9), "Token": JWT}]))
+    con, report = run([tmp_path / "blobs"])
+    group = {one(report, p.name).view for p in paths}
+    assert len(group) == 1 and one(report, "blob3.json").view not in group
+    assert one(report, "blob3.json").mapping == one(run([odd])[1], "blob3.json").mapping
+    assert "token" in one(report, "blob3.json").mapping
+    assert one(report, "blob3.json").counts["tokens"] == 1
+    assert events(con) == _alone([*paths, odd])

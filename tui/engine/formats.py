@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import codecs
+import csv
 import gzip
 import io
 import json
@@ -64,7 +65,7 @@ class Sniffed:
     skip: int = 0  # lines before a table's header (PowerShell's `#TYPE …` line)
     fields: tuple[str, ...] = ()  # a W3C extended log's `#Fields:` (IIS, Exchange)
     # JSON (an array) or JSON Lines: the member names of the first record, when it fits the prefix;
-    # files alike in this are read together (`tui.engine.load_groups`)
+    # a table: its header's names. Files alike in this are read together (`tui.engine.load_groups`).
     first_keys: tuple[str, ...] | None = None
 
 
@@ -163,7 +164,17 @@ def sniff(path: Path) -> Sniffed:
         raise UnreadableError("text without a table header or JSON, not a supported log format")
     fmt = "tsv" if delimiter == "\t" else "csv"
     note = None if encoding == "utf-8" else f"text is {encoding}, not UTF-8"
-    return Sniffed(fmt, compression, delimiter=delimiter, encoding=encoding, note=note, skip=skip)
+    names = tuple(next(csv.reader([header.rstrip("\r")], delimiter=delimiter), []))
+    return Sniffed(
+        fmt,
+        compression,
+        delimiter=delimiter,
+        encoding=encoding,
+        note=note,
+        skip=skip,
+        bom=bom,
+        first_keys=names,
+    )
 
 
 def _w3c(body: str, compression: str | None, encoding: str) -> Sniffed:
@@ -177,7 +188,13 @@ def _w3c(body: str, compression: str | None, encoding: str) -> Sniffed:
                 # Exchange's own logs (HttpProxy, …): the same directives over a CSV table
                 fields = tuple(f.strip() for f in names.split(","))
                 return Sniffed(
-                    "csv", compression, delimiter=",", encoding=encoding, skip=n + 1, fields=fields
+                    "csv",
+                    compression,
+                    delimiter=",",
+                    encoding=encoding,
+                    skip=n + 1,
+                    fields=fields,
+                    first_keys=fields,
                 )
             return Sniffed("w3c", compression, delimiter=" ", encoding=encoding, fields=tuple(names.split()))
         if not line.startswith("#"):

@@ -308,12 +308,19 @@ def _stats_fields(stats: Sequence[Any]) -> dict[str, Any]:
 def _load_group(
     con: duckdb.DuckDBPyConnection, members: Sequence[load_groups.Member], options: Options, *, stats: bool
 ) -> list[FileReport] | None:
-    """Alike files read as one (`tui.engine.load_groups`): a report each; None when the group failed."""
-    i = members[0].i
+    """Alike files read as one (`tui.engine.load_groups`): a report each; None when the group failed.
+
+    The group's tables are numbered apart from the files' (`GROUP_INDEX` + the first file's), so a
+    file the group leaves out (`load_groups.alike`) is loaded alone under its own number."""
+    i = GROUP_INDEX + members[0].i
     _drop(con, i)
+    paths = [str(m.path) for m in members]
     try:
         reg, bad = load_groups.register_group(con, i, members)
-        made = _normalise(con, i, reg, None, options, stats=stats, lazy=False)
+        agreed = load_groups.alike(con, reg, paths, options)
+        if agreed.outliers:
+            con.execute(f"DELETE FROM data_{i} WHERE list_contains(?, source_file)", [list(agreed.outliers)])
+        made = _normalise(con, i, reg, None, options, stats=stats, lazy=False, agreed=agreed)
     except duckdb.InterruptException:
         raise
     except (duckdb.Error, UnreadableError, NotEventLog, OSError):
@@ -321,10 +328,18 @@ def _load_group(
         return None
     comp = members[0].sniffed.compression if members[0].sniffed else None
     out = []
-    for m in members:
-        found = bad.get(str(m.path), load_groups.Bad())
-        out.append(made.report(m.path, comp, found.rows, found.examples, made.counts.get(str(m.path))))
+    for m, path in zip(members, paths, strict=True):
+        if path in agreed.outliers:
+            out.append(_load_one(con, m.i, m.path, options, stats=stats, sniffed=m.sniffed))
+            continue
+        found = bad.get(path, load_groups.Bad())
+        counted = made.counts.get(path)
+        out.append(made.report(m.path, comp, found.rows, found.examples, counted, agreed.columns[path]))
     return out
+
+
+# Tables of a group are `ev_<GROUP_INDEX + i>`…, apart from any single file's `ev_<i>`.
+GROUP_INDEX = 1_000_000
 
 
 def _load_one(
@@ -383,7 +398,13 @@ class Normalised:
     counts: Mapping[str | None, Sequence[Any]]
 
     def report(
-        self, path: Path, comp: str | None, bad: int, examples: tuple[str, ...], counted: Sequence[Any] | None
+        self,
+        path: Path,
+        comp: str | None,
+        bad: int,
+        examples: tuple[str, ...],
+        counted: Sequence[Any] | None,
+        columns: Sequence[tuple[str, str]] | None = None,
     ) -> FileReport:
         notes = [n for n in (self.reg.note, *self.det.notes) if n]
         return FileReport(
@@ -398,7 +419,7 @@ class Normalised:
             note="; ".join(notes) or None,
             events_view=f"ev_{self.i}",
             time_format=self.profile.label,
-            columns=tuple(c for c, _ in self.reg.columns),
+            columns=tuple(c for c, _ in (self.reg.columns if columns is None else columns)),
             constants=self.constants,
             **_stats_fields(counted or NO_STATS),
         )
@@ -416,22 +437,26 @@ def _normalise(
     *,
     stats: bool,
     lazy: bool,
+    agreed: load_groups.Alike | None = None,
 ) -> Normalised:
     """Detect what the registered rows are and create `ev_<i>` (a view when `lazy`, else a table).
 
     `source` is the file's path; None when `reg` holds several files whose rows carry it in
-    `source_file` (`tui.engine.load_groups`). With `stats`, the STATS of each source are counted.
+    `source_file` (`tui.engine.load_groups`), which `agreed` says how to read. With `stats`, the
+    STATS of each source are counted.
     """
     types = dict(reg.columns)
-    # No column at all: an empty export (`[]`, `{"value": []}`) or records that are all `{}`.
-    carried = "source_row" if source is not None else "source_row, source_file"
-    sample = (
-        con.execute(f"SELECT * EXCLUDE ({carried}) FROM {reg.view} LIMIT {SAMPLE_ROWS}").fetchall()
-        if reg.columns
-        else []
-    )
-    det = detect(reg.columns, sample, options.mapping, har=reg.har)
-    profile = time_profile(con, reg.view, det, types)
+    if agreed is not None:
+        det, profile = agreed.det, agreed.profile
+    else:
+        # No column at all: an empty export (`[]`, `{"value": []}`) or records that are all `{}`.
+        sample = (
+            con.execute(f"SELECT * EXCLUDE (source_row) FROM {reg.view} LIMIT {SAMPLE_ROWS}").fetchall()
+            if reg.columns
+            else []
+        )
+        det = detect(reg.columns, sample, options.mapping, har=reg.har)
+        profile = time_profile(con, reg.view, det, types)
     select = events_select(det, reg.view, source, types, profile)
     constants = events_constants(det, source, types, profile)
     # Parquet stays lazy; text was read once already (and a session stores the union in `events_t`)

@@ -17,20 +17,34 @@ are loaded one by one, so grouping never changes what an unreadable file reports
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from tui.engine.detect import SAMPLE_ROWS, Detection, detect
 from tui.engine.formats import Sniffed, UnreadableError, sniff
+from tui.engine.normalise import (
+    TIME_ROWS,
+    TIME_VALUES,
+    TimeProfile,
+    classify_times,
+    time_text_sql,
+    typed_profile,
+)
+from tui.engine.options import Options
 from tui.engine.readers import (
     LINE_DELIM,
     MAX_JSON_DOC,
     MAX_LINE,
     MIN_JSON_DOC,
+    ROW_COLUMNS,
     Registered,
+    _columns,
     _records,
+    csv_options,
 )
 from tui.engine.safe import inert_cell
 from tui.engine.sql import file_literal, literal
@@ -87,9 +101,12 @@ def plan(files: Sequence[Path]) -> list[list[Member]]:
 def _shape(path: Path, sniffed: Sniffed | None) -> tuple[tuple[object, ...], int] | None:
     """What files must share to be read as one, and the file's (decompressed, estimated) size;
     None for a file read alone."""
-    if sniffed is None or sniffed.first_keys is None or sniffed.bom or sniffed.note:
+    if sniffed is None or not sniffed.first_keys or sniffed.note or sniffed.encoding != "utf-8":
         return None
-    if sniffed.encoding != "utf-8" or not (sniffed.format == "jsonl" or sniffed.array):
+    if sniffed.format in ("csv", "tsv"):
+        if any(k.strip().lower() in ROW_COLUMNS for k in sniffed.first_keys):
+            return None
+    elif not (sniffed.format == "jsonl" or sniffed.array) or sniffed.bom:
         return None
     try:
         size = path.stat().st_size * (1 if sniffed.compression is None else 20)
@@ -97,7 +114,8 @@ def _shape(path: Path, sniffed: Sniffed | None) -> tuple[tuple[object, ...], int
         return None
     if size >= GROUP_MAX_BYTES:
         return None
-    return (sniffed.format, sniffed.compression, sniffed.first_keys), size
+    shape = (sniffed.format, sniffed.compression, sniffed.delimiter, sniffed.skip, sniffed.fields)
+    return (*shape, sniffed.first_keys), size
 
 
 @dataclass(frozen=True)
@@ -115,6 +133,8 @@ def register_group(
     sniffed = members[0].sniffed
     assert sniffed is not None
     files = "[" + ", ".join(file_literal(m.path) for m in members) + "]"
+    if sniffed.format in ("csv", "tsv"):
+        return _tables(con, i, files, sniffed), {}
     compression = literal(sniffed.compression or "none")
     if sniffed.format == "jsonl":
         read = (
@@ -143,6 +163,92 @@ def register_group(
     return reg, bad
 
 
+def _tables(con: duckdb.DuckDBPyConnection, i: int, files: str, sniffed: Sniffed) -> Registered:
+    """CSV / TSV files with one header, read as `_csv` reads one. A rejected row anywhere, or a
+    dialect DuckDB's reader refuses, fails the group: its files are read alone, where the rejected
+    rows are numbered and shown per file and the dialect is left to DuckDB's sniffer."""
+    common, dialect = csv_options(i, sniffed)
+    read = f"read_csv({files}, {common}{dialect}, filename = 'source_file')"
+    con.execute(f"CREATE TABLE doc_{i} AS SELECT * FROM {read}")
+    rejected = con.execute(f"SELECT count(*) FROM rej_{i}").fetchone()
+    if rejected is None or rejected[0]:
+        raise UnreadableError("a rejected row: each file is read alone")
+    con.execute(
+        f"""CREATE TABLE data_{i} AS SELECT source_file,
+               row_number() OVER (PARTITION BY source_file ORDER BY rowid) AS source_row,
+               * EXCLUDE (source_file)
+        FROM doc_{i}"""
+    )
+    con.execute(f"DROP TABLE doc_{i}")
+    view = f"src_{i}"
+    con.execute(f"CREATE VIEW {view} AS SELECT * FROM data_{i}")
+    return Registered(view, sniffed.format, _columns(con, view))
+
+
+@dataclass(frozen=True)
+class Alike:
+    """What a group's files agree on, decided for each file as if it were read alone."""
+
+    det: Detection
+    profile: TimeProfile
+    columns: dict[str, tuple[tuple[str, str], ...]]  # each file's own columns, by path
+    outliers: tuple[str, ...]  # paths of files that would be read otherwise alone: read them alone
+
+
+def alike(con: duckdb.DuckDBPyConnection, reg: Registered, paths: Sequence[str], options: Options) -> Alike:
+    """Each file's detection (its columns, its first SAMPLE_ROWS rows) and time profile (its first
+    time values), as the single-file load decides them; the files that agree with the most files
+    stay in the group, the others are outliers. So a group's rows are the rows each file alone gives
+    (a Sentinel export written in a day-first locale beside one written month-first; a blob of
+    sign-ins among audit blobs; an empty blob)."""
+    columns = {p: reg.file_columns.get(p, reg.columns) for p in paths}
+    cur = con.execute(
+        f"""SELECT * EXCLUDE (_n) FROM (
+            SELECT *, row_number() OVER (PARTITION BY source_file ORDER BY source_row) AS _n FROM {reg.view})
+        WHERE _n <= {SAMPLE_ROWS} ORDER BY source_file, source_row"""
+    )
+    names = [d[0] for d in cur.description]
+    where = {name: n for n, name in enumerate(names)}
+    rows: dict[str, list[tuple[object, ...]]] = {p: [] for p in paths}
+    for row in cur.fetchall():
+        rows[str(row[where["source_file"]])].append(row)
+    kinds: list[tuple[Detection, list[str]]] = []
+    for p in paths:
+        picked = [where[c] for c, _ in columns[p]]
+        det = detect(columns[p], [tuple(r[n] for n in picked) for r in rows[p]], options.mapping, har=reg.har)
+        same = next((files for d, files in kinds if d == det), None)
+        if same is None:
+            kinds.append((det, [p]))
+        else:
+            same.append(p)
+    det, agreed = max(kinds, key=lambda k: len(k[1]))
+    profiles = _profiles(con, reg, det, agreed)
+    counted = Counter(profiles.values())
+    profile = counted.most_common(1)[0][0]
+    outliers = tuple(p for p in paths if p not in agreed or profiles[p] != profile)
+    return Alike(det, profile, columns, outliers)
+
+
+def _profiles(
+    con: duckdb.DuckDBPyConnection, reg: Registered, det: Detection, paths: Sequence[str]
+) -> dict[str, TimeProfile]:
+    """Each file's time profile, from its own first time values (`normalise.time_profile`)."""
+    types = dict(reg.columns)
+    fixed = typed_profile(det, types)
+    if fixed is not None:
+        return dict.fromkeys(paths, fixed)
+    found = dict(
+        con.execute(
+            f"""SELECT source_file, list(v ORDER BY source_row)[1:{TIME_VALUES}] FROM (
+                SELECT source_file, source_row, {time_text_sql(det, types)} AS v,
+                       row_number() OVER (PARTITION BY source_file ORDER BY source_row) AS n
+                FROM {reg.view})
+            WHERE n <= {TIME_ROWS} AND v IS NOT NULL GROUP BY 1"""
+        ).fetchall()
+    )
+    return {p: classify_times([str(v) for v in found.get(p) or []]) for p in paths}
+
+
 def _bad_by_file(con: duckdb.DuckDBPyConnection, i: int, bad_filter: str) -> dict[str, Bad]:
     counts = con.execute(
         f"SELECT source_file, count(*) FROM raw_{i} WHERE {bad_filter} GROUP BY 1"
@@ -159,4 +265,4 @@ def _bad_by_file(con: duckdb.DuckDBPyConnection, i: int, bad_filter: str) -> dic
     return {str(s): Bad(int(n), tuple(examples.get(str(s), ()))) for s, n in counts}
 
 
-__all__ = ["GROUP_MAX_BYTES", "Bad", "Member", "plan", "register_group"]
+__all__ = ["GROUP_MAX_BYTES", "Alike", "Bad", "Member", "alike", "plan", "register_group"]

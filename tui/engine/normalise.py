@@ -286,10 +286,13 @@ def events_constants(
     }
 
 
-def time_profile(
-    con: duckdb.DuckDBPyConnection, view: str, det: Detection, types: Mapping[str, str]
-) -> TimeProfile:
-    """Look at a few time values to say how the file writes times (and whether dates are day-first)."""
+# The time profile reads the first TIME_VALUES non-empty time values among a file's first TIME_ROWS rows.
+TIME_ROWS, TIME_VALUES = 2000, 200
+
+
+def typed_profile(det: Detection, types: Mapping[str, str]) -> TimeProfile | None:
+    """The time profile when the column's type says it all (or there is no time); None when the
+    values must be looked at (`time_text_sql`, `classify_times`)."""
     sources = det.fields.get("ts", ())
     if not sources:
         return TimeProfile("no time column")
@@ -301,9 +304,24 @@ def time_profile(
         return TimeProfile(f"{typ} (taken as UTC)")
     if _is(typ, NUMBER_TYPES):
         return TimeProfile("epoch numbers (UTC)")
+    return None
+
+
+def time_text_sql(det: Detection, types: Mapping[str, str]) -> str:
+    """The text of the first time source, as the profile reads it."""
+    return text_sql(source_sql(det.fields["ts"][0], types))
+
+
+def time_profile(
+    con: duckdb.DuckDBPyConnection, view: str, det: Detection, types: Mapping[str, str]
+) -> TimeProfile:
+    """Look at a few time values to say how the file writes times (and whether dates are day-first)."""
+    fixed = typed_profile(det, types)
+    if fixed is not None:
+        return fixed
     rows = con.execute(
-        f"SELECT v FROM (SELECT {text_sql(source_sql(src, types))} AS v FROM {ident(view)} LIMIT 2000) "
-        "WHERE v IS NOT NULL LIMIT 200"
+        f"SELECT v FROM (SELECT {time_text_sql(det, types)} AS v FROM {ident(view)} LIMIT {TIME_ROWS}) "
+        f"WHERE v IS NOT NULL LIMIT {TIME_VALUES}"
     ).fetchall()
     return classify_times([str(r[0]) for r in rows])
 

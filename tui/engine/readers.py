@@ -7,8 +7,8 @@ must have `preserve_insertion_order` on while these run, so that `rowid` is the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -56,6 +56,9 @@ class Registered:
     bad_examples: tuple[str, ...] = ()
     note: str | None = None
     har: bool = False
+    # several files read as one (`tui.engine.load_groups`): each file's own columns, by path, where
+    # they are not all of `columns`
+    file_columns: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
 
 def register(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
@@ -117,14 +120,7 @@ def _parquet(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffe
 
 def _csv(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
     """All columns as text; malformed rows go to a per-file rejects table and are counted."""
-    # names from a `#Fields:` line (Exchange's logs) instead of a header row
-    named = f"header = false, names = {_names(sniffed.fields)}" if sniffed.fields else "header = true"
-    common = (
-        f"{named}, all_varchar = true, store_rejects = true, rejects_table = 'rej_{i}', "
-        f"rejects_scan = 'rejscan_{i}', max_line_size = {MAX_LINE}, compression = {_compression(sniffed)}, "
-        f"encoding = {literal(sniffed.encoding)}, skip = {int(sniffed.skip)}"
-    )
-    dialect = f", delim = {literal(sniffed.delimiter or ',')}, quote = '\"', escape = '\"'"
+    common, dialect = csv_options(i, sniffed)
     src = file_literal(path)
     note = sniffed.note
     try:
@@ -149,6 +145,18 @@ def _csv(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -
     ).fetchall()
     shown = tuple(inert_cell(f"row {n}: {kind}: {str(text)[:80]}") for n, kind, text in examples)
     return Registered(view, sniffed.format, _columns(con, view), rejected, shown, note)
+
+
+def csv_options(i: int, sniffed: Sniffed) -> tuple[str, str]:
+    """`read_csv`'s options for a sniffed table (rejects kept in `rej_<i>`), and its quoting dialect."""
+    # names from a `#Fields:` line (Exchange's logs) instead of a header row
+    named = f"header = false, names = {_names(sniffed.fields)}" if sniffed.fields else "header = true"
+    common = (
+        f"{named}, all_varchar = true, store_rejects = true, rejects_table = 'rej_{i}', "
+        f"rejects_scan = 'rejscan_{i}', max_line_size = {MAX_LINE}, compression = {_compression(sniffed)}, "
+        f"encoding = {literal(sniffed.encoding)}, skip = {int(sniffed.skip)}"
+    )
+    return common, f", delim = {literal(sniffed.delimiter or ',')}, quote = '\"', escape = '\"'"
 
 
 def _names(fields: Sequence[str]) -> str:
@@ -339,16 +347,19 @@ def _records(
     the files); their bad records were counted per file by the caller."""
     bad, examples = (0, ()) if grouped else _bad(con, i, bad_filter)
     ok = f"NOT ({bad_filter}) AND j IS NOT NULL AND trim(j::VARCHAR) <> ''"
-    order = "_ord" if grouped else "source_row"
     carried = "source_row, source_file" if grouped else "source_row"
-    keys = [
-        str(r[0])
-        for r in con.execute(
-            f"SELECT k FROM (SELECT unnest(json_keys(j::JSON)) AS k, {order} AS s, "
-            f"generate_subscripts(json_keys(j::JSON), 1) AS p FROM raw_{i} WHERE {ok}) "
-            f"GROUP BY k ORDER BY min(s), min(p) LIMIT {MAX_COLUMNS + 1}"
-        ).fetchall()
-    ]
+    by_file: dict[str, list[str]] = {}
+    if grouped:
+        keys, by_file = _keys_by_file(con, i, ok)
+    else:
+        keys = [
+            str(r[0])
+            for r in con.execute(
+                f"SELECT k FROM (SELECT unnest(json_keys(j::JSON)) AS k, source_row AS s, "
+                f"generate_subscripts(json_keys(j::JSON), 1) AS p FROM raw_{i} WHERE {ok}) "
+                f"GROUP BY k ORDER BY min(s), min(p) LIMIT {MAX_COLUMNS + 1}"
+            ).fetchall()
+        ]
     skipped = [k for k in keys if '"' in k or "\\" in k or not k]
     keys = [k for k in keys if k not in skipped][:MAX_COLUMNS]
     names = _unique_names(keys)
@@ -368,7 +379,41 @@ def _records(
         note = "; ".join(
             filter(None, [note, f"{len(skipped)} member name(s) with quotes or backslashes not expanded"])
         )
-    return Registered(view, fmt, _columns(con, view), bad, examples, note)
+    columns = _columns(con, view)
+    if not grouped:
+        return Registered(view, fmt, columns, bad, examples, note)
+    if skipped or len(keys) == MAX_COLUMNS:
+        raise UnreadableError("member names to leave out or too many: each file is read alone")
+    # each file's columns as it would have them alone (its own keys, in its own order)
+    name_of = dict(zip(keys, names, strict=True))
+    files = {}
+    for source, own in by_file.items():
+        if _unique_names(own) != [name_of[k] for k in own]:
+            raise UnreadableError("member names that differ only in case: each file is read alone")
+        files[source] = tuple((name_of[k], "VARCHAR") for k in own)
+    return Registered(view, fmt, columns, note=note, file_columns=files)
+
+
+def _keys_by_file(con: duckdb.DuckDBPyConnection, i: int, ok: str) -> tuple[list[str], dict[str, list[str]]]:
+    """The records' member names in order of first appearance, across the files and in each file.
+
+    The order is the single-file reader's (the first record holding a name, then its place there);
+    `_ord` runs through the files in order, so within one file it orders as `source_row` does."""
+    rows = con.execute(
+        f"""SELECT source_file, k, min(_ord), min(p) FROM (
+            SELECT source_file, _ord, unnest(json_keys(j::JSON)) AS k,
+                   generate_subscripts(json_keys(j::JSON), 1) AS p
+            FROM raw_{i} WHERE {ok}) GROUP BY 1, 2"""
+    ).fetchall()
+    first: dict[str, tuple[int, int]] = {}
+    per_file: dict[str, list[tuple[int, int, str]]] = {}
+    for source, key, o, p in rows:
+        o, p, key = int(o), int(p), str(key)
+        seen = first.get(key)
+        first[key] = (min(seen[0], o), min(seen[1], p)) if seen else (o, p)
+        per_file.setdefault(str(source), []).append((o, p, key))
+    keys = sorted(first, key=lambda k: (*first[k], k))
+    return keys, {s: [k for _, _, k in sorted(found)] for s, found in per_file.items()}
 
 
 def _unique_names(keys: list[str]) -> list[str]:
