@@ -207,20 +207,39 @@ def alike(con: duckdb.DuckDBPyConnection, reg: Registered, paths: Sequence[str],
             SELECT *, row_number() OVER (PARTITION BY source_file ORDER BY source_row) AS _n FROM {reg.view})
         WHERE _n <= {SAMPLE_ROWS} ORDER BY source_file, source_row"""
     )
-    names = [d[0] for d in cur.description]
-    where = {name: n for n, name in enumerate(names)}
-    rows: dict[str, list[tuple[object, ...]]] = {p: [] for p in paths}
-    for row in cur.fetchall():
-        rows[str(row[where["source_file"]])].append(row)
-    kinds: list[tuple[Detection, list[str]]] = []
-    for p in paths:
-        picked = [where[c] for c, _ in columns[p]]
-        det = detect(columns[p], [tuple(r[n] for n in picked) for r in rows[p]], options.mapping, har=reg.har)
+    where = {d[0]: n for n, d in enumerate(cur.description)}
+    kinds: list[tuple[Detection, list[str]]] = []  # each detection found, with its files
+
+    def judge(path: str, sample: list[tuple[object, ...]]) -> None:
+        picked = [where[c] for c, _ in columns[path]]
+        det = detect(
+            columns[path], [tuple(r[n] for n in picked) for r in sample], options.mapping, har=reg.har
+        )
         same = next((files for d, files in kinds if d == det), None)
         if same is None:
-            kinds.append((det, [p]))
+            kinds.append((det, [path]))
         else:
-            same.append(p)
+            same.append(path)
+
+    # One file's sample in memory at a time (the rows come ordered by file)
+    current: str | None = None
+    sample: list[tuple[object, ...]] = []
+    judged: set[str] = set()
+    while batch := cur.fetchmany(8192):
+        for row in batch:
+            path = str(row[where["source_file"]])
+            if path != current:
+                if current is not None:
+                    judge(current, sample)
+                    judged.add(current)
+                current, sample = path, []
+            sample.append(row)
+    if current is not None:
+        judge(current, sample)
+        judged.add(current)
+    for path in paths:
+        if path not in judged:  # no row at all (an empty array, a header alone)
+            judge(path, [])
     det, agreed = max(kinds, key=lambda k: len(k[1]))
     profiles = _profiles(con, reg, det, agreed)
     counted = Counter(profiles.values())
