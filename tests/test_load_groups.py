@@ -223,3 +223,18 @@ def test_a_file_that_alone_would_be_read_otherwise_leaves_the_group(tmp_path: Pa
     assert "token" in one(report, "blob3.json").mapping
     assert one(report, "blob3.json").counts["tokens"] == 1
     assert events(con) == _alone([*paths, odd])
+
+
+def test_the_open_reports_its_progress_from_zero_naming_the_files(tmp_path: Path) -> None:
+    """What the TUI header shows while opening (`panes.progress_adapter` over `Session.open`)."""
+    from tui.engine.panes import progress_adapter
+
+    paths = _blobs(tmp_path / "blobs")
+    (tmp_path / "blobs" / "other.jsonl").write_text(json.dumps({"time": "2023-06-01T00:00:00Z"}) + "\n")
+    seen: list[tuple[str, float]] = []
+    session = Session.open([str(tmp_path / "blobs")], Options(), progress_adapter(lambda *a: seen.append(a)))
+    session.close()
+    assert seen[0] == (f"reading {paths[0].name}", 0.0)  # the group of three, then the other file
+    assert seen[1] == ("reading other.jsonl", 0.95 * 0.5 * 3 / 4)
+    fractions = [f for _, f in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 0.95

@@ -187,14 +187,14 @@ def load(
     try:
         for group in load_groups.plan(files):
             if progress is not None:
-                progress(group[0].i, len(files), str(group[0].path))
+                progress(group[0].i, len(files), f"reading {group[0].path.name}")
             together = _load_group(con, group, options, stats=not materialise) if len(group) > 1 else None
             if together is not None:
                 reports.extend(together)
                 continue
             for m in group:
                 if progress is not None and m is not group[0]:
-                    progress(m.i, len(files), str(m.path))
+                    progress(m.i, len(files), f"reading {m.path.name}")
                 report = _load_one(con, m.i, m.path, options, stats=not materialise, sniffed=m.sniffed)
                 if report.format == "json" and report.note and report.note.startswith("key list"):
                     jwks.append(m.path)

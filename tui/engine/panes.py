@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -329,18 +328,14 @@ def header_summary(report: Any, annotation: Any = None) -> str:
     return inert_cell(" · ".join(parts))
 
 
-LOAD_SHARE = 0.6  # of the progress bar: loading files; the rest is annotating and the analyses
-
-
 def progress_adapter(say: Any) -> Any:
-    """One callback for both stages: load reports (i, n, path), annotate reports (stage, fraction)."""
+    """`Session.open`'s progress (stage, fraction of the open) for the header: the open fills the
+    bar to 95%; hashing the inputs and building the pane tables, which follow, the rest.
 
-    def progress(*args: Any) -> None:
-        if len(args) == 3:
-            i, n, path = args
-            say(f"reading {Path(str(path)).name}", LOAD_SHARE * (i / n if n else 1.0))
-        else:
-            stage, fraction = args
-            say(str(stage), LOAD_SHARE + (0.95 - LOAD_SHARE) * float(fraction))
+    (The loader's file-by-file progress reaches here through `Session.open`, already a fraction of
+    the open; it was scaled a second time, so the bar started at 60%.)"""
+
+    def progress(stage: str, fraction: float) -> None:
+        say(str(stage), 0.95 * float(fraction))
 
     return progress
