@@ -203,3 +203,80 @@ def test_sentinel_tables(tmp_path: Path) -> None:
         "uti-5",
         CLIENT,
     )
+
+
+def _diagnostic(category: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """An Azure Monitor diagnostic record, as Entra ID's diagnostic settings archive them (storage
+    account `PT1H.json`, one per line) or stream them (event hub `{"records": [...]}`)."""
+    return {
+        "time": "2023-06-15T03:55:00.5522137Z",
+        "resourceId": f"/tenants/{TID}/providers/Microsoft.aadiam",
+        "operationName": "Sign-in activity" if "SignIn" in category else "Microsoft Graph Activity",
+        "operationVersion": "1.0",
+        "category": category,
+        "tenantId": TID,
+        "resultType": "50126" if "SignIn" in category else "0",
+        "callerIpAddress": "2001:db8::7",
+        "correlationId": "c0",
+        "identity": "Victim",
+        "Level": 4,
+        "location": "US",
+        "properties": properties,
+    }
+
+
+def test_azure_monitor_diagnostic_records(tmp_path: Path) -> None:
+    """Sign-ins kept past Entra's 30 days are often only in a diagnostic-setting archive: the record's
+    fields are under `properties` and the log is named by `category`."""
+    hour = tmp_path / "y=2023" / "m=06" / "d=15" / "h=03" / "m=00"
+    hour.mkdir(parents=True)
+    (hour / "PT1H.json").write_text(json.dumps(_diagnostic("SignInLogs", signin())) + "\n")
+    hub = tmp_path / "eventhub.json"
+    nonint = _diagnostic("NonInteractiveUserSignInLogs", signin(uniqueTokenIdentifier="uti-9"))
+    hub.write_text(json.dumps({"records": [nonint]}))
+    graph = {
+        "timeGenerated": "2023-06-15T04:00:00Z",
+        "signInActivityId": "uti-9",
+        "tokenIssuedAt": "2023-06-15T03:55:00Z",
+        "ipAddress": "192.0.2.1",
+        "userAgent": "python-requests",
+        "appId": CLIENT,
+        "requestUri": "https://graph.microsoft.com/v1.0/users/x/messages?$top=50",
+        "requestMethod": "GET",
+        "userId": OID,
+        "tenantId": TID,
+        "responseStatusCode": 200,
+    }
+    (tmp_path / "graph.json").write_text(json.dumps(_diagnostic("MicrosoftGraphActivityLogs", graph)) + "\n")
+    con, report = run([tmp_path])
+    assert {f.path.name: f.kind for f in report.files} == {
+        "PT1H.json": "entra_signin",
+        "eventhub.json": "entra_signin",
+        "graph.json": "sentinel_graphactivity",
+    }
+    ev = {e["source"].rsplit("/", 1)[-1]: e for e in events(con)}
+    s = ev["PT1H.json"]
+    assert (s["user"], s["token_object_id"], s["app_id"], s["token_tenant_id"], s["client_ip"]) == (
+        "victim@contoso.gov",
+        OID,
+        CLIENT,
+        TID,
+        "2001:db8::7",
+    )
+    assert (s["token_id"], s["session_id"], s["status"], s["operation"], s["ts"]) == (
+        "uti-123",
+        SID,
+        "50126",
+        "SignIn",
+        datetime(2023, 6, 15, 3, 55, 0, 552213),
+    )
+    assert ev["eventhub.json"]["token_id"] == "uti-9"
+    g = ev["graph.json"]
+    assert (g["token_id"], g["token_iat"], g["token_tenant_id"], g["operation"], g["status"]) == (
+        "uti-9",
+        datetime(2023, 6, 15, 3, 55),
+        TID,
+        "GET /v1.0/users/x/messages",
+        "200",
+    )
+    assert (g["user"], g["client_ip"], g["user_agent"]) == (OID.lower(), "192.0.2.1", "python-requests")

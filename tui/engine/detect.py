@@ -7,6 +7,16 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from tui.engine.field_names import (
+    CANDIDATES,
+    GUID_FIELDS,
+    METHOD_COLUMNS,
+    OVERRIDES,
+    ROOT_PATH,
+    ROOTS,
+    SIGNIN_CATEGORIES,
+    URL_COLUMNS,
+)
 from tui.engine.schema import MAPPABLE_FIELDS, Kind
 
 SAMPLE_ROWS = 500
@@ -30,145 +40,6 @@ TIME_VALUE = re.compile(
 )
 UNIT_SUFFIX = re.compile(r"\s*\[(UTC|Local Time)\]\s*$", re.IGNORECASE)
 LOCAL_TIME = re.compile(r"\[Local Time\]\s*$", re.IGNORECASE)
-
-# Candidate sources per field, best first; a dotted name is a JSON path inside a column.
-# Names are compared after `norm()`, so `Unique token identifier` matches `uniqueTokenIdentifier`.
-CANDIDATES: dict[str, tuple[str, ...]] = {
-    "ts": (
-        "CreationTime",
-        "CreationDate",
-        "createdDateTime",
-        "Date (UTC)",
-        "TimeGenerated",
-        "Timestamp",
-        "time",
-        "@timestamp",
-        "startedDateTime",
-        "EventTime",
-        "datetime",
-        "date",
-        "timestamp_utc",
-        "ts",
-    ),
-    "user": (
-        "UserPrincipalName",
-        "UserId",
-        "UserIds",
-        "AccountUpn",
-        "InitiatingProcessAccountUpn",
-        "Username",
-        "user",
-        "upn",
-        "user_name",
-        "cs-username",
-        "InitiatedBy.user.userPrincipalName",
-    ),
-    "mailbox": (
-        "MailboxOwnerUPN",
-        "X-AnchorMailbox",
-        "x_anchormailbox",
-        "request_header_x_anchormailbox",
-        "anchor_mailbox",
-        "mailbox",
-    ),
-    "operation": ("Operation", "Operations", "OperationName", "ActionType", "action", "Activity"),
-    "client_ip": (
-        "ClientIPAddress",
-        "Client_IPAddress",
-        "ClientIP",
-        "IPAddress",
-        "IP address",
-        "ActorIpAddress",
-        "client_ip",
-        "c-ip",
-        "remote_addr",
-        "src_ip",
-        "source_ip",
-        "client",
-        "CallerIpAddress",
-        "InitiatedBy.user.ipAddress",
-    ),
-    "user_agent": (
-        "UserAgent",
-        "User agent",
-        "user_agent",
-        "http_user_agent",
-        "cs(User-Agent)",
-        "ClientInfoString",
-        "UserAgent_string",
-    ),
-    "app_id": ("AppId", "Application ID", "app_id"),
-    "client_app_id": ("ClientAppId", "AppAccessContext.ClientAppId", "OAuthAppId", "client_app_id"),
-    "session_id": ("SessionId", "Session ID", "AppAccessContext.AADSessionId", "session_id"),
-    "token_id": (
-        "AppAccessContext.UniqueTokenId",
-        "UniqueTokenIdentifier",
-        "Unique token identifier",
-        "SignInActivityId",
-        "UniqueTokenId",
-        "token_id",
-        "uti",
-    ),
-    "token_tenant_id": (
-        "TokenTenantId",
-        "ResourceTenantId",
-        "Resource tenant ID",
-        "HomeTenantId",
-        "Home tenant ID",
-        "token_tenant_id",
-    ),
-    "token_object_id": ("TokenObjectId", "token_object_id"),
-    "token_iat": ("AppAccessContext.IssuedAtTime", "TokenIssuedAt", "token_iat"),
-    "items": ("OperationCount", "items"),
-    "access_type": ("OperationProperties", "MailAccessType", "access_type"),
-    "status": (
-        "ResultStatus",
-        "status.errorCode",
-        "Sign-in error code",
-        "ResultType",
-        "ResponseStatusCode",
-        "status",
-        "sc-status",
-        "Result",
-    ),
-    "token": (
-        "Authorization",
-        "request_header_authorization",
-        "http_authorization",
-        "cs(Authorization)",
-        "bearer",
-        "access_token",
-        "token",
-    ),
-}
-
-# Where a kind's names mean something else: in sign-in logs `userId` is the object id (oid),
-# `resourceTenantId` is the token's `tid` (the tenant that issued it; `homeTenantId` is the
-# user's home tenant and only a fallback); in Graph activity `TenantId` is the token's tenant.
-OVERRIDES: dict[str, dict[str, tuple[str, ...]]] = {
-    Kind.SIGNIN: {
-        "user": ("userPrincipalName", "Username", "User principal name"),
-        "token_object_id": ("userId", "User ID"),
-        "app_id": ("appId", "Application ID"),
-        "client_ip": ("ipAddress", "IP address"),
-        "status": ("status.errorCode", "Sign-in error code", "ResultType", "Status"),
-        "operation": (),
-    },
-    Kind.GRAPH_ACTIVITY: {
-        "user": ("UserPrincipalName", "UserId", "ServicePrincipalId"),
-        "token_object_id": ("UserId",),
-        "token_tenant_id": ("TenantId",),
-        "operation": (),
-    },
-    Kind.HTTP: {"operation": (), "user": ()},
-    Kind.HAR: {"operation": (), "user": (), "client_ip": ()},
-}
-
-URL_COLUMNS = ("url", "request_url", "RequestUri", "uri", "cs-uri-stem", "request", "path")
-METHOD_COLUMNS = ("method", "RequestMethod", "http_method", "cs-method")
-ROOT_PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
-GUID_FIELDS = ("app_id", "client_app_id", "token_tenant_id", "token_object_id")
-ROOTS = {Kind.PURVIEW: "AuditData", Kind.MGMT_ACTIVITY: "AuditData", Kind.CLOUD_APP_EVENTS: "RawEventData"}
 
 
 def norm(name: str) -> str:
@@ -312,6 +183,14 @@ def detect(
 
     url = next((s for s in (cols.resolve(c) for c in URL_COLUMNS) if s is not None), None)
     method = next((s for s in (cols.resolve(c) for c in METHOD_COLUMNS) if s is not None), None)
+    if root is not None:  # a diagnostic record's `properties.requestUri`
+        in_root = [(names, root_keys.get(norm(c))) for names in (URL_COLUMNS, METHOD_COLUMNS) for c in names]
+        url = url or next(
+            (Source(cols.by_norm[norm(root)], k) for n, k in in_root if k and n is URL_COLUMNS), None
+        )
+        method = method or next(
+            (Source(cols.by_norm[norm(root)], k) for n, k in in_root if k and n is METHOD_COLUMNS), None
+        )
     constants = {"operation": "SignIn"} if kind == Kind.SIGNIN and not fields["operation"] else {}
     if fields["operation"]:
         url = method = None
@@ -363,6 +242,12 @@ def _plausible(name: str, src: Source, values: Mapping[str, list[object]], types
 
 def _kind(cols: _Columns, values: Mapping[str, list[object]], has_token: bool) -> str:
     types = {norm(str(v)) for v in values.get(cols.by_norm.get("type", ""), []) if v is not None}
+    if cols.has("category", "properties"):  # an Azure Monitor diagnostic record
+        categories = {norm(str(v)) for v in values.get(cols.by_norm["category"], []) if v is not None}
+        if categories & SIGNIN_CATEGORIES:
+            return Kind.SIGNIN
+        if "microsoftgraphactivitylogs" in categories:
+            return Kind.GRAPH_ACTIVITY
     raw = {n.strip().lower() for n in cols.names}
     if "officeactivity" in types:
         return Kind.OFFICE_ACTIVITY
