@@ -231,6 +231,43 @@ def test_w3c_extended_log(tmp_path: Path) -> None:
     assert con.execute("SELECT count(*) FROM events_base WHERE token = ?", [token]).fetchone() == (1,)
 
 
+def test_w3c_log_whose_fields_change_mid_file(tmp_path: Path) -> None:
+    """IIS writes `#Fields:` again after a restart; once the Authorization header is added to the
+    logged fields (as a responder does mid-incident) the lines after it have more fields, in
+    another order: each part is read by its own names."""
+    from tests.hostile import GOOD_CLAIMS, HEADER, jwt
+
+    token = jwt(HEADER, GOOD_CLAIMS)
+    lines = [
+        "#Software: Microsoft Internet Information Services 10.0",
+        "#Fields: date time cs-method cs-uri-stem c-ip sc-status",
+        "2023-06-15 04:05:03 GET /owa/ 203.0.113.7 200",
+        "#Software: Microsoft Internet Information Services 10.0",
+        "#Fields: date time c-ip cs-method cs-uri-stem cs(Authorization) sc-status",
+        f"2023-06-15 05:00:00 203.0.113.8 POST /ews/exchange.asmx Bearer+{token} 401",
+        "2023-06-15 05:00:01 GET /owa/ 203.0.113.9 200",  # the first part's width: bad here
+        "#Fields: date time cs-method cs-uri-stem c-ip sc-status",
+        "2023-06-15 06:00:00 GET /owa/ 203.0.113.10 302",
+    ]
+    (tmp_path / "u_ex230615.log").write_text("\r\n".join(lines) + "\r\n")
+    con, report = run([tmp_path])
+    f = one(report, "u_ex230615.log")
+    assert (f.rows, f.bad_rows, f.bad_examples) == (
+        3,
+        1,
+        ("record 7: 2023-06-15 05:00:01 GET /owa/ 203.0.113.9 200",),
+    )
+    assert f.note == "2 different #Fields lines: each part read by its own"
+    rows = con.execute(
+        "SELECT source_row, ts, operation, client_ip, status, token IS NOT NULL FROM events_base ORDER BY 1"
+    ).fetchall()
+    assert rows == [
+        (3, datetime(2023, 6, 15, 4, 5, 3), "GET /owa/", "203.0.113.7", "200", False),
+        (6, datetime(2023, 6, 15, 5, 0, 0), "POST /ews/exchange.asmx", "203.0.113.8", "401", True),
+        (9, datetime(2023, 6, 15, 6, 0, 0), "GET /owa/", "203.0.113.10", "302", False),
+    ]
+
+
 def test_exchange_httpproxy_log(tmp_path: Path) -> None:
     """Exchange's HttpProxy logs: W3C directives over a CSV table whose names are the `#Fields:`
     line (it was read as one space-separated field and every row failed)."""

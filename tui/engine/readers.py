@@ -209,31 +209,55 @@ def _w3c(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -
     `-` is an empty value. Two columns are added: `timestamp` from `date` and `time` (UTC, as W3C
     logs are written) and `url` from `cs-uri-stem` and `cs-uri-query` (OWA's `action=` is in the
     query). In a request header field (`cs(…)`) a `+` is a space.
+
+    IIS writes `#Fields:` again after each restart, and with other fields once logging is changed
+    (the Authorization header added during an incident): each line is read by the last `#Fields:`
+    before it, and the columns are every field of any of them (NULL where a part lacks one).
     """
-    fields = list(sniffed.fields)
     con.execute(
-        f"CREATE TABLE lines_{i} AS SELECT l FROM read_csv({file_literal(path)}, header = false, "
-        f"columns = {{'l': 'VARCHAR'}}, delim = {literal(LINE_DELIM)}, quote = '', escape = '', "
-        f"auto_detect = false, max_line_size = {MAX_LINE}, compression = {_compression(sniffed)})"
+        f"CREATE TABLE lines_{i} AS SELECT rtrim(l, chr(13)) AS l FROM read_csv({file_literal(path)}, "
+        f"header = false, columns = {{'l': 'VARCHAR'}}, delim = {literal(LINE_DELIM)}, quote = '', "
+        f"escape = '', auto_detect = false, max_line_size = {MAX_LINE}, "
+        f"compression = {_compression(sniffed)})"
     )
+    declared = [
+        str(r[0])
+        for r in con.execute(
+            f"SELECT l FROM lines_{i} WHERE starts_with(l, '#Fields:') GROUP BY l ORDER BY min(rowid)"
+        ).fetchall()
+    ]
+    sets = [line[len("#Fields:") :].split() for line in declared] or [list(sniffed.fields)]
+    if len(sets) == 1:
+        part = "1"
+    else:  # the set in force on each line: the last `#Fields:` line at or before it
+        part = (
+            "list_position(?::VARCHAR[], last_value(CASE WHEN starts_with(l, '#Fields:') THEN l END "
+            "IGNORE NULLS) OVER (ORDER BY rowid ROWS UNBOUNDED PRECEDING))"
+        )
     con.execute(
-        f"CREATE TABLE raw_{i} AS SELECT rowid + 1 AS source_row, "
-        f"string_split(rtrim(l, chr(13)), ' ') AS p, l AS j FROM lines_{i}"
+        f"CREATE TABLE raw_{i} AS SELECT rowid + 1 AS source_row, string_split(l, ' ') AS p, l AS j, "
+        f"{part} AS k FROM lines_{i}",
+        [declared] if len(sets) > 1 else [],
     )
     con.execute(f"DROP TABLE lines_{i}")
+    fields = list(dict.fromkeys(f for fs in sets for f in fs))
+    width = _by_part([str(len(fs)) for fs in sets])
     entry = "j IS NOT NULL AND NOT starts_with(j, '#') AND trim(j) <> ''"
-    bad, examples = _bad(con, i, f"{entry} AND len(p) <> {len(fields)}")
+    bad, examples = _bad(con, i, f"{entry} AND len(p) IS DISTINCT FROM {width}")
     names = _unique_names(fields)
-    cols = ", ".join(
+    cols = []
+    for logged, name in zip(fields, names, strict=True):
+        value = _by_part([f"p[{fs.index(logged) + 1}]" if logged in fs else "NULL" for fs in sets])
         # a request header's `+` are its spaces (`Bearer+eyJ…`, `Mozilla/5.0+(Windows+NT…`)
-        f"replace(nullif(p[{n + 1}], '-'), '+', ' ') AS {ident(name)}"
-        if field.lower().startswith("cs(")
-        else f"nullif(p[{n + 1}], '-') AS {ident(name)}"
-        for n, (field, name) in enumerate(zip(fields, names, strict=True))
-    )
+        text = (
+            f"replace(nullif({value}, '-'), '+', ' ')"
+            if logged.lower().startswith("cs(")
+            else f"nullif({value}, '-')"
+        )
+        cols.append(f"{text} AS {ident(name)}")
     con.execute(
-        f"CREATE TABLE data_{i} AS SELECT source_row, {cols} "
-        f"FROM raw_{i} WHERE {entry} AND len(p) = {len(fields)}"
+        f"CREATE TABLE data_{i} AS SELECT source_row, {', '.join(cols)} "
+        f"FROM raw_{i} WHERE {entry} AND len(p) = {width}"
     )
     con.execute(f"DROP TABLE raw_{i}")
     lower = {f.lower(): name for f, name in zip(fields, names, strict=True)}
@@ -246,7 +270,19 @@ def _w3c(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -
     view = f"src_{i}"
     added = "".join(f", {e}" for e in extra)
     con.execute(f"CREATE VIEW {view} AS SELECT source_row{added}, * EXCLUDE (source_row) FROM data_{i}")
-    return Registered(view, "w3c", _columns(con, view), bad, examples, sniffed.note)
+    note = sniffed.note
+    if len(sets) > 1:
+        note = "; ".join(
+            filter(None, [note, f"{len(sets)} different #Fields lines: each part read by its own"])
+        )
+    return Registered(view, "w3c", _columns(con, view), bad, examples, note)
+
+
+def _by_part(values: Sequence[str]) -> str:
+    """One SQL value per `#Fields:` set, chosen by the line's set `k` (the value itself when one set)."""
+    if len(values) == 1:
+        return values[0]
+    return "CASE k " + " ".join(f"WHEN {n + 1} THEN {v}" for n, v in enumerate(values)) + " END"
 
 
 def _json(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
