@@ -1,11 +1,13 @@
 """`triage scan` over a folder of many small JSON files, read as groups and one file at a time.
 
-    python bench/many_files.py [--files 1000] [--records 500] [--format json|csv] [--dir bench/out]
+    python bench/many_files.py [--files 1000] [--records 500] [--format json|csv|parquet] [--dir bench/out]
 
 Writes (once) `<dir>/inputs/blobs-<files>x<records>/`: Management Activity API content blobs, each a
 JSON array of Exchange audit records (MailItemsAccessed, Send…), or with `--format csv`
 `<dir>/inputs/purview-<files>x<records>/`: Purview audit search exports of the same records (UTF-8
-with a byte-order mark, CreationDate, UserIds, Operations, AuditData), then runs `triage scan` on the
+with a byte-order mark, CreationDate, UserIds, Operations, AuditData), or with `--format parquet`
+`<dir>/inputs/parts-<files>x<records>/`: a gateway table's Parquet part files (as Spark or an export
+job writes one; time, client, url, bearer token, X-AnchorMailbox), then runs `triage scan` on the
 folder twice, each in a fresh child: as the product does (alike files read together,
 `tui.engine.load_groups`), and with every file read alone (`GROUP_MAX_FILES = 1`, what the loader did
 before). Prints wall time and peak RSS of each, and whether the three findings files are
@@ -43,6 +45,9 @@ def generate(folder: Path, files: int, records: int, fmt: str) -> None:
     if folder.is_dir() and len(list(folder.glob(f"*.{fmt}"))) == files:
         return
     folder.mkdir(parents=True, exist_ok=True)
+    if fmt == "parquet":
+        _parts(folder, files, records)
+        return
     for f in range(files):
         blob = []
         for r in range(records):
@@ -75,6 +80,26 @@ def generate(folder: Path, files: int, records: int, fmt: str) -> None:
         (folder / f"audit{f:05d}.csv").write_bytes(b"\xef\xbb\xbf" + text.getvalue().encode())
 
 
+def _parts(folder: Path, files: int, records: int) -> None:
+    import duckdb
+
+    token = (
+        "'Bearer eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.' || "
+        'to_base64((\'{"uti":"\' || (n % 997) || \'","tid":"t"}\')::BLOB) || \'.c2ln\''
+    )
+    for f in range(files):
+        target = folder / f"part-{f:05d}.parquet"
+        duckdb.sql(
+            f"""COPY (SELECT TIMESTAMPTZ '2023-06-01 00:00:00+00' + INTERVAL (n) SECOND AS time,
+                       '203.0.' || (n % 200) || '.' || (n % 250) || ':443' AS client,
+                       'https://outlook.office.com/owa/service.svc?action=GetItem' AS url,
+                       {token} AS request_header_authorization,
+                       'SMTP:u' || (n % 300) || '@contoso.com' AS request_header_x_anchormailbox
+                FROM (SELECT range + {f * records} AS n FROM range({records})))
+            TO '{target}' (FORMAT parquet)"""
+        )
+
+
 def scan(how: str, folder: Path, out: Path) -> tuple[float, int]:
     """Wall seconds and peak RSS (MiB) of one `triage scan` child."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -91,10 +116,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--records", type=int, default=500)
-    parser.add_argument("--format", choices=("json", "csv"), default="json")
+    parser.add_argument("--format", choices=("json", "csv", "parquet"), default="json")
     parser.add_argument("--dir", type=Path, default=REPO / "bench" / "out")
     args = parser.parse_args()
-    name = "blobs" if args.format == "json" else "purview"
+    name = {"json": "blobs", "csv": "purview", "parquet": "parts"}[args.format]
     folder = args.dir / "inputs" / f"{name}-{args.files}x{args.records}"
     generate(folder, args.files, args.records, args.format)
     results = {}

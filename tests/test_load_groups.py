@@ -238,3 +238,60 @@ def test_the_open_reports_its_progress_from_zero_naming_the_files(tmp_path: Path
     assert seen[1] == ("reading other.jsonl", 0.95 * 0.5 * 3 / 4)
     fractions = [f for _, f in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 0.95
+
+
+def _parts(folder: Path, rows: list[int], *, tokens: bool = True) -> list[Path]:
+    """Gateway Parquet part files (as Spark or an export job writes a table), `rows[k]` rows each."""
+    import duckdb
+    from load_kinds import JWT
+
+    folder.mkdir(exist_ok=True)
+    paths = []
+    start = len(list(folder.glob("*.parquet")))
+    for k, n in enumerate(rows, start=start):
+        path = folder / f"part-{k:05d}.parquet"
+        token = f"'Bearer {JWT}'" if tokens else "NULL::VARCHAR"
+        duckdb.sql(
+            f"""COPY (SELECT TIMESTAMPTZ '2023-06-15 04:00:00+00' + INTERVAL (range + {10 * k}) MINUTE
+                        AS time,
+                        '203.0.113.' || (range + {k}) || ':443' AS client,
+                        'https://outlook.office.com/owa/service.svc?action=GetItem' AS url,
+                        {token} AS hdr,
+                        'SMTP:boss{k}@contoso.gov' AS x_anchormailbox
+                 FROM range({n})) TO '{path}' (FORMAT parquet)"""
+        )
+        paths.append(path)
+    return paths
+
+
+def test_parquet_part_files_are_one_view_with_the_events_of_each_alone(tmp_path: Path) -> None:
+    paths = _parts(tmp_path / "table", [3, 1, 2])
+    (tmp_path / "table" / "part-00009.parquet").write_bytes(b"PAR1 not really")  # read alone: its error
+    con, report = run([tmp_path / "table"])
+    reports = [one(report, p.name) for p in paths]
+    assert len({r.view for r in reports}) == 1 and reports[0].format == "parquet"
+    assert [(r.rows, r.kind, r.counts["tokens"]) for r in reports] == [
+        (3, "http", 3),
+        (1, "http", 1),
+        (2, "http", 2),
+    ]
+    assert one(report, "part-00009.parquet").error is not None
+    got = events(con)
+    assert [(Path(e["source"]).name, e["source_row"], e["client_ip"]) for e in got][:4] == [
+        ("part-00000.parquet", 1, "203.0.113.0"),
+        ("part-00000.parquet", 2, "203.0.113.1"),
+        ("part-00000.parquet", 3, "203.0.113.2"),
+        ("part-00001.parquet", 1, "203.0.113.1"),
+    ]
+    assert got == _alone(paths)
+
+
+def test_a_parquet_part_that_alone_reads_otherwise_is_read_alone(tmp_path: Path) -> None:
+    """Same columns, but no token in its rows: the token column is found by its values (`hdr`), so
+    alone this file has none, and it leaves the group."""
+    paths = _parts(tmp_path / "table", [2, 2])
+    odd = _parts(tmp_path / "table", [2], tokens=False)[0]
+    con, report = run([tmp_path / "table"])
+    assert one(report, paths[0].name).view == one(report, paths[1].name).view != one(report, odd.name).view
+    assert "token" not in one(report, odd.name).mapping and "token" in one(report, paths[0].name).mapping
+    assert events(con) == _alone([*paths, odd])

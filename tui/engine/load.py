@@ -318,9 +318,13 @@ def _load_group(
     try:
         reg, bad = load_groups.register_group(con, i, members)
         agreed = load_groups.alike(con, reg, paths, options)
-        if agreed.outliers:
+        lazy = reg.format == "parquet"
+        if agreed.outliers and lazy:  # the view is read again over the files that agree
+            kept = [m for m in members if str(m.path) not in agreed.outliers]
+            reg = dataclasses.replace(reg, view=load_groups.register_group(con, i, kept)[0].view)
+        elif agreed.outliers:
             con.execute(f"DELETE FROM data_{i} WHERE list_contains(?, source_file)", [list(agreed.outliers)])
-        made = _normalise(con, i, reg, None, options, stats=stats, lazy=False, agreed=agreed)
+        made = _normalise(con, i, reg, None, options, stats=stats, lazy=lazy, agreed=agreed)
     except duckdb.InterruptException:
         raise
     except (duckdb.Error, UnreadableError, NotEventLog, OSError):
