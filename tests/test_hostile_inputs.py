@@ -294,3 +294,34 @@ def test_names_with_glob_characters_read_that_file_only(tmp_path: Path) -> None:
         "e[x].parquet": 5,
         "ex.parquet": 1,
     }
+
+
+@pytest.mark.timeout(60)
+def test_a_handed_over_folder_with_checksums_and_os_leftovers_is_not_unreadable(tmp_path: Path) -> None:
+    """Evidence comes with its hash and signature files, and folders copied from Windows or a Mac
+    carry Thumbs.db, shortcuts and __MACOSX (whose `._` files are hidden, so not listed); listed as
+    skipped, they do not make the inputs 'unreadable' (exit 2)."""
+    folder = tmp_path / "case-0558"
+    (folder / "__MACOSX").mkdir(parents=True)
+    records = [{"CreationTime": "2023-06-15T04:05:03", "Operation": "MailItemsAccessed", "UserId": "a@x.com"}]
+    (folder / "ual.json").write_text(json.dumps(records))
+    (folder / "ual.json.sha256").write_text(
+        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08  ual.json\n"
+    )
+    (folder / "ual.json.asc").write_text("-----BEGIN PGP SIGNATURE-----\nx\n-----END PGP SIGNATURE-----\n")
+    (folder / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64))
+    (folder / "case notes.url").write_text("[InternetShortcut]\nURL=https://example.org/\n")
+    (folder / "__MACOSX" / "._ual.json").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")
+    result = run("inspect", str(folder))
+    assert result.exit_code == 0, result.output
+    info = inspect_json(folder)
+    assert info["ual.json"]["rows"] == 1 and info["ual.json"]["error"] is None
+    assert info["ual.json.sha256"]["note"] == "skipped: .sha256 is not a log format"
+    assert info["Thumbs.db"]["note"] == "skipped: left by the operating system, not a log"
+    assert {name: f["loaded"] for name, f in info.items()} == {
+        "ual.json": True,
+        "ual.json.sha256": False,
+        "ual.json.asc": False,
+        "Thumbs.db": False,
+        "case notes.url": False,
+    }

@@ -31,11 +31,15 @@ from tui.engine.sql import ident
 Progress = Callable[[int, int, str], None]
 TokensReady = Callable[[duckdb.DuckDBPyConnection, tuple[Path, ...]], None]
 
-# Found while walking a directory, these are documentation or archives, not logs: listed, not read.
+# Found while walking a directory, these are documentation, archives, the checksums and signatures
+# evidence is handed over with, or what Windows and macOS leave in folders: listed, not read (each
+# was an "unreadable" input, which makes `scan` exit 2).
 SKIP_SUFFIXES = frozenset(
     ".md .markdown .rst .yaml .yml .toml .ini .cfg .py .ps1 .sh .bat .html .htm .pdf .png .jpg .jpeg .gif "
-    ".svg .zip .7z .rar .tar .exe .dll .docx .xlsx .pptx .pem .crt .key".split()
+    ".svg .zip .7z .rar .tar .exe .dll .docx .xlsx .pptx .pem .crt .key "
+    ".sha256 .sha1 .sha512 .md5 .asc .sig .p7s .lnk .url".split()
 )
+SKIP_NAMES = frozenset({"thumbs.db", "ehthumbs.db"})  # (a Mac's `._*` and `.DS_Store` are hidden files)
 TRUNCATION_SIZES = (5_000, 50_000)
 
 
@@ -122,6 +126,11 @@ def expand(paths: Sequence[str]) -> tuple[list[Path], list[tuple[Path, str]], li
             for child in sorted(p for p in path.rglob("*") if not p.is_dir()):
                 rel = child.relative_to(path)
                 if any(part.startswith(".") for part in rel.parts):
+                    continue
+                if any(part.lower() in SKIP_NAMES for part in rel.parts):
+                    if _real(child) not in seen:
+                        seen.add(_real(child))
+                        skipped.append((child, "skipped: left by the operating system, not a log"))
                     continue
                 if not child.is_file():  # a FIFO would block the reader; say why it is left out
                     if _real(child) not in seen:
