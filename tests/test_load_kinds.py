@@ -8,6 +8,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from load_kinds import APP, CLIENT, JWT, OID, SID, TID, events, mia_audit, run, write_csv
 
 
@@ -195,3 +197,18 @@ def test_generic_table_and_map_override(tmp_path: Path) -> None:
     assert report2.files[0].note == "--map token=nope: no such column"
     (ev,) = events(con2)
     assert (ev["user"], ev["operation"], ev["client_ip"]) == ("ann", "x", "192.0.2.1")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.booleans(), max_size=60), st.sampled_from([0.5, 0.8]))
+@example([True] * 28 + [False] * 7, 0.8)
+def test_the_detectors_early_stopping_share_test_decides_as_the_full_count(
+    flags: list[bool], share: float
+) -> None:
+    """`detect._enough` stops counting once the answer is known; it must answer what counting every
+    value and comparing `passed / n >= share` answers (0.8 of 35 is not 28.000000000000004)."""
+    from tui.engine.detect import _enough
+
+    texts = [("x" if f else "y") + str(n) for n, f in enumerate(flags)]
+    full = bool(texts) and sum(t.startswith("x") for t in texts) / len(texts) >= share
+    assert _enough(texts, lambda t: t.startswith("x"), share) is full

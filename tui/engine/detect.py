@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tui.engine.field_names import (
@@ -112,22 +112,42 @@ class _Columns:
         return all(norm(n) in self.by_norm for n in names)
 
 
-def _embedded(text_cols: Sequence[str], values: Mapping[str, list[object]], regex: str) -> list[str]:
+class _Texts(dict[str, list[str]]):
+    """A column's non-empty sample values as text, made once per column: the value checks below ask
+    for them up to six times a column (half of `detect`'s time went to making them again)."""
+
+    def __init__(self, values: Mapping[str, list[object]]) -> None:
+        super().__init__()
+        self.sample = values
+
+    def __missing__(self, col: str) -> list[str]:
+        texts = [t for t in (str(v) for v in self.sample.get(col, []) if v is not None) if t.strip()]
+        self[col] = texts
+        return texts
+
+
+def _embedded(text_cols: Sequence[str], texts: _Texts, regex: str) -> list[str]:
     """Text columns where at least half the non-empty sample values contain the pattern somewhere."""
     pattern = re.compile(regex)
-    found = []
-    for col in text_cols:
-        texts = [str(v) for v in values[col] if v is not None and str(v).strip()]
-        if texts and sum(1 for t in texts if pattern.search(t)) / len(texts) >= 0.5:
-            found.append(col)
-    return found
+    return [col for col in text_cols if _enough(texts[col], pattern.search, 0.5)]
 
 
-def _share(values: list[object], pattern: re.Pattern[str]) -> float:
-    texts = [str(v) for v in values if v is not None and str(v).strip()]
-    if not texts:
-        return 0.0
-    return sum(1 for t in texts if pattern.match(t)) / len(texts)
+def _enough(texts: list[str], test: Callable[[str], object], share: float) -> bool:
+    """Whether `passed / len(texts) >= share` for the non-empty values (`_Texts`) that pass `test`
+    (a pattern's `match` or `search`); never true of no values. Stops as soon as the count decides
+    it (the same comparison, on what has passed so far and on what still could)."""
+    n = len(texts)
+    passed = failed = 0
+    for t in texts:
+        if test(t):
+            passed += 1
+            if passed / n >= share:
+                return True
+        else:
+            failed += 1
+            if (n - failed) / n < share:
+                return False
+    return bool(n) and passed / n >= share
 
 
 def detect(
@@ -141,12 +161,15 @@ def detect(
     cols = _Columns(names)
     values = {name: [row[n] for row in sample] for n, name in enumerate(names)}
     text_cols = [c for c, t in columns if t.upper() in ("VARCHAR", "JSON")]
-    token_cols = [c for c in text_cols if _share(values[c], JWT_VALUE) >= 0.5]
+    texts = _Texts(values)
+    token_cols = [c for c in text_cols if _enough(texts[c], JWT_VALUE.match, 0.5)]
     if not token_cols:
-        token_cols = [c for c in text_cols if "auth" in norm(c) and _share(values[c], BEARER_VALUE) >= 0.5]
-    mailbox_cols = [c for c in text_cols if _share(values[c], SMTP_VALUE) >= 0.5]
-    embedded_token = [] if token_cols else _embedded(text_cols, values, EMBEDDED_JWT)
-    embedded_mailbox = [] if mailbox_cols else _embedded(text_cols, values, EMBEDDED_SMTP)
+        token_cols = [
+            c for c in text_cols if "auth" in norm(c) and _enough(texts[c], BEARER_VALUE.match, 0.5)
+        ]
+    mailbox_cols = [c for c in text_cols if _enough(texts[c], SMTP_VALUE.match, 0.5)]
+    embedded_token = [] if token_cols else _embedded(text_cols, texts, EMBEDDED_JWT)
+    embedded_mailbox = [] if mailbox_cols else _embedded(text_cols, texts, EMBEDDED_SMTP)
 
     kind = Kind.HAR if har else _kind(cols, values, bool(token_cols or embedded_token))
     root = ROOTS.get(kind) if kind in ROOTS and cols.has(ROOTS[kind]) else None
@@ -158,7 +181,7 @@ def detect(
         found: list[Source] = []
         for cand in candidates.get(name, ()):
             src = cols.resolve(cand)
-            if src is not None and src not in found and _plausible(name, src, values, types):
+            if src is not None and src not in found and _plausible(name, src, texts, types):
                 found.append(src)
         if root is not None:
             for cand in candidates.get(name, ()):
@@ -179,7 +202,7 @@ def detect(
     elif embedded_mailbox and not fields["mailbox"]:
         fields["mailbox"] = (Source(embedded_mailbox[0], extract=EMBEDDED_SMTP),)
     if kind in (Kind.GENERIC, Kind.HTTP):  # proxy logs name their columns anything
-        fields = _generic_fallbacks(fields, text_cols, values)
+        fields = _generic_fallbacks(fields, text_cols, texts)
 
     url = next((s for s in (cols.resolve(c) for c in URL_COLUMNS) if s is not None), None)
     method = next((s for s in (cols.resolve(c) for c in METHOD_COLUMNS) if s is not None), None)
@@ -229,15 +252,14 @@ def _json_keys(values: list[object]) -> dict[str, str]:
     return keys
 
 
-def _plausible(name: str, src: Source, values: Mapping[str, list[object]], types: Mapping[str, str]) -> bool:
+def _plausible(name: str, src: Source, texts: _Texts, types: Mapping[str, str]) -> bool:
     """Paths need JSON text or nested data; identifier fields must hold GUIDs (not Defender's numbers)."""
     if src.path is not None:
         typ = types.get(src.column, "VARCHAR").upper()
         return typ in ("VARCHAR", "JSON") or typ.startswith(("STRUCT", "MAP", "UNION"))
     if name not in GUID_FIELDS:
         return True
-    vals = [v for v in values.get(src.column, []) if v is not None and str(v).strip()]
-    return not vals or _share(vals, GUID_VALUE) >= 0.5
+    return not texts[src.column] or _enough(texts[src.column], GUID_VALUE.match, 0.5)
 
 
 def _kind(cols: _Columns, values: Mapping[str, list[object]], has_token: bool) -> str:
@@ -284,7 +306,7 @@ def _kind(cols: _Columns, values: Mapping[str, list[object]], has_token: bool) -
 
 
 def _generic_fallbacks(
-    fields: dict[str, tuple[Source, ...]], text_cols: list[str], values: Mapping[str, list[object]]
+    fields: dict[str, tuple[Source, ...]], text_cols: list[str], texts: _Texts
 ) -> dict[str, tuple[Source, ...]]:
     """For a table we cannot name (or a free-form proxy log), find time and IP columns by their values."""
     used = {s.column for srcs in fields.values() for s in srcs}
@@ -292,7 +314,7 @@ def _generic_fallbacks(
         if fields[fname]:
             continue
         for col in text_cols:
-            if col not in used and _share(values[col], pattern) >= 0.8:
+            if col not in used and _enough(texts[col], pattern.match, 0.8):
                 fields[fname] = (Source(col),)
                 used.add(col)
                 break
