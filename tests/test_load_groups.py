@@ -295,3 +295,29 @@ def test_a_parquet_part_that_alone_reads_otherwise_is_read_alone(tmp_path: Path)
     assert one(report, paths[0].name).view == one(report, paths[1].name).view != one(report, odd.name).view
     assert "token" not in one(report, odd.name).mapping and "token" in one(report, paths[0].name).mapping
     assert events(con) == _alone([*paths, odd])
+
+
+def test_graph_pages_saved_one_per_file_are_read_together(tmp_path: Path) -> None:
+    """A script that saves each Graph page (`{"@odata.context", "value": [...], "@odata.nextLink"}`)
+    leaves one document per page; their record lists are read as one, numbered per file."""
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    paths = []
+    for page, records in enumerate(
+        [[_audit(1, 1), _audit(2, 2)], [_audit(3, 3), 7, _audit(4, 4)], [_audit(5, 5)]]
+    ):
+        doc = {"@odata.context": "https://graph.microsoft.com/beta/$metadata#x", "value": records}
+        doc["@odata.nextLink"] = f"https://graph.microsoft.com/beta/x?$skiptoken={page}]"
+        path = folder / f"page{page}.json"
+        path.write_text(json.dumps(doc))
+        paths.append(path)
+    con, report = run([folder])
+    reports = [one(report, p.name) for p in paths]
+    assert len({r.view for r in reports}) == 1
+    assert [(r.format, r.rows, r.bad_rows) for r in reports] == [
+        ("json {value: [...]}", 2, 0),
+        ("json {value: [...]}", 2, 1),
+        ("json {value: [...]}", 1, 0),
+    ]
+    assert reports[1].bad_examples == ("record 2: 7",)
+    assert events(con) == _alone(paths)

@@ -67,6 +67,9 @@ class Sniffed:
     # JSON (an array) or JSON Lines: the member names of the first record, when it fits the prefix;
     # a table: its header's names. Files alike in this are read together (`tui.engine.load_groups`).
     first_keys: tuple[str, ...] | None = None
+    # a JSON document whose top-level member (a RECORD_LISTS name) holds the records, when the prefix
+    # shows it: `value` for Graph's `{"@odata.context": …, "value": […]}`
+    member: str | None = None
 
 
 def read_prefix(path: Path) -> tuple[bytes, str | None]:
@@ -151,8 +154,11 @@ def sniff(path: Path) -> Sniffed:
         return Sniffed("json", compression, encoding=encoding, array=True, bom=bom, first_keys=keys)
     if body.startswith("{"):
         kind = _json_kind(body)
-        keys = _first_keys(body, 0) if kind == "jsonl" else None
-        return Sniffed(kind, compression, encoding=encoding, bom=bom, first_keys=keys)
+        if kind == "jsonl":
+            return Sniffed(kind, compression, encoding=encoding, bom=bom, first_keys=_first_keys(body, 0))
+        member, start = _record_list(body)
+        keys = _first_keys(body, start) if member is not None else None
+        return Sniffed(kind, compression, encoding=encoding, bom=bom, first_keys=keys, member=member)
     if W3C_DIRECTIVE.match(body):
         return _w3c(body, compression, encoding)
     header, _, rest = body.partition("\n")
@@ -245,6 +251,34 @@ def _first_keys(body: str, start: int) -> tuple[str, ...] | None:
     except (ValueError, RecursionError):
         return None
     return tuple(obj) if isinstance(obj, dict) else None
+
+
+def _record_list(body: str) -> tuple[str | None, int]:
+    """The top-level member of a JSON document that opens a record list (`value`, `records`…; not a
+    HAR's `log`), and where its first element starts; (None, 0) when the prefix does not show one.
+
+    The members before it are skipped by parsing them, so a `"value": [` nested in an earlier member
+    is not taken for the list."""
+    decoder = json.JSONDecoder()
+    names = {path[2:] for path in RECORD_LISTS.values() if path.count(".") == 1}
+    at = 1
+    try:
+        while True:
+            at = len(body) - len(body[at:].lstrip())
+            key, at = decoder.raw_decode(body, at)
+            at = len(body) - len(body[at:].lstrip())
+            if not isinstance(key, str) or body[at : at + 1] != ":":
+                return None, 0
+            at = len(body) - len(body[at + 1 :].lstrip())
+            if key in names and body[at : at + 1] == "[":
+                return key, at + 1
+            _value, at = decoder.raw_decode(body, at)
+            at = len(body) - len(body[at:].lstrip())
+            if body[at : at + 1] != ",":
+                return None, 0
+            at += 1
+    except (ValueError, RecursionError):  # cut by the prefix, or not JSON
+        return None, 0
 
 
 def _delimiter(header: str) -> str | None:

@@ -7,11 +7,8 @@ A file that cannot be read is reported with its reason and never stops the other
 from __future__ import annotations
 
 import dataclasses
-import glob
-import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,154 +18,18 @@ from tui.engine import load_groups, work
 from tui.engine.detect import SAMPLE_ROWS, Detection, detect
 from tui.engine.formats import Sniffed, UnreadableError, sniff, transcode_to_cache
 from tui.engine.geo import build_ip_country
+from tui.engine.inputs import expand
+from tui.engine.load_report import NO_STATS, STATS, TRUNCATION_SIZES, FileReport, LoadReport, stats_fields
 from tui.engine.normalise import TimeProfile, events_constants, events_select, time_profile
 from tui.engine.options import Options
-from tui.engine.readers import BadEncoding, NotEventLog, Registered, register
+from tui.engine.readers import BadEncoding, NotEventLog, register
+from tui.engine.records import Registered
 from tui.engine.safe import inert_cell
 from tui.engine.schema import EVENT_COLUMNS
 from tui.engine.sql import ident
 
 Progress = Callable[[int, int, str], None]
 TokensReady = Callable[[duckdb.DuckDBPyConnection, tuple[Path, ...]], None]
-
-# Found while walking a directory, these are documentation, archives, the checksums and signatures
-# evidence is handed over with, or what Windows and macOS leave in folders: listed, not read (each
-# was an "unreadable" input, which makes `scan` exit 2).
-SKIP_SUFFIXES = frozenset(
-    ".md .markdown .rst .yaml .yml .toml .ini .cfg .py .ps1 .sh .bat .html .htm .pdf .png .jpg .jpeg .gif "
-    ".svg .zip .7z .rar .tar .exe .dll .docx .xlsx .pptx .pem .crt .key "
-    ".sha256 .sha1 .sha512 .md5 .asc .sig .p7s .lnk .url".split()
-)
-SKIP_NAMES = frozenset({"thumbs.db", "ehthumbs.db"})  # (a Mac's `._*` and `.DS_Store` are hidden files)
-TRUNCATION_SIZES = (5_000, 50_000)
-
-
-@dataclass(frozen=True)
-class FileReport:
-    """What happened to one input file."""
-
-    path: Path
-    format: str | None = None
-    compression: str | None = None
-    kind: str | None = None
-    rows: int = 0
-    bad_rows: int = 0
-    bad_examples: tuple[str, ...] = ()
-    error: str | None = None
-    mapping: Mapping[str, str] = field(default_factory=dict)
-    ts_min: datetime | None = None
-    ts_max: datetime | None = None
-    view: str | None = None
-    note: str | None = None
-    events_view: str | None = None  # `ev_<i>`: this file's rows in EVENT_COLUMNS (country still NULL)
-    time_format: str | None = None
-    columns: tuple[str, ...] = ()
-    # rows_without_time, tokens, token_ids, mail_items_accessed (each a row count)
-    counts: Mapping[str, int] = field(default_factory=dict)
-    # event columns this file fills with one constant: name → typed SQL (normalise.events_constants)
-    constants: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def loaded(self) -> bool:
-        """True when the file's rows are part of `events_base`."""
-        return self.events_view is not None
-
-    @property
-    def likely_truncated(self) -> bool:
-        """Exactly 5,000 or 50,000 rows: the page size of Search-UnifiedAuditLog / Purview export."""
-        return self.rows in TRUNCATION_SIZES
-
-
-@dataclass(frozen=True)
-class LoadReport:
-    """Every input's fate, plus the key lists found among them."""
-
-    files: tuple[FileReport, ...]
-    jwks_files: tuple[Path, ...] = ()
-    missing: tuple[str, ...] = ()  # arguments that matched no file
-
-    @property
-    def rows(self) -> int:
-        return sum(f.rows for f in self.files if f.loaded)
-
-    @property
-    def ts_min(self) -> datetime | None:
-        return min((f.ts_min for f in self.files if f.ts_min is not None), default=None)
-
-    @property
-    def ts_max(self) -> datetime | None:
-        return max((f.ts_max for f in self.files if f.ts_max is not None), default=None)
-
-    @property
-    def errors(self) -> tuple[FileReport, ...]:
-        return tuple(f for f in self.files if f.error is not None)
-
-
-def expand(paths: Sequence[str]) -> tuple[list[Path], list[tuple[Path, str]], list[str]]:
-    """Files to read, files skipped in directories (with why), and arguments that matched nothing."""
-    files: list[Path] = []
-    skipped: list[tuple[Path, str]] = []
-    missing: list[str] = []
-    seen: set[Path] = set()
-
-    def add(path: Path) -> None:
-        key = _real(path)
-        if key not in seen:
-            seen.add(key)
-            files.append(path)
-
-    for arg in paths:
-        if "://" in arg:
-            missing.append(f"{arg} (only local paths are read)")
-            continue
-        path = Path(arg).expanduser()
-        if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if not p.is_dir()):
-                rel = child.relative_to(path)
-                if any(part.startswith(".") for part in rel.parts):
-                    continue
-                if any(part.lower() in SKIP_NAMES for part in rel.parts):
-                    if _real(child) not in seen:
-                        seen.add(_real(child))
-                        skipped.append((child, "skipped: left by the operating system, not a log"))
-                    continue
-                if not child.is_file():  # a FIFO would block the reader; say why it is left out
-                    if _real(child) not in seen:
-                        seen.add(_real(child))
-                        skipped.append((child, f"skipped: {_not_regular(child)}"))
-                    continue
-                if child.suffix.lower() in SKIP_SUFFIXES:
-                    if _real(child) not in seen:
-                        seen.add(_real(child))
-                        skipped.append((child, f"skipped: {child.suffix.lower()} is not a log format"))
-                    continue
-                add(child)
-        elif path.exists() or path.is_symlink():
-            add(path)
-        else:
-            matches = sorted(glob.glob(str(path), recursive=True))
-            found = [Path(m) for m in matches if Path(m).is_file()]
-            if not found:
-                missing.append(f"{arg} (no such file)")
-            for match in found:
-                add(match)
-    return files, skipped, missing
-
-
-def _real(path: Path) -> Path:
-    """The resolved path for de-duplication; unlike Path.resolve() it does not raise on a symlink loop."""
-    return Path(os.path.realpath(path))
-
-
-def _not_regular(path: Path) -> str:
-    """Why a directory entry that is neither a file nor a folder is not read."""
-    if path.is_symlink() and not path.exists():
-        return "dangling symlink"
-    if path.is_fifo():
-        return "a named pipe (FIFO), not a regular file"
-    if path.is_socket():
-        return "a socket, not a regular file"
-    return "not a regular file"
 
 
 def load(
@@ -232,18 +93,13 @@ def _drop(con: duckdb.DuckDBPyConnection, i: int) -> None:
         f"lines_{i}",
         f"rej_{i}",
         f"rejscan_{i}",
+        f"lst_{i}",
     ):
         for what in ("VIEW", "TABLE"):
             try:
                 con.execute(f"DROP {what} IF EXISTS {name}")
             except duckdb.Error:
                 continue
-
-
-STATS = (
-    "count(*), min(ts), max(ts), count(*) - count(ts), count({token}), count(token_id), "
-    "coalesce(count_if(operation = 'MailItemsAccessed'), 0)"
-)
 
 
 def _materialise(
@@ -295,23 +151,8 @@ def _with_stats(con: duckdb.DuckDBPyConnection, reports: list[FileReport]) -> li
             out.append(r)
             continue
         stats = by_source.get(str(r.path), (0, None, None, 0, 0, 0, 0))
-        out.append(dataclasses.replace(r, **_stats_fields(stats)))
+        out.append(dataclasses.replace(r, **stats_fields(stats)))
     return out
-
-
-def _stats_fields(stats: Sequence[Any]) -> dict[str, Any]:
-    rows, ts_min, ts_max, no_time, tokens, token_ids, mia = stats
-    return {
-        "rows": int(rows),
-        "ts_min": ts_min,
-        "ts_max": ts_max,
-        "counts": {
-            "rows_without_time": int(no_time),
-            "tokens": int(tokens),
-            "token_ids": int(token_ids),
-            "mail_items_accessed": int(mia),
-        },
-    }
 
 
 def _load_group(
@@ -434,11 +275,8 @@ class Normalised:
             time_format=self.profile.label,
             columns=tuple(c for c, _ in (self.reg.columns if columns is None else columns)),
             constants=self.constants,
-            **_stats_fields(counted or NO_STATS),
+            **stats_fields(counted or NO_STATS),
         )
-
-
-NO_STATS = (0, None, None, 0, 0, 0, 0)
 
 
 def _normalise(
@@ -516,4 +354,4 @@ def _union(con: duckdb.DuckDBPyConnection, views: list[str], *, countries: bool 
     )
 
 
-__all__ = ["FileReport", "LoadReport", "Progress", "expand", "load"]
+__all__ = ["TRUNCATION_SIZES", "FileReport", "LoadReport", "Progress", "expand", "load"]

@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 
 from tui.engine.detect import SAMPLE_ROWS, Detection, detect
-from tui.engine.formats import Sniffed, UnreadableError, sniff
+from tui.engine.formats import RECORD_LISTS, Sniffed, UnreadableError, sniff
 from tui.engine.normalise import (
     TIME_ROWS,
     TIME_VALUES,
@@ -39,17 +39,8 @@ from tui.engine.normalise import (
     typed_profile,
 )
 from tui.engine.options import Options
-from tui.engine.readers import (
-    LINE_DELIM,
-    MAX_JSON_DOC,
-    MAX_LINE,
-    MIN_JSON_DOC,
-    ROW_COLUMNS,
-    Registered,
-    _columns,
-    _records,
-    csv_options,
-)
+from tui.engine.readers import LINE_DELIM, MAX_JSON_DOC, MAX_LINE, MIN_JSON_DOC, csv_options
+from tui.engine.records import ROW_COLUMNS, Registered, columns_of, records
 from tui.engine.safe import inert_cell
 from tui.engine.sql import file_literal, literal
 
@@ -112,7 +103,7 @@ def _shape(path: Path, sniffed: Sniffed | None) -> tuple[tuple[object, ...], int
     if sniffed.format in ("csv", "tsv"):
         if any(k.strip().lower() in ROW_COLUMNS for k in sniffed.first_keys):
             return None
-    elif not (sniffed.format == "jsonl" or sniffed.array) or sniffed.bom:
+    elif not (sniffed.format == "jsonl" or sniffed.array or sniffed.member) or sniffed.bom:
         return None
     try:
         size = path.stat().st_size * (1 if sniffed.compression is None else 20)
@@ -120,7 +111,14 @@ def _shape(path: Path, sniffed: Sniffed | None) -> tuple[tuple[object, ...], int
         return None
     if size >= GROUP_MAX_BYTES:
         return None
-    shape = (sniffed.format, sniffed.compression, sniffed.delimiter, sniffed.skip, sniffed.fields)
+    shape = (
+        sniffed.format,
+        sniffed.compression,
+        sniffed.delimiter,
+        sniffed.skip,
+        sniffed.fields,
+        sniffed.member,
+    )
     return (*shape, sniffed.first_keys), size
 
 
@@ -175,17 +173,46 @@ def register_group(
             f"SELECT filename AS source_file, json AS j FROM read_json_objects({files}, format = 'auto', "
             f"maximum_object_size = {limit}, compression = {compression}, filename = true)"
         )
-        bad_filter, fmt = BAD_JSON, "json"
+        member = sniffed.member
+        bad_filter, fmt = BAD_JSON, "json" if member is None else f"json {{{member}: [...]}}"
     con.execute(f"CREATE TABLE doc_{i} AS {read}")  # in file order, each file's records in order
-    con.execute(
-        f"""CREATE TABLE raw_{i} AS SELECT source_file,
-               row_number() OVER (PARTITION BY source_file ORDER BY rowid) AS source_row, rowid AS _ord, j
-        FROM doc_{i}"""
-    )
+    if sniffed.format == "json" and sniffed.member is not None:
+        _record_lists(con, i, sniffed.member, len(members))
+    else:
+        con.execute(
+            f"""CREATE TABLE raw_{i} AS SELECT source_file,
+                   row_number() OVER (PARTITION BY source_file ORDER BY rowid) AS source_row, rowid AS _ord, j
+            FROM doc_{i}"""
+        )
     con.execute(f"DROP TABLE doc_{i}")
     bad = _bad_by_file(con, i, bad_filter)
-    reg = _records(con, i, fmt, bad_filter, None, grouped=True)
+    reg = records(con, i, fmt, bad_filter, None, grouped=True)
     return reg, bad
+
+
+def _record_lists(con: duckdb.DuckDBPyConnection, i: int, member: str, files: int) -> None:
+    """`raw_<i>` from documents whose `member` holds the records (Graph pages, event-hub batches),
+    numbered within each file as `readers._json` numbers them. Each file must be one document whose
+    record list is that member, as the single-file reader would choose it (no earlier one of
+    RECORD_LISTS is a list); anything else fails the group."""
+    earlier = list(RECORD_LISTS)[: list(RECORD_LISTS).index(member)]
+    not_earlier = "".join(
+        f" AND json_type(j, {literal(RECORD_LISTS[m])}) IS DISTINCT FROM 'ARRAY'" for m in earlier
+    )
+    path = RECORD_LISTS[member]
+    listed = f"json_type(j, {literal(path)}) = 'ARRAY'{not_earlier}"
+    row = con.execute(
+        f"SELECT count(*), count(DISTINCT source_file), count(*) FILTER (WHERE {listed}) FROM doc_{i}"
+    ).fetchone()
+    if row != (files, files, files):
+        raise UnreadableError("not one record list a file: each file is read alone")
+    con.execute(
+        f"""CREATE TABLE lst_{i} AS
+        SELECT source_file, unnest(range(1, len(l) + 1)) AS source_row, unnest(l) AS j
+        FROM (SELECT source_file, json_extract(j, {literal(path + "[*]")}) AS l FROM doc_{i})"""
+    )
+    con.execute(f"CREATE TABLE raw_{i} AS SELECT source_file, source_row, rowid AS _ord, j FROM lst_{i}")
+    con.execute(f"DROP TABLE lst_{i}")
 
 
 def _parquet(con: duckdb.DuckDBPyConnection, i: int, files: str) -> Registered:
@@ -198,7 +225,7 @@ def _parquet(con: duckdb.DuckDBPyConnection, i: int, files: str) -> Registered:
         f"FROM read_parquet({files}, file_row_number = true, filename = 'source_file')"
     )
     con.execute(f"SELECT count(*) FROM {view}").fetchone()  # every footer read: a bad file fails here
-    return Registered(view, "parquet", _columns(con, view))
+    return Registered(view, "parquet", columns_of(con, view))
 
 
 def _tables(con: duckdb.DuckDBPyConnection, i: int, files: str, sniffed: Sniffed) -> Registered:
@@ -220,7 +247,7 @@ def _tables(con: duckdb.DuckDBPyConnection, i: int, files: str, sniffed: Sniffed
     con.execute(f"DROP TABLE doc_{i}")
     view = f"src_{i}"
     con.execute(f"CREATE VIEW {view} AS SELECT * FROM data_{i}")
-    return Registered(view, sniffed.format, _columns(con, view))
+    return Registered(view, sniffed.format, columns_of(con, view))
 
 
 @dataclass(frozen=True)

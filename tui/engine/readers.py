@@ -7,13 +7,19 @@ must have `preserve_insertion_order` on while these run, so that `rowid` is the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
 
 from tui.engine.formats import RECORD_LISTS, Sniffed, UnreadableError, decompress_to_cache
+from tui.engine.records import (
+    Registered,
+    bad_records,
+    columns_of,
+    records,
+    unique_names,
+)
 from tui.engine.safe import inert_cell
 from tui.engine.sql import file_literal, ident, literal
 
@@ -22,10 +28,6 @@ MAX_LINE = 16 * 1024 * 1024
 # DuckDB reserves about twice the largest object it may read, within the connection's memory cap.
 MIN_JSON_DOC = 16 * 1024 * 1024
 MAX_JSON_DOC = 384 * 1024 * 1024
-MAX_COLUMNS = 2000
-# Columns the readers add to a file's own: the record's number in its file and, when several files
-# are read as one (`tui.engine.load_groups`), the file's path.
-ROW_COLUMNS = ("source_row", "source_file")
 # Two control characters no JSON text may hold unescaped: each JSON Lines line is one cell.
 LINE_DELIM = "\x1e\x1f"
 
@@ -43,22 +45,6 @@ class NotEventLog(Exception):
     def __init__(self, reason: str, jwks: bool = False) -> None:
         super().__init__(reason)
         self.jwks = jwks
-
-
-@dataclass(frozen=True)
-class Registered:
-    """What registering a file produced: its view, columns and the rows that could not be parsed."""
-
-    view: str
-    format: str
-    columns: tuple[tuple[str, str], ...]  # (name, DuckDB type), without source_row
-    bad_rows: int = 0
-    bad_examples: tuple[str, ...] = ()
-    note: str | None = None
-    har: bool = False
-    # several files read as one (`tui.engine.load_groups`): each file's own columns, by path, where
-    # they are not all of `columns`
-    file_columns: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
 
 def register(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
@@ -98,11 +84,6 @@ def _compression(sniffed: Sniffed) -> str:
     return literal(sniffed.compression or "none")
 
 
-def _columns(con: duckdb.DuckDBPyConnection, view: str) -> tuple[tuple[str, str], ...]:
-    rows = con.execute(f"DESCRIBE {ident(view)}").fetchall()
-    return tuple((str(r[0]), str(r[1])) for r in rows if r[0] not in ROW_COLUMNS)
-
-
 def _parquet(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
     source = decompress_to_cache(path, sniffed.compression) if sniffed.compression else path
     view = f"src_{i}"
@@ -115,7 +96,7 @@ def _parquet(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffe
     except duckdb.Error:
         con.execute(f"DROP VIEW IF EXISTS {view}")
         raise
-    return Registered(view, "parquet", _columns(con, view))
+    return Registered(view, "parquet", columns_of(con, view))
 
 
 def _csv(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
@@ -144,7 +125,7 @@ def _csv(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -
         f"FROM rej_{i} GROUP BY line ORDER BY line LIMIT 3"
     ).fetchall()
     shown = tuple(inert_cell(f"row {n}: {kind}: {str(text)[:80]}") for n, kind, text in examples)
-    return Registered(view, sniffed.format, _columns(con, view), rejected, shown, note)
+    return Registered(view, sniffed.format, columns_of(con, view), rejected, shown, note)
 
 
 def csv_options(i: int, sniffed: Sniffed) -> tuple[str, str]:
@@ -198,7 +179,7 @@ def _jsonl(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed)
     con.execute(f"CREATE TABLE raw_{i} AS SELECT rowid + 1 AS source_row, l AS j FROM lines_{i}")
     con.execute(f"DROP TABLE lines_{i}")
     bad_filter = "j IS NOT NULL AND trim(j) <> '' AND NOT coalesce(json_type(try(j::JSON)) = 'OBJECT', false)"
-    return _records(con, i, "jsonl", bad_filter, sniffed.note)
+    return records(con, i, "jsonl", bad_filter, sniffed.note)
 
 
 def _w3c(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
@@ -243,8 +224,8 @@ def _w3c(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -
     fields = list(dict.fromkeys(f for fs in sets for f in fs))
     width = _by_part([str(len(fs)) for fs in sets])
     entry = "j IS NOT NULL AND NOT starts_with(j, '#') AND trim(j) <> ''"
-    bad, examples = _bad(con, i, f"{entry} AND len(p) IS DISTINCT FROM {width}")
-    names = _unique_names(fields)
+    bad, examples = bad_records(con, i, f"{entry} AND len(p) IS DISTINCT FROM {width}")
+    names = unique_names(fields)
     cols = []
     for logged, name in zip(fields, names, strict=True):
         value = _by_part([f"p[{fs.index(logged) + 1}]" if logged in fs else "NULL" for fs in sets])
@@ -275,7 +256,7 @@ def _w3c(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -
         note = "; ".join(
             filter(None, [note, f"{len(sets)} different #Fields lines: each part read by its own"])
         )
-    return Registered(view, "w3c", _columns(con, view), bad, examples, note)
+    return Registered(view, "w3c", columns_of(con, view), bad, examples, note)
 
 
 def _by_part(values: Sequence[str]) -> str:
@@ -329,7 +310,7 @@ def _json(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) 
     if shape == "har":
         return _har(con, i, bad_filter)
     fmt = "json" if shape in ("rows", "array") else f"json {{{shape}: [...]}}"
-    return _records(con, i, fmt, bad_filter, sniffed.note)
+    return records(con, i, fmt, bad_filter, sniffed.note)
 
 
 def _document_shape(con: duckdb.DuckDBPyConnection, i: int) -> str:
@@ -360,112 +341,6 @@ def _document_shape(con: duckdb.DuckDBPyConnection, i: int) -> str:
     raise NotEventLog(f"a JSON {str(top).lower()}, not an event log")
 
 
-def _bad(con: duckdb.DuckDBPyConnection, i: int, bad_filter: str) -> tuple[int, tuple[str, ...]]:
-    row = con.execute(f"SELECT count(*) FROM raw_{i} WHERE {bad_filter}").fetchone()
-    examples = con.execute(
-        f"SELECT source_row, left(j::VARCHAR, 80) FROM raw_{i} WHERE {bad_filter} ORDER BY source_row LIMIT 3"
-    ).fetchall()
-    return (int(row[0]) if row else 0), tuple(inert_cell(f"record {n}: {text}") for n, text in examples)
-
-
-def _records(
-    con: duckdb.DuckDBPyConnection,
-    i: int,
-    fmt: str,
-    bad_filter: str,
-    note: str | None,
-    *,
-    grouped: bool = False,
-) -> Registered:
-    """Expand JSON objects into one text column per top-level key (nested values stay JSON text).
-
-    `grouped`: `raw_<i>` holds several files' records (`source_file`, and `_ord` their order across
-    the files); their bad records were counted per file by the caller."""
-    bad, examples = (0, ()) if grouped else _bad(con, i, bad_filter)
-    ok = f"NOT ({bad_filter}) AND j IS NOT NULL AND trim(j::VARCHAR) <> ''"
-    carried = "source_row, source_file" if grouped else "source_row"
-    by_file: dict[str, list[str]] = {}
-    if grouped:
-        keys, by_file = _keys_by_file(con, i, ok)
-    else:
-        keys = [
-            str(r[0])
-            for r in con.execute(
-                f"SELECT k FROM (SELECT unnest(json_keys(j::JSON)) AS k, source_row AS s, "
-                f"generate_subscripts(json_keys(j::JSON), 1) AS p FROM raw_{i} WHERE {ok}) "
-                f"GROUP BY k ORDER BY min(s), min(p) LIMIT {MAX_COLUMNS + 1}"
-            ).fetchall()
-        ]
-    skipped = [k for k in keys if '"' in k or "\\" in k or not k]
-    keys = [k for k in keys if k not in skipped][:MAX_COLUMNS]
-    names = _unique_names(keys)
-    if keys:
-        paths = "[" + ", ".join(literal(f'$."{k}"') for k in keys) + "]"
-        cols = ", ".join(f"v[{n + 1}] AS {ident(name)}" for n, name in enumerate(names))
-        con.execute(
-            f"CREATE TABLE data_{i} AS SELECT {carried}, {cols} FROM "
-            f"(SELECT {carried}, json_extract_string(j::JSON, {paths}) AS v FROM raw_{i} WHERE {ok})"
-        )
-    else:
-        con.execute(f"CREATE TABLE data_{i} AS SELECT {carried} FROM raw_{i} WHERE {ok}")
-    con.execute(f"DROP TABLE raw_{i}")
-    view = f"src_{i}"
-    con.execute(f"CREATE VIEW {view} AS SELECT * FROM data_{i}")
-    if skipped:
-        note = "; ".join(
-            filter(None, [note, f"{len(skipped)} member name(s) with quotes or backslashes not expanded"])
-        )
-    columns = _columns(con, view)
-    if not grouped:
-        return Registered(view, fmt, columns, bad, examples, note)
-    if skipped or len(keys) == MAX_COLUMNS:
-        raise UnreadableError("member names to leave out or too many: each file is read alone")
-    # each file's columns as it would have them alone (its own keys, in its own order)
-    name_of = dict(zip(keys, names, strict=True))
-    files = {}
-    for source, own in by_file.items():
-        if _unique_names(own) != [name_of[k] for k in own]:
-            raise UnreadableError("member names that differ only in case: each file is read alone")
-        files[source] = tuple((name_of[k], "VARCHAR") for k in own)
-    return Registered(view, fmt, columns, note=note, file_columns=files)
-
-
-def _keys_by_file(con: duckdb.DuckDBPyConnection, i: int, ok: str) -> tuple[list[str], dict[str, list[str]]]:
-    """The records' member names in order of first appearance, across the files and in each file.
-
-    The order is the single-file reader's (the first record holding a name, then its place there);
-    `_ord` runs through the files in order, so within one file it orders as `source_row` does."""
-    rows = con.execute(
-        f"""SELECT source_file, k, min(_ord), min(p) FROM (
-            SELECT source_file, _ord, unnest(json_keys(j::JSON)) AS k,
-                   generate_subscripts(json_keys(j::JSON), 1) AS p
-            FROM raw_{i} WHERE {ok}) GROUP BY 1, 2"""
-    ).fetchall()
-    first: dict[str, tuple[int, int]] = {}
-    per_file: dict[str, list[tuple[int, int, str]]] = {}
-    for source, key, o, p in rows:
-        o, p, key = int(o), int(p), str(key)
-        seen = first.get(key)
-        first[key] = (min(seen[0], o), min(seen[1], p)) if seen else (o, p)
-        per_file.setdefault(str(source), []).append((o, p, key))
-    keys = sorted(first, key=lambda k: (*first[k], k))
-    return keys, {s: [k for _, _, k in sorted(found)] for s, found in per_file.items()}
-
-
-def _unique_names(keys: list[str]) -> list[str]:
-    """DuckDB names are case-insensitive: `UserId` and `userId` in one file need distinct columns."""
-    seen: set[str] = set()
-    out: list[str] = []
-    for key in keys:
-        name, n = key, 0
-        while name.lower() in seen or name.lower() == "source_row":
-            n += 1
-            name = f"{key}_{n}"
-        seen.add(name.lower())
-        out.append(name)
-    return out
-
-
 def _header(name: str) -> str:
     return (
         "list_filter(json_extract(e, '$.request.headers[*]'), "
@@ -475,7 +350,7 @@ def _header(name: str) -> str:
 
 def _har(con: duckdb.DuckDBPyConnection, i: int, bad_filter: str) -> Registered:
     """One row per HAR entry; the bearer comes from the Authorization header, the URL or a token response."""
-    bad, examples = _bad(con, i, bad_filter)
+    bad, examples = bad_records(con, i, bad_filter)
     con.execute(
         f"""CREATE TABLE data_{i} AS SELECT source_row,
             e->>'$.startedDateTime' AS "startedDateTime",
@@ -494,4 +369,4 @@ def _har(con: duckdb.DuckDBPyConnection, i: int, bad_filter: str) -> Registered:
     con.execute(f"DROP TABLE raw_{i}")
     view = f"src_{i}"
     con.execute(f"CREATE VIEW {view} AS SELECT * FROM data_{i}")
-    return Registered(view, "har", _columns(con, view), bad, examples, None, har=True)
+    return Registered(view, "har", columns_of(con, view), bad, examples, None, har=True)

@@ -181,7 +181,7 @@ def summary(
 
 def run_scan(paths: list[str], out: Path, options: Options) -> tuple[str, int]:
     """Load, annotate, analyse and write the findings; exit 2 if an input was unreadable or none found."""
-    from tui.engine.load import expand
+    from tui.engine.inputs import expand
     from tui.engine.session import Session
 
     started = datetime.now(timezone.utc)

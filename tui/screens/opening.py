@@ -96,7 +96,7 @@ class Opening(_Screen):
     @work(thread=True, exclusive=True, group="session", exit_on_error=False, name="opening the inputs")
     def _open_session(self) -> None:
         from tui.engine.events_view import materialise_events
-        from tui.engine.load import expand
+        from tui.engine.inputs import expand
         from tui.engine.session import Cursors, Session
         from tui.engine.state import hash_in_background
 
