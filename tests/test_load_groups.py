@@ -321,3 +321,42 @@ def test_graph_pages_saved_one_per_file_are_read_together(tmp_path: Path) -> Non
     ]
     assert reports[1].bad_examples == ("record 2: 7",)
     assert events(con) == _alone(paths)
+
+
+def test_a_record_list_document_too_large_for_one_piece_is_read_from_its_list(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """SPEC §2: files bigger than memory work. DuckDB reads a document in one piece (384 MB at most
+    here), an array element by element: a larger `{"value": [...]}` is read from a copy of its list."""
+    import gzip
+
+    from tui.engine import readers
+
+    records = [_audit(1, 1), 5, {**_audit(2, 2), "Note": '] } , "value": ['}]
+    doc = {"@odata.context": "x", "value": records, "@odata.nextLink": "https://g/x?$skiptoken=a]b"}
+    plain = tmp_path / "big.json"
+    plain.write_text("\ufeff" + json.dumps(doc, indent=1))  # PowerShell's BOM: read from a transcoded copy
+    packed = tmp_path / "big.json.gz"
+    packed.write_bytes(gzip.compress(json.dumps(doc).encode()))
+    nested = tmp_path / "nested.json"
+    nested.write_text(json.dumps({**doc, "more": {"a": [1]}}))
+    expected = {}
+    for path in (plain, packed):
+        con, report = run([path])
+        expected[path.name] = (one(report, path.name).rows, [{**e, "source": ""} for e in events(con)])
+    monkeypatch.setattr(readers, "MAX_JSON_DOC", 256)
+    for path in (plain, packed):
+        con, report = run([path])
+        f = one(report, path.name)
+        assert (f.format, f.rows, f.bad_rows, f.bad_examples) == (
+            "json {value: [...]}",
+            2,
+            1,
+            ("record 2: 5",),
+        )
+        assert "its record list read from a copy in the cache" in (f.note or "")
+        assert (f.rows, [{**e, "source": ""} for e in events(con)]) == expected[path.name]
+    _, report = run([nested])
+    assert one(report, "nested.json").error == (
+        "a JSON document too large to read in one piece, with more after its record list"
+    )

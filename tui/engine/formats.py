@@ -70,6 +70,7 @@ class Sniffed:
     # a JSON document whose top-level member (a RECORD_LISTS name) holds the records, when the prefix
     # shows it: `value` for Graph's `{"@odata.context": …, "value": […]}`
     member: str | None = None
+    member_at: int = 0  # where the list's first element starts, in bytes of the (decompressed) content
 
 
 def read_prefix(path: Path) -> tuple[bytes, str | None]:
@@ -158,7 +159,10 @@ def sniff(path: Path) -> Sniffed:
             return Sniffed(kind, compression, encoding=encoding, bom=bom, first_keys=_first_keys(body, 0))
         member, start = _record_list(body)
         keys = _first_keys(body, start) if member is not None else None
-        return Sniffed(kind, compression, encoding=encoding, bom=bom, first_keys=keys, member=member)
+        at = len(text[: len(text) - len(body) + start].encode("utf-8")) if member is not None else 0
+        return Sniffed(
+            kind, compression, encoding=encoding, bom=bom, first_keys=keys, member=member, member_at=at
+        )
     if W3C_DIRECTIVE.match(body):
         return _w3c(body, compression, encoding)
     header, _, rest = body.partition("\n")
@@ -346,6 +350,55 @@ def transcode_to_cache(path: Path, compression: str | None, encoding: str) -> tu
         replaced += text.count("\ufffd")
         dst.write(text.encode("utf-8"))
     return target, replaced
+
+
+# What may follow a document's record list: more members with plain values (Graph's
+# `"@odata.nextLink": "…"`), then the closing brace.
+_AFTER_LIST = re.compile(
+    rb'\]\s*(?:,\s*"(?:[^"\\]|\\.)*"\s*:\s*(?:"(?:[^"\\]|\\.)*"|-?[0-9.eE+]+|true|false|null)\s*)*\}\s*$'
+)
+
+
+def unwrap_to_cache(path: Path, compression: str | None, at: int) -> Path:
+    """A copy in the cache of a JSON document's record list alone, as a JSON array.
+
+    DuckDB reads a document in one piece (384 MB at most here) but an array element by element, so a
+    larger `{"value": [...]}` export is read from this copy: `[`, then the content from `at` (the first
+    element) up to the list's closing bracket. Raises UnreadableError when what follows the list is
+    more than plain members and the closing brace.
+    """
+    from tui.engine.db import cache_dir
+
+    target_dir = cache_dir() / "unwrapped"
+    target_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix="-" + path.name, dir=target_dir)
+    target = Path(name)
+    _TEMP_FILES.append(target)
+    with path.open("rb") as raw, os.fdopen(fd, "w+b") as dst:
+        src: io.BufferedIOBase | gzip.GzipFile | zstandard.ZstdDecompressionReader = raw
+        if compression == "gzip":
+            src = gzip.GzipFile(fileobj=raw)
+        elif compression == "zstd":
+            src = zstandard.ZstdDecompressor().stream_reader(raw)
+        skip = at
+        while skip > 0:
+            skipped = len(src.read(min(skip, 1 << 20)))
+            if not skipped:
+                break
+            skip -= skipped
+        dst.write(b"[")
+        while chunk := src.read(1 << 20):
+            dst.write(chunk)
+        size = dst.tell()
+        dst.seek(max(size - PREFIX_BYTES, 0))
+        tail = dst.read()
+        end = _AFTER_LIST.search(tail)
+        if end is None:
+            raise UnreadableError(
+                "a JSON document too large to read in one piece, with more after its record list"
+            )
+        dst.truncate(size - len(tail) + end.start() + 1)
+    return target
 
 
 @atexit.register

@@ -223,7 +223,8 @@ def _load_one(
                 if replaced
                 else None  # only a byte-order mark, dropped
             )
-            sniffed = dataclasses.replace(sniffed, compression=None, encoding="utf-8", note=note, bom=False)
+            # sniffed again: the copy's bytes are not the original's (where a record list starts)
+            sniffed = dataclasses.replace(sniff(copy), note=note)
             reg = register(con, i, copy, sniffed)
     except NotEventLog as exc:
         _drop(con, i)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from tui.engine.formats import RECORD_LISTS, Sniffed, UnreadableError, decompress_to_cache
+from tui.engine.formats import RECORD_LISTS, Sniffed, UnreadableError, decompress_to_cache, unwrap_to_cache
 from tui.engine.records import (
     Registered,
     bad_records,
@@ -270,17 +270,22 @@ def _json(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) 
     """A JSON array, a `{"value": [...]}`-style document, a HAR, or a key list (skipped)."""
     size = path.stat().st_size * (1 if sniffed.compression is None else 20) + 1024 * 1024
     limit = min(max(size, MIN_JSON_DOC), MAX_JSON_DOC)
+    if sniffed.member is not None and size > MAX_JSON_DOC:
+        return _unwrapped(con, i, path, sniffed)
     try:
         con.execute(
             f"CREATE TABLE doc_{i} AS SELECT json AS j FROM read_json_objects({file_literal(path)}, "
             f"format = 'auto', maximum_object_size = {limit}, compression = {_compression(sniffed)})"
         )
     except duckdb.Error as exc:
-        if "maximum_object_size" in str(exc):
-            raise UnreadableError(
-                f"a JSON document over {limit // 2**20} MB in one piece: export it as JSON Lines"
-            ) from exc
-        raise
+        if "maximum_object_size" not in str(exc):
+            raise
+        if sniffed.member is not None:  # a compressed file larger than its size suggested
+            con.execute(f"DROP TABLE IF EXISTS doc_{i}")
+            return _unwrapped(con, i, path, sniffed)
+        raise UnreadableError(
+            f"a JSON document over {limit // 2**20} MB in one piece: export it as JSON Lines"
+        ) from exc
     count = con.execute(f"SELECT count(*) FROM doc_{i}").fetchone()
     n = int(count[0]) if count else 0
     shape = "rows"  # a JSON array or concatenated objects: each row is a record
@@ -311,6 +316,22 @@ def _json(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) 
         return _har(con, i, bad_filter)
     fmt = "json" if shape in ("rows", "array") else f"json {{{shape}: [...]}}"
     return records(con, i, fmt, bad_filter, sniffed.note)
+
+
+def _unwrapped(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
+    """A document too large to read in one piece, whose record list the sniffer found: its records
+    are read element by element from a copy of the list (`formats.unwrap_to_cache`)."""
+    assert sniffed.member is not None
+    copy = unwrap_to_cache(path, sniffed.compression, sniffed.member_at)
+    con.execute(
+        f"CREATE TABLE doc_{i} AS SELECT json AS j FROM read_json_objects("
+        f"{file_literal(copy)}, format = 'array', maximum_object_size = {MIN_JSON_DOC}, compression = 'none')"
+    )
+    con.execute(f"CREATE TABLE raw_{i} AS SELECT rowid + 1 AS source_row, j FROM doc_{i}")
+    con.execute(f"DROP TABLE doc_{i}")
+    note = f"over {MAX_JSON_DOC // 2**20} MB in one piece: its record list read from a copy in the cache"
+    fmt = f"json {{{sniffed.member}: [...]}}"
+    return records(con, i, fmt, "json_type(j) <> 'OBJECT'", "; ".join(filter(None, [sniffed.note, note])))
 
 
 def _document_shape(con: duckdb.DuckDBPyConnection, i: int) -> str:
