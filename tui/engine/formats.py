@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import atexit
-import codecs
 import csv
 import gzip
-import io
 import json
-import os
 import re
-import shutil
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -296,112 +290,3 @@ def _delimiter(header: str) -> str | None:
             counts[ch] += 1
     best = max(DELIMITERS, key=lambda d: counts[d])
     return best if counts[best] > 0 else None
-
-
-_TEMP_FILES: list[Path] = []
-
-
-def decompress_to_cache(path: Path, compression: str) -> Path:
-    """Stream-decompress into the cache (never next to the evidence) for readers that need a plain file."""
-    from tui.engine.db import cache_dir
-
-    target_dir = cache_dir() / "decompressed"
-    target_dir.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix="-" + path.name, dir=target_dir)
-    target = Path(name)
-    _TEMP_FILES.append(target)
-    with path.open("rb") as src, os.fdopen(fd, "wb") as dst:
-        if compression == "gzip":
-            with gzip.GzipFile(fileobj=src) as gz:
-                shutil.copyfileobj(gz, dst, 1 << 20)
-        else:
-            with zstandard.ZstdDecompressor().stream_reader(src) as zs:
-                shutil.copyfileobj(zs, dst, 1 << 20)
-    return target
-
-
-def transcode_to_cache(path: Path, compression: str | None, encoding: str) -> tuple[Path, int]:
-    """A UTF-8 copy in the cache of text DuckDB refuses to decode, and how many characters were replaced.
-
-    DuckDB's Latin-1 reader rejects bytes 0x80-0x9F (Windows-1252 quotes, the euro sign) and its JSON
-    readers fail a whole file on one invalid UTF-8 byte; here Latin-1 maps every byte and invalid
-    UTF-8 becomes U+FFFD, streamed in chunks, so the rows stay visible and the count is reported.
-    """
-    from tui.engine.db import cache_dir
-
-    target_dir = cache_dir() / "transcoded"
-    target_dir.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix="-" + path.name, dir=target_dir)
-    target = Path(name)
-    _TEMP_FILES.append(target)
-    decoder = codecs.getincrementaldecoder(encoding if encoding != "utf-8" else "utf-8-sig")(errors="replace")
-    replaced = 0
-    with path.open("rb") as raw, os.fdopen(fd, "wb") as dst:
-        src: io.BufferedIOBase | gzip.GzipFile | zstandard.ZstdDecompressionReader = raw
-        if compression == "gzip":
-            src = gzip.GzipFile(fileobj=raw)
-        elif compression == "zstd":
-            src = zstandard.ZstdDecompressor().stream_reader(raw)
-        while chunk := src.read(1 << 20):
-            text = decoder.decode(chunk)
-            replaced += text.count("\ufffd")
-            dst.write(text.encode("utf-8"))
-        text = decoder.decode(b"", final=True)
-        replaced += text.count("\ufffd")
-        dst.write(text.encode("utf-8"))
-    return target, replaced
-
-
-# What may follow a document's record list: more members with plain values (Graph's
-# `"@odata.nextLink": "…"`), then the closing brace.
-_AFTER_LIST = re.compile(
-    rb'\]\s*(?:,\s*"(?:[^"\\]|\\.)*"\s*:\s*(?:"(?:[^"\\]|\\.)*"|-?[0-9.eE+]+|true|false|null)\s*)*\}\s*$'
-)
-
-
-def unwrap_to_cache(path: Path, compression: str | None, at: int) -> Path:
-    """A copy in the cache of a JSON document's record list alone, as a JSON array.
-
-    DuckDB reads a document in one piece (384 MB at most here) but an array element by element, so a
-    larger `{"value": [...]}` export is read from this copy: `[`, then the content from `at` (the first
-    element) up to the list's closing bracket. Raises UnreadableError when what follows the list is
-    more than plain members and the closing brace.
-    """
-    from tui.engine.db import cache_dir
-
-    target_dir = cache_dir() / "unwrapped"
-    target_dir.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix="-" + path.name, dir=target_dir)
-    target = Path(name)
-    _TEMP_FILES.append(target)
-    with path.open("rb") as raw, os.fdopen(fd, "w+b") as dst:
-        src: io.BufferedIOBase | gzip.GzipFile | zstandard.ZstdDecompressionReader = raw
-        if compression == "gzip":
-            src = gzip.GzipFile(fileobj=raw)
-        elif compression == "zstd":
-            src = zstandard.ZstdDecompressor().stream_reader(raw)
-        skip = at
-        while skip > 0:
-            skipped = len(src.read(min(skip, 1 << 20)))
-            if not skipped:
-                break
-            skip -= skipped
-        dst.write(b"[")
-        while chunk := src.read(1 << 20):
-            dst.write(chunk)
-        size = dst.tell()
-        dst.seek(max(size - PREFIX_BYTES, 0))
-        tail = dst.read()
-        end = _AFTER_LIST.search(tail)
-        if end is None:
-            raise UnreadableError(
-                "a JSON document too large to read in one piece, with more after its record list"
-            )
-        dst.truncate(size - len(tail) + end.start() + 1)
-    return target
-
-
-@atexit.register
-def _cleanup() -> None:
-    for path in _TEMP_FILES:
-        path.unlink(missing_ok=True)

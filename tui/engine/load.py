@@ -15,8 +15,9 @@ from typing import Any
 import duckdb
 
 from tui.engine import load_groups, work
+from tui.engine.cache_copies import transcode_to_cache
 from tui.engine.detect import SAMPLE_ROWS, Detection, detect
-from tui.engine.formats import Sniffed, UnreadableError, sniff, transcode_to_cache
+from tui.engine.formats import Sniffed, UnreadableError, sniff
 from tui.engine.geo import build_ip_country
 from tui.engine.inputs import expand
 from tui.engine.load_report import NO_STATS, STATS, TRUNCATION_SIZES, FileReport, LoadReport, stats_fields

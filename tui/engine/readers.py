@@ -12,7 +12,8 @@ from pathlib import Path
 
 import duckdb
 
-from tui.engine.formats import RECORD_LISTS, Sniffed, UnreadableError, decompress_to_cache, unwrap_to_cache
+from tui.engine.cache_copies import decompress_to_cache, unwrap_to_cache
+from tui.engine.formats import RECORD_LISTS, Sniffed, UnreadableError
 from tui.engine.records import (
     Registered,
     bad_records,
@@ -320,7 +321,7 @@ def _json(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) 
 
 def _unwrapped(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
     """A document too large to read in one piece, whose record list the sniffer found: its records
-    are read element by element from a copy of the list (`formats.unwrap_to_cache`)."""
+    are read element by element from a copy of the list (`cache_copies.unwrap_to_cache`)."""
     assert sniffed.member is not None
     copy = unwrap_to_cache(path, sniffed.compression, sniffed.member_at)
     con.execute(
