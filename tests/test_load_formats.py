@@ -289,3 +289,22 @@ def test_json_array_with_one_record_is_a_log(tmp_path: Path) -> None:
         1,
         datetime(2021, 8, 2, 13, 32, 7),
     )
+
+
+def test_compressed_parquet_is_read_from_a_copy_in_the_cache(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.parquet"
+    duckdb.sql(
+        f"COPY (SELECT TIMESTAMP '2023-06-01' + INTERVAL (range) HOUR AS time, 'u' || range AS user "
+        f"FROM range(7)) TO '{plain}' (FORMAT parquet)"
+    )
+    data = plain.read_bytes()
+    folder = tmp_path / "packed"
+    folder.mkdir()
+    (folder / "g.parquet.gz").write_bytes(gzip.compress(data))
+    (folder / "z.parquet.zst").write_bytes(zstandard.ZstdCompressor().compress(data))
+    con, report = run([folder])
+    assert [(f.path.name, f.format, f.compression, f.rows) for f in report.files] == [
+        ("g.parquet.gz", "parquet", "gzip", 7),
+        ("z.parquet.zst", "parquet", "zstd", 7),
+    ]
+    assert con.execute('SELECT count(DISTINCT "user") FROM events_base').fetchone() == (7,)

@@ -6,36 +6,46 @@ from __future__ import annotations
 import atexit
 import codecs
 import gzip
-import io
 import os
 import re
 import shutil
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 import zstandard
 
 from tui.engine.formats import PREFIX_BYTES, UnreadableError
 
 _TEMP_FILES: list[Path] = []
+Stream = BinaryIO | gzip.GzipFile | zstandard.ZstdDecompressionReader
+
+
+def _cache_file(path: Path, folder: str) -> tuple[int, Path]:
+    """A new file (descriptor, path) in the cache's `folder`, named after the input, removed at exit."""
+    from tui.engine.db import cache_dir
+
+    target_dir = cache_dir() / folder
+    target_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix="-" + path.name, dir=target_dir)
+    _TEMP_FILES.append(Path(name))
+    return fd, Path(name)
+
+
+def _content(raw: BinaryIO, compression: str | None) -> Stream:
+    """The file's content, decompressed as it is read."""
+    if compression == "gzip":
+        return gzip.GzipFile(fileobj=raw)
+    if compression == "zstd":
+        return zstandard.ZstdDecompressor().stream_reader(raw)
+    return raw
 
 
 def decompress_to_cache(path: Path, compression: str) -> Path:
     """Stream-decompress into the cache (never next to the evidence) for readers that need a plain file."""
-    from tui.engine.db import cache_dir
-
-    target_dir = cache_dir() / "decompressed"
-    target_dir.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix="-" + path.name, dir=target_dir)
-    target = Path(name)
-    _TEMP_FILES.append(target)
-    with path.open("rb") as src, os.fdopen(fd, "wb") as dst:
-        if compression == "gzip":
-            with gzip.GzipFile(fileobj=src) as gz:
-                shutil.copyfileobj(gz, dst, 1 << 20)
-        else:
-            with zstandard.ZstdDecompressor().stream_reader(src) as zs:
-                shutil.copyfileobj(zs, dst, 1 << 20)
+    fd, target = _cache_file(path, "decompressed")
+    with path.open("rb") as raw, os.fdopen(fd, "wb") as dst:
+        shutil.copyfileobj(_content(raw, compression), dst, 1 << 20)
     return target
 
 
@@ -46,21 +56,11 @@ def transcode_to_cache(path: Path, compression: str | None, encoding: str) -> tu
     readers fail a whole file on one invalid UTF-8 byte; here Latin-1 maps every byte and invalid
     UTF-8 becomes U+FFFD, streamed in chunks, so the rows stay visible and the count is reported.
     """
-    from tui.engine.db import cache_dir
-
-    target_dir = cache_dir() / "transcoded"
-    target_dir.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix="-" + path.name, dir=target_dir)
-    target = Path(name)
-    _TEMP_FILES.append(target)
+    fd, target = _cache_file(path, "transcoded")
     decoder = codecs.getincrementaldecoder(encoding if encoding != "utf-8" else "utf-8-sig")(errors="replace")
     replaced = 0
     with path.open("rb") as raw, os.fdopen(fd, "wb") as dst:
-        src: io.BufferedIOBase | gzip.GzipFile | zstandard.ZstdDecompressionReader = raw
-        if compression == "gzip":
-            src = gzip.GzipFile(fileobj=raw)
-        elif compression == "zstd":
-            src = zstandard.ZstdDecompressor().stream_reader(raw)
+        src = _content(raw, compression)
         while chunk := src.read(1 << 20):
             text = decoder.decode(chunk)
             replaced += text.count("\ufffd")
@@ -86,19 +86,9 @@ def unwrap_to_cache(path: Path, compression: str | None, at: int) -> Path:
     element) up to the list's closing bracket. Raises UnreadableError when what follows the list is
     more than plain members and the closing brace.
     """
-    from tui.engine.db import cache_dir
-
-    target_dir = cache_dir() / "unwrapped"
-    target_dir.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix="-" + path.name, dir=target_dir)
-    target = Path(name)
-    _TEMP_FILES.append(target)
+    fd, target = _cache_file(path, "unwrapped")
     with path.open("rb") as raw, os.fdopen(fd, "w+b") as dst:
-        src: io.BufferedIOBase | gzip.GzipFile | zstandard.ZstdDecompressionReader = raw
-        if compression == "gzip":
-            src = gzip.GzipFile(fileobj=raw)
-        elif compression == "zstd":
-            src = zstandard.ZstdDecompressor().stream_reader(raw)
+        src = _content(raw, compression)
         skip = at
         while skip > 0:
             skipped = len(src.read(min(skip, 1 << 20)))
