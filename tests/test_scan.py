@@ -258,3 +258,22 @@ def test_the_summary_lists_what_was_not_used(tmp_path: Path) -> None:
         "note: truth.json: no keys (a key list holds JWKs with a 'kty')",
         "note: ioc.csv:2: expected type,value[,note] with type in ip/cidr/kid/thumbprint/app/ua",
     ]
+
+
+def test_the_summary_says_once_what_many_files_share(tmp_path: Path) -> None:
+    """An evidence folder with a checksum beside each export: one summary line for the checksums."""
+    folder = tmp_path / "case"
+    folder.mkdir()
+    for n in range(5):
+        (folder / f"ual{n}.json").write_text(
+            json.dumps([{"CreationTime": f"2023-06-0{n + 1}T00:00:00", "UserId": "a@x.com"}])
+        )
+        (folder / f"ual{n}.json.sha256").write_text(f"{n:064d}  ual{n}.json\n")
+    (folder / "one.md").write_text("# case notes\n")
+    result = CliRunner().invoke(app, ["scan", str(folder), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    said = [line for line in result.output.splitlines() if line.startswith("  ")][:2]
+    assert said == [
+        f"  skipped: {folder / 'one.md'}: .md is not a log format",
+        f"  skipped: 5 files: .sha256 is not a log format (e.g. {folder / 'ual0.json.sha256'})",
+    ]

@@ -123,6 +123,24 @@ def manifest_inputs(
     return inputs
 
 
+SAME_SAID = 3  # more files than this with the same note (or error) share one summary line
+
+
+def _per_file(said: list[tuple[str, str, str]]) -> list[str]:
+    """`  note: <path>: <text>` per file, but one line for more than SAME_SAID files saying the same
+    (a folder of 400 evidence files with a `.sha256` beside each: one line, not 400)."""
+    by_text: dict[tuple[str, str], list[str]] = {}
+    for what, path, text in said:  # the walk's own notes say "skipped: …" already
+        by_text.setdefault((what, text.removeprefix(f"{what}: ")), []).append(path)
+    lines = []
+    for (what, text), paths in by_text.items():
+        if len(paths) > SAME_SAID:
+            lines.append(f"  {what}: {len(paths):,} files: {inert_cell(text)} (e.g. {inert_cell(paths[0])})")
+        else:
+            lines += [f"  {what}: {inert_cell(path)}: {inert_cell(text)}" for path in paths]
+    return lines
+
+
 def summary(
     con: duckdb.DuckDBPyConnection, report: object, out: Path, files: list[str], annotation: object = None
 ) -> str:
@@ -139,14 +157,14 @@ def summary(
         keys = [k for k in keys if Path(k).name in found]
     if keys:
         lines.append(f"key lists used for signatures: {inert_cell(', '.join(str(k) for k in keys))}")
-    for f in report.files:  # type: ignore[attr-defined]
-        if f.error:
-            lines.append(f"  unreadable: {inert_cell(f.path)}: {inert_cell(f.error)}")
+    unreadable = [("unreadable", str(f.path), f.error) for f in report.files if f.error]  # type: ignore[attr-defined]
     key_files = {Path(k) for k in getattr(report, "jwks_files", ())}
-    for f in report.files:  # type: ignore[attr-defined]
-        if f.note and not f.error and Path(f.path) not in key_files:  # key lists are listed above
-            what = "note" if f.view else "skipped"
-            lines.append(f"  {what}: {inert_cell(f.path)}: {inert_cell(f.note)}")
+    noted = [
+        ("note" if f.view else "skipped", str(f.path), f.note)
+        for f in report.files  # type: ignore[attr-defined]
+        if f.note and not f.error and Path(f.path) not in key_files  # key lists are listed above
+    ]
+    lines += _per_file(unreadable) + _per_file(noted)
     lines += [f"  note: {inert_cell(n)}" for n in getattr(annotation, "notes", ())]
     counts = dict(con.execute("SELECT severity, count(*) FROM tokens GROUP BY severity").fetchall())
     total = sum(counts.values())
