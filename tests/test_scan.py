@@ -277,3 +277,11 @@ def test_the_summary_says_once_what_many_files_share(tmp_path: Path) -> None:
         f"  skipped: {folder / 'one.md'}: .md is not a log format",
         f"  skipped: 5 files: .sha256 is not a log format (e.g. {folder / 'ual0.json.sha256'})",
     ]
+
+
+def test_said_once_keeps_order_and_merges_only_past_the_limit() -> None:
+    from tui.engine.load_report import said_once
+
+    said = [("a", "x"), ("b", "y"), ("c", "x"), ("d", "x"), ("e", "x"), ("f", "y")]
+    assert said_once(said) == [("4 files", "x (e.g. a)"), ("b", "y"), ("f", "y")]
+    assert said_once(said, most=4) == said[:1] + [("c", "x"), ("d", "x"), ("e", "x"), ("b", "y"), ("f", "y")]

@@ -95,4 +95,20 @@ def stats_fields(stats: Sequence[Any]) -> dict[str, Any]:
     }
 
 
-__all__ = ["NO_STATS", "STATS", "TRUNCATION_SIZES", "FileReport", "LoadReport", "stats_fields"]
+def said_once(said: Sequence[tuple[str, str]], most: int = 3) -> list[tuple[str, str]]:
+    """(path, what is said of it) pairs in order, with more than `most` paths saying the same thing
+    made one pair: ("N files", "the text (e.g. the first path)") — a folder of 400 exports with a
+    `.sha256` beside each says its checksums were skipped once, not 400 times."""
+    by_text: dict[str, list[str]] = {}
+    for path, text in said:
+        by_text.setdefault(text, []).append(path)
+    out: list[tuple[str, str]] = []
+    for text, paths in by_text.items():
+        if len(paths) > most:
+            out.append((f"{len(paths):,} files", f"{text} (e.g. {paths[0]})"))
+        else:
+            out += [(path, text) for path in paths]
+    return out
+
+
+__all__ = ["NO_STATS", "STATS", "TRUNCATION_SIZES", "FileReport", "LoadReport", "said_once", "stats_fields"]

@@ -12,10 +12,12 @@ from collections.abc import Mapping
 from concurrent.futures import Future
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from tui.engine import analyses
+from tui.engine.load_report import said_once
 from tui.engine.options import Options
 from tui.engine.safe import inert, inert_cell
 
@@ -123,24 +125,6 @@ def manifest_inputs(
     return inputs
 
 
-SAME_SAID = 3  # more files than this with the same note (or error) share one summary line
-
-
-def _per_file(said: list[tuple[str, str, str]]) -> list[str]:
-    """`  note: <path>: <text>` per file, but one line for more than SAME_SAID files saying the same
-    (a folder of 400 evidence files with a `.sha256` beside each: one line, not 400)."""
-    by_text: dict[tuple[str, str], list[str]] = {}
-    for what, path, text in said:  # the walk's own notes say "skipped: …" already
-        by_text.setdefault((what, text.removeprefix(f"{what}: ")), []).append(path)
-    lines = []
-    for (what, text), paths in by_text.items():
-        if len(paths) > SAME_SAID:
-            lines.append(f"  {what}: {len(paths):,} files: {inert_cell(text)} (e.g. {inert_cell(paths[0])})")
-        else:
-            lines += [f"  {what}: {inert_cell(path)}: {inert_cell(text)}" for path in paths]
-    return lines
-
-
 def summary(
     con: duckdb.DuckDBPyConnection, report: object, out: Path, files: list[str], annotation: object = None
 ) -> str:
@@ -157,14 +141,16 @@ def summary(
         keys = [k for k in keys if Path(k).name in found]
     if keys:
         lines.append(f"key lists used for signatures: {inert_cell(', '.join(str(k) for k in keys))}")
-    unreadable = [("unreadable", str(f.path), f.error) for f in report.files if f.error]  # type: ignore[attr-defined]
+    inputs: list[Any] = list(report.files)  # type: ignore[attr-defined]
     key_files = {Path(k) for k in getattr(report, "jwks_files", ())}
-    noted = [
-        ("note" if f.view else "skipped", str(f.path), f.note)
-        for f in report.files  # type: ignore[attr-defined]
-        if f.note and not f.error and Path(f.path) not in key_files  # key lists are listed above
-    ]
-    lines += _per_file(unreadable) + _per_file(noted)
+    noted = [f for f in inputs if f.note and not f.error and Path(f.path) not in key_files]  # keys: above
+    for what, said in (
+        ("unreadable", [(str(f.path), f.error) for f in inputs if f.error]),
+        ("note", [(str(f.path), f.note) for f in noted if f.view]),
+        # the walk's own notes say "skipped: …" already
+        ("skipped", [(str(f.path), f.note.removeprefix("skipped: ")) for f in noted if not f.view]),
+    ):
+        lines += [f"  {what}: {inert_cell(who)}: {inert_cell(text)}" for who, text in said_once(said)]
     lines += [f"  note: {inert_cell(n)}" for n in getattr(annotation, "notes", ())]
     counts = dict(con.execute("SELECT severity, count(*) FROM tokens GROUP BY severity").fetchall())
     total = sum(counts.values())

@@ -12,6 +12,7 @@ from textual import work
 from textual.message import Message
 
 from tui.engine.db import connect
+from tui.engine.load_report import said_once
 from tui.engine.panes import PANES, build_table, header_summary, progress_adapter
 from tui.engine.safe import inert_cell
 from tui.screens.workflow import SPLIT_LOCK
@@ -161,7 +162,8 @@ class Opening(_Screen):
                 title="unreadable input",
                 severity="warning",
             )
-        notes = [f"{inert_cell(f.path)}: {inert_cell(f.note)}" for f in report.files if f.view and f.note]
+        said = said_once([(str(f.path), f.note) for f in report.files if f.view and f.note])
+        notes = [f"{inert_cell(who)}: {inert_cell(text)}" for who, text in said]
         notes += [inert_cell(n) for n in getattr(self.session.annotation, "notes", ())]
         if notes:  # as `triage inspect` and `triage scan` list them: a --map column no file has, a
             # key list without keys, an --ioc line skipped, a guessed CSV dialect or encoding
