@@ -66,7 +66,7 @@ class Member:
 
 
 def plan(files: Sequence[Path]) -> list[list[Member]]:
-    """The inputs in load order as groups: alike small JSON / JSON Lines files together, the rest alone.
+    """The inputs in load order as groups of alike files (`_shape`), a file like no other alone.
 
     A group is placed where its first file was; a file that cannot be sniffed is alone.
     """
