@@ -1,9 +1,11 @@
 """`triage scan` over a folder of many small JSON files, read as groups and one file at a time.
 
-    python bench/many_files.py [--files 1000] [--records 500] [--format json|csv|parquet] [--dir bench/out]
+    python bench/many_files.py [--files 1000] [--records 500] [--format json|mixed|csv|parquet]
+                               [--dir bench/out]
 
 Writes (once) `<dir>/inputs/blobs-<files>x<records>/`: Management Activity API content blobs, each a
-JSON array of Exchange audit records (MailItemsAccessed, Send…), or with `--format csv`
+JSON array of Exchange audit records (MailItemsAccessed, Send…; with `--format mixed` each
+operation with its own members, as real blobs mix them), or with `--format csv`
 `<dir>/inputs/purview-<files>x<records>/`: Purview audit search exports of the same records (UTF-8
 with a byte-order mark, CreationDate, UserIds, Operations, AuditData), or with `--format parquet`
 `<dir>/inputs/parts-<files>x<records>/`: a gateway table's Parquet part files (as Spark or an export
@@ -41,8 +43,24 @@ run_scan([sys.argv[2]], Path(sys.argv[3]), Options())
 OPERATIONS = ("MailItemsAccessed", "Send", "MailItemsAccessed", "Update", "MoveToDeletedItems")
 
 
+# With --format mixed, each record is one of these Exchange operations with its own members (as a
+# content blob mixes them): blobs then start with different records and fall into several groups.
+MIXED = (
+    {
+        "Operation": "Send",
+        "Item": {"Subject": "x", "Id": "i"},
+        "ClientInfoString": "Client=OWA",
+        "LogonType": 0,
+    },
+    {"Operation": "Update", "Item": {"Id": "i"}, "ModifiedProperties": ["Body"], "LogonType": 0},
+    {"Operation": "MailboxLogin", "ClientInfoString": "Client=Outlook", "LogonType": 0, "MailboxGuid": "g"},
+    {"Operation": "MoveToDeletedItems", "AffectedItems": [{"Id": "i"}], "Folder": {"Path": "\\Inbox"}},
+)
+
+
 def generate(folder: Path, files: int, records: int, fmt: str) -> None:
-    if folder.is_dir() and len(list(folder.glob(f"*.{fmt}"))) == files:
+    suffix = "json" if fmt == "mixed" else fmt
+    if folder.is_dir() and len(list(folder.glob(f"*.{suffix}"))) == files:
         return
     folder.mkdir(parents=True, exist_ok=True)
     if fmt == "parquet":
@@ -69,7 +87,13 @@ def generate(folder: Path, files: int, records: int, fmt: str) -> None:
                     "OperationProperties": [{"Name": "MailAccessType", "Value": "Bind"}],
                 }
             )
-        if fmt == "json":
+            pick = (n + 3 * f) % 5  # blobs start with different operations
+            if fmt == "mixed" and pick:  # four in five records are another operation
+                shape = MIXED[pick - 1]
+                for member in ("AppId", "OperationCount", "OperationProperties"):
+                    del blob[-1][member]
+                blob[-1].update(shape)
+        if fmt in ("json", "mixed"):
             (folder / f"blob{f:05d}.json").write_text(json.dumps(blob))
             continue
         text = io.StringIO()
@@ -116,10 +140,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--records", type=int, default=500)
-    parser.add_argument("--format", choices=("json", "csv", "parquet"), default="json")
+    parser.add_argument("--format", choices=("json", "mixed", "csv", "parquet"), default="json")
     parser.add_argument("--dir", type=Path, default=REPO / "bench" / "out")
     args = parser.parse_args()
-    name = {"json": "blobs", "csv": "purview", "parquet": "parts"}[args.format]
+    name = {"json": "blobs", "mixed": "mixed", "csv": "purview", "parquet": "parts"}[args.format]
     folder = args.dir / "inputs" / f"{name}-{args.files}x{args.records}"
     generate(folder, args.files, args.records, args.format)
     results = {}
