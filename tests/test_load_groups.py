@@ -360,3 +360,21 @@ def test_a_record_list_document_too_large_for_one_piece_is_read_from_its_list(
     assert one(report, "nested.json").error == (
         "a JSON document too large to read in one piece, with more after its record list"
     )
+
+
+def test_records_with_a_member_named_like_the_readers_columns_are_read_alone(tmp_path: Path) -> None:
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    paths = []
+    for n in (1, 2):
+        record = {
+            "time": f"2023-06-0{n}T00:00:00Z",
+            "source_file": "x",
+            "source_row": 7,
+            "user": f"u{n}@x.com",
+        }
+        paths.append(folder / f"f{n}.json")
+        paths[-1].write_text(json.dumps([record]))
+    con, report = run([folder])
+    assert one(report, "f1.json").view != one(report, "f2.json").view
+    assert events(con) == _alone(paths)

@@ -97,8 +97,11 @@ def records(
     columns = columns_of(con, view)
     if not grouped:
         return Registered(view, fmt, columns, bad, examples, note)
-    if skipped or len(keys) == MAX_COLUMNS:
-        raise UnreadableError("member names to leave out or too many: each file is read alone")
+    if skipped or len(keys) == MAX_COLUMNS or any(k.lower() in ROW_COLUMNS for k in keys):
+        # (a member named `source_file` or `source_row` is renamed by DuckDB beside the reader's own)
+        raise UnreadableError(
+            "member names to leave out, too many or the reader's own: each file is read alone"
+        )
     # each file's columns as it would have them alone (its own keys, in its own order)
     name_of = dict(zip(keys, names, strict=True))
     files = {}
