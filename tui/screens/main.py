@@ -26,6 +26,7 @@ from tui.engine.panes import (
 from tui.engine.safe import inert_cell
 from tui.screens.opening import Opening
 from tui.screens.saving import Saving
+from tui.screens.time_controls import TimeControls
 from tui.screens.workflow import Workflow
 from tui.widgets.detail_panel import DetailPanel
 from tui.widgets.filter_bar import FilterBar
@@ -39,7 +40,7 @@ from tui.widgets.worker_errors import ReportsWorkerErrors
 PANES_GROUP = Binding.Group("panes", compact=True)
 
 
-class MainScreen(Opening, Workflow, Saving, ReportsWorkerErrors, Screen[None]):
+class MainScreen(Opening, Workflow, TimeControls, Saving, ReportsWorkerErrors, Screen[None]):
     """Everything the analyst works in; holds the session once the loader worker has opened it."""
 
     AUTO_FOCUS = "#table-tokens"

@@ -15,7 +15,7 @@ from tui.engine.db import connect
 from tui.engine.load_report import said_once
 from tui.engine.panes import PANES, build_table, header_summary, progress_adapter
 from tui.engine.safe import inert_cell
-from tui.screens.workflow import SPLIT_LOCK
+from tui.screens.time_controls import SPLIT_LOCK
 from tui.widgets.detail_panel import DetailPanel
 from tui.widgets.header_line import HeaderLine
 from tui.widgets.pane_view import PaneView

@@ -1,0 +1,178 @@
+"""The two ways the analyst moves through time on the main screen: the drift split (`[`/`]`,
+recomputed in a worker) and the timeline strip (events per hour for the Events filter; a span
+chosen on it narrows the Events pane). A mixin of `MainScreen`, beside `tui.screens.workflow`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import duckdb
+from textual import work
+from textual.message import Message
+
+from tui.engine import analyses, timefmt
+from tui.engine.filter import FilterError, add_term, parse_terms
+from tui.engine.safe import inert_cell
+from tui.widgets.header_line import HeaderLine
+from tui.widgets.pane_view import PaneView
+from tui.widgets.timeline import TimelineStrip
+
+DAY = timedelta(days=1)
+SPLIT_LOCK = threading.Lock()  # one writer of the annotated events at a time (split recompute, storing)
+
+
+def split_label(split: Any) -> str:
+    """`split 2023-05-28 21:06 UTC` (where the baseline ends and the hunt window begins)."""
+    if split is None or split.window_start is None:
+        return ""
+    return f"split {timefmt.show(split.window_start, '%Y-%m-%d %H:%M')}"
+
+
+def moved_split(split: Any, days: int) -> Any | None:
+    """The split a day earlier/later, or None when the baseline or the window would be under a day."""
+    if split is None or split.window_start is None:
+        return None
+    start = split.window_start + DAY * days
+    if start - split.baseline_start < DAY or split.window_end - start < DAY:
+        return None
+    return dataclasses.replace(split, baseline_end=start, window_start=start)
+
+
+def narrowed(text: str, start: datetime, end: datetime) -> str:
+    """The filter with its time-range terms replaced by `ts>=start ts<end`."""
+    kept = [
+        text[t.start : t.end]
+        for t in parse_terms(text)
+        if not (t.field in ("ts", "time") and t.op in (">", ">=", "<", "<=") and not t.negate)
+    ]
+    out = add_term(" ".join(kept), "ts", ">=", start)
+    return add_term(out, "ts", "<", end)
+
+
+def recompute(con: duckdb.DuckDBPyConnection, session: Any, split: Any, build: bool) -> None:
+    """NEW_APP_FOR_MAILBOX, then (with `build`) tokens, mailboxes and drift.
+
+    Not one transaction: annotate keeps per-row tables in an attached work database, and a
+    DuckDB transaction may write to one database only. The panes query again when it is done.
+    """
+    from tui.engine.annotate import resplit
+
+    with SPLIT_LOCK:
+        resplit(con, session.options, session.annotation.org, split)
+        if build:
+            analyses.build(con, split)
+
+
+class TimeControls:
+    """The drift split and the timeline for `MainScreen`."""
+
+    session: Any
+    _resplitting = False  # a recompute is running (a newer move interrupts it)
+
+    @dataclass
+    class _Resplit(Message):
+        """The drift split moved and every split-dependent table is recomputed (or failed)."""
+
+        split: Any
+        error: str | None = None
+
+    @dataclass
+    class _Timeline(Message):
+        """Hourly counts for the Events filter `filter_text`."""
+
+        filter_text: str
+        rows: list[tuple[datetime, int, int]]
+
+    # ---- the drift split --------------------------------------------------------------------
+
+    def move_split(self, days: int) -> None:
+        if self.session is None or not all(v.ready for v in self.query(PaneView)):  # type: ignore[attr-defined]
+            self.notify("the panes are still loading", severity="warning")  # type: ignore[attr-defined]
+            return
+        split = moved_split(self.session.annotation.split, days)
+        if split is None:
+            self.notify("the baseline and the window each need at least a day", severity="warning")  # type: ignore[attr-defined]
+            return
+        self.session.annotation = dataclasses.replace(self.session.annotation, split=split)
+        self._show_split(busy=True)
+        if self._resplitting:
+            try:
+                self.session.con.interrupt()  # the recompute for the previous split is now moot
+            except duckdb.Error:
+                pass
+        self._resplitting = True
+        self._resplit(split)
+
+    @work(thread=True, group="split", exit_on_error=False, name="recomputing the drift split")
+    def _resplit(self, split: Any) -> None:
+        try:
+            recompute(self.session.con, self.session, split, build=True)
+        except duckdb.InterruptException:
+            return
+        except duckdb.Error as exc:
+            self.post_message(self._Resplit(split, inert_cell(str(exc).splitlines()[0])))  # type: ignore[attr-defined]
+            return
+        self.post_message(self._Resplit(split))  # type: ignore[attr-defined]
+
+    def on_time_controls__resplit(self, message: TimeControls._Resplit) -> None:
+        if message.split != self.session.annotation.split:
+            return  # the analyst moved it again meanwhile
+        self._resplitting = False
+        self._show_split()
+        if message.error:
+            self.notify(f"recomputing failed: {message.error}", severity="error")  # type: ignore[attr-defined]
+            return
+        for view in self.query(PaneView):  # type: ignore[attr-defined]
+            view.refresh_rows()
+        self.save_session_state()  # type: ignore[attr-defined]
+        self.notify(  # type: ignore[attr-defined]
+            f"Drift and NEW_APP_FOR_MAILBOX recomputed for the {split_label(message.split)}", timeout=4
+        )
+
+    def _show_split(self, busy: bool = False) -> None:
+        label = split_label(self.session.annotation.split) if self.session is not None else ""
+        self.query_one(HeaderLine).split = label + (" (recomputing…)" if busy and label else "")  # type: ignore[attr-defined]
+
+    # ---- the timeline -----------------------------------------------------------------------
+
+    def refresh_timeline(self) -> None:
+        events = self.pane("events")  # type: ignore[attr-defined]
+        if self.session is not None and events.ready:
+            self._timeline(events.filter_text, events.where)
+
+    @work(thread=True, exclusive=True, group="timeline", exit_on_error=False, name="counting events per hour")
+    def _timeline(self, text: str, where: Any) -> None:
+        cursor = self.session.cursor()
+        try:
+            table = analyses.run(cursor, "timeline", (), where)
+        except duckdb.InterruptException:
+            return
+        finally:
+            cursor.close()
+        rows = [(r["hour"], r["events"], r["flagged"]) for r in table.to_pylist()]
+        self.post_message(self._Timeline(text, rows))  # type: ignore[attr-defined]
+
+    def on_time_controls__timeline(self, message: TimeControls._Timeline) -> None:
+        if message.filter_text == self.pane("events").filter_text:  # type: ignore[attr-defined]
+            self.query_one(TimelineStrip).show(message.rows)  # type: ignore[attr-defined]
+
+    def on_timeline_strip_span_chosen(self, message: TimelineStrip.SpanChosen) -> None:
+        events = self.pane("events")  # type: ignore[attr-defined]
+        try:
+            text = narrowed(events.filter_text, message.start, message.end)
+        except FilterError as exc:
+            self.notify(exc.message, severity="warning")  # type: ignore[attr-defined]
+            return
+        self._apply(events, text)  # type: ignore[attr-defined]
+        self.action_pane("events")  # type: ignore[attr-defined]
+
+    def on_timeline_strip_left(self, message: TimelineStrip.Left) -> None:
+        self.pane().table.focus()  # type: ignore[attr-defined]
+
+
+__all__ = ["SPLIT_LOCK", "TimeControls", "moved_split", "narrowed", "recompute", "split_label"]
