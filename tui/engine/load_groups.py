@@ -39,8 +39,17 @@ from tui.engine.normalise import (
     typed_profile,
 )
 from tui.engine.options import Options
-from tui.engine.readers import LINE_DELIM, MAX_JSON_DOC, MAX_LINE, MIN_JSON_DOC, csv_options
-from tui.engine.records import ROW_COLUMNS, Registered, columns_of, records
+from tui.engine.readers import csv_options, json_objects_sql
+from tui.engine.records import (
+    BAD_JSON,
+    BAD_JSONL,
+    ROW_COLUMNS,
+    Registered,
+    columns_of,
+    lines_sql,
+    list_records_sql,
+    records,
+)
 from tui.engine.safe import inert_cell
 from tui.engine.sql import file_literal, literal
 
@@ -50,10 +59,6 @@ GROUP_MAX_BYTES = 8 * 1024 * 1024
 # over while it is registered (read, numbered, expanded), a file's only while that file is.
 GROUP_MAX_FILES = 2000
 GROUP_MAX_TOTAL = 256 * 1024 * 1024
-
-# What a record that is not a JSON object looks like in `raw_<i>.j` (as the single-file readers say)
-BAD_JSON = "json_type(j) <> 'OBJECT'"
-BAD_JSONL = "j IS NOT NULL AND trim(j) <> '' AND NOT coalesce(json_type(try(j::JSON)) = 'OBJECT', false)"
 
 
 @dataclass(frozen=True)
@@ -158,21 +163,14 @@ def register_group(
         return _parquet(con, i, files), {}
     if sniffed.format in ("csv", "tsv"):
         return _tables(con, i, files, sniffed), {}
-    compression = literal(sniffed.compression or "none")
     if sniffed.format == "jsonl":
-        read = (
-            f"SELECT filename AS source_file, l AS j FROM read_csv({files}, header = false, "
-            f"columns = {{'l': 'VARCHAR'}}, delim = {literal(LINE_DELIM)}, quote = '', escape = '', "
-            f"auto_detect = false, max_line_size = {MAX_LINE}, compression = {compression}, filename = true)"
-        )
+        lines = lines_sql(files, sniffed.compression, filename=True)
+        read = f"SELECT filename AS source_file, l AS j FROM {lines}"
         bad_filter, fmt = BAD_JSONL, "jsonl"
     else:
-        largest = max(m.path.stat().st_size for m in members) * (1 if sniffed.compression is None else 20)
-        limit = min(max(largest + 1024 * 1024, MIN_JSON_DOC), MAX_JSON_DOC)
-        read = (
-            f"SELECT filename AS source_file, json AS j FROM read_json_objects({files}, format = 'auto', "
-            f"maximum_object_size = {limit}, compression = {compression}, filename = true)"
-        )
+        largest = max(m.path.stat().st_size for m in members)
+        objects = json_objects_sql(files, largest, sniffed.compression, filename=True)
+        read = f"SELECT filename AS source_file, json AS j FROM {objects}"
         member = sniffed.member
         bad_filter, fmt = BAD_JSON, "json" if member is None else f"json {{{member}: [...]}}"
     con.execute(f"CREATE TABLE doc_{i} AS {read}")  # in file order, each file's records in order
@@ -206,11 +204,7 @@ def _record_lists(con: duckdb.DuckDBPyConnection, i: int, member: str, files: in
     ).fetchone()
     if row != (files, files, files):
         raise UnreadableError("not one record list a file: each file is read alone")
-    con.execute(
-        f"""CREATE TABLE lst_{i} AS
-        SELECT source_file, unnest(range(1, len(l) + 1)) AS source_row, unnest(l) AS j
-        FROM (SELECT source_file, json_extract(j, {literal(path + "[*]")}) AS l FROM doc_{i})"""
-    )
+    con.execute(f"CREATE TABLE lst_{i} AS {list_records_sql(i, path, 'source_file, ')}")
     con.execute(f"CREATE TABLE raw_{i} AS SELECT source_file, source_row, rowid AS _ord, j FROM lst_{i}")
     con.execute(f"DROP TABLE lst_{i}")
 

@@ -15,22 +15,44 @@ import duckdb
 from tui.engine.cache_copies import decompress_to_cache, unwrap_to_cache
 from tui.engine.formats import RECORD_LISTS, Sniffed, UnreadableError
 from tui.engine.records import (
+    BAD_JSON,
+    BAD_JSONL,
+    MAX_LINE,
     Registered,
     bad_records,
     columns_of,
+    compression_sql,
+    lines_sql,
+    list_records_sql,
     records,
-    unique_names,
 )
 from tui.engine.safe import inert_cell
-from tui.engine.sql import file_literal, ident, literal
+from tui.engine.sql import file_literal, literal
+from tui.engine.w3c import register_w3c
 
-# DuckDB sizes its read buffers from this; 16 MB keeps gzip reads well inside the memory cap.
-MAX_LINE = 16 * 1024 * 1024
 # DuckDB reserves about twice the largest object it may read, within the connection's memory cap.
 MIN_JSON_DOC = 16 * 1024 * 1024
 MAX_JSON_DOC = 384 * 1024 * 1024
-# Two control characters no JSON text may hold unescaped: each JSON Lines line is one cell.
-LINE_DELIM = "\x1e\x1f"
+
+
+def json_objects_sql(files: str, largest: int, compression: str | None, *, filename: bool = False) -> str:
+    """`read_json_objects` of JSON files whose largest is `largest` bytes on disk: a document is read
+    in one piece, so the object size allowed follows it (estimated ×20 when compressed), within
+    MIN_JSON_DOC and MAX_JSON_DOC."""
+    limit = json_doc_limit(largest, compression)
+    return (
+        f"read_json_objects({files}, format = 'auto', maximum_object_size = {limit}, "
+        f"compression = {compression_sql(compression)}{', filename = true' if filename else ''})"
+    )
+
+
+def json_doc_size(largest: int, compression: str | None) -> int:
+    """The bytes a document of `largest` bytes on disk may take in one piece (×20 when compressed)."""
+    return largest * (1 if compression is None else 20) + 1024 * 1024
+
+
+def json_doc_limit(largest: int, compression: str | None) -> int:
+    return min(max(json_doc_size(largest, compression), MIN_JSON_DOC), MAX_JSON_DOC)
 
 
 class BadEncoding(UnreadableError):
@@ -64,7 +86,7 @@ def register(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffe
         elif sniffed.format == "jsonl":
             reg = _jsonl(con, i, path, sniffed)
         elif sniffed.format == "w3c":
-            reg = _w3c(con, i, path, sniffed)
+            reg = register_w3c(con, i, path, sniffed)
         else:
             reg = _json(con, i, path, sniffed)
     except duckdb.Error as exc:
@@ -79,10 +101,6 @@ def _reason(exc: Exception) -> str:
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
     text = lines[0] if lines else type(exc).__name__
     return inert_cell(text[:300])
-
-
-def _compression(sniffed: Sniffed) -> str:
-    return literal(sniffed.compression or "none")
 
 
 def _parquet(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
@@ -135,7 +153,8 @@ def csv_options(i: int, sniffed: Sniffed) -> tuple[str, str]:
     named = f"header = false, names = {_names(sniffed.fields)}" if sniffed.fields else "header = true"
     common = (
         f"{named}, all_varchar = true, store_rejects = true, rejects_table = 'rej_{i}', "
-        f"rejects_scan = 'rejscan_{i}', max_line_size = {MAX_LINE}, compression = {_compression(sniffed)}, "
+        f"rejects_scan = 'rejscan_{i}', max_line_size = {MAX_LINE}, "
+        f"compression = {compression_sql(sniffed.compression)}, "
         f"encoding = {literal(sniffed.encoding)}, skip = {int(sniffed.skip)}"
     )
     return common, f", delim = {literal(sniffed.delimiter or ',')}, quote = '\"', escape = '\"'"
@@ -173,110 +192,23 @@ def _csv_rows(i: int, first: int = 1) -> str:
 def _jsonl(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
     """Each line read as text first, so a line that is not a JSON object is counted, not lost."""
     con.execute(
-        f"CREATE TABLE lines_{i} AS SELECT l FROM read_csv({file_literal(path)}, header = false, "
-        f"columns = {{'l': 'VARCHAR'}}, delim = {literal(LINE_DELIM)}, quote = '', escape = '', "
-        f"auto_detect = false, max_line_size = {MAX_LINE}, compression = {_compression(sniffed)})"
+        f"CREATE TABLE lines_{i} AS SELECT l FROM {lines_sql(file_literal(path), sniffed.compression)}"
     )
     con.execute(f"CREATE TABLE raw_{i} AS SELECT rowid + 1 AS source_row, l AS j FROM lines_{i}")
     con.execute(f"DROP TABLE lines_{i}")
-    bad_filter = "j IS NOT NULL AND trim(j) <> '' AND NOT coalesce(json_type(try(j::JSON)) = 'OBJECT', false)"
-    return records(con, i, "jsonl", bad_filter, sniffed.note)
-
-
-def _w3c(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
-    """A W3C extended log, its fields named by `#Fields:`; `source_row` is the line number.
-
-    Lines are read as text and split on spaces (W3C values have none: IIS writes `+`), so a line
-    with another number of fields is counted and shown, not lost; `#` directives are skipped.
-    `-` is an empty value. Two columns are added: `timestamp` from `date` and `time` (UTC, as W3C
-    logs are written) and `url` from `cs-uri-stem` and `cs-uri-query` (OWA's `action=` is in the
-    query). In a request header field (`cs(…)`) a `+` is a space.
-
-    IIS writes `#Fields:` again after each restart, and with other fields once logging is changed
-    (the Authorization header added during an incident): each line is read by the last `#Fields:`
-    before it, and the columns are every field of any of them (NULL where a part lacks one).
-    """
-    con.execute(
-        f"CREATE TABLE lines_{i} AS SELECT rtrim(l, chr(13)) AS l FROM read_csv({file_literal(path)}, "
-        f"header = false, columns = {{'l': 'VARCHAR'}}, delim = {literal(LINE_DELIM)}, quote = '', "
-        f"escape = '', auto_detect = false, max_line_size = {MAX_LINE}, "
-        f"compression = {_compression(sniffed)})"
-    )
-    declared = [
-        str(r[0])
-        for r in con.execute(
-            f"SELECT l FROM lines_{i} WHERE starts_with(l, '#Fields:') GROUP BY l ORDER BY min(rowid)"
-        ).fetchall()
-    ]
-    sets = [line[len("#Fields:") :].split() for line in declared] or [list(sniffed.fields)]
-    if len(sets) == 1:
-        part = "1"
-    else:  # the set in force on each line: the last `#Fields:` line at or before it
-        part = (
-            "list_position(?::VARCHAR[], last_value(CASE WHEN starts_with(l, '#Fields:') THEN l END "
-            "IGNORE NULLS) OVER (ORDER BY rowid ROWS UNBOUNDED PRECEDING))"
-        )
-    con.execute(
-        f"CREATE TABLE raw_{i} AS SELECT rowid + 1 AS source_row, string_split(l, ' ') AS p, l AS j, "
-        f"{part} AS k FROM lines_{i}",
-        [declared] if len(sets) > 1 else [],
-    )
-    con.execute(f"DROP TABLE lines_{i}")
-    fields = list(dict.fromkeys(f for fs in sets for f in fs))
-    width = _by_part([str(len(fs)) for fs in sets])
-    entry = "j IS NOT NULL AND NOT starts_with(j, '#') AND trim(j) <> ''"
-    bad, examples = bad_records(con, i, f"{entry} AND len(p) IS DISTINCT FROM {width}")
-    names = unique_names(fields)
-    cols = []
-    for logged, name in zip(fields, names, strict=True):
-        value = _by_part([f"p[{fs.index(logged) + 1}]" if logged in fs else "NULL" for fs in sets])
-        # a request header's `+` are its spaces (`Bearer+eyJ…`, `Mozilla/5.0+(Windows+NT…`)
-        text = (
-            f"replace(nullif({value}, '-'), '+', ' ')"
-            if logged.lower().startswith("cs(")
-            else f"nullif({value}, '-')"
-        )
-        cols.append(f"{text} AS {ident(name)}")
-    con.execute(
-        f"CREATE TABLE data_{i} AS SELECT source_row, {', '.join(cols)} "
-        f"FROM raw_{i} WHERE {entry} AND len(p) = {width}"
-    )
-    con.execute(f"DROP TABLE raw_{i}")
-    lower = {f.lower(): name for f, name in zip(fields, names, strict=True)}
-    extra = []
-    if "date" in lower and "time" in lower and "timestamp" not in lower:
-        extra.append(f"{ident(lower['date'])} || ' ' || {ident(lower['time'])} AS timestamp")
-    if "cs-uri-stem" in lower and "url" not in lower:
-        query = f" || coalesce('?' || {ident(lower['cs-uri-query'])}, '')" if "cs-uri-query" in lower else ""
-        extra.append(f"{ident(lower['cs-uri-stem'])}{query} AS url")
-    view = f"src_{i}"
-    added = "".join(f", {e}" for e in extra)
-    con.execute(f"CREATE VIEW {view} AS SELECT source_row{added}, * EXCLUDE (source_row) FROM data_{i}")
-    note = sniffed.note
-    if len(sets) > 1:
-        note = "; ".join(
-            filter(None, [note, f"{len(sets)} different #Fields lines: each part read by its own"])
-        )
-    return Registered(view, "w3c", columns_of(con, view), bad, examples, note)
-
-
-def _by_part(values: Sequence[str]) -> str:
-    """One SQL value per `#Fields:` set, chosen by the line's set `k` (the value itself when one set)."""
-    if len(values) == 1:
-        return values[0]
-    return "CASE k " + " ".join(f"WHEN {n + 1} THEN {v}" for n, v in enumerate(values)) + " END"
+    return records(con, i, "jsonl", BAD_JSONL, sniffed.note)
 
 
 def _json(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
     """A JSON array, a `{"value": [...]}`-style document, a HAR, or a key list (skipped)."""
-    size = path.stat().st_size * (1 if sniffed.compression is None else 20) + 1024 * 1024
-    limit = min(max(size, MIN_JSON_DOC), MAX_JSON_DOC)
-    if sniffed.member is not None and size > MAX_JSON_DOC:
+    size = path.stat().st_size
+    limit = json_doc_limit(size, sniffed.compression)
+    if sniffed.member is not None and json_doc_size(size, sniffed.compression) > MAX_JSON_DOC:
         return _unwrapped(con, i, path, sniffed)
     try:
         con.execute(
-            f"CREATE TABLE doc_{i} AS SELECT json AS j FROM read_json_objects({file_literal(path)}, "
-            f"format = 'auto', maximum_object_size = {limit}, compression = {_compression(sniffed)})"
+            f"CREATE TABLE doc_{i} AS SELECT json AS j "
+            f"FROM {json_objects_sql(file_literal(path), size, sniffed.compression)}"
         )
     except duckdb.Error as exc:
         if "maximum_object_size" not in str(exc):
@@ -306,17 +238,12 @@ def _json(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) 
                                json_extract(j, '$.tables[0].rows[*]') AS l FROM doc_{i}))"""
         )
     else:
-        member = RECORD_LISTS[shape]
-        con.execute(
-            f"CREATE TABLE raw_{i} AS SELECT unnest(range(1, len(l) + 1)) AS source_row, unnest(l) AS j "
-            f"FROM (SELECT json_extract(j, {literal(member + '[*]')}) AS l FROM doc_{i})"
-        )
+        con.execute(f"CREATE TABLE raw_{i} AS {list_records_sql(i, RECORD_LISTS[shape])}")
     con.execute(f"DROP TABLE doc_{i}")
-    bad_filter = "json_type(j) <> 'OBJECT'"
     if shape == "har":
-        return _har(con, i, bad_filter)
+        return _har(con, i, BAD_JSON)
     fmt = "json" if shape in ("rows", "array") else f"json {{{shape}: [...]}}"
-    return records(con, i, fmt, bad_filter, sniffed.note)
+    return records(con, i, fmt, BAD_JSON, sniffed.note)
 
 
 def _unwrapped(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Sniffed) -> Registered:
@@ -332,7 +259,7 @@ def _unwrapped(con: duckdb.DuckDBPyConnection, i: int, path: Path, sniffed: Snif
     con.execute(f"DROP TABLE doc_{i}")
     note = f"over {MAX_JSON_DOC // 2**20} MB in one piece: its record list read from a copy in the cache"
     fmt = f"json {{{sniffed.member}: [...]}}"
-    return records(con, i, fmt, "json_type(j) <> 'OBJECT'", "; ".join(filter(None, [sniffed.note, note])))
+    return records(con, i, fmt, BAD_JSON, "; ".join(filter(None, [sniffed.note, note])))
 
 
 def _document_shape(con: duckdb.DuckDBPyConnection, i: int) -> str:

@@ -1,5 +1,6 @@
-"""What registering a file gives (`Registered`), and JSON records expanded into columns: the part of
-the readers (`tui.engine.readers`) that the multi-file reads (`tui.engine.load_groups`) share."""
+"""What registering a file gives (`Registered`), the reading SQL for lines and JSON record lists, and
+JSON records expanded into columns: the part of the readers (`tui.engine.readers`, `tui.engine.w3c`)
+that the multi-file reads (`tui.engine.load_groups`) share."""
 
 from __future__ import annotations
 
@@ -11,6 +12,38 @@ import duckdb
 from tui.engine.formats import UnreadableError
 from tui.engine.safe import inert_cell
 from tui.engine.sql import ident, literal
+
+# DuckDB sizes its read buffers from this; 16 MB keeps gzip reads well inside the memory cap.
+MAX_LINE = 16 * 1024 * 1024
+# Two control characters no JSON text may hold unescaped: each JSON Lines line is one cell.
+LINE_DELIM = "\x1e\x1f"
+# What a record that is not a JSON object looks like in `raw_<i>.j`: a JSON document's element, a
+# JSON Lines line (an empty line is no record)
+BAD_JSON = "json_type(j) <> 'OBJECT'"
+BAD_JSONL = "j IS NOT NULL AND trim(j) <> '' AND NOT coalesce(json_type(try(j::JSON)) = 'OBJECT', false)"
+
+
+def compression_sql(compression: str | None) -> str:
+    return literal(compression or "none")
+
+
+def lines_sql(files: str, compression: str | None, *, filename: bool = False) -> str:
+    """`read_csv` of text files (`files`: a path literal or a list of them) one line a row, in `l`."""
+    return (
+        f"read_csv({files}, header = false, columns = {{'l': 'VARCHAR'}}, delim = {literal(LINE_DELIM)}, "
+        f"quote = '', escape = '', auto_detect = false, max_line_size = {MAX_LINE}, "
+        f"compression = {compression_sql(compression)}{', filename = true' if filename else ''})"
+    )
+
+
+def list_records_sql(i: int, path: str, carried: str = "") -> str:
+    """The elements of the JSON list at `path` (`$.value`) in each document of `doc_<i>`, numbered
+    from 1 in each document, as `source_row, j` (after `carried` columns, e.g. `source_file, `)."""
+    return (
+        f"SELECT {carried}unnest(range(1, len(l) + 1)) AS source_row, unnest(l) AS j "
+        f"FROM (SELECT {carried}json_extract(j, {literal(path + '[*]')}) AS l FROM doc_{i})"
+    )
+
 
 MAX_COLUMNS = 2000
 # Columns the readers add to a file's own: the record's number in its file and, when several files
@@ -148,4 +181,19 @@ def unique_names(keys: list[str]) -> list[str]:
     return out
 
 
-__all__ = ["MAX_COLUMNS", "ROW_COLUMNS", "Registered", "bad_records", "columns_of", "records", "unique_names"]
+__all__ = [
+    "BAD_JSON",
+    "BAD_JSONL",
+    "LINE_DELIM",
+    "MAX_LINE",
+    "compression_sql",
+    "lines_sql",
+    "list_records_sql",
+    "MAX_COLUMNS",
+    "ROW_COLUMNS",
+    "Registered",
+    "bad_records",
+    "columns_of",
+    "records",
+    "unique_names",
+]
