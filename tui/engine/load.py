@@ -151,7 +151,7 @@ def _with_stats(con: duckdb.DuckDBPyConnection, reports: list[FileReport]) -> li
         if r.events_view is None:
             out.append(r)
             continue
-        stats = by_source.get(str(r.path), (0, None, None, 0, 0, 0, 0))
+        stats = by_source.get(str(r.path), NO_STATS)
         out.append(dataclasses.replace(r, **stats_fields(stats)))
     return out
 
