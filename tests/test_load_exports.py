@@ -70,6 +70,46 @@ def test_powershell_export_csv_type_line(tmp_path: Path) -> None:
     ]
 
 
+def test_search_mailboxauditlog_export(tmp_path: Path) -> None:
+    """`Search-MailboxAuditLog -ShowDetails | Export-Csv`: who read the mailbox is a display name
+    (`LogonUserDisplayName`; no UPN), the aggregated read count is
+    `AuditOperationsCountInAggregatedRecord`, and the access type is written `MailAccessType:Bind`
+    in a PowerShell list; the three were null."""
+    header = (
+        '"Operation","LogonType","ClientInfoString","ClientIPAddress","MailboxOwnerUPN",'
+        '"LogonUserDisplayName","LogonUserSid","SessionId","OperationProperties",'
+        '"AuditOperationsCountInAggregatedRecord","AppId","ClientAppId","LastAccessed"'
+    )
+    row = (
+        '"MailItemsAccessed","Delegate","Client=OWA;Mozilla/5.0","195.26.87.219","ana@contoso.com",'
+        '"Bo Smith","S-1-5-21-2","s1","{0}","{1}","00000002-0000-0ff1-ce00-000000000000",'
+        '"9199bf20-a13f-4107-85dc-02114787ef48","6/1/2023 4:05:0{2} AM"'
+    )
+    lines = [
+        "#TYPE Deserialized.Microsoft.Exchange.Management.SystemConfigurationTasks.MailboxAuditLogRecord",
+        header,
+        row.format("{MailAccessType:Bind, IsThrottled:False}", 12, 3),
+        row.format("{IsThrottled:False, MailAccessType:Sync}", 1, 4),
+        row.format("{IsThrottled:True}", "", 5),
+    ]
+    (tmp_path / "mal.csv").write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8-sig"))
+    con, report = run([tmp_path])
+    f = one(report, "mal.csv")
+    assert (f.rows, f.mapping["user"], f.mapping["items"]) == (
+        3,
+        "LogonUserDisplayName",
+        "AuditOperationsCountInAggregatedRecord",
+    )
+    rows = con.execute(
+        'SELECT source_row, "user", mailbox, items, access_type FROM events_base ORDER BY source_row'
+    ).fetchall()
+    assert rows == [
+        (1, "bo smith", "ana@contoso.com", 12, "Bind"),  # users are compared lower-case
+        (2, "bo smith", "ana@contoso.com", 1, "Sync"),
+        (3, "bo smith", "ana@contoso.com", None, None),
+    ]
+
+
 def test_powershell_json_dates(tmp_path: Path) -> None:
     """Windows PowerShell's ConvertTo-Json writes DateTime as `\\/Date(ms)\\/` (UTC milliseconds; an
     offset after them only names the writer's zone): such exports had no readable time."""

@@ -37,6 +37,8 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
         "user_name",
         "cs-username",
         "InitiatedBy.user.userPrincipalName",
+        # Search-MailboxAuditLog names who read a mailbox by display name and SID only
+        "LogonUserDisplayName",
     ),
     "mailbox": (
         "MailboxOwnerUPN",
@@ -94,7 +96,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     ),
     "token_object_id": ("TokenObjectId", "token_object_id"),
     "token_iat": ("AppAccessContext.IssuedAtTime", "TokenIssuedAt", "token_iat"),
-    "items": ("OperationCount", "items"),
+    "items": ("OperationCount", "AuditOperationsCountInAggregatedRecord", "items"),
     "access_type": ("OperationProperties", "MailAccessType", "access_type"),
     "status": (
         "ResultStatus",

@@ -146,6 +146,9 @@ def access_type_sql(s: str) -> str:
         r'(?i)"Value"\s*:\s*"([A-Za-z]+)"\s*,\s*"Name"\s*:\s*"MailAccessType"',
         r"(?i)Value=([A-Za-z]+);\s*Name=MailAccessType",
         r"(?i)Name=MailAccessType;\s*Value=([A-Za-z]+)",
+        # Search-MailboxAuditLog: `MailAccessType:Bind` (Microsoft's own examples filter on
+        # `-like "*MailAccessType:Bind*"`), in a PowerShell list `{MailAccessType:Bind, IsThrottled:False}`
+        r"(?i)\bMailAccessType:\s*([A-Za-z]+)",
     )
     found = ", ".join(f"nullif(regexp_extract({s}, {literal(p)}, 1), '')" for p in patterns)
     return f"coalesce({found}, CASE WHEN regexp_full_match({s}, '[A-Za-z]+') THEN {s} END)"
