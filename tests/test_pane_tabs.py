@@ -43,7 +43,8 @@ class _Header(App[None]):
 
 
 async def test_the_header_keeps_its_activity_on_a_narrow_terminal() -> None:
-    """At 80 columns the summary gives way (cut with an ellipsis), not the activity at the right."""
+    """At 80 columns the summary gives way (cut with an ellipsis), not the activity at the right nor
+    the drift split (the split was cut first: at 120 columns the sample's header showed `split 2023-05-2…`)."""
     from tui.widgets.header_line import HeaderLine
 
     app = _Header()
@@ -54,10 +55,18 @@ async def test_the_header_keeps_its_activity_on_a_narrow_terminal() -> None:
         await pilot.pause()
         text = header.render().plain
         assert text.endswith("● ready") and len(text) == 80
-        assert (
-            text.startswith(" triage · 3 inputs · 21,753 events · 2023-05-01 → 2023-06-11 UTC")
-            and "…" in text
+        assert text == " triage · 3 inputs · 21,753 events · 2… · split 2023-05-28 21:06 UTC [ ] ● ready"
+        await pilot.resize_terminal(120, 3)
+        await pilot.pause()
+        text = header.render().plain
+        assert text == (
+            " triage · 3 inputs · 21,753 events · 2023-05-01 → 2023-06-11 UTC · tenant 8cf9…"
+            " · split 2023-05-28 21:06 UTC [ ] ● ready"
         )
+        await pilot.resize_terminal(40, 3)
+        await pilot.pause()
+        text = header.render().plain
+        assert text == " triage · 3 inputs · 21,753 eve… ● ready"  # too narrow for both: one cut
         header.busy("storing events", 0.42)
         await pilot.pause()
         assert header.render().plain.endswith("● storing events 42%")

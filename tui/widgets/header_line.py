@@ -7,6 +7,8 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 SPINNER = "◐◓◑◒"
+# The summary is cut no shorter than this before the split is cut too (` triage · 3 inputs…`).
+MIN_SUMMARY = 20
 
 
 class HeaderLine(Widget):
@@ -26,13 +28,19 @@ class HeaderLine(Widget):
         else:
             right.append("● ready", style="green")
         line = Text(" " + self.summary, no_wrap=True, overflow="ellipsis")
+        tail = Text()
         if self.split:
-            line.append(" · ")
-            line.append(self.split, style="bold")
-            line.append(" [ ]", style="dim")
-        # The activity (loading, recomputing, ready) always shows: on a narrow terminal (80 columns)
-        # the summary gives way, cut with an ellipsis, instead of pushing it off the edge.
+            tail.append(" · ")
+            tail.append(self.split, style="bold")
+            tail.append(" [ ]", style="dim")
+        # The activity (loading, recomputing, ready) always shows, and then the split (`[`/`]` move
+        # it; it was cut first): on a narrow terminal the summary gives way, cut with an ellipsis.
         room = self.size.width - right.cell_len - 1
+        if room > 0 and line.cell_len + tail.cell_len > room:
+            keep = room - tail.cell_len
+            if keep >= MIN_SUMMARY:
+                line.truncate(keep, overflow="ellipsis")
+        line.append_text(tail)
         if room > 0 and line.cell_len > room:
             line.truncate(room, overflow="ellipsis")
         gap = max(self.size.width - line.cell_len - right.cell_len - 1, 1)
