@@ -93,11 +93,11 @@ SELECT
         + 4 * off_hours_share
         + 2 * least(log2(greatest(volume_ratio, 1)), 3), 2) END AS drift_score,
     CASE WHEN baseline_events = 0 THEN 'no baseline activity' ELSE concat_ws('; ',
-        CASE WHEN len(new_countries) > 0 THEN len(new_countries) || ' new countries' END,
-        CASE WHEN len(new_app_ids) > 0 THEN len(new_app_ids) || ' new app ids' END,
-        CASE WHEN len(new_client_app_ids) > 0 THEN len(new_client_app_ids) || ' new client app ids' END,
-        CASE WHEN len(new_ips) > 0 THEN len(new_ips) || ' new IPs' END,
-        CASE WHEN len(new_user_agents) > 0 THEN len(new_user_agents) || ' new user agents' END,
+        CASE WHEN len(new_countries) > 0 THEN len(new_countries) || CASE WHEN len(new_countries) = 1 THEN ' new country' ELSE ' new countries' END END,
+        CASE WHEN len(new_app_ids) > 0 THEN len(new_app_ids) || CASE WHEN len(new_app_ids) = 1 THEN ' new app id' ELSE ' new app ids' END END,
+        CASE WHEN len(new_client_app_ids) > 0 THEN len(new_client_app_ids) || CASE WHEN len(new_client_app_ids) = 1 THEN ' new client app id' ELSE ' new client app ids' END END,
+        CASE WHEN len(new_ips) > 0 THEN len(new_ips) || CASE WHEN len(new_ips) = 1 THEN ' new IP' ELSE ' new IPs' END END,
+        CASE WHEN len(new_user_agents) > 0 THEN len(new_user_agents) || CASE WHEN len(new_user_agents) = 1 THEN ' new user agent' ELSE ' new user agents' END END,
         CASE WHEN off_hours_share >= 0.005
              THEN CAST(round(100 * off_hours_share) AS INTEGER) || '% in never-used hours' END,
         CASE WHEN volume_ratio >= 2 THEN 'volume ×' || round(volume_ratio, 1) END) END AS reasons,
