@@ -44,7 +44,8 @@ class _Header(App[None]):
 
 async def test_the_header_keeps_its_activity_on_a_narrow_terminal() -> None:
     """At 80 columns the summary gives way (cut with an ellipsis), not the activity at the right nor
-    the drift split (the split was cut first: at 120 columns the sample's header showed `split 2023-05-2…`)."""
+    the drift split (the split was cut first: at 120 columns the sample's header showed
+    `split 2023-05-2…`)."""
     from tui.widgets.header_line import HeaderLine
 
     app = _Header()

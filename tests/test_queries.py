@@ -41,6 +41,10 @@ def test_every_query_runs_on_the_sample(session: Session, name: str) -> None:
         params = analyses.split_params(drift_split(session.con, Options()))
     if name.endswith("_page"):
         params = [50, 0]
+    if name in ("events_flagged_after", "events_flagged_before"):
+        params = [0 if name.endswith("after") else 10**9, 3]  # from before the first / after the last row
+    if name == "events_place":
+        params = [100]
     table = analyses.run(session.con, name, params)
     assert table.num_rows > 0, name
     assert table.column_names == analyses.run(session.con, name, params).column_names
@@ -88,6 +92,41 @@ def test_mailbox_items_are_the_sum_of_operation_counts(session: Session) -> None
     ).fetchone()
     got = session.con.execute("SELECT items, accesses FROM mailboxes WHERE mailbox = ?", [mailbox]).fetchone()
     assert got == expected
+
+
+@pytest.mark.parametrize(
+    "filter_text", ["", "mailbox=ximena.albright@contoso-agency.gov", "kind=purview_audit"]
+)
+def test_the_next_and_previous_flagged_events_are_the_neighbours_in_the_pages_order(
+    session: Session, filter_text: str
+) -> None:
+    """`n` / `N` on the Events pane (`flagged_neighbour`): from any row, the place of the nearest
+    event after / before it at severity medium or worse, in the order the pages show, under the
+    filter; None at the ends."""
+    from tui.engine.panes import FLAGGED_RANK, flagged_neighbour
+
+    where = compile_filter(filter_text, analyses.columns(session.con, "events"))
+    page = analyses.run(session.con, "events_page", [100_000, 0], where)
+    rns, ranks = page.column("rn").to_pylist(), page.column("sev_rank").to_pylist()
+    flagged = [i for i, rank in enumerate(ranks) if (rank or 0) >= FLAGGED_RANK]
+    assert 0 < len(flagged) < len(rns) / 2  # some rows flagged, most not: the jumps skip rows
+    spread = range(0, len(rns), max(len(rns) // 40, 1))
+    starts = sorted({0, len(rns) - 1, *flagged[:3], *flagged[-3:], *spread})
+    for start in starts:
+        after = next((i for i in flagged if i > start), None)
+        before = next((i for i in reversed(flagged) if i < start), None)
+        assert flagged_neighbour(session.con, analyses.Where.of(where), rns[start], True) == after, start
+        assert flagged_neighbour(session.con, analyses.Where.of(where), rns[start], False) == before, start
+
+
+def test_a_question_mark_in_a_query_comment_is_not_a_placeholder() -> None:
+    """The filter's values go after the placeholders before the marker; a `?` in the query's header
+    comment was counted as one, and the values went to the wrong places (a binder error, or worse, a
+    wrong answer)."""
+    sql = "-- returns: rows after row ? (a comment)\nSELECT 1 WHERE (/*FILTER*/ TRUE) AND x > ?"
+    spliced, params = analyses.splice(sql, analyses.Where("a = ?", ("v",)), [7])
+    assert spliced.endswith("WHERE ((a = ?)) AND x > ?")
+    assert params == ["v", 7]
 
 
 def test_filtered_page_and_count_agree(session: Session) -> None:

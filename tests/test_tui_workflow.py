@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from tui_pilot import SAMPLE, SIZE, needs_sample, save_as, scalar, settle, shown_rows, wait_for
+from tui_pilot import SAMPLE, SIZE, needs_sample, save_as, scalar, settle, shown_rows, sql, wait_for
 
 from tui.app import TriageApp
 from tui.engine.options import Options
@@ -219,3 +219,53 @@ async def test_a_state_folder_that_cannot_be_made_leaves_the_session_unsaved(
         (said,) = [n for n in app._notifications if n.title == "session state not saved"]
         assert said.message.startswith(f"the state folder {blocked} cannot be used (")
     assert blocked.read_text() == "a file where the state folder should be"
+
+
+async def test_n_and_shift_n_go_to_the_next_and_previous_flagged_event() -> None:
+    """Drilled into the worst mailbox, `n` puts the cursor on its first event at severity medium or
+    worse (the rows before it unflagged), `n` again on the next, `N` back; at the last flagged event
+    `n` says there is none and the cursor stays; on another pane `n` says where it works."""
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        await pilot.press("2", "enter")
+        screen = await settle(pilot, app)
+        events = screen.pane("events")
+        mailbox = screen.pane("mailboxes").table.paged.raw_at(0)["mailbox"]
+        ranks = [
+            r[0]
+            for r in sql(
+                screen,
+                "SELECT sev_rank FROM events_marked WHERE lower(mailbox) = lower(?) ORDER BY rn",
+                [mailbox],
+            )
+        ]
+        flagged = [i for i, rank in enumerate(ranks) if (rank or 0) >= 3]
+        assert events.shown == len(ranks) and flagged[0] > 0 and len(flagged) >= 3
+        detail = screen.query_one(DetailPanel)
+
+        async def press_and_land(key: str, row: int) -> None:
+            await pilot.press(key)
+            await wait_for(pilot, lambda: events.table.cursor_row == row, f"{key} to row {row}")
+            raw = events.table.paged.raw_at(row)
+            title = f"event {raw['source']} row {raw['source_row']}"
+            await wait_for(pilot, lambda: detail.detail is not None and detail.detail.title == title, title)
+
+        await press_and_land("n", flagged[0])
+        assert events.table.paged.raw_at(flagged[0])["severity"] in ("medium", "high", "critical")
+        await press_and_land("n", flagged[1])
+        await press_and_land("N", flagged[0])
+        events.table.move_cursor(row=flagged[-1])
+        await pilot.press("n")
+        await wait_for(
+            pilot,
+            lambda: any("no flagged event after this one" in str(n.message) for n in app._notifications),
+            "the notice",
+        )
+        assert events.table.cursor_row == flagged[-1]
+        await pilot.press("1", "n")
+        await wait_for(
+            pilot,
+            lambda: any("on the Events pane" in str(n.message) for n in app._notifications),
+            "the notice on Tokens",
+        )

@@ -9,6 +9,7 @@ only, and its values travel as parameters in the right position.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,7 +48,8 @@ def splice(sql: str, where: Where | Compiled | None, params: Sequence[object]) -
             raise ValueError("this query takes no filter")
         return sql, list(params)
     before, after = sql.split(FILTER_MARKER, 1)
-    n_before = before.count("?")
+    # the placeholders before the marker, not a `?` in a comment (a query's header says what it does)
+    n_before = re.sub(r"--[^\n]*", "", before).count("?")
     own = list(params)
     if where is None:
         return before + "TRUE" + after, own

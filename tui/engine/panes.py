@@ -157,7 +157,7 @@ PANES: tuple[PaneSpec, ...] = (
             "verdict",
             "note",
         ),
-        hidden=("sev_rank", "mark"),
+        hidden=("sev_rank", "mark", "rn"),
         widths=(
             ("indicators", 36),
             ("user", 30),
@@ -258,6 +258,18 @@ def token_position(con: duckdb.DuckDBPyConnection, where: Where, tkey: str) -> i
     finally:
         cursor.close()
     return int(row[0]) if row else None
+
+
+def flagged_neighbour(con: duckdb.DuckDBPyConnection, where: Where, rn: int, forward: bool) -> int | None:
+    """The place in the Events pane (under the filter) of the next (`forward`) or previous flagged
+    event — severity medium or worse, as the timeline marks them — from the event numbered `rn`;
+    None when there is none that way. `n` / `N` on the Events pane, as lnav's `e` / `E` jump
+    between errors: the rows around a forged token's use stay in view, which a severity filter hides."""
+    query = "events_flagged_after" if forward else "events_flagged_before"
+    found = analyses.run(con, query, [rn, FLAGGED_RANK], where).column("rn")[0].as_py()
+    if found is None:
+        return None
+    return int(analyses.run(con, "events_place", [found], where).column("n")[0].as_py())
 
 
 def build_table(con: duckdb.DuckDBPyConnection, pane: str, split: object) -> None:

@@ -55,6 +55,8 @@ class MainScreen(Opening, Workflow, TimeControls, Saving, ReportsWorkerErrors, S
         Binding("backspace", "drop_last_term", "Drop last term", id="main.drop_last", show=False),
         Binding("ctrl+s", "save", "Save", id="main.save", priority=True),
         Binding("t", "timeline", "Timeline", id="main.timeline", show=False),
+        Binding("n", "flagged(True)", "Next flagged event", id="main.flagged_next", show=False),
+        Binding("N", "flagged(False)", "Previous flagged event", id="main.flagged_previous", show=False),
         Binding(
             "left_square_bracket",
             "split(-1)",
@@ -122,6 +124,10 @@ class MainScreen(Opening, Workflow, TimeControls, Saving, ReportsWorkerErrors, S
 
     def pane(self, name: str | None = None) -> PaneView:
         return self.query_one(f"#pane-{name or self.current}", PaneView)
+
+    def action_flagged(self, forward: bool) -> None:
+        """`n` / `N`: the next / previous flagged event on the Events pane (`FlaggedJumps`)."""
+        self.pane().jump_flagged(forward)
 
     def action_pane(self, name: str) -> None:
         self.current = name

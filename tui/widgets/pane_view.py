@@ -39,6 +39,7 @@ from tui.engine.panes import (
 )
 from tui.engine.safe import inert_cell
 from tui.engine.schema import LOWER_CASE_FIELDS
+from tui.widgets.flagged_jumps import FlaggedJumps
 from tui.widgets.page_backend import PagedBackend
 from tui.widgets.pane_table import PaneTable
 from tui.widgets.worker_errors import ReportsWorkerErrors
@@ -60,7 +61,7 @@ class PaneLoading(LoadingIndicator):
         return Text("loading…", style="dim")
 
 
-class PaneView(ReportsWorkerErrors, Vertical):
+class PaneView(FlaggedJumps, ReportsWorkerErrors, Vertical):
     """A pane of the main screen; the screen sets `session` and `marks`, then calls `apply_filter`."""
 
     def get_loading_widget(self) -> Widget:
@@ -391,3 +392,4 @@ class PaneView(ReportsWorkerErrors, Vertical):
         self._generation += 1
         self._interrupt("query")
         self._interrupt("pages")
+        self._interrupt("jump")

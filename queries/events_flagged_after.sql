@@ -1,0 +1,3 @@
+-- returns: the row number (rn) of the first flagged event (severity medium or worse) after a given row under the current filter (one row; NULL when none)
+-- Parameters: the filter's (spliced at the marker), then the current row's rn and the flagged rank.
+SELECT min(rn) AS rn FROM events_marked WHERE (/*FILTER*/ TRUE) AND rn > ? AND sev_rank >= ?
