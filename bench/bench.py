@@ -201,6 +201,9 @@ def measure(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
         d50, d95 = float(la.out["detail_p50"]) * 1e3, float(la.out["detail_p95"]) * 1e3  # type: ignore[arg-type]
         add("Tokens detail panel (header, claims, indicators) p50", f"{d50:.0f} ms")
         add("Tokens detail panel p95", f"{d95:.0f} ms")
+    j50, j95 = float(la.out["jump_p50"]) * 1e3, float(la.out["jump_p95"]) * 1e3  # type: ignore[arg-type]
+    add("Events n / N (next / previous flagged event) p50", f"{j50:.0f} ms")  # no SPEC target
+    add("Events n / N p95", f"{j95:.0f} ms")
     add("latency session peak RSS", f"{la.peak_mib:,.0f} MiB", "< 2 GiB", la.peak_mib < TARGETS["peak_mib"])
     slice_rows = min(args.pyjwt_slice, args.rows)
     pj = check(run_child(probe("pyjwt", path, slice_rows), env, logs / "pyjwt.log"), "PyJWT loop")

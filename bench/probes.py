@@ -77,14 +77,15 @@ def tui(path: str) -> None:
 
 
 def latency(path: str, samples: int) -> None:
-    """p50/p95 of an Events-pane filter (count + first page), of a page at a random offset, and of the
-    detail panel's token sections (`explain.token_sections`) for random tokens."""
+    """p50/p95 of an Events-pane filter (count + first page), of a page at a random offset, of the
+    detail panel's token sections (`explain.token_sections`) for random tokens, and of `n` / `N`
+    (`panes.flagged_neighbour`) from random rows."""
     from tui.engine import analyses
     from tui.engine.analyses import Where
     from tui.engine.explain import token_sections
     from tui.engine.filter import compile_filter
     from tui.engine.options import Options
-    from tui.engine.panes import PAGE_SIZE, PANE_BY_NAME, count_rows, fetch_page
+    from tui.engine.panes import PAGE_SIZE, PANE_BY_NAME, count_rows, fetch_page, flagged_neighbour
     from tui.engine.schema import LOWER_CASE_FIELDS
     from tui.engine.session import Session
 
@@ -143,9 +144,20 @@ def latency(path: str, samples: int) -> None:
         t = time.monotonic()
         token_sections(cur, tkey, sha)
         details.append(time.monotonic() - t)
+    # `n` / `N` on the Events pane: the next / previous flagged event from a random row, half of them
+    # under one of the filters above
+    jumps = []
+    for i in range(samples):
+        where = Where.of(compile_filter(texts[i], cols, LOWER_CASE_FIELDS)) if i % 2 else Where()
+        rn = rng.randrange(max(total, 1))
+        t = time.monotonic()
+        flagged_neighbour(cur, where, rn, forward=i % 4 < 2)
+        jumps.append(time.monotonic() - t)
     _emit(
         opened=opened,
         events=total,
+        jump_p50=_pct(jumps, 50),
+        jump_p95=_pct(jumps, 95),
         detail_p50=_pct(details, 50) if details else None,
         detail_p95=_pct(details, 95) if details else None,
         filter_p50=_pct(filters, 50),

@@ -26,6 +26,7 @@ METRICS = (
     "Events page at random offset p95",
     "latency session peak RSS",
     "Tokens detail panel p95",
+    "Events n / N p95",
     "PyJWT loop ÷ scan",
     "worst case floor",
     "worst case triage scan",
