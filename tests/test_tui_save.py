@@ -64,5 +64,6 @@ async def test_save_refuses_evidence_folder_then_saves_view(tmp_path: Path) -> N
             "pane": "tokens",
             "filter": "severity>=high",
             "selection": "current view",
+            "order": "the pane's own",
             "rows": len(rows),
         }

@@ -269,3 +269,50 @@ async def test_n_and_shift_n_go_to_the_next_and_previous_flagged_event() -> None
             lambda: any("on the Events pane" in str(n.message) for n in app._notifications),
             "the notice on Tokens",
         )
+
+
+async def test_o_and_shift_o_sort_a_pane_by_the_cursors_column_and_the_saved_view_follows(
+    tmp_path: Path,
+) -> None:
+    """On Mailboxes, `O` on `accesses` sorts most first, `O` again gives back the pane's own order
+    (worst first), `o` sorts fewest first; the status line says so and ctrl+s saves the rows in the
+    order shown, the manifest naming it. On Events `o` says it keeps time order."""
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        await pilot.press("2")
+        view = screen.pane("mailboxes")
+        columns = view.table.paged.columns
+        view.table.move_cursor(row=0, column=columns.index("accesses"))
+        own = [r["mailbox"] for r in shown_rows(view)]
+
+        def accesses() -> list[int]:
+            return [r["accesses"] for r in shown_rows(view)]
+
+        await pilot.press("O")
+        screen = await settle(pilot, app)
+        expected = [
+            r[0] for r in sql(screen, "SELECT accesses FROM mailboxes ORDER BY accesses DESC NULLS LAST")
+        ]
+        assert accesses() == expected and expected != sorted(expected)  # not ascending by chance
+        status = str(screen.query_one("#status-mailboxes").render())
+        assert status.endswith("sorted by accesses ↓")
+        await pilot.press("O")
+        screen = await settle(pilot, app)
+        assert [r["mailbox"] for r in shown_rows(view)] == own and "sorted" not in str(
+            screen.query_one("#status-mailboxes").render()
+        )
+        await pilot.press("o")
+        screen = await settle(pilot, app)
+        assert accesses() == sorted(expected)
+        await pilot.press("ctrl+s")
+        rows = await save_as(pilot, app, tmp_path / "view.csv")
+        assert [int(r["accesses"]) for r in rows] == sorted(expected)
+        manifest = json.loads((tmp_path / "view.manifest.json").read_text())
+        assert manifest["view"]["order"] == "sorted by accesses ↑"
+        await pilot.press("4", "o")
+        await wait_for(
+            pilot,
+            lambda: any("Events stay in time order" in str(n.message) for n in app._notifications),
+            "the notice on Events",
+        )

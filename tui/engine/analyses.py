@@ -21,6 +21,9 @@ from tui.engine.filter import Compiled
 from tui.engine.queries import named_query
 
 FILTER_MARKER = "/*FILTER*/ TRUE"
+# Where a pane's page query takes the analyst's sort (`panes.order_sql`: an allow-listed, quoted
+# column and a direction from code), ahead of its own ORDER BY.
+ORDER_MARKER = "/*ORDER*/"
 
 # What each pane's filter may name: the columns of the table (or view) it reads.
 PANE_TABLES = ("tokens", "mailboxes", "drift", "events")
@@ -59,14 +62,24 @@ def splice(sql: str, where: Where | Compiled | None, params: Sequence[object]) -
     )
 
 
+def ordered(sql: str, order: str) -> str:
+    """`sql` with `order` (`panes.order_sql`, or "" for the query's own order) at its order marker."""
+    if not order:
+        return sql
+    if ORDER_MARKER not in sql:
+        raise ValueError("this query takes no sort")
+    return sql.replace(ORDER_MARKER, order, 1)
+
+
 def run(
     con: duckdb.DuckDBPyConnection,
     name: str,
     params: Sequence[object] = (),
     where: Where | Compiled | None = None,
+    order: str = "",
 ) -> pa.Table:
-    """Execute `queries/<name>.sql` (with an optional filter) and return Arrow."""
-    sql, values = splice(named_query(name).sql, where, params)
+    """Execute `queries/<name>.sql` (with an optional filter and sort) and return Arrow."""
+    sql, values = splice(ordered(named_query(name).sql, order), where, params)
     # A cursor of its own: DuckDB refuses a new query on a connection with an unfinished result.
     cur = con.cursor()
     try:

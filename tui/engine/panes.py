@@ -22,6 +22,7 @@ from tui.engine.marks import ensure_marks
 from tui.engine.queries import named_query
 from tui.engine.safe import inert_cell
 from tui.engine.scan import TOKENS_ORDER
+from tui.engine.sql import ident
 
 PAGE_SIZE = 500
 FLAGGED_RANK = 3  # medium or worse, as the queries count "flagged"
@@ -227,31 +228,65 @@ def to_page(spec: PaneSpec, table: pa.Table, offset: int) -> Page:
     return Page(offset, columns, cells, raw, tuple(row_key(spec, r) for r in raw))
 
 
+@dataclass(frozen=True)
+class Order:
+    """A pane sorted by one of its columns (`o` ascending, `O` descending), ahead of its own order."""
+
+    column: str
+    descending: bool = False
+
+    def label(self) -> str:
+        return f"sorted by {self.column} {'↓' if self.descending else '↑'}"
+
+
+def order_sql(spec: PaneSpec, order: Order | None, columns: Sequence[str]) -> str:
+    """The ORDER BY terms for `order` on this pane ("" for its own order).
+
+    The column must be one the pane's table has and shows (the allow-list the filter uses) and is
+    quoted; the direction comes from code. `severity` sorts by its rank, not its name. Empty
+    values sort last both ways. The Events pane keeps its time order: sorting ten million rows
+    for every page would make scrolling wait; raises ValueError."""
+    if order is None:
+        return ""
+    if spec.name == "events":
+        raise ValueError("the Events pane stays in time order")
+    if order.column not in columns or order.column in spec.hidden or order.column == "token":
+        raise ValueError(f"no column {order.column!r} to sort by")
+    column = "sev_rank" if order.column == "severity" else order.column
+    return f"{ident(column)} {'DESC' if order.descending else 'ASC'} NULLS LAST, "
+
+
 def fetch_page(
-    con: duckdb.DuckDBPyConnection, spec: PaneSpec, where: Where, offset: int, limit: int = PAGE_SIZE
+    con: duckdb.DuckDBPyConnection,
+    spec: PaneSpec,
+    where: Where,
+    offset: int,
+    limit: int = PAGE_SIZE,
+    order: str = "",
 ) -> Page:
-    """One page of the pane under the filter (LIMIT/OFFSET pushed into DuckDB)."""
+    """One page of the pane under the filter (LIMIT/OFFSET pushed into DuckDB), in `order` (`order_sql`)."""
     if spec.name == "events" and where.sql == "TRUE" and not where.params:
         # Unfiltered, rows `offset …` are the stored row numbers: a range read, not a sort of every row.
         where = Where("rn >= ? AND rn < ?", (offset, offset + limit))
         table = analyses.run(con, spec.page_query, [limit, 0], where)
         return to_page(spec, table, offset)
-    table = analyses.run(con, spec.page_query, [limit, offset], where)
+    table = analyses.run(con, spec.page_query, [limit, offset], where, order)
     return to_page(spec, table, offset)
 
 
-# A token subject's place (0-based) in the Tokens pane's order (tokens_page.sql's, `TOKENS_ORDER`).
+# A token subject's place (0-based) in the Tokens pane's order (tokens_page.sql's, `TOKENS_ORDER`,
+# after the analyst's sort when there is one).
 _TOKEN_POSITION = f"""SELECT n FROM (
-    SELECT tkey, row_number() OVER (ORDER BY {TOKENS_ORDER}) - 1 AS n FROM tokens_marked
-    WHERE {analyses.FILTER_MARKER}) WHERE tkey = ?"""
+    SELECT tkey, row_number() OVER (ORDER BY {analyses.ORDER_MARKER} {TOKENS_ORDER}) - 1 AS n
+    FROM tokens_marked WHERE {analyses.FILTER_MARKER}) WHERE tkey = ?"""
 
 
-def token_position(con: duckdb.DuckDBPyConnection, where: Where, tkey: str) -> int | None:
+def token_position(con: duckdb.DuckDBPyConnection, where: Where, tkey: str, order: str = "") -> int | None:
     """Where the token subject `tkey` stands in the Tokens pane under the filter (None: filtered out).
 
     The full Tokens table replaces the preview in another order (uses are known then): the pane
     puts its cursor back on the token the analyst had selected."""
-    sql, params = analyses.splice(_TOKEN_POSITION, where, [tkey])
+    sql, params = analyses.splice(analyses.ordered(_TOKEN_POSITION, order), where, [tkey])
     cursor = con.cursor()
     try:
         row = cursor.execute(sql, params).fetchone()

@@ -73,6 +73,8 @@ def save_view(
     inputs: list[dict[str, object]],
     options: Any,
     filters: dict[str, str] | None = None,
+    order: str = "",
+    order_label: str = "",
 ) -> Saved:
     """Write the marked rows (or the whole filtered view) as findings CSV with its manifest."""
     from tui.engine.export import write_csv, write_manifest
@@ -87,7 +89,7 @@ def save_view(
                 f"the view has {total:,} rows; narrow the filter or mark rows "
                 f"(the TUI saves at most {SAVE_LIMIT:,}; `triage scan` writes everything)"
             )
-    table = analyses.run(con, spec.page_query, [total, 0], chosen)
+    table = analyses.run(con, spec.page_query, [total, 0], chosen, order)
     shown = display_columns(spec, table.column_names)
     table = table.select([*shown, *(c for c in table.column_names if c not in shown)])
     rows = write_csv(table, path, include_secrets=bool(getattr(options, "include_secrets", False)))
@@ -102,6 +104,7 @@ def save_view(
                 "pane": spec.name,
                 "filter": filter_text,
                 "selection": "marked rows" if marked else "current view",
+                "order": order_label or "the pane's own",
                 "rows": rows,
             },
             "filters": filters or {spec.name: filter_text},

@@ -75,6 +75,8 @@ class Saving(_Screen):
                 inputs=manifest_inputs(self.session.report),
                 options=self.options,
                 filters={v.spec.name: v.filter_text for v in self.query(PaneView)},
+                order=view.order_sql,
+                order_label=view.order.label() if view.order is not None else "",
             )
         except (ValueError, OSError) as exc:
             self.post_message(self._Saved(None, inert_cell(str(exc))))

@@ -21,11 +21,13 @@ class PaneTable(DataTable):
         Binding("x", "request('exclude')", "Drop", id="pane.exclude"),
         Binding("space", "request('mark')", "Mark", id="pane.mark"),
         Binding("m", "request('verdict')", "Verdict", id="pane.verdict"),
+        Binding("o", "request('sort')", "Sort ↑", id="pane.sort", show=False),
+        Binding("O", "request('sort_descending')", "Sort ↓", id="pane.sort_descending", show=False),
     ]
 
     @dataclass
     class Requested(Message):
-        """The analyst pressed a row action key (drill, keep, exclude, mark, verdict) on a cell."""
+        """The analyst pressed a row action key (drill, keep, exclude, mark, verdict, sort) on a cell."""
 
         action: str
         row: int
@@ -58,7 +60,10 @@ class PaneTable(DataTable):
         column = min(max(self.cursor_column, 0), max(backend.column_count - 1, 0))
         self.cursor_coordinate = Coordinate(max(row, 0), column)
         if not keep_cursor:
-            self.scroll_to(0, 0, animate=False)
+            # to the first row; across, the cursor's column stays in view (a sort by a column
+            # far right showed the leftmost columns, not the one sorted by)
+            self.scroll_to(y=0, animate=False)
+            self._scroll_cursor_into_view()
 
     def rows_changed(self) -> None:
         """Pages arrived or marks changed: forget rendered lines and draw again."""

@@ -41,6 +41,7 @@ from tui.engine.safe import inert_cell
 from tui.engine.schema import LOWER_CASE_FIELDS
 from tui.widgets.flagged_jumps import FlaggedJumps
 from tui.widgets.page_backend import PagedBackend
+from tui.widgets.pane_order import PaneOrder
 from tui.widgets.pane_table import PaneTable
 from tui.widgets.worker_errors import ReportsWorkerErrors
 
@@ -61,7 +62,7 @@ class PaneLoading(LoadingIndicator):
         return Text("loading…", style="dim")
 
 
-class PaneView(FlaggedJumps, ReportsWorkerErrors, Vertical):
+class PaneView(PaneOrder, FlaggedJumps, ReportsWorkerErrors, Vertical):
     """A pane of the main screen; the screen sets `session` and `marks`, then calls `apply_filter`."""
 
     def get_loading_widget(self) -> Widget:
@@ -151,6 +152,7 @@ class PaneView(FlaggedJumps, ReportsWorkerErrors, Vertical):
         self._keep_cursor = False
         self._recount = False  # the grand total and flags may have changed (a new split)
         self.pending = False  # showing the Tokens preview: usage columns and indicators still to come
+        self.init_order()
 
     def compose(self) -> ComposeResult:
         yield PaneTable(id=f"table-{self.spec.name}")
@@ -203,7 +205,7 @@ class PaneView(FlaggedJumps, ReportsWorkerErrors, Vertical):
             self._interrupt("query")
             self._interrupt("pages")
             self.set_class(True, "-querying")
-            self._run_query(self._generation, text, where, follow)
+            self._run_query(self._generation, text, where, follow, self.order_sql)
         return error
 
     def _interrupt(self, kind: str) -> None:
@@ -225,18 +227,20 @@ class PaneView(FlaggedJumps, ReportsWorkerErrors, Vertical):
         cursor.close()
 
     @work(thread=True, exclusive=True, group="query", exit_on_error=False, name="running the filter")
-    def _run_query(self, generation: int, text: str, where: Where, follow: str | None = None) -> None:
+    def _run_query(
+        self, generation: int, text: str, where: Where, follow: str | None = None, order: str = ""
+    ) -> None:
         cursor = self._cursor("query")
         recount = False
         place: int | None = None
         try:
             columns = self._columns or pane_columns(cursor, self.spec.name)
             shown = count_rows(cursor, self.spec, where)
-            pages = [fetch_page(cursor, self.spec, where, 0)]
+            pages = [fetch_page(cursor, self.spec, where, 0, order=order)]
             if follow is not None and self.spec.name == "tokens":
-                place = token_position(cursor, where, follow)
+                place = token_position(cursor, where, follow, order)
                 if place is not None and place >= PAGE_SIZE:
-                    pages.append(fetch_page(cursor, self.spec, where, place - place % PAGE_SIZE))
+                    pages.append(fetch_page(cursor, self.spec, where, place - place % PAGE_SIZE, order=order))
             recount, self._recount = self._recount, False
             grand = self.total if self.total is not None and not recount else count_rows(cursor, self.spec)
             flagged = (
@@ -271,16 +275,16 @@ class PaneView(FlaggedJumps, ReportsWorkerErrors, Vertical):
         self._wanted.clear()
         if pages:
             self._interrupt("pages")
-            self._run_pages(self._generation, self.where, pages)
+            self._run_pages(self._generation, self.where, pages, self.order_sql)
 
     @work(thread=True, exclusive=True, group="pages", exit_on_error=False, name="fetching a page")
-    def _run_pages(self, generation: int, where: Where, numbers: list[int]) -> None:
+    def _run_pages(self, generation: int, where: Where, numbers: list[int], order: str = "") -> None:
         cursor = self._cursor("pages")
         try:
             for number in numbers:
                 if get_current_worker().is_cancelled:
                     return
-                page = fetch_page(cursor, self.spec, where, number * PAGE_SIZE)
+                page = fetch_page(cursor, self.spec, where, number * PAGE_SIZE, order=order)
                 self.post_message(self._Arrived(generation, (page,)))
         except duckdb.InterruptException:
             return
@@ -342,6 +346,8 @@ class PaneView(FlaggedJumps, ReportsWorkerErrors, Vertical):
         marked = f" · {len(self.marks):,} marked" if self.marks else ""
         if self.pending:
             marked += " · claims and keys only: usage still loading"
+        if self.order is not None:
+            marked += f" · {self.order.label()}"
         shown = f"{self.shown:,} of {self.total or 0:,}"
         held = (
             f" · {backend.pages_held} page{'s' if backend.pages_held != 1 else ''} in memory"
@@ -367,7 +373,10 @@ class PaneView(FlaggedJumps, ReportsWorkerErrors, Vertical):
         if backend is None or raw is None:
             self.notify("that row is still loading", severity="warning")
             return
-        if message.action in ("mark", "verdict"):
+        if message.action in ("sort", "sort_descending"):
+            column = backend.columns[message.column] if message.column > 0 else ""
+            self.sort_by(column, descending=message.action == "sort_descending")
+        elif message.action in ("mark", "verdict"):
             key = backend.key_at(message.row) or ""
             self.post_message(self.MarkWanted(self.spec.name, key, raw, message.action == "verdict"))
         elif message.action == "drill":

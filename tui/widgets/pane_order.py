@@ -1,0 +1,46 @@
+"""`o` / `O`: sort a pane by the column under the cursor, ascending / descending (VisiData's `[` / `]`,
+which here move the drift split). The same key on the same column again goes back to the pane's own
+order (worst first; highest drift score first), which always breaks the sort's ties.
+
+A mixin of `PaneView`. The column is checked against the pane's own columns and quoted
+(`panes.order_sql`); only the terms go into the page query, at its `/*ORDER*/` marker. The Events
+pane stays in time order (every page of ten million rows would be a sort). The sort lasts the
+session: filters, marks and notes persist per input, the sort does not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tui.engine.panes import Order, order_sql
+
+
+class PaneOrder:
+    """`sort_by(column, descending)` and the sort's SQL for `PaneView`'s queries."""
+
+    spec: Any
+    _columns: dict[str, str]
+
+    def init_order(self) -> None:
+        self.order: Order | None = None
+        self.order_sql = ""
+
+    def sort_by(self, column: str, descending: bool) -> None:
+        """Sort by `column` (or back to the pane's own order when it is already sorted so)."""
+        view: Any = self
+        if self.spec.name == "events":
+            view.notify(
+                "Events stay in time order: filter them, or sort Tokens, Mailboxes or Drift",
+                severity="warning",
+            )
+            return
+        wanted: Order | None = Order(column, descending)
+        if wanted == self.order:
+            wanted = None  # pressed again: the pane's own order
+        try:
+            terms = order_sql(self.spec, wanted, list(self._columns))
+        except ValueError:
+            view.notify("move the cursor onto a column to sort by it", severity="warning")
+            return
+        self.order, self.order_sql = wanted, terms
+        view.apply_filter(view.filter_text)
