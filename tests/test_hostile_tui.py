@@ -63,6 +63,14 @@ async def test_escapes_are_rendered_inert(tmp_path: Path) -> None:
         await settle(pilot, app)
         shown = await visit_panes(pilot, app)
         assert errors(app) == []
+        # `y` on such a cell copies what is shown, the escape visible, never the control character
+        events = app.screen.pane("events")
+        backend = events.table.paged
+        row = next(i for i in range(events.shown) if "\x1b" in (backend.raw_at(i)["user"] or ""))
+        events.table.move_cursor(row=row, column=backend.columns.index("user"))
+        await pilot.press("y")
+        await tui_pilot.wait_for(pilot, lambda: "mall" in (app.clipboard or ""), "the copied cell")
+        assert "\\x1b[31mmall" in app.clipboard and "\x1b" not in app.clipboard
     for raw in hostile.HOSTILE_CHARS:
         assert raw not in shown
     # the escaped form is what the analyst sees (SVG text escapes the backslash-free parts only)

@@ -316,3 +316,22 @@ async def test_o_and_shift_o_sort_a_pane_by_the_cursors_column_and_the_saved_vie
             lambda: any("Events stay in time order" in str(n.message) for n in app._notifications),
             "the notice on Events",
         )
+
+
+async def test_y_copies_the_cell_as_shown(tmp_path: Path) -> None:
+    """`y` puts the cell under the cursor on the clipboard as the table shows it: a token's key in
+    full (the cell is cut to its width), a time in the display zone; a control character in the
+    data as its visible escape, never itself."""
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        view = screen.pane("tokens")
+        first = view.table.paged.raw_at(0)
+        view.table.move_cursor(row=0, column=view.table.paged.columns.index("tkey"))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: app.clipboard == first["tkey"], "the token key copied")
+        assert first["tkey"].startswith("sha256:") and len(first["tkey"]) == 71
+        view.table.move_cursor(row=0, column=view.table.paged.columns.index("first_seen"))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: app.clipboard.endswith(" UTC"), "the time copied")
+        assert app.clipboard == first["first_seen"].strftime("%Y-%m-%d %H:%M:%S UTC")

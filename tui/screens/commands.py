@@ -28,6 +28,7 @@ PALETTE_TITLES = {
     "pane.exclude": "Drop rows equal to the cell",
     "pane.mark": "Mark or unmark the row",
     "pane.verdict": "Set the row's verdict and note",
+    "pane.copy": "Copy the cell to the clipboard",
     "pane.sort": "Sort the pane by the column, ascending (again: its own order)",
     "pane.sort_descending": "Sort the pane by the column, descending (again: its own order)",
     "app.help": "List every key",

@@ -22,12 +22,13 @@ class PaneTable(DataTable):
         Binding("space", "request('mark')", "Mark", id="pane.mark"),
         Binding("m", "request('verdict')", "Verdict", id="pane.verdict"),
         Binding("o", "request('sort')", "Sort ↑", id="pane.sort", show=False),
+        Binding("y", "request('copy')", "Copy cell", id="pane.copy", show=False),
         Binding("O", "request('sort_descending')", "Sort ↓", id="pane.sort_descending", show=False),
     ]
 
     @dataclass
     class Requested(Message):
-        """The analyst pressed a row action key (drill, keep, exclude, mark, verdict, sort) on a cell."""
+        """A row action key (drill, keep, exclude, mark, verdict, sort, copy) pressed on a cell."""
 
         action: str
         row: int

@@ -32,6 +32,7 @@ from tui.engine.panes import (
     PaneSpec,
     cell_term,
     count_rows,
+    display_value,
     fetch_page,
     flagged_count,
     token_position,
@@ -373,9 +374,11 @@ class PaneView(PaneOrder, FlaggedJumps, ReportsWorkerErrors, Vertical):
         if backend is None or raw is None:
             self.notify("that row is still loading", severity="warning")
             return
+        column = backend.columns[message.column] if message.column > 0 else ""
         if message.action in ("sort", "sort_descending"):
-            column = backend.columns[message.column] if message.column > 0 else ""
             self.sort_by(column, descending=message.action == "sort_descending")
+        elif message.action == "copy":
+            self.copy_cell(column, raw)
         elif message.action in ("mark", "verdict"):
             key = backend.key_at(message.row) or ""
             self.post_message(self.MarkWanted(self.spec.name, key, raw, message.action == "verdict"))
@@ -386,7 +389,6 @@ class PaneView(PaneOrder, FlaggedJumps, ReportsWorkerErrors, Vertical):
                 return
             self.post_message(self.DrillWanted(self.spec.name, field, raw[field]))
         else:
-            column = backend.columns[message.column] if message.column > 0 else ""
             if column not in raw:
                 self.notify("move the cursor onto a value to filter by it", severity="warning")
                 return
@@ -395,6 +397,17 @@ class PaneView(PaneOrder, FlaggedJumps, ReportsWorkerErrors, Vertical):
                 self.notify(term, severity="warning")
                 return
             self.post_message(self.TermWanted(self.spec.name, term[0], term[1], message.action == "exclude"))
+
+    def copy_cell(self, column: str, raw: dict[str, Any]) -> None:
+        """`y`: the cell under the cursor to the clipboard, as the table shows it (inert: a control
+        character in the data reaches the clipboard as its visible escape, never as itself); through
+        the terminal (OSC 52), so it works over ssh and in tmux with `set-clipboard on`."""
+        if column not in raw:
+            self.notify("move the cursor onto a value to copy it", severity="warning")
+            return
+        text = str(display_value(raw[column]))
+        self.app.copy_to_clipboard(text)
+        self.notify(f"copied {column}: {text if len(text) <= 60 else text[:59] + '…'}")
 
     def stop_queries(self) -> None:
         """Interrupt whatever this pane is running (on quit)."""
