@@ -346,7 +346,7 @@ async def test_superseded_filter_never_wins() -> None:
 async def test_worker_error_becomes_a_notification(monkeypatch: pytest.MonkeyPatch) -> None:
     import tui.widgets.detail_panel as detail_panel
 
-    def broken(*args: object) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("explain broke")
 
     app = TriageApp(["sample_logs"], Options())

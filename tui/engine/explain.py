@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 
+from tui.engine import original
 from tui.engine.jwt_decode import JSON_FROM, json_text_sql
 from tui.engine.panes import display_value
 from tui.engine.safe import inert_cell
@@ -58,9 +59,19 @@ def _sev(rank: object) -> str:
     return SEVERITY_NAMES[int(rank)] if isinstance(rank, int) and 0 <= rank < len(SEVERITY_NAMES) else ""
 
 
-def explain(con: duckdb.DuckDBPyConnection, pane: str, row: dict[str, Any]) -> Detail:
-    """The detail for one row of a pane; the analyst's verdict and note first when it is marked."""
+def explain(
+    con: duckdb.DuckDBPyConnection, pane: str, row: dict[str, Any], report: Any = None, secrets: bool = False
+) -> Detail:
+    """The detail for one row of a pane; the analyst's verdict and note first when it is marked.
+
+    With the session's load `report`, an event's detail ends with its original record
+    (`tui.engine.original`; bearer tokens shown only with `secrets`)."""
     detail = _explain(con, pane, row)
+    if pane == "events" and report is not None:
+        found = original.record(con, report, row.get("source"), row.get("source_row"))
+        if found is not None:
+            shown = tuple(Line(label, text) for label, text in original.lines(*found, secrets=secrets))
+            detail = Detail(detail.title, (*detail.sections, Section("original record", shown)))
     if not row.get("mark"):
         return detail
     verdict = str(row.get("verdict") or "marked, no verdict").replace("_", " ")
