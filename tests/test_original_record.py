@@ -125,3 +125,26 @@ def test_a_file_read_in_a_group_shows_its_own_row(tmp_path: Path) -> None:
             assert (shown["UserId"], shown["N"]) == (user, "1")
     finally:
         session.close()
+
+
+def test_oauth_tokens_by_name_are_shown_by_their_key_only() -> None:
+    """A token endpoint's response (`refresh_token`, an opaque `access_token`) and an implicit grant's
+    `#access_token=` carry tokens no JWT pattern finds: their names give them away."""
+    from tui.engine.original import lines
+
+    refresh, ticket = "0.AXoA" + "r" * 40, "EwBwA8l6BAAU" + "t" * 40
+    response = json.dumps({"token_type": "Bearer", "refresh_token": refresh, "access_token": ticket})
+    shown = dict(lines({"url": f"https://app/cb#access_token={ticket}&state=7", "body": response}, (), False))
+
+    def mark(token: str) -> str:
+        return (
+            f"‹token sha256:{hashlib.sha256(token.encode()).hexdigest()[:16]}… ({len(token):,} characters)›"
+        )
+
+    assert shown == {
+        "url": f"https://app/cb#access_token={mark(ticket)}&state=7",
+        "body.token_type": "Bearer",
+        "body.refresh_token": mark(refresh),
+        "body.access_token": mark(ticket),
+    }
+    assert dict(lines({"body": response}, (), True))["body.refresh_token"] == refresh

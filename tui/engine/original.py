@@ -31,6 +31,10 @@ MAX_TEXT = 400  # characters of one value
 # A JWT (three base64url segments, the first a JSON header `{"…`), or what a `Bearer` scheme carries.
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 _BEARER = re.compile(r"(?i)(bearer\s+)([A-Za-z0-9._~+/=-]{16,})")
+# An OAuth token in a URL (`#access_token=…` of an implicit grant) or a JSON member of that name (a
+# token endpoint's response), JWT or opaque (an MSA `EwB…` ticket, a refresh token).
+TOKEN_NAMES = ("access_token", "refresh_token", "id_token")
+_PARAM = re.compile(r"(?i)([?&#](?:access_token|refresh_token|id_token)=)([^&#\s\"']+)")
 
 
 def record(
@@ -71,8 +75,9 @@ def lines(values: Mapping[str, Any], token_columns: tuple[str, ...], secrets: bo
                 out.append(("…", f"cut at {MAX_LINES} lines; the record is row source_row of its file"))
                 return out
             text = _text(leaf)
+            named = re.split(r"[.\[]", path)[-1].lower() in TOKEN_NAMES and leaf is not None
             if not secrets:
-                text = _masked(text)
+                text = _token_mark(text) if named else _masked(text)
             if len(text) > MAX_TEXT and column not in token_columns:  # an asked-for token is whole
                 text = text[: MAX_TEXT - 1] + "…"
             out.append((inert_cell(path), inert_cell(text)))
@@ -115,5 +120,6 @@ def _token_mark(text: str) -> str:
 
 
 def _masked(text: str) -> str:
+    text = _PARAM.sub(lambda m: m.group(1) + _token_mark(m.group(2)), text)  # first: a mark has no `eyJ`
     text = _JWT.sub(lambda m: _token_mark(m.group(0)), text)
     return _BEARER.sub(lambda m: m.group(1) + _token_mark(m.group(2)), text)
