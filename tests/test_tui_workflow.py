@@ -335,3 +335,22 @@ async def test_y_copies_the_cell_as_shown(tmp_path: Path) -> None:
         await pilot.press("y")
         await wait_for(pilot, lambda: app.clipboard.endswith(" UTC"), "the time copied")
         assert app.clipboard == first["first_seen"].strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+async def test_shift_j_and_k_scroll_the_detail_panel_with_the_cursor_in_the_table() -> None:
+    """The detail of an event (its token, its original record) is longer than the panel; the table
+    keeps the focus (its tab moves between cells), so `J` / `K` scroll the panel instead."""
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        await pilot.press("enter")  # the worst token's events
+        screen = await settle(pilot, app)
+        panel = screen.query_one(DetailPanel)
+        table = screen.pane("events").table
+        assert panel.max_scroll_y > panel.scrollable_content_region.height  # more than two steps
+        half = panel.scrollable_content_region.height // 2
+        await pilot.press("J", "J")
+        await wait_for(pilot, lambda: panel.scroll_y == 2 * half, "two steps down")
+        await pilot.press("K")
+        await wait_for(pilot, lambda: panel.scroll_y == half, "one step up")
+        assert app.focused is table and table.cursor_row == 0

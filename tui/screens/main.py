@@ -55,6 +55,8 @@ class MainScreen(Opening, Workflow, TimeControls, Saving, ReportsWorkerErrors, S
         Binding("backspace", "drop_last_term", "Drop last term", id="main.drop_last", show=False),
         Binding("ctrl+s", "save", "Save", id="main.save", priority=True),
         Binding("t", "timeline", "Timeline", id="main.timeline", show=False),
+        Binding("J", "detail_scroll(1)", "Detail down", id="main.detail_down", show=False),
+        Binding("K", "detail_scroll(-1)", "Detail up", id="main.detail_up", show=False),
         Binding("n", "flagged(True)", "Next flagged event", id="main.flagged_next", show=False),
         Binding("N", "flagged(False)", "Previous flagged event", id="main.flagged_previous", show=False),
         Binding(
@@ -124,6 +126,13 @@ class MainScreen(Opening, Workflow, TimeControls, Saving, ReportsWorkerErrors, S
 
     def pane(self, name: str | None = None) -> PaneView:
         return self.query_one(f"#pane-{name or self.current}", PaneView)
+
+    def action_detail_scroll(self, direction: int) -> None:
+        """`J` / `K`: the detail panel half a screen down / up, the cursor staying in the table (which
+        keeps the focus: its tab moves between cells, so the panel is never reached by focus)."""
+        panel = self.query_one(DetailPanel)
+        step = max(panel.scrollable_content_region.height // 2, 1)
+        panel.scroll_relative(y=direction * step, animate=False)
 
     def action_flagged(self, forward: bool) -> None:
         """`n` / `N`: the next / previous flagged event on the Events pane (`FlaggedJumps`)."""
