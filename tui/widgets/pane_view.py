@@ -32,7 +32,6 @@ from tui.engine.panes import (
     PaneSpec,
     cell_term,
     count_rows,
-    display_value,
     fetch_page,
     flagged_count,
     token_position,
@@ -40,9 +39,9 @@ from tui.engine.panes import (
 )
 from tui.engine.safe import inert_cell
 from tui.engine.schema import LOWER_CASE_FIELDS
+from tui.widgets.column_keys import ColumnKeys
 from tui.widgets.flagged_jumps import FlaggedJumps
 from tui.widgets.page_backend import PagedBackend
-from tui.widgets.pane_order import PaneOrder
 from tui.widgets.pane_table import PaneTable
 from tui.widgets.worker_errors import ReportsWorkerErrors
 
@@ -63,7 +62,7 @@ class PaneLoading(LoadingIndicator):
         return Text("loading…", style="dim")
 
 
-class PaneView(PaneOrder, FlaggedJumps, ReportsWorkerErrors, Vertical):
+class PaneView(ColumnKeys, FlaggedJumps, ReportsWorkerErrors, Vertical):
     """A pane of the main screen; the screen sets `session` and `marks`, then calls `apply_filter`."""
 
     def get_loading_widget(self) -> Widget:
@@ -397,17 +396,6 @@ class PaneView(PaneOrder, FlaggedJumps, ReportsWorkerErrors, Vertical):
                 self.notify(term, severity="warning")
                 return
             self.post_message(self.TermWanted(self.spec.name, term[0], term[1], message.action == "exclude"))
-
-    def copy_cell(self, column: str, raw: dict[str, Any]) -> None:
-        """`y`: the cell under the cursor to the clipboard, as the table shows it (inert: a control
-        character in the data reaches the clipboard as its visible escape, never as itself); through
-        the terminal (OSC 52), so it works over ssh and in tmux with `set-clipboard on`."""
-        if column not in raw:
-            self.notify("move the cursor onto a value to copy it", severity="warning")
-            return
-        text = str(display_value(raw[column]))
-        self.app.copy_to_clipboard(text)
-        self.notify(f"copied {column}: {text if len(text) <= 60 else text[:59] + '…'}")
 
     def stop_queries(self) -> None:
         """Interrupt whatever this pane is running (on quit)."""

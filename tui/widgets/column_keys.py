@@ -1,4 +1,6 @@
-"""`o` / `O`: sort a pane by the column under the cursor, ascending / descending (VisiData's `[` / `]`,
+"""The keys that act on the cursor's column: `o` / `O` sort, `y` copies the cell.
+
+`o` / `O` sort a pane by the column under the cursor, ascending / descending (VisiData's `[` / `]`,
 which here move the drift split). The same key on the same column again goes back to the pane's own
 order (worst first; highest drift score first), which always breaks the sort's ties.
 
@@ -12,11 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.engine.panes import Order, order_sql
+from tui.engine.panes import Order, display_value, order_sql
 
 
-class PaneOrder:
-    """`sort_by(column, descending)` and the sort's SQL for `PaneView`'s queries."""
+class ColumnKeys:
+    """`sort_by(column, descending)` with the sort's SQL for `PaneView`'s queries, and `copy_cell`."""
 
     spec: Any
     _columns: dict[str, str]
@@ -44,3 +46,15 @@ class PaneOrder:
             return
         self.order, self.order_sql = wanted, terms
         view.apply_filter(view.filter_text)
+
+    def copy_cell(self, column: str, raw: dict[str, Any]) -> None:
+        """`y`: the cell under the cursor to the clipboard, as the table shows it (inert: a control
+        character in the data reaches the clipboard as its visible escape, never as itself); through
+        the terminal (OSC 52), so it works over ssh and in tmux with `set-clipboard on`."""
+        view: Any = self
+        if column not in raw:
+            view.notify("move the cursor onto a value to copy it", severity="warning")
+            return
+        text = str(display_value(raw[column]))
+        view.app.copy_to_clipboard(text)
+        view.notify(f"copied {column}: {text if len(text) <= 60 else text[:59] + '…'}")
