@@ -285,3 +285,24 @@ def test_said_once_keeps_order_and_merges_only_past_the_limit() -> None:
     said = [("a", "x"), ("b", "y"), ("c", "x"), ("d", "x"), ("e", "x"), ("f", "y")]
     assert said_once(said) == [("4 files", "x (e.g. a)"), ("b", "y"), ("f", "y")]
     assert said_once(said, most=4) == said[:1] + [("c", "x"), ("d", "x"), ("e", "x"), ("b", "y"), ("f", "y")]
+
+
+def test_the_summary_counts_in_words_that_agree_with_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One use, one flagged access, one token are said singular ("1 uses", "1 flagged accesses by 1
+    token(s)" before), on the audit log and sign-ins alone (no raw tokens: tokens by uti)."""
+    monkeypatch.chdir(REPO)
+    result = CliRunner().invoke(
+        app, ["scan", "sample_logs/purview_audit.csv", "sample_logs/signins.json", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    used_once = [line for line in lines if line.startswith("  high") and " 1 use " in line]
+    assert used_once and not any(" 1 uses " in line for line in lines)
+    boxes = _rows(tmp_path / "mailboxes.csv")
+    single = [b for b in boxes if b["flagged_accesses"] == "1" and b["flagged_tokens"] == "1"]
+    assert single, "the sample has a mailbox read once by one flagged token"
+    for box in single:
+        assert f"  {box['mailbox']}  1 flagged access by 1 token" in result.output
+    assert "token(s)" not in result.output and "1 flagged accesses" not in result.output

@@ -163,7 +163,8 @@ def summary(
     ).fetchall()
     for sev, codes, who, uses, ident in worst:
         lines.append(
-            f"  {sev:<8} {inert_cell(ident)[:16]:<16} {uses:>6} uses  {inert_cell(who) or '-'}  {codes}"
+            f"  {sev:<8} {inert_cell(ident)[:16]:<16} {uses:>6} {'use ' if uses == 1 else 'uses'}"
+            f"  {inert_cell(who) or '-'}  {codes}"
         )
     boxes = con.execute(
         "SELECT mailbox, severity, flagged_accesses, flagged_tokens FROM mailboxes WHERE sev_rank >= 3 "
@@ -171,7 +172,8 @@ def summary(
     ).fetchall()
     lines.append(f"affected mailboxes (severity medium or worse): {len(boxes)}")
     for mailbox, sev, acc, toks in boxes[:10]:
-        lines.append(f"  {sev:<8} {inert_cell(mailbox)}  {acc:,} flagged accesses by {toks} token(s)")
+        accesses = f"{acc:,} flagged access{'' if acc == 1 else 'es'}"
+        lines.append(f"  {sev:<8} {inert_cell(mailbox)}  {accesses} by {toks} token{'' if toks == 1 else 's'}")
     drift = con.execute(
         'SELECT "user", drift_score, reasons FROM drift ORDER BY drift_score DESC, window_events DESC, '
         '"user" LIMIT 5'
