@@ -154,3 +154,42 @@ def test_mark_annotate_quit_reopen_finds_them_back(tmp_path: Path) -> None:
         assert not list((REPO / "sample_logs").glob("*.json.tmp"))
     finally:
         term.tmux("kill-server")
+
+
+def test_jump_sort_and_scroll_keys_in_a_real_terminal(terminal: Terminal) -> None:
+    """The keys a terminal sends as capital letters (`N`, `O`, `K`) reach their actions, not only
+    the test driver's key events: next / previous flagged event, sort, detail scroll."""
+    terminal.wait(lambda s: "● ready" in s and "[1 Tokens" in s and " of " in s, "the first pane")
+    terminal.keys("2")
+    terminal.wait(lambda s: "flagged_accesses" in s, "the Mailboxes pane")
+    terminal.keys("Enter")  # the worst mailbox's events, oldest first: unflagged reads come first
+    terminal.wait(lambda s: "filter:  mailbox=" in s and "row 1 " in s, "the drill")
+    terminal.keys("n")
+    screen = terminal.wait(lambda s: "row 1 " not in s and " · row " in s, "the first flagged event")
+    first = _status_row(screen)
+    terminal.keys("n")
+    terminal.wait(lambda s: _status_row(s) > first, "the next flagged event")
+    terminal.keys("N")
+    terminal.wait(lambda s: _status_row(s) == first, "back to the first")
+    terminal.keys("N")
+    terminal.wait(lambda s: "no flagged event before this one" in s, "nothing before the first")
+    top = terminal.screen().splitlines()[3]  # the detail panel's first line, right of the table
+    terminal.keys("J")
+    terminal.wait(lambda s: s.splitlines()[3].split("│")[-1] != top.split("│")[-1], "the detail scrolled")
+    terminal.keys("K")
+    terminal.wait(lambda s: s.splitlines()[3].split("│")[-1] == top.split("│")[-1], "the detail back")
+    terminal.keys("2")
+    terminal.wait(lambda s: "flagged_accesses" in s and "filter: none" in s, "the Mailboxes pane again")
+    terminal.keys("Right", "Right", "O")  # from the mark column: `mailbox`
+    terminal.wait(lambda s: "sorted by mailbox ↓" in s, "the sort")
+    rows = [
+        line.split()[1]
+        for line in terminal.screen().splitlines()
+        if "@contoso-agency.gov" in line.split("│")[0]
+    ]
+    assert len(rows) > 5 and rows == sorted(rows, reverse=True)
+
+
+def _status_row(screen: str) -> int:
+    status = next(line for line in screen.splitlines() if " · row " in line)
+    return int(status.split(" · row ")[1].split()[0].replace(",", ""))
