@@ -3,7 +3,7 @@
 SELECT
     ts, severity, indicators, kind, operation, "user", mailbox, client_ip, country, user_agent,
     app_id, client_app_id, session_id, token_id, token_tenant_id, token_object_id, token_iat,
-    items, access_type, status, verdict, note, mark, tok_sha256, tkey, sev_rank, source, source_row, rn
+    items, access_type, folders, status, verdict, note, mark, tok_sha256, tkey, sev_rank, source, source_row, rn
 FROM events_marked
 WHERE (/*FILTER*/ TRUE)
 -- rn numbers the rows by (ts NULLS LAST, source, source_row) and the table is stored in that order

@@ -65,6 +65,12 @@ ips AS (
     FROM mail
     GROUP BY mailbox
 ),
+folders AS (
+    -- the folders its mail-access records name (`Folders[].Path`; a request names none)
+    SELECT mailbox, list_sort(list(DISTINCT folder)) AS folders
+    FROM (SELECT mailbox, unnest(string_split(folders, '; ')) AS folder FROM mail WHERE folders IS NOT NULL)
+    GROUP BY mailbox
+),
 per_mailbox AS (
     SELECT
         a.mailbox,
@@ -89,6 +95,7 @@ SELECT
     coalesce(c.indicators, '') AS indicators,
     m.accesses,
     m.items,
+    f.folders,
     m.flagged_accesses,
     m.flagged_tokens,
     m.first_access,
@@ -99,4 +106,5 @@ SELECT
 FROM per_mailbox AS m
 LEFT JOIN codes AS c ON c.mailbox = m.mailbox
 LEFT JOIN ips AS i ON i.mailbox = m.mailbox
+LEFT JOIN folders AS f ON f.mailbox = m.mailbox
 ORDER BY coalesce(m.sev_rank, 0) DESC, m.flagged_accesses DESC, m.accesses DESC, m.mailbox

@@ -80,6 +80,10 @@ def mia_audit(**extra: Any) -> dict[str, Any]:
             "IssuedAtTime": "2023-06-15T03:55:00",
         },
         "ResultStatus": "Succeeded",
+        "Folders": [
+            {"FolderItems": [{"InternetMessageId": "<m2@contoso.gov>"}], "Path": "\\Sent Items"},
+            {"FolderItems": [{"InternetMessageId": "<m1@contoso.gov>"}], "Path": "\\Inbox"},
+        ],
     }
     base.update(extra)
     return base

@@ -78,12 +78,12 @@ def test_search_mailboxauditlog_export(tmp_path: Path) -> None:
     header = (
         '"Operation","LogonType","ClientInfoString","ClientIPAddress","MailboxOwnerUPN",'
         '"LogonUserDisplayName","LogonUserSid","SessionId","OperationProperties",'
-        '"AuditOperationsCountInAggregatedRecord","AppId","ClientAppId","LastAccessed"'
+        '"AuditOperationsCountInAggregatedRecord","AppId","ClientAppId","LastAccessed","FolderPathName"'
     )
     row = (
         '"MailItemsAccessed","Delegate","Client=OWA;Mozilla/5.0","195.26.87.219","ana@contoso.com",'
         '"Bo Smith","S-1-5-21-2","s1","{0}","{1}","00000002-0000-0ff1-ce00-000000000000",'
-        '"9199bf20-a13f-4107-85dc-02114787ef48","6/1/2023 4:05:0{2} AM"'
+        '"9199bf20-a13f-4107-85dc-02114787ef48","6/1/2023 4:05:0{2} AM","\\Inbox"'
     )
     lines = [
         "#TYPE Deserialized.Microsoft.Exchange.Management.SystemConfigurationTasks.MailboxAuditLogRecord",
@@ -101,12 +101,12 @@ def test_search_mailboxauditlog_export(tmp_path: Path) -> None:
         "AuditOperationsCountInAggregatedRecord",
     )
     rows = con.execute(
-        'SELECT source_row, "user", mailbox, items, access_type FROM events_base ORDER BY source_row'
+        'SELECT source_row, "user", mailbox, items, access_type, folders FROM events_base ORDER BY source_row'
     ).fetchall()
     assert rows == [
-        (1, "bo smith", "ana@contoso.com", 12, "Bind"),  # users are compared lower-case
-        (2, "bo smith", "ana@contoso.com", 1, "Sync"),
-        (3, "bo smith", "ana@contoso.com", None, None),
+        (1, "bo smith", "ana@contoso.com", 12, "Bind", "\\Inbox"),  # users are compared lower-case
+        (2, "bo smith", "ana@contoso.com", 1, "Sync", "\\Inbox"),
+        (3, "bo smith", "ana@contoso.com", None, None, "\\Inbox"),
     ]
 
 

@@ -82,6 +82,7 @@ def test_purview_new_layout(tmp_path: Path) -> None:
         "token_iat": datetime(2023, 6, 15, 3, 55),
         "items": 12,
         "access_type": "Bind",
+        "folders": "\\Inbox; \\Sent Items",  # sorted
         "status": "Succeeded",
         "token": None,
     }
@@ -212,3 +213,38 @@ def test_the_detectors_early_stopping_share_test_decides_as_the_full_count(
     texts = [("x" if f else "y") + str(n) for n, f in enumerate(flags)]
     full = bool(texts) and sum(t.startswith("x") for t in texts) / len(texts) >= share
     assert _enough(texts, lambda t: t.startswith("x"), share) is full
+
+
+def test_the_folders_a_mail_read_names_in_each_kind(tmp_path: Path) -> None:
+    """`folders` (the Mailboxes pane's folders, SPEC §5): the `Path` of each of a record's `Folders`,
+    sorted and `; `-joined, from a Management Activity record's JSON, Sentinel OfficeActivity's
+    `Folders` JSON string and a Defender copy's PowerShell `@{Path=…}` text."""
+    two = mia_audit()["Folders"]
+    (tmp_path / "ma.json").write_text(
+        json.dumps([mia_audit(), mia_audit(Id="a2", Folders=[{"Path": "\\Drafts"}]), mia_audit(Folders=[])])
+    )
+    write_csv(
+        tmp_path / "office.csv",
+        ["TimeGenerated [UTC]", "OfficeId", "Operation", "UserId", "MailboxOwnerUPN", "Folders"],
+        [["6/15/2023, 4:05:03.000 AM", "o1", "MailItemsAccessed", "v@c.gov", "boss@c.gov", json.dumps(two)]],
+    )
+    raw = mia_audit(Folders="@{Path=\\Archive; FolderItems=System.Object[]}")
+    write_csv(
+        tmp_path / "cae.csv",
+        ["Timestamp", "ActionType", "AccountObjectId", "IPAddress", "RawEventData", "ReportId"],
+        [["2023-06-15T04:05:03Z", "MailItemsAccessed", OID, "1.2.3.4", json.dumps(raw), "r1"]],
+    )
+    con, report = run([tmp_path])
+    assert {f.path.name: (f.kind, f.mapping["folders"]) for f in report.files} == {
+        "cae.csv": ("defender_cloudappevents", "RawEventData.Folders"),
+        "ma.json": ("management_activity", "Folders"),
+        "office.csv": ("sentinel_officeactivity", "Folders"),
+    }
+    rows = con.execute("SELECT source, source_row, folders FROM events_base ORDER BY ALL").fetchall()
+    assert [(Path(s).name, n, f) for s, n, f in rows] == [
+        ("cae.csv", 1, "\\Archive"),
+        ("ma.json", 1, "\\Inbox; \\Sent Items"),
+        ("ma.json", 2, "\\Drafts"),
+        ("ma.json", 3, None),
+        ("office.csv", 1, "\\Inbox; \\Sent Items"),
+    ]

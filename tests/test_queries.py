@@ -326,3 +326,47 @@ def test_each_sortable_page_query_has_one_order_marker_outside_its_comments() ->
         sql = named_query(name).sql
         code = "\n".join(line.split("--")[0] for line in sql.splitlines())
         assert sql.count(analyses.ORDER_MARKER) == code.count(analyses.ORDER_MARKER) == 1, name
+
+
+def test_a_mailboxs_folders_are_the_distinct_folders_its_counted_reads_name(session: Session) -> None:
+    """Mailboxes' `folders` (SPEC §5): every folder path the mailbox's counted rows name, once, sorted."""
+    expected = dict(
+        session.con.execute(
+            """SELECT mailbox, list_sort(list(DISTINCT f)) FROM (
+                   SELECT mailbox, unnest(string_split(folders, '; ')) AS f FROM events
+                   WHERE mailbox IS NOT NULL AND (tkey IS NOT NULL OR operation = 'MailItemsAccessed')
+                         AND folders IS NOT NULL)
+               GROUP BY mailbox"""
+        ).fetchall()
+    )
+    got = dict(session.con.execute("SELECT mailbox, folders FROM mailboxes").fetchall())
+    assert len(expected) > 10 and {m: got[m] for m in expected} == expected
+    assert "\\Inbox" in expected[next(iter(expected))]
+
+
+def test_a_mailboxs_detail_says_which_folders_each_suspect_token_read(session: Session) -> None:
+    """The detail panel of a mailbox lists, under each token at severity medium or worse, the folders
+    that token's reads of it name (audit records carry them; a request does not)."""
+    from tui.engine.explain import explain
+
+    mailbox = analyses.run(session.con, "mailboxes_page", [1, 0]).to_pylist()[0]
+    section = next(
+        s for s in explain(session.con, "mailboxes", mailbox).sections if s.title.startswith("tokens")
+    )
+    shown: dict[str, str] = {}
+    token = ""
+    for line in section.lines:
+        if not line.label.startswith("  "):
+            token = line.label
+        elif line.label == "  folders":
+            shown[token] = line.text
+    expected = {
+        tkey: ", ".join(sorted(set(folders.split("; "))))
+        for tkey, folders in session.con.execute(
+            "SELECT tkey, string_agg(folders, '; ') FROM events WHERE lower(mailbox) = lower(?) "
+            "AND folders IS NOT NULL AND sev_rank >= 3 GROUP BY tkey",
+            [mailbox["mailbox"]],
+        ).fetchall()
+    }
+    assert shown and all(t.startswith("uti:") for t in shown)
+    assert shown == {t: expected[t] for t in shown}

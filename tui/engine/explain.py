@@ -172,8 +172,9 @@ def _token_sections(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> tupl
 
 def _mailbox_sections(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> tuple[Section, ...]:
     tokens = con.execute(
-        "SELECT tkey, max(sev_rank) AS rank, count(*) AS n, min(ts), max(ts) FROM events "
-        "WHERE lower(mailbox) = lower(?) AND tkey IS NOT NULL GROUP BY tkey "
+        "SELECT tkey, max(sev_rank) AS rank, count(*) AS n, min(ts), max(ts), "
+        "list_sort(list_distinct(flatten(list(string_split(folders, '; ')) FILTER (folders IS NOT NULL)))) "
+        "FROM events WHERE lower(mailbox) = lower(?) AND tkey IS NOT NULL GROUP BY tkey "
         "ORDER BY rank DESC NULLS LAST, n DESC, tkey LIMIT 10",
         [str(row.get("mailbox"))],
     ).fetchall()
@@ -187,9 +188,11 @@ def _mailbox_sections(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> tu
         )
     ]
     lines: list[Line] = []
-    for tkey, rank, n, first, last in tokens:
+    for tkey, rank, n, first, last, folders in tokens:
         lines.append(Line(_text(tkey), f"{n:,} accesses {_text(first)} → {_text(last)}", _sev(rank)))
         if rank and rank >= 3:
+            if folders:  # which of the mailbox's folders a suspect token read
+                lines.append(Line("  folders", _text(folders)))
             lines.extend(Line("  " + i.label, i.text, i.style) for i in indicator_lines(con, tkey))
     sections.append(Section("tokens that read it, worst first", tuple(lines) or (Line("none", "", "dim"),)))
     sections.append(
@@ -200,6 +203,7 @@ def _mailbox_sections(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> tu
                 (
                     "accesses",
                     "items",
+                    "folders",
                     "flagged_accesses",
                     "flagged_tokens",
                     "first_access",

@@ -98,6 +98,9 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "token_iat": ("AppAccessContext.IssuedAtTime", "TokenIssuedAt", "token_iat"),
     "items": ("OperationCount", "AuditOperationsCountInAggregatedRecord", "items"),
     "access_type": ("OperationProperties", "MailAccessType", "access_type"),
+    # Management Activity / Purview `Folders` (JSON objects with `Path`), Sentinel OfficeActivity's
+    # `Folders` JSON string, Search-MailboxAuditLog's single `FolderPathName`
+    "folders": ("Folders", "FolderPathName", "folders"),
     "status": (
         "ResultStatus",
         "status.errorCode",

@@ -154,6 +154,22 @@ def access_type_sql(s: str) -> str:
     return f"coalesce({found}, CASE WHEN regexp_full_match({s}, '[A-Za-z]+') THEN {s} END)"
 
 
+def folders_sql(s: str) -> str:
+    """The folder paths a mail-access record names, sorted and `; `-joined.
+
+    `Folders` is JSON (`[{"Path": "\\Inbox", "FolderItems": […]}]`) in audit records and Sentinel's
+    OfficeActivity, PowerShell's `@{Path=\\Inbox; FolderItems=…}` in some Defender copies, and a
+    single path in Search-MailboxAuditLog's `FolderPathName`."""
+    json_paths = f"try(json_extract_string({s}, '$[*].Path'))"
+    shell_paths = f"regexp_extract_all({s}, 'Path=([^;}}]+)', 1)"
+    paths = (
+        f"CASE WHEN starts_with(ltrim({s}), '[') THEN {json_paths} "
+        f"WHEN contains({s}, 'Path=') THEN {shell_paths} ELSE [{s}] END"
+    )
+    named = f"list_filter({paths}, lambda p: p <> '')"
+    return f"nullif(array_to_string(list_sort(list_distinct({named})), '; '), '')"
+
+
 def url_operation_sql(url: str, method: str | None) -> str:
     """OWA's `action=` parameter, else the request path (with the method when known)."""
     # The path regex is written once (no `nullif(x, '')`, which repeats `x`): a repeated expression is
@@ -236,6 +252,8 @@ def field_sql(name: str, det: Detection, types: Mapping[str, str], profile: Time
         return f"try_cast(try_cast({value} AS DOUBLE) AS BIGINT)"
     if name == "access_type":
         return access_type_sql(value)
+    if name == "folders":
+        return folders_sql(value)
     return value
 
 

@@ -99,6 +99,7 @@ PANES: tuple[PaneSpec, ...] = (
             "flagged_tokens",
             "accesses",
             "items",
+            "folders",
             "first_access",
             "last_access",
             "indicators",
@@ -109,7 +110,7 @@ PANES: tuple[PaneSpec, ...] = (
             "note",
         ),
         hidden=("sev_rank", "mark"),
-        widths=(("verdict", 14), ("note", 30)),
+        widths=(("folders", 30), ("verdict", 14), ("note", 30)),
     ),
     PaneSpec(
         "drift",

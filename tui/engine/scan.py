@@ -173,7 +173,9 @@ def summary(
     lines.append(f"affected mailboxes (severity medium or worse): {len(boxes)}")
     for mailbox, sev, acc, toks in boxes[:10]:
         accesses = f"{acc:,} flagged access{'' if acc == 1 else 'es'}"
-        lines.append(f"  {sev:<8} {inert_cell(mailbox)}  {accesses} by {toks} token{'' if toks == 1 else 's'}")
+        lines.append(
+            f"  {sev:<8} {inert_cell(mailbox)}  {accesses} by {toks} token{'' if toks == 1 else 's'}"
+        )
     drift = con.execute(
         'SELECT "user", drift_score, reasons FROM drift ORDER BY drift_score DESC, window_events DESC, '
         '"user" LIMIT 5'

@@ -29,6 +29,9 @@ EVENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("token_iat", "TIMESTAMP"),
     ("items", "BIGINT"),
     ("access_type", "VARCHAR"),
+    # the mail folders a MailItemsAccessed record names (`Folders[].Path`), `; `-joined: not in SPEC
+    # §2's list, but the Mailboxes pane's folders (SPEC §5) are read from it
+    ("folders", "VARCHAR"),
     ("status", "VARCHAR"),
     ("token", "VARCHAR"),
 )
