@@ -113,11 +113,18 @@ def test_new_app_for_mailbox_against_baseline() -> None:
         _purview("w1", T0, app_id=old, mailbox="ann@contoso.gov"),
         _purview("w2", T0 + day, app_id=old, client_app_id=new, mailbox="ann@contoso.gov"),
         _purview("w3", T0 + day, app_id=new, mailbox="nobaseline@contoso.gov"),
+        _purview("b9", T0 - 20 * day, app_id=old, mailbox="bo@contoso.gov"),
+        _purview("w4", T0 + day, app_id=new, mailbox="bo@contoso.gov"),
     ]
     con = run(rows)
-    hits = con.execute("SELECT tkey, code, evidence FROM row_indicators").fetchall()
-    assert [(t, c) for t, c, _ in hits] == [("uti:w2", "NEW_APP_FOR_MAILBOX")]
+    hits = con.execute("SELECT tkey, code, evidence FROM row_indicators ORDER BY tkey").fetchall()
+    assert [(t, c) for t, c, _ in hits] == [
+        ("uti:w2", "NEW_APP_FOR_MAILBOX"),
+        ("uti:w4", "NEW_APP_FOR_MAILBOX"),
+    ]
     assert "Microsoft Office" in hits[0][2] and "ann@contoso.gov" in hits[0][2]
+    # the mailbox's reads in the baseline, none by this app: said in agreement with their number
+    assert hits[0][2].endswith("(5 reads)") and hits[1][2].endswith("(1 read)")
 
 
 def test_malformed_and_events_view(keys: dict[str, Any]) -> None:

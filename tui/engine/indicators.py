@@ -329,9 +329,10 @@ CATALOGUE: tuple[Indicator, ...] = (
                 SELECT m.* FROM mia m, _params p WHERE m.ts >= p.baseline_start AND m.ts < p.baseline_end
             ), seen AS (SELECT mbx, count(*) AS n FROM base GROUP BY mbx)
             SELECT m.source, m.source_row, m.tkey,
-                   format('app {}{} read mailbox {} at {}; not once in the baseline {} to {} ({} reads)',
+                   format('app {}{} read mailbox {} at {}; not once in the baseline {} to {} ({} read{})',
                           m.app, coalesce(' (' || a.name || ')', ''), _v(m.mbx), _iso(m.ts),
-                          _iso(p.baseline_start), _iso(p.baseline_end), s.n)
+                          _iso(p.baseline_start), _iso(p.baseline_end), s.n,
+                          CASE WHEN s.n = 1 THEN '' ELSE 's' END)
             FROM mia m JOIN seen s USING (mbx) CROSS JOIN _params p LEFT JOIN _app_name a ON a.app = m.app
             WHERE m.ts >= p.window_start AND m.ts <= p.window_end
               AND NOT EXISTS (SELECT 1 FROM base b WHERE b.mbx = m.mbx AND b.app = m.app)""",
