@@ -71,6 +71,14 @@ def test_token_replay_by_country_and_ip_bound(keys: dict[str, Any]) -> None:
     con = run(rows)
     assert fired(con, two) == {"TOKEN_REPLAY": "medium"}
     assert fired(con, many) == {"TOKEN_REPLAY": "medium"}
+    evidence = sorted(
+        r[0]
+        for r in con.execute("SELECT evidence FROM token_indicators WHERE code = 'TOKEN_REPLAY'").fetchall()
+    )
+    assert evidence == [
+        "used from 2 IPs (10.0.0.1, 10.0.0.2) in 2 countries (NL, US)",
+        "used from 4 IPs (10.0.1.0, 10.0.1.1, 10.0.1.2, 10.0.1.3) in 1 country (US)",
+    ]
     con = run(
         [event(token=many, country="US", client_ip=f"10.0.1.{i}") for i in range(4)],
         Options(tenants=(ORG,), replay_ip_bound=4),

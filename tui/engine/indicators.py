@@ -269,8 +269,9 @@ CATALOGUE: tuple[Indicator, ...] = (
         "token",
         "one token used from several countries or more IPs than the bound",
         (
-            """SELECT s.tkey, format('used from {} IPs ({}) in {} countries ({})', s.n_ips, _v(s.ips),
-                   s.n_countries, _v(s.countries))
+            """SELECT s.tkey, format('used from {} IP{} ({}) in {} countr{} ({})',
+                   s.n_ips, CASE WHEN s.n_ips = 1 THEN '' ELSE 's' END, _v(s.ips),
+                   s.n_countries, CASE WHEN s.n_countries = 1 THEN 'y' ELSE 'ies' END, _v(s.countries))
             FROM _subject s, _params p WHERE s.n_countries > 1 OR s.n_ips > p.replay_bound""",
         ),
     ),
