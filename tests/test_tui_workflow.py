@@ -354,3 +354,33 @@ async def test_shift_j_and_k_scroll_the_detail_panel_with_the_cursor_in_the_tabl
         await pilot.press("K")
         await wait_for(pilot, lambda: panel.scroll_y == half, "one step up")
         assert app.focused is table and table.cursor_row == 0
+
+
+async def test_z_widens_the_detail_panel_and_gives_the_table_its_width_back() -> None:
+    """`z`: the detail panel takes most of the width (a value beside its label where the narrow
+    panel put it on its own line), the table a strip whose cursor still chooses the row; `z` again
+    restores both."""
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await settle(pilot, app)
+        await pilot.press("4")
+        screen = await settle(pilot, app)
+        panel, table = screen.query_one(DetailPanel), screen.pane("events").table
+        narrow, wide_table = panel.size.width, table.size.width
+        text = str(panel.query_one("#detail-body").render())
+        assert "session_id\n    " in text  # label and value on two lines in the narrow panel
+        await pilot.press("z")
+        await wait_for(pilot, lambda: panel.size.width > narrow + 30, "the wide panel")
+        assert table.size.width == 36 < wide_table and app.focused is table
+        await wait_for(
+            pilot, lambda: "session_id  " in str(panel.query_one("#detail-body").render()), "inline"
+        )
+        await pilot.press("down")
+        await wait_for(pilot, lambda: table.cursor_row == 1, "the next row")
+        row = table.paged.raw_at(1)
+        title = f"event {row['source']} row {row['source_row']}"
+        await wait_for(pilot, lambda: panel.detail is not None and panel.detail.title == title, "its detail")
+        await pilot.press("z")
+        await wait_for(
+            pilot, lambda: panel.size.width == narrow and table.size.width == wide_table, "restored"
+        )

@@ -21,6 +21,7 @@ PALETTE_TITLES = {
     "main.timeline": "Select a time span on the timeline",
     "main.split_earlier": "Move the drift split a day earlier",
     "main.split_later": "Move the drift split a day later",
+    "main.zoom": "Widen the detail panel (again: the table's width back)",
     "main.detail_down": "Scroll the detail panel down",
     "main.detail_up": "Scroll the detail panel up",
     "main.flagged_next": "Go to the next flagged event (Events pane)",

@@ -55,6 +55,7 @@ class MainScreen(Opening, Workflow, TimeControls, Saving, ReportsWorkerErrors, S
         Binding("backspace", "drop_last_term", "Drop last term", id="main.drop_last", show=False),
         Binding("ctrl+s", "save", "Save", id="main.save", priority=True),
         Binding("t", "timeline", "Timeline", id="main.timeline", show=False),
+        Binding("z", "zoom", "Zoom detail", id="main.zoom", show=False),
         Binding("J", "detail_scroll(1)", "Detail down", id="main.detail_down", show=False),
         Binding("K", "detail_scroll(-1)", "Detail up", id="main.detail_up", show=False),
         Binding("n", "flagged(True)", "Next flagged event", id="main.flagged_next", show=False),
@@ -126,6 +127,11 @@ class MainScreen(Opening, Workflow, TimeControls, Saving, ReportsWorkerErrors, S
 
     def pane(self, name: str | None = None) -> PaneView:
         return self.query_one(f"#pane-{name or self.current}", PaneView)
+
+    def action_zoom(self) -> None:
+        """`z`: the detail panel wide (long evidence, an original record's JSON), the table a strip
+        beside it that still moves the cursor; `z` again gives the table its width back."""
+        self.query_one("#main").toggle_class("-zoom")
 
     def action_detail_scroll(self, direction: int) -> None:
         """`J` / `K`: the detail panel half a screen down / up, the cursor staying in the table (which

@@ -86,8 +86,17 @@ class DetailPanel(ReportsWorkerErrors, VerticalScroll):
             self._body(Text(f"could not explain this row: {message.error}", style="red"))
             return
         self.detail = message.detail
-        self._body(render_detail(message.detail))
+        self._body(render_detail(message.detail, self._inline_width()))
         self.scroll_home(animate=False)
+
+    def _inline_width(self) -> int:
+        """How long a label and its text may be to share a line: the panel's width (at least the
+        narrow panel's 40), so a widened panel (`z`) is not wrapped as the narrow one is."""
+        return max(INLINE_WIDTH, self.scrollable_content_region.width - 4)
+
+    def on_resize(self) -> None:
+        if self.detail is not None:
+            self._body(render_detail(self.detail, self._inline_width()))
 
     def _body(self, text: Text) -> None:
         self.query_one("#detail-body", Static).update(text)
@@ -98,7 +107,10 @@ class DetailPanel(ReportsWorkerErrors, VerticalScroll):
         return render_detail(self.detail).plain if self.detail else ""
 
 
-def render_detail(detail: Detail) -> Text:
+INLINE_WIDTH = 40  # the narrow panel's: a longer label + text puts the text on its own line
+
+
+def render_detail(detail: Detail, inline_width: int = INLINE_WIDTH) -> Text:
     """Sections as styled lines; every string came through inert_cell, and Text never parses markup."""
     out = Text()
     out.append(detail.title + "\n", style="bold")
@@ -111,7 +123,9 @@ def render_detail(detail: Detail) -> Text:
                 out.append(f"  {line.style}", style=style)
             if line.text:
                 out.append(
-                    "\n    " + line.text if len(line.label) + len(line.text) > 40 else "  " + line.text
+                    "\n    " + line.text
+                    if len(line.label) + len(line.text) > inline_width
+                    else "  " + line.text
                 )
             out.append("\n")
     return out
