@@ -55,11 +55,13 @@ class MainScreen(Opening, Workflow, TimeControls, Saving, ReportsWorkerErrors, S
         Binding("backspace", "drop_last_term", "Drop last term", id="main.drop_last", show=False),
         Binding("ctrl+s", "save", "Save", id="main.save", priority=True),
         Binding("t", "timeline", "Timeline", id="main.timeline", show=False),
-        Binding("z", "zoom", "Zoom detail", id="main.zoom", show=False),
-        Binding("J", "detail_scroll(1)", "Detail down", id="main.detail_down", show=False),
-        Binding("K", "detail_scroll(-1)", "Detail up", id="main.detail_up", show=False),
-        Binding("n", "flagged(True)", "Next flagged event", id="main.flagged_next", show=False),
-        Binding("N", "flagged(False)", "Previous flagged event", id="main.flagged_previous", show=False),
+        Binding("z", "zoom", "Widen detail panel (again: back)", id="main.zoom", show=False),
+        Binding("J", "detail_scroll(1)", "Detail panel down", id="main.detail_down", show=False),
+        Binding("K", "detail_scroll(-1)", "Detail panel up", id="main.detail_up", show=False),
+        Binding("n", "flagged(True)", "Next flagged event (Events)", id="main.flagged_next", show=False),
+        Binding(
+            "N", "flagged(False)", "Previous flagged event (Events)", id="main.flagged_previous", show=False
+        ),
         Binding(
             "left_square_bracket",
             "split(-1)",

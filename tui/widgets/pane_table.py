@@ -21,9 +21,15 @@ class PaneTable(DataTable):
         Binding("x", "request('exclude')", "Drop", id="pane.exclude"),
         Binding("space", "request('mark')", "Mark", id="pane.mark"),
         Binding("m", "request('verdict')", "Verdict", id="pane.verdict"),
-        Binding("o", "request('sort')", "Sort ↑", id="pane.sort", show=False),
-        Binding("y", "request('copy')", "Copy cell", id="pane.copy", show=False),
-        Binding("O", "request('sort_descending')", "Sort ↓", id="pane.sort_descending", show=False),
+        Binding("o", "request('sort')", "Sort by column ↑ (again: own order)", id="pane.sort", show=False),
+        Binding(
+            "O",
+            "request('sort_descending')",
+            "Sort by column ↓ (again: own order)",
+            id="pane.sort_descending",
+            show=False,
+        ),
+        Binding("y", "request('copy')", "Copy cell to clipboard", id="pane.copy", show=False),
     ]
 
     @dataclass
