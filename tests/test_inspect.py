@@ -142,3 +142,67 @@ def test_a_time_past_the_calendar_in_the_display_zone(tmp_path: Path) -> None:
         "time (UTC): 2023-06-01 00:00:00 (2023-06-01 09:00:00+09:00 Asia/Tokyo) .. 9999-12-31 23:59:59   as"
         in result.output
     )
+
+
+def _hourly(path: Path, header: str, row: str, hours: list[int]) -> Path:
+    """A CSV with one event at the start of each of `hours` (hours after 2023-06-01 00:00 UTC)."""
+    from datetime import datetime, timedelta
+
+    start = datetime(2023, 6, 1)
+    lines = [header] + [row.format(t=(start + timedelta(hours=h)).isoformat() + "Z") for h in hours]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _gateway(path: Path, hours: list[int]) -> Path:
+    import jwt
+
+    token = jwt.encode({"upn": "a@x.com", "uti": "u1"}, "k" * 32, algorithm="HS256")
+    return _hourly(path, "time,client,authorization", f"{{t}},10.0.0.1:443,Bearer {token}", hours)
+
+
+def _audit(path: Path, hours: list[int]) -> Path:
+    data = '"{{""Operation"":""MailItemsAccessed"",""UserId"":""a@x.com""}}"'
+    header = "CreationDate,UserIds,Operations,AuditData"
+    return _hourly(path, header, f"{{t}},a@x.com,MailItemsAccessed,{data}", hours)
+
+
+def test_gaps_are_a_kinds_silences_while_the_other_evidence_goes_on(tmp_path: Path) -> None:
+    """The audit log has no event for two days while the gateway log has one every hour: a gap, with
+    its bounds and how many of its hours the other evidence covers. A weekend every kind is silent
+    over is the organisation's, not a gap; alone, a kind's silence is one from 72 h."""
+    week = list(range(0, 24 * 7))
+    weekend = set(range(24 * 5, 24 * 7 - 1))  # both logs silent from day 5 to the last hour
+    _gateway(tmp_path / "gw.csv", [h for h in week if h not in weekend])
+    _audit(tmp_path / "audit.csv", [h for h in week if h not in weekend and not 30 <= h < 78])
+    out = runner.invoke(app, ["inspect", str(tmp_path)]).output
+    assert (
+        "  gaps:               purview_audit has no event 2023-06-02 05:00:00 .. 2023-06-04 06:00:00 "
+        "(49 h, while other evidence has events in 47 of those hours)"
+    ) in out
+    assert "http has no event" not in out  # the weekend both share
+    data = json.loads(runner.invoke(app, ["inspect", "--json", str(tmp_path)]).output)
+    assert data["gaps"] == {
+        "purview_audit": [
+            {
+                "from": "2023-06-02 05:00:00",
+                "to": "2023-06-04 06:00:00",
+                "hours": 49.0,
+                "hours_others_active": 47,
+            }
+        ]
+    }
+
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    _gateway(alone / "gw.csv", [0, 1, 40, 41, 200, 201])  # 39 h: a weekend's length; 159 h: a gap
+    out = runner.invoke(app, ["inspect", str(alone)]).output
+    assert "  gaps:               http has no event 2023-06-02 17:00:00 .. 2023-06-09 08:00:00 (159 h)" in out
+    assert "2023-06-01 01:00:00 .. " not in out
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    _gateway(shared / "gw.csv", [h for h in week if h not in weekend])
+    _audit(shared / "audit.csv", [h for h in week if h not in weekend])
+    out = runner.invoke(app, ["inspect", str(shared)]).output
+    assert "  gaps:               none: no kind of evidence is silent for a day while the others go on" in out

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import duckdb
 
 from tui.engine.db import connect
 from tui.engine.load import TRUNCATION_SIZES, FileReport, LoadReport, load
@@ -16,6 +19,59 @@ from tui.engine.schema import Kind
 # A token is used for its lifetime (60–90 min by default) after the sign-in that issued it, so a
 # sign-in log ending an hour before the last mail access still covers it.
 SIGNIN_SLACK = timedelta(hours=2)
+# A day or more without one event of a kind, inside that kind's own span, while the other kinds go
+# on (they have events in at least `GAP_COVERED` of its hours): a collection gap — an export window
+# missed, a log not shipped — to rule out before absence of evidence is read as absence of activity.
+# A silence every kind shares is the organisation's (nights, weekends), not the evidence's. With a
+# single kind loaded there is nothing to compare: a silence is a gap from `GAP_ALONE` (a weekend is
+# not one). Measured between hourly buckets, so exact for any silence of an hour or more.
+GAP = timedelta(hours=24)
+GAP_ALONE = timedelta(hours=72)
+GAP_COVERED = 0.25
+GAPS_LISTED = 3  # per kind, longest first; the JSON report has them all
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A kind's silence: its last event before and first after, and the hours others have events in."""
+
+    start: datetime
+    end: datetime
+    others: int | None  # hours between the two in which another kind has events; None: no other kind
+
+    @property
+    def hours(self) -> float:
+        return round((self.end - self.start).total_seconds() / 3600, 1)
+
+
+def time_gaps(con: duckdb.DuckDBPyConnection) -> dict[str, list[Gap]]:
+    """Per kind of evidence, its collection gaps (see `GAP`), longest first."""
+    rows = con.execute(
+        "SELECT kind, time_bucket(INTERVAL 1 HOUR, ts) AS hour, min(ts), max(ts) FROM events_base "
+        "WHERE ts IS NOT NULL GROUP BY ALL ORDER BY kind, hour"
+    ).fetchall()
+    hours: dict[str, set[datetime]] = {}
+    for kind, hour, _, _ in rows:
+        hours.setdefault(str(kind), set()).add(hour)
+    gaps: dict[str, list[Gap]] = {}
+    last: dict[str, datetime] = {}
+    for kind, _, first, latest in rows:
+        kind = str(kind)
+        before = last.get(kind)
+        last[kind] = latest
+        if before is None or first - before < GAP:
+            continue
+        if len(hours) == 1:
+            if first - before >= GAP_ALONE:
+                gaps.setdefault(kind, []).append(Gap(before, first, None))
+            continue
+        between = {h for k, hs in hours.items() if k != kind for h in hs if before < h < first - HOUR}
+        if len(between) >= GAP_COVERED * (first - before).total_seconds() / 3600:
+            gaps.setdefault(kind, []).append(Gap(before, first, len(between)))
+    return {kind: sorted(found, key=lambda g: (-g.hours, g.start)) for kind, found in gaps.items()}
+
+
+HOUR = timedelta(hours=1)
 
 
 def run_inspect(paths: list[str], options: Options, as_json: bool) -> tuple[str, int]:
@@ -23,13 +79,14 @@ def run_inspect(paths: list[str], options: Options, as_json: bool) -> tuple[str,
     con = connect()
     try:
         report = load(con, paths, options)
+        gaps = time_gaps(con) if any(f.loaded for f in report.files) else {}
     finally:
         con.close()
     found = [f for f in report.files if f.loaded or f.error is not None or f.note]
     code = 2 if report.errors or report.missing or not found else 0
     if as_json:
-        return inert(json.dumps(to_json(report), indent=2, ensure_ascii=True)), code
-    return inert(to_text(report, options)), code
+        return inert(json.dumps(to_json(report, gaps), indent=2, ensure_ascii=True)), code
+    return inert(to_text(report, options, gaps)), code
 
 
 def _iso(ts: datetime | None) -> str | None:
@@ -114,9 +171,19 @@ def _file_json(f: FileReport) -> dict[str, Any]:
     }
 
 
-def to_json(report: LoadReport) -> dict[str, Any]:
+Gaps = dict[str, list[Gap]]
+
+
+def to_json(report: LoadReport, gaps: Gaps | None = None) -> dict[str, Any]:
     """The inspect report as plain JSON data (times are UTC)."""
     return {
+        "gaps": {
+            kind: [
+                {"from": _iso(g.start), "to": _iso(g.end), "hours": g.hours, "hours_others_active": g.others}
+                for g in found
+            ]
+            for kind, found in (gaps or {}).items()
+        },
         "files": [_file_json(f) for f in report.files],
         "rows": report.rows,
         "ts_min": _iso(report.ts_min),
@@ -126,6 +193,25 @@ def to_json(report: LoadReport) -> dict[str, Any]:
         "jwks_files": [str(p) for p in report.jwks_files],
         "answers": answers(report),
     }
+
+
+def _gaps_text(gaps: Gaps, tz: str) -> list[str]:
+    """`gaps:` lines: per kind its longest collection gaps (`GAP`)."""
+    if not gaps:
+        return ["  gaps:               none: no kind of evidence is silent for a day while the others go on"]
+    lines = []
+    for n, (kind, found) in enumerate(sorted(gaps.items())):
+        shown = "; ".join(_gap_text(g, tz) for g in found[:GAPS_LISTED])
+        more = len(found) - GAPS_LISTED
+        tail = f"; {more} more (inspect --json lists all)" if more > 0 else ""
+        label = "  gaps:               " if n == 0 else " " * 22
+        lines.append(f"{label}{kind} has no event {shown}{tail}")
+    return lines
+
+
+def _gap_text(gap: Gap, tz: str) -> str:
+    others = "" if gap.others is None else f", while other evidence has events in {gap.others} of those hours"
+    return f"{_when(gap.start, tz)} .. {_when(gap.end, tz)} ({gap.hours:g} h{others})"
 
 
 def _yes(n: int, what: str) -> str:
@@ -162,7 +248,7 @@ def _file_text(f: FileReport, tz: str) -> list[str]:
     return lines
 
 
-def to_text(report: LoadReport, options: Options) -> str:
+def to_text(report: LoadReport, options: Options, gaps: Gaps | None = None) -> str:
     """The human report: one block per file, then what the evidence can answer."""
     out: list[str] = []
     for f in report.files:
@@ -197,6 +283,7 @@ def to_text(report: LoadReport, options: Options) -> str:
         )
     else:
         out.append("  truncation:         no file has exactly 5,000 or 50,000 rows")
+    out += _gaps_text(gaps or {}, options.tz)
     if a["bad_rows"]:
         out.append(f"  unparseable rows:   {a['bad_rows']:,} (counted per file above)")
     if report.jwks_files:
