@@ -193,6 +193,22 @@ def test_gaps_are_a_kinds_silences_while_the_other_evidence_goes_on(tmp_path: Pa
         ]
     }
 
+    # `triage scan` (and the TUI's notes) say the longest gap of each kind
+    scanned = runner.invoke(
+        app,
+        [
+            "scan",
+            str(tmp_path / "gw.csv"),
+            str(tmp_path / "audit.csv"),
+            "--out",
+            str(tmp_path.parent / f"{tmp_path.name}-findings"),
+        ],
+    )
+    assert (
+        "  note: gap: purview_audit has no event 2023-06-02 05:00 .. 2023-06-04 06:00 UTC (49 h, while other "
+        "evidence has events in 47 of those hours): a collection gap to rule out"
+    ) in scanned.output
+
     alone = tmp_path / "alone"
     alone.mkdir()
     _gateway(alone / "gw.csv", [0, 1, 40, 41, 200, 201])  # 39 h: a weekend's length; 159 h: a gap

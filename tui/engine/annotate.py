@@ -44,6 +44,7 @@ from typing import Any
 import duckdb
 
 from tui.engine.events_view import events_materialised, register_events
+from tui.engine.gaps import gap_notes
 from tui.engine.indicators import CATALOGUE, CLAIM_CODES, MACROS
 from tui.engine.intel import Intel, load_intel, thumbprint_to_x5t
 from tui.engine.jwt_decode import build_claims
@@ -105,7 +106,7 @@ def annotate(
         _say(progress, "decoding and verifying tokens", 0.1)
         decoded = decode_tokens(con, jwks, intel)
     _rebase(con, with_token=False)
-    notes = list(decoded) + list(intel.notes)
+    notes = list(decoded) + list(intel.notes) + gap_notes(con)
     org = infer_org(con, options)
     split = drift_split(con, options)
     _say(progress, "running indicators", 0.5)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import duckdb
-
 from tui.engine.db import connect
+from tui.engine.gaps import GAPS_LISTED, Gap, time_gaps
 from tui.engine.load import TRUNCATION_SIZES, FileReport, LoadReport, load
 from tui.engine.options import Options
 from tui.engine.safe import inert, inert_cell
@@ -19,59 +17,6 @@ from tui.engine.schema import Kind
 # A token is used for its lifetime (60–90 min by default) after the sign-in that issued it, so a
 # sign-in log ending an hour before the last mail access still covers it.
 SIGNIN_SLACK = timedelta(hours=2)
-# A day or more without one event of a kind, inside that kind's own span, while the other kinds go
-# on (they have events in at least `GAP_COVERED` of its hours): a collection gap — an export window
-# missed, a log not shipped — to rule out before absence of evidence is read as absence of activity.
-# A silence every kind shares is the organisation's (nights, weekends), not the evidence's. With a
-# single kind loaded there is nothing to compare: a silence is a gap from `GAP_ALONE` (a weekend is
-# not one). Measured between hourly buckets, so exact for any silence of an hour or more.
-GAP = timedelta(hours=24)
-GAP_ALONE = timedelta(hours=72)
-GAP_COVERED = 0.25
-GAPS_LISTED = 3  # per kind, longest first; the JSON report has them all
-
-
-@dataclass(frozen=True)
-class Gap:
-    """A kind's silence: its last event before and first after, and the hours others have events in."""
-
-    start: datetime
-    end: datetime
-    others: int | None  # hours between the two in which another kind has events; None: no other kind
-
-    @property
-    def hours(self) -> float:
-        return round((self.end - self.start).total_seconds() / 3600, 1)
-
-
-def time_gaps(con: duckdb.DuckDBPyConnection) -> dict[str, list[Gap]]:
-    """Per kind of evidence, its collection gaps (see `GAP`), longest first."""
-    rows = con.execute(
-        "SELECT kind, time_bucket(INTERVAL 1 HOUR, ts) AS hour, min(ts), max(ts) FROM events_base "
-        "WHERE ts IS NOT NULL GROUP BY ALL ORDER BY kind, hour"
-    ).fetchall()
-    hours: dict[str, set[datetime]] = {}
-    for kind, hour, _, _ in rows:
-        hours.setdefault(str(kind), set()).add(hour)
-    gaps: dict[str, list[Gap]] = {}
-    last: dict[str, datetime] = {}
-    for kind, _, first, latest in rows:
-        kind = str(kind)
-        before = last.get(kind)
-        last[kind] = latest
-        if before is None or first - before < GAP:
-            continue
-        if len(hours) == 1:
-            if first - before >= GAP_ALONE:
-                gaps.setdefault(kind, []).append(Gap(before, first, None))
-            continue
-        between = {h for k, hs in hours.items() if k != kind for h in hs if before < h < first - HOUR}
-        if len(between) >= GAP_COVERED * (first - before).total_seconds() / 3600:
-            gaps.setdefault(kind, []).append(Gap(before, first, len(between)))
-    return {kind: sorted(found, key=lambda g: (-g.hours, g.start)) for kind, found in gaps.items()}
-
-
-HOUR = timedelta(hours=1)
 
 
 def run_inspect(paths: list[str], options: Options, as_json: bool) -> tuple[str, int]:
