@@ -31,7 +31,7 @@ used AS (
         c.iss,
         coalesce(c.tid, g.row_tid) AS tid,
         c.aud,
-        c.appid,
+        coalesce(c.appid, g.row_appid) AS appid,
         c.upn,
         coalesce(c.oid, g.row_oid) AS oid,
         coalesce(c.iat, g.row_iat) AS iat,

@@ -161,3 +161,20 @@ def test_malformed_and_events_view(keys: dict[str, Any]) -> None:
     ]
     key = con.execute("SELECT tok_key = hash(?) FROM events WHERE source_row = 2", [good]).fetchone()[0]  # type: ignore[index]
     assert key is True
+
+
+def test_a_uti_subjects_claims_come_from_its_records() -> None:
+    """A token known only by its uti (audit rows, no raw token) shows the tenant, object id, issue
+    time and app id its records name: the client app (ClientAppId) over the resource's AppId."""
+    from tui.engine.queries import named_query
+
+    exchange, outlook = "00000002-0000-0ff1-ce00-000000000000", "9199bf20-a13f-4107-85dc-02114787ef48"
+    rows = [
+        _purview("both", T0, app_id=exchange, client_app_id=outlook, token_object_id="o1"),
+        _purview("app-only", T0, app_id=exchange),
+    ]
+    con = run(rows)
+    got = con.execute(
+        f"SELECT uti, appid, tid, oid FROM ({named_query('tokens').sql}) ORDER BY uti"
+    ).fetchall()
+    assert got == [("app-only", exchange, ORG, None), ("both", outlook, ORG, "o1")]
