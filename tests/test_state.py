@@ -96,6 +96,7 @@ def test_state_round_trip_outside_the_evidence(tmp_path: Path) -> None:
         inputs=files,
         pane="mailboxes",
         filters={"tokens": "severity>=high", "events": 'note:"IR 42"'},
+        sorts={"mailboxes": ("accesses", True), "tokens": ("first_seen", False)},
         marks=(
             Mark("tokens", "sha256:ab", "finding", "forged key — IR-42", "2026-01-02T03:04:05+00:00"),
             Mark("drift", "adele@contoso.com"),
@@ -109,12 +110,27 @@ def test_state_round_trip_outside_the_evidence(tmp_path: Path) -> None:
     assert restored.changed == ()
     back = restored.state
     assert back is not None
-    assert (back.pane, dict(back.filters), back.marks, back.split) == (
+    assert (back.pane, dict(back.filters), back.marks, back.split, dict(back.sorts)) == (
         "mailboxes",
         {"tokens": "severity>=high", "events": 'note:"IR 42"'},
         state.marks,
         state.split,
+        {"mailboxes": ("accesses", True), "tokens": ("first_seen", False)},
     )
+    # a state file of an earlier version (no sorts) or with a sort that is not one keeps its marks
+    document = json.loads(path.read_text())
+    document["sorts"] = {"tokens": "uses", "drift": {"column": "drift_score"}}
+    path.write_text(json.dumps(document))
+    back = load_state(files).state
+    assert (
+        back is not None
+        and back.marks == state.marks
+        and dict(back.sorts) == {"drift": ("drift_score", False)}
+    )
+    del document["sorts"]
+    path.write_text(json.dumps(document))
+    back = load_state(files).state
+    assert back is not None and back.marks == state.marks and dict(back.sorts) == {}
 
 
 def test_changed_input_starts_clean_and_names_the_file(tmp_path: Path) -> None:

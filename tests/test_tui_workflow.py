@@ -16,6 +16,7 @@ from tui_pilot import SAMPLE, SIZE, needs_sample, save_as, scalar, settle, shown
 
 from tui.app import TriageApp
 from tui.engine.options import Options
+from tui.engine.panes import Order
 from tui.screens.commands import PALETTE_TITLES
 from tui.screens.main import MainScreen
 from tui.screens.verdict_dialog import VerdictDialog
@@ -86,7 +87,8 @@ async def test_state_comes_back_by_content_and_a_changed_file_starts_clean(tmp_p
     for folder in (first, second):
         shutil.copytree(SAMPLE, folder)
     screen = await run_and_quit(
-        [str(first)], ("space", "down", "space", "2", "slash", *"severity>=high", "enter")
+        [str(first)],
+        ("space", "down", "space", "2", *["right"] * 5, "O", "slash", *"severity>=high", "enter"),
     )
     marked = set(screen.marks["tokens"])
     assert len(marked) == 2
@@ -100,6 +102,12 @@ async def test_state_comes_back_by_content_and_a_changed_file_starts_clean(tmp_p
         assert screen.pane("mailboxes").shown == scalar(
             screen, "SELECT count(*) FROM mailboxes WHERE sev_rank >= 4"
         )
+        # and its sort, most accesses first
+        view = screen.pane("mailboxes")
+        await wait_for(pilot, lambda: view.order == Order("accesses", True), "the saved sort")
+        await settle(pilot, app)
+        accesses = [r["accesses"] for r in shown_rows(view)]
+        assert accesses == sorted(accesses, reverse=True) and len(set(accesses)) > 1
         assert scalar(screen, "SELECT count(*) FROM marks WHERE pane = 'tokens'") == 2
         assert "session restored" in {n.title for n in app._notifications}
     # One changed byte: a clean start that names the file.

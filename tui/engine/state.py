@@ -46,6 +46,7 @@ class SavedState:
     inputs: tuple[InputFile, ...]
     pane: str = "tokens"
     filters: Mapping[str, str] = field(default_factory=dict)
+    sorts: Mapping[str, tuple[str, bool]] = field(default_factory=dict)  # pane → (column, descending)
     marks: tuple[Mark, ...] = ()  # event keys portable: `sha256:<file hash>#<row>`
     split: tuple[str, str, str, str] | None = None  # ISO bounds; None = the default split
     saved_at: str = ""
@@ -185,6 +186,7 @@ def _to_json(state: SavedState) -> str:
         "inputs": [{"path": f.path, "sha256": f.sha256} for f in state.inputs],
         "pane": state.pane,
         "filters": dict(state.filters),
+        "sorts": {pane: {"column": c, "descending": d} for pane, (c, d) in state.sorts.items()},
         "split": list(state.split) if state.split else None,
         "marks": [
             {"pane": m.pane, "key": m.key, "verdict": m.verdict, "note": m.note, "marked_at": m.marked_at}
@@ -204,6 +206,7 @@ def _from_json(document: Any) -> SavedState | None:
             inputs=tuple(InputFile(str(i["path"]), str(i["sha256"])) for i in document["inputs"]),
             pane=str(document.get("pane") or "tokens"),
             filters={str(k): str(v) for k, v in (document.get("filters") or {}).items()},
+            sorts=_sorts(document.get("sorts")),
             marks=tuple(
                 Mark(
                     str(m["pane"]),
@@ -219,6 +222,18 @@ def _from_json(document: Any) -> SavedState | None:
         )
     except (KeyError, TypeError, IndexError):
         return None
+
+
+def _sorts(value: Any) -> dict[str, tuple[str, bool]]:
+    """The panes' sorts; absent in earlier files, and an entry that is not one is passed over (a
+    sort is not worth the marks a stricter reading would throw away)."""
+    if not isinstance(value, dict):
+        return {}
+    return {
+        str(pane): (v["column"], bool(v.get("descending")))
+        for pane, v in value.items()
+        if isinstance(v, dict) and isinstance(v.get("column"), str)
+    }
 
 
 def save_state(state: SavedState, directory: Path | None = None) -> Path:

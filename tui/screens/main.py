@@ -20,9 +20,7 @@ from tui.engine import timefmt
 from tui.engine.filter import FilterError, add_term, parse_terms, remove_term
 from tui.engine.marks import Mark
 from tui.engine.options import Options
-from tui.engine.panes import (
-    PANES,
-)
+from tui.engine.panes import PANES, Order
 from tui.engine.safe import inert_cell
 from tui.screens.opening import Opening
 from tui.screens.saving import Saving
@@ -176,8 +174,11 @@ class MainScreen(Opening, Workflow, TimeControls, Saving, ReportsWorkerErrors, S
         tabs = self.query_one(PaneTabs)
         tabs.pending = tabs.pending - {message.pane}
         tabs.flags = {**tabs.flags, message.pane: message.flagged}
+        view = self.pane(message.pane)
         saved = self.saved_filters.pop(message.pane, "")
-        if saved and self.pane(message.pane).apply_filter(saved) is not None:
+        sort = self.saved_sorts.pop(message.pane, None)
+        sorted_again = sort is not None and view.set_order(Order(*sort))
+        if (saved or sorted_again) and view.apply_filter(saved or view.filter_text) is not None:
             self.notify(f"the saved filter {inert_cell(saved)!r} no longer applies", severity="warning")
         if message.pane == "events":
             self.refresh_timeline()

@@ -72,6 +72,7 @@ class Workflow:
     def init_workflow(self) -> None:
         self.files: tuple[InputFile, ...] = ()
         self.saved_filters: dict[str, str] = {}
+        self.saved_sorts: dict[str, tuple[str, bool]] = {}
         self.saved_pane: str | None = None
         self._state_ready = False
         self._mark_serial = 0
@@ -132,6 +133,7 @@ class Workflow:
         for mark in state.marks:
             self.marks.setdefault(mark.pane, {})[mark.key] = mark
         self.saved_filters = dict(state.filters)
+        self.saved_sorts = dict(state.sorts)
         self.saved_pane = state.pane
         self._show_split()  # type: ignore[attr-defined]
         if state.marks or any(state.filters.values()):
@@ -178,6 +180,14 @@ class Workflow:
                 filters={
                     v.spec.name: self.saved_filters.get(v.spec.name, v.filter_text)  # pending ones too
                     for v in self.query(PaneView)  # type: ignore[attr-defined]
+                },
+                sorts={  # a pane not shown yet keeps the one it was given back
+                    **self.saved_sorts,
+                    **{
+                        v.spec.name: (v.order.column, v.order.descending)
+                        for v in self.query(PaneView)  # type: ignore[attr-defined]
+                        if v.order is not None
+                    },
                 },
                 marks=portable_marks(every, sha_of_source),
                 split=tuple(b.isoformat() for b in analyses.split_params(split))  # type: ignore[arg-type]

@@ -6,8 +6,8 @@ order (worst first; highest drift score first), which always breaks the sort's t
 
 A mixin of `PaneView`. The column is checked against the pane's own columns and quoted
 (`panes.order_sql`); only the terms go into the page query, at its `/*ORDER*/` marker. The Events
-pane stays in time order (every page of ten million rows would be a sort). The sort lasts the
-session: filters, marks and notes persist per input, the sort does not.
+pane stays in time order (every page of ten million rows would be a sort). Like the filters, the
+sort is kept with the session's state and comes back on reopen.
 """
 
 from __future__ import annotations
@@ -39,13 +39,20 @@ class ColumnKeys:
         wanted: Order | None = Order(column, descending)
         if wanted == self.order:
             wanted = None  # pressed again: the pane's own order
-        try:
-            terms = order_sql(self.spec, wanted, list(self._columns))
-        except ValueError:
+        if not self.set_order(wanted):
             view.notify("move the cursor onto a column to sort by it", severity="warning")
             return
-        self.order, self.order_sql = wanted, terms
         view.apply_filter(view.filter_text)
+
+    def set_order(self, order: Order | None) -> bool:
+        """Take `order` for the next queries (False, and no change, when the pane cannot sort so).
+        The session state keeps it: a reopened session is sorted as it was left."""
+        try:
+            terms = order_sql(self.spec, order, list(self._columns))
+        except ValueError:
+            return False
+        self.order, self.order_sql = order, terms
+        return True
 
     def copy_cell(self, column: str, raw: dict[str, Any]) -> None:
         """`y`: the cell under the cursor to the clipboard, as the table shows it (inert: a control
