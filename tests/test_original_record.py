@@ -148,3 +148,26 @@ def test_oauth_tokens_by_name_are_shown_by_their_key_only() -> None:
         "body.access_token": mark(ticket),
     }
     assert dict(lines({"body": response}, (), True))["body.refresh_token"] == refresh
+
+
+def test_a_token_inside_a_json_member_is_hidden_and_the_rest_of_the_member_shown(tmp_path: Path) -> None:
+    """The token read from a JSON path (`request.headers.Authorization`) is shown by its key; the
+    other headers beside it stay readable (the whole cell is not hidden)."""
+    token = jwt.encode({"upn": "ana@contoso.com", "tid": "t1", "uti": "u1"}, "k" * 32, algorithm="HS256")
+    line = {
+        "time": "2023-06-01T04:05:03Z",
+        "client": "10.0.0.1:443",
+        "request": {"headers": {"Authorization": f"Bearer {token}", "Host": "outlook.office.com"}},
+    }
+    (tmp_path / "proxy.jsonl").write_text(json.dumps(line) + "\n" + json.dumps(line) + "\n")
+    session = _open(tmp_path)
+    try:
+        shown = _original(session, _event(session, "TRUE", []))
+        mark = (
+            f"‹token sha256:{hashlib.sha256(token.encode()).hexdigest()[:16]}… ({len(token):,} characters)›"
+        )
+        assert shown["request.headers.Authorization"] == f"Bearer {mark}"
+        assert shown["request.headers.Host"] == "outlook.office.com"
+        assert not any(token in text for text in shown.values())
+    finally:
+        session.close()

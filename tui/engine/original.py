@@ -57,9 +57,10 @@ def record(
             return None
         columns = [d[0] for d in cursor.description]
         values = {c: v for c, v in zip(columns, found, strict=True) if c not in ("source_row", "source_file")}
-        mapped = str(f.mapping.get("token", ""))
-        token_columns = tuple(part.strip().split(".")[0] for part in mapped.split("|") if part.strip())
-        return values, token_columns
+        # the columns the token field reads whole (a JSON path or an embedded token inside a longer
+        # cell is found by the patterns instead, and the rest of that cell stays readable)
+        mapped = [part.strip() for part in str(f.mapping.get("token", "")).split(" | ")]
+        return values, tuple(part for part in mapped if part in values)
     return None
 
 
@@ -72,7 +73,7 @@ def lines(values: Mapping[str, Any], token_columns: tuple[str, ...], secrets: bo
             continue
         for path, leaf in _leaves(column, value):
             if len(out) >= MAX_LINES:
-                out.append(("…", f"cut at {MAX_LINES} lines; the record is row source_row of its file"))
+                out.append(("…", f"cut at {MAX_LINES} lines: the whole record is its file's row source_row"))
                 return out
             text = _text(leaf)
             named = re.split(r"[.\[]", path)[-1].lower() in TOKEN_NAMES and leaf is not None
