@@ -140,7 +140,7 @@ PANES: tuple[PaneSpec, ...] = (
         "events",
         "Events",
         key_sql="source || '#' || CAST(source_row AS VARCHAR)",
-        drill_field=None,
+        drill_field="tkey",  # an event → its token on the Tokens pane
         lead=(
             "ts",
             "severity",

@@ -96,7 +96,8 @@ class MainScreen(Opening, Workflow, TimeControls, Saving, ReportsWorkerErrors, S
         self.options = options
         self.session: Any = None
         self.current = "tokens"
-        self.drill_stack: list[tuple[str, str]] = []  # (pane to return to, events filter before)
+        # (pane to return to, pane drilled into, that pane's filter before): escape on the second goes back
+        self.drill_stack: list[tuple[str, str, str]] = []
         self.marks: dict[str, dict[str, Mark]] = {spec.name: {} for spec in PANES}
         self.init_workflow()
         self.init_opening()
@@ -267,19 +268,22 @@ class MainScreen(Opening, Workflow, TimeControls, Saving, ReportsWorkerErrors, S
             self.notify(error, severity="warning")
 
     def on_pane_view_drill_wanted(self, message: PaneView.DrillWanted) -> None:
-        events = self.pane("events")
-        if not events.ready:
-            self.notify("the Events pane is still loading", severity="warning")
+        """`enter`: a token, mailbox or user → its events; an event → its token on the Tokens pane
+        (its uses, users, IPs and countries together), `escape` back to the event."""
+        into = "tokens" if message.pane == "events" else "events"
+        target = self.pane(into)
+        if not target.ready:
+            self.notify(f"the {target.spec.title} pane is still loading", severity="warning")
             return
-        self.drill_stack.append((message.pane, events.filter_text))
-        self._apply(events, add_term("", message.field, "=", message.value))
-        self.action_pane("events")
+        self.drill_stack.append((message.pane, into, target.filter_text))
+        self._apply(target, add_term("", message.field, "=", message.value))
+        self.action_pane(into)
 
     def action_back(self) -> None:
         """Escape: step back out of a drill, else clear the current pane's filter."""
-        if self.drill_stack and self.current == "events":
-            back_to, text = self.drill_stack.pop()
-            self._apply(self.pane("events"), text)
+        if self.drill_stack and self.current == self.drill_stack[-1][1]:
+            back_to, into, text = self.drill_stack.pop()
+            self._apply(self.pane(into), text)
             self.action_pane(back_to)
             return
         view = self.pane()

@@ -384,7 +384,12 @@ class PaneView(ColumnKeys, FlaggedJumps, ReportsWorkerErrors, Vertical):
         elif message.action == "drill":
             field = self.spec.drill_field
             if field is None or raw.get(field) is None:
-                self.notify("enter drills from a token, mailbox or user to its events", severity="warning")
+                self.notify(
+                    "this event names no token to go to"
+                    if self.spec.name == "events"
+                    else "enter drills from a token, mailbox or user to its events",
+                    severity="warning",
+                )
                 return
             self.post_message(self.DrillWanted(self.spec.name, field, raw[field]))
         else:
