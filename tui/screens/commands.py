@@ -26,7 +26,7 @@ PALETTE_TITLES = {
     "main.detail_up": "Scroll the detail panel up",
     "main.flagged_next": "Go to the next flagged event (Events pane)",
     "main.flagged_previous": "Go to the previous flagged event (Events pane)",
-    "pane.drill": "Drill into the row's events",
+    "pane.drill": "Drill into the row's events (an event: into its token)",
     "pane.keep": "Keep rows equal to the cell",
     "pane.exclude": "Drop rows equal to the cell",
     "pane.mark": "Mark or unmark the row",
