@@ -173,6 +173,8 @@ async def test_keep_and_exclude_selected_cell() -> None:
 
 
 async def test_drill_from_token_and_mailbox_then_escape_back() -> None:
+    """`enter` drills a token, a mailbox or a user to its events and an event to its token; `escape`
+    steps back; an event that names no token says so."""
     app = TriageApp(["sample_logs"], Options())
     async with app.run_test(size=SIZE) as pilot:
         screen = await settle(pilot, app)
@@ -188,6 +190,17 @@ async def test_drill_from_token_and_mailbox_then_escape_back() -> None:
             == scalar(screen, "SELECT count(*) FROM events WHERE tkey = ?", [first["tkey"]])
         )
         assert {r["tkey"] for r in shown_rows(events)} == {first["tkey"]}
+        # `enter` on an event: its token alone on the Tokens pane; `escape` back to the events
+        drilled = events.filter_text
+        events.table.move_cursor(row=3)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        tokens = screen.pane("tokens")
+        assert screen.current == "tokens" and tokens.filter_text == f"tkey={first['tkey']}"
+        assert [r["tkey"] for r in shown_rows(tokens)] == [first["tkey"]]
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert screen.current == "events" and events.filter_text == drilled and tokens.filter_text == ""
         await pilot.press("escape")
         await settle(pilot, app)
         assert screen.current == "tokens" and events.filter_text == ""
@@ -210,36 +223,11 @@ async def test_drill_from_token_and_mailbox_then_escape_back() -> None:
         assert events.shown == scalar(
             screen, 'SELECT count(*) FROM events WHERE lower("user") = lower(?)', [user]
         )
-
-
-async def test_enter_on_an_event_goes_to_its_token_and_escape_comes_back() -> None:
-    """From a token's events, `enter` on an event shows its token alone on the Tokens pane (its uses,
-    users, IPs together); `escape` returns to the events as they were, and again to the start."""
-    app = TriageApp(["sample_logs"], Options())
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await settle(pilot, app)
-        first = screen.pane("tokens").table.paged.raw_at(0)
-        await pilot.press("enter")
-        await settle(pilot, app)
-        events = screen.pane("events")
-        drilled = events.filter_text
-        events.table.move_cursor(row=3)
-        await pilot.press("enter")
-        await settle(pilot, app)
-        tokens = screen.pane("tokens")
-        assert screen.current == "tokens" and tokens.filter_text == f"tkey={first['tkey']}"
-        assert [r["tkey"] for r in shown_rows(tokens)] == [first["tkey"]]
-        await pilot.press("escape")
-        await settle(pilot, app)
-        assert screen.current == "events" and events.filter_text == drilled and tokens.filter_text == ""
-        await pilot.press("escape")
-        await settle(pilot, app)
-        assert screen.current == "tokens" and events.filter_text == ""
         # an event that names no token (neither a raw token nor a uti) says so
         kind, row = sql(
             screen, "SELECT kind, source_row FROM events WHERE tkey IS NULL ORDER BY ALL LIMIT 1"
         )[0]
-        await pilot.press("4", "slash", *f"kind={kind} source_row={row}", "enter")
+        await pilot.press("escape", "4", "slash", *f"kind={kind} source_row={row}", "enter")
         await settle(pilot, app)
         assert events.shown >= 1 and events.table.paged.raw_at(0)["tkey"] is None
         await pilot.press("enter")
