@@ -7,6 +7,7 @@ quiet day.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,6 +38,15 @@ class Gap:
     def hours(self) -> float:
         return round((self.end - self.start).total_seconds() / 3600, 1)
 
+    @property
+    def others_text(self) -> str:
+        """`, while other evidence has events in N of those hours` ("" with one kind loaded)."""
+        return (
+            ""
+            if self.others is None
+            else f", while other evidence has events in {self.others} of those hours"
+        )
+
 
 def time_gaps(con: duckdb.DuckDBPyConnection) -> dict[str, list[Gap]]:
     """Per kind of evidence, its collection gaps (see `GAP`), longest first."""
@@ -47,6 +57,8 @@ def time_gaps(con: duckdb.DuckDBPyConnection) -> dict[str, list[Gap]]:
     hours: dict[str, set[datetime]] = {}
     for kind, hour, _, _ in rows:
         hours.setdefault(str(kind), set()).add(hour)
+    # per kind, the hours the other kinds have events in, sorted: a gap's count is two bisections
+    others = {kind: sorted(set().union(*(h for k, h in hours.items() if k != kind))) for kind in hours}
     gaps: dict[str, list[Gap]] = {}
     last: dict[str, datetime] = {}
     for kind, _, first, latest in rows:
@@ -59,9 +71,10 @@ def time_gaps(con: duckdb.DuckDBPyConnection) -> dict[str, list[Gap]]:
             if first - before >= GAP_ALONE:
                 gaps.setdefault(kind, []).append(Gap(before, first, None))
             continue
-        between = {h for k, hs in hours.items() if k != kind for h in hs if before < h < first - HOUR}
-        if len(between) >= GAP_COVERED * (first - before).total_seconds() / 3600:
-            gaps.setdefault(kind, []).append(Gap(before, first, len(between)))
+        covered = others[kind]
+        between = bisect_left(covered, first - HOUR) - bisect_right(covered, before)
+        if between >= GAP_COVERED * (first - before).total_seconds() / 3600:
+            gaps.setdefault(kind, []).append(Gap(before, first, between))
     return {kind: sorted(found, key=lambda g: (-g.hours, g.start)) for kind, found in gaps.items()}
 
 
@@ -71,7 +84,6 @@ def gap_notes(con: duckdb.DuckDBPyConnection) -> list[str]:
     for kind, found in sorted(time_gaps(con).items()):
         g = found[0]
         span = f"{g.start:%Y-%m-%d %H:%M} .. {g.end:%Y-%m-%d %H:%M} UTC ({g.hours:g} h"
-        others = "" if g.others is None else f", while other evidence has events in {g.others} of those hours"
         more = f"; {len(found) - 1} more (triage inspect lists them)" if len(found) > 1 else ""
-        notes.append(f"gap: {kind} has no event {span}{others}){more}: a collection gap to rule out")
+        notes.append(f"gap: {kind} has no event {span}{g.others_text}){more}: a collection gap to rule out")
     return notes

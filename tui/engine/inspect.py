@@ -155,8 +155,7 @@ def _gaps_text(gaps: Gaps, tz: str) -> list[str]:
 
 
 def _gap_text(gap: Gap, tz: str) -> str:
-    others = "" if gap.others is None else f", while other evidence has events in {gap.others} of those hours"
-    return f"{_when(gap.start, tz)} .. {_when(gap.end, tz)} ({gap.hours:g} h{others})"
+    return f"{_when(gap.start, tz)} .. {_when(gap.end, tz)} ({gap.hours:g} h{gap.others_text})"
 
 
 def _yes(n: int, what: str) -> str:
