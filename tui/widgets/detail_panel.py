@@ -68,10 +68,9 @@ class DetailPanel(ReportsWorkerErrors, VerticalScroll):
     def _explain(self, serial: int, pane: str, row: dict[str, Any]) -> None:
         cursor = self.session.cursor()
         try:
-            # the Session once opened (during the Tokens preview `session` is its cursors only)
-            report = getattr(self.session, "report", None)
-            secrets = bool(getattr(getattr(self.session, "options", None), "include_secrets", False))
-            detail = explain(cursor, pane, row, report=report, secrets=secrets)
+            # the Session once opened (during the Tokens preview `session` is its cursors only); the
+            # TUI never shows a raw token, so the original record's are always hidden
+            detail = explain(cursor, pane, row, report=getattr(self.session, "report", None))
             self.post_message(self._Ready(serial, detail))
         except duckdb.Error as exc:
             self.post_message(self._Ready(serial, None, str(exc).splitlines()[0]))
