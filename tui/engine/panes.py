@@ -39,6 +39,7 @@ class PaneSpec:
     lead: tuple[str, ...]  # columns shown first, in this order
     hidden: tuple[str, ...]  # fetched for keys and details, not shown
     widths: tuple[tuple[str, int], ...] = ()  # fixed widths, whatever the first page holds
+    no_drill: str = "enter drills from a token, mailbox or user to its events"  # a row without the field
 
     @property
     def page_query(self) -> str:
@@ -172,6 +173,7 @@ PANES: tuple[PaneSpec, ...] = (
             ("verdict", 14),
             ("note", 30),
         ),
+        no_drill="this event names no token to go to",
     ),
 )
 PANE_BY_NAME = {p.name: p for p in PANES}

@@ -30,7 +30,6 @@ from tui.engine.panes import (
     PAGE_SIZE,
     Page,
     PaneSpec,
-    cell_term,
     count_rows,
     fetch_page,
     flagged_count,
@@ -39,10 +38,10 @@ from tui.engine.panes import (
 )
 from tui.engine.safe import inert_cell
 from tui.engine.schema import LOWER_CASE_FIELDS
-from tui.widgets.column_keys import ColumnKeys
 from tui.widgets.flagged_jumps import FlaggedJumps
 from tui.widgets.page_backend import PagedBackend
 from tui.widgets.pane_table import PaneTable
+from tui.widgets.table_keys import TableKeys
 from tui.widgets.worker_errors import ReportsWorkerErrors
 
 
@@ -62,7 +61,7 @@ class PaneLoading(LoadingIndicator):
         return Text("loading…", style="dim")
 
 
-class PaneView(ColumnKeys, FlaggedJumps, ReportsWorkerErrors, Vertical):
+class PaneView(TableKeys, FlaggedJumps, ReportsWorkerErrors, Vertical):
     """A pane of the main screen; the screen sets `session` and `marks`, then calls `apply_filter`."""
 
     def get_loading_widget(self) -> Widget:
@@ -365,42 +364,6 @@ class PaneView(ColumnKeys, FlaggedJumps, ReportsWorkerErrors, Vertical):
         event.stop()
         self._update_status()
         self._choose(event.coordinate.row)
-
-    def on_pane_table_requested(self, message: PaneTable.Requested) -> None:
-        message.stop()
-        backend = self.table.paged
-        raw = backend.raw_at(message.row) if backend is not None else None
-        if backend is None or raw is None:
-            self.notify("that row is still loading", severity="warning")
-            return
-        column = backend.columns[message.column] if message.column > 0 else ""
-        if message.action in ("sort", "sort_descending"):
-            self.sort_by(column, descending=message.action == "sort_descending")
-        elif message.action == "copy":
-            self.copy_cell(column, raw)
-        elif message.action in ("mark", "verdict"):
-            key = backend.key_at(message.row) or ""
-            self.post_message(self.MarkWanted(self.spec.name, key, raw, message.action == "verdict"))
-        elif message.action == "drill":
-            field = self.spec.drill_field
-            if field is None or raw.get(field) is None:
-                self.notify(
-                    "this event names no token to go to"
-                    if self.spec.name == "events"
-                    else "enter drills from a token, mailbox or user to its events",
-                    severity="warning",
-                )
-                return
-            self.post_message(self.DrillWanted(self.spec.name, field, raw[field]))
-        else:
-            if column not in raw:
-                self.notify("move the cursor onto a value to filter by it", severity="warning")
-                return
-            term = cell_term(column, raw[column])
-            if isinstance(term, str):
-                self.notify(term, severity="warning")
-                return
-            self.post_message(self.TermWanted(self.spec.name, term[0], term[1], message.action == "exclude"))
 
     def stop_queries(self) -> None:
         """Interrupt whatever this pane is running (on quit)."""

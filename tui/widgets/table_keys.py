@@ -1,4 +1,5 @@
-"""The keys that act on the cursor's column: `o` / `O` sort, `y` copies the cell.
+"""The keys that act on the row or cell under the cursor (`PaneTable.Requested`): `enter` drills,
+`f` / `x` keep or exclude the cell's value, `space` / `m` mark, `o` / `O` sort, `y` copies the cell.
 
 `o` / `O` sort a pane by the column under the cursor, ascending / descending (VisiData's `[` / `]`,
 which here move the drift split). The same key on the same column again goes back to the pane's own
@@ -14,14 +15,48 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.engine.panes import Order, display_value, order_sql
+from tui.engine.panes import Order, cell_term, display_value, order_sql
+from tui.widgets.pane_table import PaneTable
 
 
-class ColumnKeys:
-    """`sort_by(column, descending)` with the sort's SQL for `PaneView`'s queries, and `copy_cell`."""
+class TableKeys:
+    """The row actions of `PaneView`: the dispatch, `sort_by` with the sort's SQL, `copy_cell`."""
 
     spec: Any
     _columns: dict[str, str]
+
+    def on_pane_table_requested(self, message: PaneTable.Requested) -> None:
+        """A row action key on a cell: drill, keep, exclude, mark, verdict, sort, copy."""
+        message.stop()
+        view: Any = self
+        backend = view.table.paged
+        raw = backend.raw_at(message.row) if backend is not None else None
+        if backend is None or raw is None:
+            view.notify("that row is still loading", severity="warning")
+            return
+        column = backend.columns[message.column] if message.column > 0 else ""
+        if message.action in ("sort", "sort_descending"):
+            self.sort_by(column, descending=message.action == "sort_descending")
+        elif message.action == "copy":
+            self.copy_cell(column, raw)
+        elif message.action in ("mark", "verdict"):
+            key = backend.key_at(message.row) or ""
+            view.post_message(view.MarkWanted(self.spec.name, key, raw, message.action == "verdict"))
+        elif message.action == "drill":
+            field = self.spec.drill_field
+            if field is None or raw.get(field) is None:
+                view.notify(self.spec.no_drill, severity="warning")
+                return
+            view.post_message(view.DrillWanted(self.spec.name, field, raw[field]))
+        else:
+            if column not in raw:
+                view.notify("move the cursor onto a value to filter by it", severity="warning")
+                return
+            term = cell_term(column, raw[column])
+            if isinstance(term, str):
+                view.notify(term, severity="warning")
+                return
+            view.post_message(view.TermWanted(self.spec.name, term[0], term[1], message.action == "exclude"))
 
     def init_order(self) -> None:
         self.order: Order | None = None
