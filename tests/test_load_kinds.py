@@ -12,6 +12,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from load_kinds import APP, CLIENT, JWT, OID, SID, TID, events, mia_audit, run, write_csv
 
+from tui.engine.detect import detect
+from tui.engine.normalise import TimeProfile, events_select
+
 
 @pytest.fixture(autouse=True)
 def _cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -91,6 +94,48 @@ def test_purview_new_layout(tmp_path: Path) -> None:
         "203.0.113.9",
         None,
     )
+
+
+def test_audit_json_is_parsed_once_a_row_with_the_same_values(tmp_path: Path) -> None:
+    """Every AuditData member comes from one parse of the record (`normalise.JsonReads`): the
+    event SELECT reads the column once as a list of members (and once more for the folders'
+    wildcard path), where it read it 77 times; a record that is not JSON, or whose member is an
+    object, reads as it did member by member."""
+    header = ["CreationDate", "UserIds", "Operations", "AuditData"]
+    rows = [
+        ["2023-06-15T04:05:03Z", "victim@contoso.gov", "MailItemsAccessed", json.dumps(mia_audit())],
+        ["2023-06-15T04:06:00Z", "victim@contoso.gov", "MailItemsAccessed", '{"CreationTime": "2023-06-1'],
+        [
+            "2023-06-15T04:07:00Z",
+            "victim@contoso.gov",
+            "MailItemsAccessed",
+            json.dumps(mia_audit(SessionId={"Id": 7}, ClientIPAddress=None, MailboxOwnerUPN="Other@Contoso.gov")),
+        ],
+    ]
+    path = write_csv(tmp_path / "audit.csv", header, rows)
+    det = detect([(h, "VARCHAR") for h in header], rows)
+    select = events_select(det, "src", str(path), dict.fromkeys(header, "VARCHAR"), TimeProfile("ISO 8601"))
+    assert select.count('json_extract_string("AuditData", [') == 1
+    assert select.count('json_extract_string("AuditData", ') == 2  # the list, and `$."Folders"[*].Path`
+    con, _ = run([path])
+    whole, broken, odd = events(con)
+    assert (whole["mailbox"], whole["token_id"], whole["items"], whole["session_id"]) == (
+        "boss@contoso.gov",
+        "uti-123",
+        12,
+        SID,
+    )
+    assert (whole["folders"], whole["token_iat"]) == ("\\Inbox; \\Sent Items", datetime(2023, 6, 15, 3, 55))
+    # not JSON: every AuditData member NULL, the CSV's own columns still read
+    assert (broken["ts"], broken["user"], broken["mailbox"], broken["token_id"], broken["items"]) == (
+        datetime(2023, 6, 15, 4, 6),
+        "victim@contoso.gov",
+        None,
+        None,
+        None,
+    )
+    # a member that is an object reads as its JSON text; a JSON null as NULL
+    assert (odd["session_id"], odd["client_ip"], odd["mailbox"]) == ('{"Id":7}', None, "other@contoso.gov")
 
 
 def test_purview_classic_layout(tmp_path: Path) -> None:
