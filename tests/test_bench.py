@@ -16,6 +16,7 @@ METRICS = (
     "triage scan",
     "scan ÷ floor",
     "triage scan peak RSS",
+    "triage scan --jwks (every token's signature checked)",
     "TUI first pane (Tokens, headless run_test)",
     "first pane ÷ floor",
     "TUI complete Tokens pane (every indicator, usage)",
@@ -100,3 +101,13 @@ def test_bench_on_a_tiny_file_reports_every_metric(tmp_path: Path) -> None:
         jwt.decode(token, options={"verify_signature": False})["tid"]
         == "8cf9e5e6-8f03-4bbb-9c67-f75d6ac98c97"
     )
+    # the key-list scan checked every token's signature against the bench's key (random signatures)
+    sigs = con.execute(
+        "SELECT sig, count(*) FROM read_csv(?, all_varchar = true) GROUP BY sig",
+        [str(tmp_path / "scan-keys" / "tokens.csv")],
+    ).fetchall()
+    plain = con.execute(
+        "SELECT sig, count(*) FROM read_csv(?, all_varchar = true) GROUP BY sig",
+        [str(tmp_path / "scan-main" / "tokens.csv")],
+    ).fetchall()
+    assert (sigs, plain) == ([("invalid", 500)], [("no_jwks", 500)])
