@@ -15,7 +15,7 @@ import pytest
 from tui_pilot import SIZE, needs_sample, scalar, settle, shown_rows, wait_for
 
 from tui.app import TriageApp
-from tui.engine import work
+from tui.engine import verify, work
 from tui.engine.options import Options
 from tui.engine.scan import TOKENS_ORDER
 from tui.screens.main import MainScreen
@@ -97,3 +97,48 @@ async def test_the_tokens_preview_shows_first_then_the_full_table_keeps_the_filt
         assert view.shown == scalar(screen, "SELECT count(*) FROM tokens WHERE severity = 'critical'")
         assert all(row["uses"] for row in shown_rows(view))
         assert "usage still loading" not in str(screen.query_one("#status-tokens").render())
+
+
+async def test_the_preview_shows_before_the_signatures_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a key list (the sample's jwks.json), the preview is on screen while its keys check the
+    signatures, each such token saying `checking`; the checked preview then takes its place with the
+    analyst's token still selected. The checks are held by a pause in front of the real
+    `verify._check`; nothing of the engine is replaced."""
+    release = threading.Event()
+    check = verify._check
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        assert release.wait(60), "the test never let the signature checks go on"
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(verify, "_check", held)
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        try:
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+            screen = app.screen
+            assert isinstance(screen, MainScreen)
+            view = screen.pane("tokens")
+            await wait_for(
+                pilot, lambda: view.ready and view.pending and not view.has_class("-querying"), "the preview"
+            )
+            assert view.checking
+            status = str(screen.query_one("#status-tokens").render())
+            assert "signatures being checked, usage still loading" in status
+            assert _on(view, "SELECT count(*) FROM tokens WHERE sig = 'checking'") == 670
+            assert {row["sig"] for row in shown_rows(view)} == {"checking", None}  # None: EwB tickets
+            await pilot.press("down", "down")
+            await wait_for(pilot, lambda: view.table.cursor_row == 2, "the cursor on the third row")
+            chosen = view.table.paged.key_at(2)
+        finally:
+            release.set()
+        await wait_for(
+            pilot,
+            lambda: not view.checking and not view.has_class("-querying") and view.ready,
+            "the checked preview",
+        )
+        assert chosen is not None and view.table.paged.key_at(view.table.cursor_row) == chosen
+        assert "signatures being checked" not in str(screen.query_one("#status-tokens").render())
+        await settle(pilot, app)
+        assert scalar(screen, "SELECT count(*) FROM tokens WHERE sig = 'checking'") == 0
+        assert scalar(screen, "SELECT count(*) FROM tokens WHERE sig = 'valid'") == 670

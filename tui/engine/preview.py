@@ -15,6 +15,7 @@ pane as pending, and refuses marks and drills).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -31,23 +32,37 @@ from tui.engine.work import first_token_text
 
 
 def build_preview(
-    con: duckdb.DuckDBPyConnection, options: Options, found: tuple[Path, ...]
+    con: duckdb.DuckDBPyConnection,
+    options: Options,
+    found: tuple[Path, ...],
+    shown: Callable[[bool], object] | None = None,
 ) -> tuple[str, ...]:
     """Decode and verify the distinct tokens, fire `CLAIM_CODES`, build a `tokens` table of them.
 
     `found` are the key lists among the inputs; returns `decode_tokens`' notes (for annotate's
-    `decoded`). Call where `_tok_map` exists and `keep_token_text` has not run."""
+    `decoded`). Call where `_tok_map` exists and `keep_token_text` has not run. `shown(checking)`
+    is called once the table exists; when a key list's keys must check signatures (~25 µs a token:
+    seconds at 300k tokens) it is called first with `checking` True, over a table whose tokens
+    still to be checked say `sig = checking`, and again when they are checked."""
     intel = load_intel(tuple(options.iocs))
     first_token_text(con)
-    notes = decode_tokens(con, key_lists(options, found), intel)
-    con.execute(MACROS)
-    tok_table(con)
-    bad_key_table(con, intel)
-    run_catalogue(con, CLAIM_CODES)
-    severity_name_macro(con)
-    pending_token_use(con)
-    con.execute(f"CREATE OR REPLACE TABLE tokens AS {named_query('tokens').sql}")
-    ensure_marks(con)
+
+    def table(c: duckdb.DuckDBPyConnection, checking: bool) -> None:
+        c.execute(MACROS)
+        tok_table(c)
+        bad_key_table(c, intel)
+        run_catalogue(c, CLAIM_CODES)
+        severity_name_macro(c)
+        pending_token_use(c)
+        c.execute(f"CREATE OR REPLACE TABLE tokens AS {named_query('tokens').sql}")
+        ensure_marks(c)
+        if shown is not None:
+            shown(checking)
+
+    notes = decode_tokens(
+        con, key_lists(options, found), intel, None if shown is None else lambda c: table(c, True)
+    )
+    table(con, False)
     return notes
 
 

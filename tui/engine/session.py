@@ -59,7 +59,7 @@ class Session:
         con: duckdb.DuckDBPyConnection | None = None,
         *,
         materialise_events: bool = True,
-        previewed: Callable[[], object] | None = None,
+        previewed: Callable[[bool], object] | None = None,
     ) -> Session:
         """Load, detect and annotate every input; raises nothing for bad files (they are reported).
 
@@ -67,7 +67,8 @@ class Session:
         Without `materialise_events` the `events` view joins each row's annotations as it is read
         (events_view.materialise_events stores them later): `triage scan` never needs them stored.
         With `previewed`, the tokens are decoded before the rows are stored and a first `tokens`
-        table is built from them (`tui.engine.preview`); `previewed()` is called once it exists.
+        table is built from them (`tui.engine.preview`); `previewed(checking)` is called once it
+        exists: with `checking` True while a key list's keys still check signatures, then again.
         """
         from tui.engine.annotate import annotate
         from tui.engine.load import load
@@ -88,10 +89,13 @@ class Session:
         def tokens_ready(c: duckdb.DuckDBPyConnection, key_lists: tuple[Path, ...]) -> None:
             nonlocal decoded
             loading(0, 1, "decoding the tokens")
-            decoded = build_preview(c, options, key_lists)
-            if previewed is not None:
-                previewed()
-            loading(0, 1, "reading the events")
+
+            def shown(checking: bool) -> None:
+                if previewed is not None:
+                    previewed(checking)
+                loading(0, 1, "checking the signatures" if checking else "reading the events")
+
+            decoded = build_preview(c, options, key_lists, shown)
 
         ready = tokens_ready if previewed is not None else None
         report = load(con, list(paths), options, loading, materialise=True, tokens_ready=ready)

@@ -10,6 +10,7 @@ key list has the kid, the built-in intel's compromised key supplies it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -185,22 +186,44 @@ _SAME_SHAPE = " AND ".join(f"c.{n} IS NOT DISTINCT FROM s.{n}" for n in SHAPE)
 
 
 def verify_tokens(
-    con: duckdb.DuckDBPyConnection, jwks_paths: tuple[Path, ...], intel: Intel
+    con: duckdb.DuckDBPyConnection,
+    jwks_paths: tuple[Path, ...],
+    intel: Intel,
+    settled: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
 ) -> tuple[str, ...]:
     """Create `token_keys` and fill `token_claims.sig`; returns notes about unreadable key lists.
 
     Answers that (alg, kid, x5t, readable) decide (no key lists, an unsupported alg, an unknown kid,
     …) are settled once per distinct combination and joined back; only the tokens a key must verify
     are read with their text (every token's 1.3 KB through Python cost 0.84 s at 300k tokens).
+
+    Those checks take ~25 µs a token (bench/RESULTS.md: 300k tokens, 7–9 s). With `settled`, when
+    there are any, the tables are first filled with what the shapes decide, each token still to be
+    checked saying `sig = 'checking'` (its key's issuer and source already known), and
+    `settled(con)` runs before the checks: the TUI shows the Tokens preview then.
     """
     keys, notes = read_key_lists(jwks_paths)
     verifier = Verifier(keys, intel, have_lists=bool(keys))
     shapes = con.execute(f"SELECT DISTINCT {', '.join(SHAPE)} FROM {_CLAIMED}").fetchall()
     answers = {tuple(shape): verifier.settle(*shape) for shape in shapes}
-    settled = [(*shape, *answer) for shape, answer in answers.items() if answer[0] is not None]
+    decided = [(*shape, *answer) for shape, answer in answers.items() if answer[0] is not None]
     pending = [shape for shape, answer in answers.items() if answer[0] is None]
-    con.register("_verify_settled", _arrow((*SHAPE, *ANSWER), settled))
-    con.register("_verify_checked", _check(con, verifier, pending))
+    if settled is not None and pending:
+        checking = [(*shape, CHECKING, *answers[shape][1:]) for shape in pending]
+        _fill(con, decided + checking, _arrow(("tok_key", *ANSWER), []))
+        settled(con)
+    _fill(con, decided, _check(con, verifier, pending))
+    return notes
+
+
+# `sig` of a token whose signature a key list's key is still to check (`verify_tokens(settled=…)`)
+CHECKING = "checking"
+
+
+def _fill(con: duckdb.DuckDBPyConnection, decided: list[tuple[Any, ...]], checked: pa.Table) -> None:
+    """`token_keys` from the answers the shapes decide and the tokens checked one by one; `sig`."""
+    con.register("_verify_settled", _arrow((*SHAPE, *ANSWER), decided))
+    con.register("_verify_checked", checked)
     try:
         con.execute(
             f"""CREATE OR REPLACE TABLE token_keys AS
@@ -214,7 +237,6 @@ def verify_tokens(
     con.execute(
         "UPDATE token_claims SET sig = k.sig FROM token_keys k WHERE token_claims.tok_key = k.tok_key"
     )
-    return notes
 
 
 def _check(con: duckdb.DuckDBPyConnection, verifier: Verifier, pending: list[tuple[Any, ...]]) -> pa.Table:

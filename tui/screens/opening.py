@@ -81,6 +81,7 @@ class Opening(_Screen):
         """The tokens are decoded: a first `tokens` table (usage still pending) can be queried."""
 
         source: Any  # `Cursors` on the opening worker's connection
+        checking: bool  # the signatures are still being checked (`sig = checking`); announced again after
 
     @dataclass
     class _Built(Message):
@@ -123,7 +124,7 @@ class Opening(_Screen):
                 progress_adapter(say),
                 con=self._busy_con,
                 materialise_events=False,
-                previewed=lambda: self.post_message(self._Previewed(source)),
+                previewed=lambda checking: self.post_message(self._Previewed(source, checking)),
             )
             self.post_message(self._Opened(session))
             self.post_message(self._Progress("hashing the inputs", 0.95))
@@ -179,10 +180,15 @@ class Opening(_Screen):
             )
 
     def on_opening__previewed(self, message: Opening._Previewed) -> None:
-        """Show the decoded tokens while the rows are stored (`tui.engine.preview`)."""
+        """Show the decoded tokens while the rows are stored (`tui.engine.preview`); the second time,
+        with their signatures checked, keep the analyst's filter and token as the full table does."""
         view = self.pane("tokens")
+        if view.pending:
+            view.replaced(pending=True)
+            return
         view.session = message.source
         view.pending = True
+        view.checking = message.checking
         self.query_one(DetailPanel).session = message.source
         view.apply_filter(view.filter_text)
 

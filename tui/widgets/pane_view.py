@@ -151,6 +151,7 @@ class PaneView(TableKeys, FlaggedJumps, ReportsWorkerErrors, Vertical):
         self._keep_cursor = False
         self._recount = False  # the grand total and flags may have changed (a new split)
         self.pending = False  # showing the Tokens preview: usage columns and indicators still to come
+        self.checking = False  # the preview's signatures are still being checked (`sig = checking`)
         self.init_order()
 
     def compose(self) -> ComposeResult:
@@ -181,14 +182,16 @@ class PaneView(TableKeys, FlaggedJumps, ReportsWorkerErrors, Vertical):
             self._recount = True
             self.apply_filter(self.filter_text, keep_cursor=True)
 
-    def replaced(self) -> None:
-        """The pane's table was replaced by the full one (after the preview): query it again with the
-        same filter, counting and measuring its columns afresh. A cursor moved off the first row goes
-        back to the same token wherever the new order puts it (to the first row when the filter now
-        leaves it out); one still on the first row stays there, on the worst token of the new order."""
+    def replaced(self, pending: bool = False) -> None:
+        """The pane's table was replaced by the full one (after the preview; `pending`: by the preview
+        with its signatures checked): query it again with the same filter, counting and measuring
+        its columns afresh. A cursor moved off the first row goes back to the same token wherever
+        the new order puts it (to the first row when the filter now leaves it out); one still on the
+        first row stays there, on the worst token of the new order."""
         backend, row = self.table.paged, self.table.cursor_row
         follow = backend.key_at(row) if backend is not None and row > 0 else None
-        self.pending = False
+        self.pending = pending
+        self.checking = False
         self._widths = None
         self._recount = True
         self.apply_filter(self.filter_text, follow=follow)
@@ -343,7 +346,9 @@ class PaneView(TableKeys, FlaggedJumps, ReportsWorkerErrors, Vertical):
         backend = self.table.paged
         where = f" · row {self.table.cursor_row + 1:,}" if self.shown else ""
         marked = f" · {len(self.marks):,} marked" if self.marks else ""
-        if self.pending:
+        if self.pending and self.checking:
+            marked += " · claims and keys only: signatures being checked, usage still loading"
+        elif self.pending:
             marked += " · claims and keys only: usage still loading"
         if self.order is not None:
             marked += f" · {self.order.label()}"
