@@ -41,10 +41,10 @@ def floor(path: str) -> None:
     _emit(seconds=time.monotonic() - T0, rows=row[0], tokens=row[1], clients=row[2], mailboxes=row[3])
 
 
-def tui(path: str) -> None:
+def tui(path: str, *more: str) -> None:
     """Time until the Tokens pane (the first pane) has its count and first page on screen, and until
     it shows the complete table (with the preview, `tui.engine.preview`, the first one is the decoded
-    tokens with their claim and key indicators, usage pending)."""
+    tokens with their claim and key indicators, usage pending). `more`: other inputs (a key list)."""
     import asyncio
     import os
 
@@ -54,7 +54,7 @@ def tui(path: str) -> None:
     from tui.widgets.pane_view import PaneView
 
     async def run() -> None:
-        app = TriageApp([path], Options())
+        app = TriageApp([path, *more], Options())
         first: dict[str, object] = {}
         async with app.run_test(size=(160, 48)) as pilot:
             while True:
@@ -258,7 +258,7 @@ def main(argv: list[str]) -> None:
     if name == "floor":
         floor(path)
     elif name == "tui":
-        tui(path)
+        tui(path, *rest)
     elif name == "latency":
         latency(path, int(rest[0]))
     elif name == "pyjwt":

@@ -21,6 +21,7 @@ METRICS = (
     "first pane ÷ floor",
     "TUI complete Tokens pane (every indicator, usage)",
     "TUI peak RSS (to the complete Tokens pane)",
+    "TUI with the key list: first pane (signatures being checked) / complete Tokens pane",
     "Events filter (count + first page) p50",
     "Events filter p95",
     "Events page at random offset p50",
