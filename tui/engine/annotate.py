@@ -50,6 +50,7 @@ from tui.engine.intel import Intel, load_intel, thumbprint_to_x5t
 from tui.engine.jwt_decode import build_claims
 from tui.engine.options import Options
 from tui.engine.org import Org, infer_org
+from tui.engine.repeats import repeated_records
 from tui.engine.schema import EVENT_COLUMNS, Kind
 from tui.engine.split import Split, drift_split
 from tui.engine.sql import ident as quote_ident
@@ -106,7 +107,12 @@ def annotate(
         _say(progress, "decoding and verifying tokens", 0.1)
         decoded = decode_tokens(con, jwks, intel)
     _rebase(con, with_token=False)
-    notes = list(decoded) + list(intel.notes) + gap_notes(con)
+    notes = (
+        list(decoded)
+        + list(intel.notes)
+        + gap_notes(con)
+        + [r.text() for r in repeated_records(con, getattr(report, "files", ()))]
+    )
     org = infer_org(con, options)
     split = drift_split(con, options)
     _say(progress, "running indicators", 0.5)

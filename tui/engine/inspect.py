@@ -11,6 +11,7 @@ from tui.engine.db import connect
 from tui.engine.gaps import GAPS_LISTED, Gap, time_gaps
 from tui.engine.load import TRUNCATION_SIZES, FileReport, LoadReport, load
 from tui.engine.options import Options
+from tui.engine.repeats import Repeats, repeated_records
 from tui.engine.safe import inert, inert_cell
 from tui.engine.schema import Kind
 
@@ -25,13 +26,14 @@ def run_inspect(paths: list[str], options: Options, as_json: bool) -> tuple[str,
     try:
         report = load(con, paths, options)
         gaps = time_gaps(con) if any(f.loaded for f in report.files) else {}
+        repeats = repeated_records(con, report.files)
     finally:
         con.close()
     found = [f for f in report.files if f.loaded or f.error is not None or f.note]
     code = 2 if report.errors or report.missing or not found else 0
     if as_json:
-        return inert(json.dumps(to_json(report, gaps), indent=2, ensure_ascii=True)), code
-    return inert(to_text(report, options, gaps)), code
+        return inert(json.dumps(to_json(report, gaps, repeats), indent=2, ensure_ascii=True)), code
+    return inert(to_text(report, options, gaps, repeats)), code
 
 
 def _iso(ts: datetime | None) -> str | None:
@@ -119,9 +121,14 @@ def _file_json(f: FileReport) -> dict[str, Any]:
 Gaps = dict[str, list[Gap]]
 
 
-def to_json(report: LoadReport, gaps: Gaps | None = None) -> dict[str, Any]:
+def to_json(
+    report: LoadReport, gaps: Gaps | None = None, repeats: list[Repeats] | None = None
+) -> dict[str, Any]:
     """The inspect report as plain JSON data (times are UTC)."""
     return {
+        "repeated_records": [
+            {"kind": r.kind, "copies": r.copies, "files": [str(p) for p in r.files]} for r in repeats or ()
+        ],
         "gaps": {
             kind: [
                 {"from": _iso(g.start), "to": _iso(g.end), "hours": g.hours, "hours_others_active": g.others}
@@ -192,7 +199,9 @@ def _file_text(f: FileReport, tz: str) -> list[str]:
     return lines
 
 
-def to_text(report: LoadReport, options: Options, gaps: Gaps | None = None) -> str:
+def to_text(
+    report: LoadReport, options: Options, gaps: Gaps | None = None, repeats: list[Repeats] | None = None
+) -> str:
     """The human report: one block per file, then what the evidence can answer."""
     out: list[str] = []
     for f in report.files:
@@ -228,6 +237,12 @@ def to_text(report: LoadReport, options: Options, gaps: Gaps | None = None) -> s
     else:
         out.append("  truncation:         no file has exactly 5,000 or 50,000 rows")
     out += _gaps_text(gaps or {}, options.tz)
+    if repeats:
+        for n, r in enumerate(repeats):
+            label = "  repeated records:   " if n == 0 else " " * 22
+            out.append(f"{label}{r.said()}")
+    else:
+        out.append("  repeated records:   none: no audit or sign-in record appears twice")
     if a["bad_rows"]:
         out.append(f"  unparseable rows:   {a['bad_rows']:,} (counted per file above)")
     if report.jwks_files:

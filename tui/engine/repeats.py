@@ -1,0 +1,93 @@
+"""Records that are exact copies of another: overlapping exports, counted once per copy.
+
+An analyst exports Purview's audit search in date windows (it stops at 50,000 rows) and the windows
+meet or overlap; Search-UnifiedAuditLog's paged sessions can return a record twice; an Extractor
+Suite run is repeated into the same folder. Every input row is one event (SPEC §2), so such a copy
+counts twice in every use, read and drift figure. Nothing is removed: `triage inspect` lists how
+many copies each kind has and in which files, and annotate says it in its notes (the scan summary,
+the TUI's notes), so a doubled count is read as one.
+
+Only audit and sign-in records are compared (`KINDS`): each names a unique record (RecordId, Id,
+a request id), so two identical ones are one record twice. Two identical lines of a web-server log
+(second-resolution times, no port) can be two requests. A copy is the same value in every column
+of the file as read (whatever its position or file); files whose columns differ (the classic and
+the new Purview layout) are not compared with each other.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from tui.engine.load_report import FileReport
+from tui.engine.schema import Kind
+from tui.engine.sql import ident, literal
+
+KINDS = (
+    Kind.PURVIEW,
+    Kind.MGMT_ACTIVITY,
+    Kind.SIGNIN,
+    Kind.OFFICE_ACTIVITY,
+    Kind.GRAPH_ACTIVITY,
+    Kind.CLOUD_APP_EVENTS,
+)
+# Columns a registered view adds to the file's own: where a record sits, not what it says.
+_PLACES = ("source_row", "source_file")
+
+
+@dataclass(frozen=True)
+class Repeats:
+    """A kind's copies: how many rows repeat a record already counted, and the files they are in."""
+
+    kind: str
+    copies: int
+    files: tuple[Path, ...]
+
+    def said(self) -> str:
+        """`N <kind> records are exact copies of another (files): each copy counts as an event`."""
+        names = ", ".join(p.name for p in self.files)
+        record = "record is an exact copy" if self.copies == 1 else "records are exact copies"
+        return f"{self.copies:,} {self.kind} {record} of another ({names}): each copy counts as an event"
+
+    def text(self) -> str:
+        """The note annotate adds (the scan summary, the TUI's notes)."""
+        return f"repeated records: {self.said()} (overlapping exports?)"
+
+
+def repeated_records(con: duckdb.DuckDBPyConnection, files: Sequence[FileReport]) -> list[Repeats]:
+    """Per kind of `KINDS` with copies, how many and where (one pass over each such file's rows)."""
+    views: dict[tuple[str, str], list[Path]] = defaultdict(list)
+    for f in files:
+        if f.loaded and f.view is not None and f.kind in KINDS:
+            views[(f.kind, f.view)].append(f.path)
+    if not views:
+        return []
+    parts = []
+    for (kind, view), paths in views.items():
+        names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {ident(view)}").fetchall()]
+        values = ", ".join(ident(n) for n in names if n not in _PLACES)
+        if not values:
+            continue
+        place = "source_file" if "source_file" in names else literal(str(paths[0]))
+        shape = literal("\x1f".join(n for n in names if n not in _PLACES))  # only alike files compare
+        parts.append(
+            f"SELECT {literal(kind)} AS kind, {shape} AS shape, hash({values}) AS h, {place} AS f "
+            f"FROM {ident(view)}"
+        )
+    if not parts:
+        return []
+    rows = con.execute(
+        f"""WITH r AS ({" UNION ALL ".join(parts)}),
+        copied AS (SELECT kind, count(*) - 1 AS copies, list(DISTINCT f) AS fs
+                   FROM r GROUP BY kind, shape, h HAVING count(*) > 1)
+        SELECT kind, sum(copies), list_sort(list_distinct(flatten(list(fs)))) FROM copied GROUP BY kind
+        ORDER BY kind"""
+    ).fetchall()
+    return [Repeats(str(kind), int(n), tuple(Path(p) for p in files)) for kind, n, files in rows]
+
+
+__all__ = ["KINDS", "Repeats", "repeated_records"]
