@@ -87,3 +87,41 @@ def test_a_cache_folder_that_cannot_be_made_is_a_usage_error(tmp_path: Path) -> 
     assert not (tmp_path / "out").exists()
     helped = run("scan", "--help")
     assert helped.returncode == 0 and "scan [OPTIONS] {paths}..." in helped.stdout
+
+
+def test_ctrl_c_stops_a_scan_with_a_line_and_exit_130(tmp_path: Path) -> None:
+    """A real SIGINT to a real `triage scan` mid-load: one line on stderr, exit 130, no traceback
+    (DuckDB raises `Query interrupted`, or a busy-connection error, for it), no findings written."""
+    import os
+    import signal
+    import time
+
+    import duckdb
+
+    jwt = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJ1dGkiOiJ1dGkxIiwidGlkIjoidCJ9.c2lnbmF0dXJl"
+    log = tmp_path / "evidence" / "proxy.csv"
+    log.parent.mkdir()
+    duckdb.execute(
+        """COPY (SELECT TIMESTAMP '2023-06-01' + INTERVAL (i) SECOND AS time,
+                       '10.0.' || (i % 250) || '.' || (i % 200) || ':' || (1024 + i % 60000) AS client,
+                       'GET' AS method, '/owa/service.svc?action=GetItem&n=' || i AS url,
+                       'Bearer ' || ? || i AS authorization
+                FROM range(1500000) t(i)) TO ? (FORMAT csv)""",
+        [jwt[:-4], str(log)],
+    )
+    cache = tmp_path / "cache"
+    env = {**os.environ, "TRIAGE_CACHE_DIR": str(cache), "TRIAGE_STATE_DIR": str(tmp_path / "state")}
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "tui.cli", "scan", str(log.parent), "--out", str(out)]
+    child = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 60
+    while not list((cache / "spill").glob(f"{child.pid}-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the engine's connection exists: the scan is under way
+    time.sleep(0.5)
+    assert child.poll() is None, "the scan ended before it could be interrupted"
+    child.send_signal(signal.SIGINT)
+    stdout, stderr = child.communicate(timeout=60)
+    assert (child.returncode, stderr, stdout) == (130, "triage scan: interrupted\n", "")
+    assert not out.exists()

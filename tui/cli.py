@@ -8,9 +8,12 @@ engine returns text that has already been made inert, and an exit code.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Optional
 
 import typer
@@ -23,7 +26,8 @@ SHARED_HELP = """Shared options (open, scan, inspect, decode): --jwks FILE (repe
 --tenant TID and --domain DOMAIN (repeatable; the organisation, inferred from the data when absent),
 --ioc FILE (extra indicators), --baseline-until DATE / --window DAYS (drift split; default: the last
 14 days are the hunt window), --map FIELD=COLUMN (repeatable; overrides detection), --tz ZONE
-(display only; everything is stored in UTC). Exit codes: 0 ok, 2 usage or unreadable input."""
+(display only; everything is stored in UTC). Exit codes: 0 ok, 2 usage or unreadable input, 130
+interrupted (Ctrl-C)."""
 
 app = typer.Typer(
     name="triage",
@@ -112,6 +116,38 @@ def _finish(text: str, code: int) -> None:
     raise typer.Exit(code)
 
 
+INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for a command stopped by Ctrl-C
+
+
+def _stoppable(what: str, run: Callable[[], tuple[str, int]]) -> None:
+    """Run a headless command; Ctrl-C stops it with one line on stderr and exit code 130.
+
+    DuckDB turns the signal into its own errors mid-query (`Query interrupted`, or a connection
+    left busy when the KeyboardInterrupt landed between two fetches and a cleanup query followed),
+    so whatever is raised after a Ctrl-C is the interrupt, and no traceback is printed for it. A
+    findings file is written next to its place and renamed (`export._atomic`): none is left
+    half written."""
+    stopped = False
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopped
+        stopped = True
+        signal.default_int_handler(signum, frame)  # KeyboardInterrupt, which DuckDB checks for
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        result = run()
+    except BaseException:
+        if not stopped:
+            raise
+        typer.echo(f"triage {what}: interrupted", err=True)
+        raise typer.Exit(INTERRUPTED) from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    _finish(*result)
+
+
 @app.command("open")
 def open_(
     paths: Paths,
@@ -151,7 +187,7 @@ def scan(
     options = _options(jwks, tenant, domain, ioc, baseline_until, window, mapping, tz, include_secrets)
     from tui.engine.scan import run_scan
 
-    _finish(*run_scan(paths, out, options))
+    _stoppable("scan", lambda: run_scan(paths, out, options))
 
 
 @app.command()
@@ -171,7 +207,7 @@ def inspect(
     options = _options(jwks, tenant, domain, ioc, baseline_until, window, mapping, tz)
     from tui.engine.inspect import run_inspect
 
-    _finish(*run_inspect(paths, options, as_json))
+    _stoppable("inspect", lambda: run_inspect(paths, options, as_json))
 
 
 @app.command()
@@ -199,7 +235,7 @@ def decode(
         raise typer.BadParameter("no token given (argument or one per line on stdin)")
     from tui.engine.decode_cli import run_decode
 
-    _finish(*run_decode(tokens, options, as_json))
+    _stoppable("decode", lambda: run_decode(tokens, options, as_json))
 
 
 @app.command()
@@ -213,7 +249,7 @@ def sample(
     """Write a realistic synthetic Storm-0558-style incident, with truth.json naming what was planted."""
     from tui.engine.sample import run_sample
 
-    _finish(*run_sample(out_dir, rows, seed, tuple(tenant or ()), tuple(domain or ())))
+    _stoppable("sample", lambda: run_sample(out_dir, rows, seed, tuple(tenant or ()), tuple(domain or ())))
 
 
 def _version(value: bool) -> None:
