@@ -123,6 +123,24 @@ async def test_state_comes_back_by_content_and_a_changed_file_starts_clean(tmp_p
     assert sorted(p.name for p in first.iterdir()) == sorted(p.name for p in SAMPLE.iterdir())
 
 
+async def test_a_saved_sort_on_a_column_the_pane_no_longer_has_is_said_not_restored(tmp_path: Path) -> None:
+    """A state file from a version whose pane had another column: the sort is not restored, and a
+    warning names it (it was dropped silently); the rest of the session comes back."""
+    await run_and_quit(["sample_logs"], ("2", *["right"] * 5, "O"))
+    (saved,) = (tmp_path / "state").glob("*.json")
+    document = json.loads(saved.read_text())
+    assert document["sorts"] == {"mailboxes": {"column": "accesses", "descending": True}}
+    document["sorts"]["mailboxes"]["column"] = "reads_total"
+    saved.write_text(json.dumps(document))
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        await wait_for(pilot, lambda: screen.current == "mailboxes", "the saved pane")
+        said = "the saved sort on 'reads_total' is not restored: the Mailboxes pane has no such column"
+        await wait_for(pilot, lambda: said in {str(n.message) for n in app._notifications}, "the warning")
+        assert screen.pane("mailboxes").order is None
+
+
 async def test_timeline_span_narrows_the_events_filter() -> None:
     app = TriageApp(["sample_logs"], Options())
     async with app.run_test(size=SIZE) as pilot:

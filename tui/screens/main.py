@@ -179,6 +179,12 @@ class MainScreen(Opening, Workflow, TimeControls, Saving, ReportsWorkerErrors, S
         saved = self.saved_filters.pop(message.pane, "")
         sort = self.saved_sorts.pop(message.pane, None)
         sorted_again = sort is not None and view.set_order(Order(*sort))
+        if sort is not None and not sorted_again:
+            self.notify(
+                f"the saved sort on {inert_cell(sort[0])!r} is not restored: "
+                f"the {view.spec.title} pane has no such column",
+                severity="warning",
+            )
         if (saved or sorted_again) and view.apply_filter(saved or view.filter_text) is not None:
             self.notify(f"the saved filter {inert_cell(saved)!r} no longer applies", severity="warning")
         if message.pane == "events":
