@@ -361,6 +361,12 @@ async def test_y_copies_the_cell_as_shown(tmp_path: Path) -> None:
         await pilot.press("y")
         await wait_for(pilot, lambda: app.clipboard.endswith(" UTC"), "the time copied")
         assert app.clipboard == first["first_seen"].strftime("%Y-%m-%d %H:%M:%S UTC")
+        # ctrl+c copies the same way (it did nothing: the table's own binding went unread)
+        view.table.move_cursor(row=0, column=view.table.paged.columns.index("tkey"))
+        await pilot.press("ctrl+c")
+        await wait_for(pilot, lambda: app.clipboard == first["tkey"], "the token key copied by ctrl+c")
+        said = [str(n.message) for n in app._notifications if str(n.message).startswith("copied tkey: ")]
+        assert len(said) == 2  # `y`, then ctrl+c: each says what it copied
 
 
 async def test_shift_j_and_k_scroll_the_detail_panel_with_the_cursor_in_the_table() -> None:

@@ -29,7 +29,16 @@ class PaneTable(DataTable):
             id="pane.sort_descending",
             show=False,
         ),
-        Binding("y", "request('copy')", "Copy cell to clipboard", id="pane.copy", show=False),
+        # ctrl+c too, as in a spreadsheet (the table's own binding posted a message nothing read:
+        # the key did nothing); the copy says what it copied, and `q` quits
+        Binding(
+            "y,ctrl+c",
+            "request('copy')",
+            "Copy cell to clipboard",
+            id="pane.copy",
+            show=False,
+            key_display="y, ctrl+c",
+        ),
     ]
 
     @dataclass
