@@ -34,6 +34,18 @@ def _on(view: PaneView, query: str) -> Any:
         cursor.close()
 
 
+async def _preview(pilot: Any, app: TriageApp) -> tuple[MainScreen, PaneView]:
+    """The main screen and its Tokens pane once the preview is on it."""
+    await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+    screen = app.screen
+    assert isinstance(screen, MainScreen)
+    view = screen.pane("tokens")
+    await wait_for(
+        pilot, lambda: view.ready and view.pending and not view.has_class("-querying"), "the preview"
+    )
+    return screen, view
+
+
 async def test_the_tokens_preview_shows_first_then_the_full_table_keeps_the_filter(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -48,13 +60,7 @@ async def test_the_tokens_preview_shows_first_then_the_full_table_keeps_the_filt
     app = TriageApp(["sample_logs"], Options())
     async with app.run_test(size=SIZE) as pilot:
         try:
-            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
-            screen = app.screen
-            assert isinstance(screen, MainScreen)
-            view = screen.pane("tokens")
-            await wait_for(
-                pilot, lambda: view.ready and view.pending and not view.has_class("-querying"), "the preview"
-            )
+            screen, view = await _preview(pilot, app)
             # every decoded token, worst first, its usage still unknown; the rows are not stored yet
             assert view.total == _on(view, "SELECT count(*) FROM token_claims") == 673
             assert _on(view, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'events_t'") == 0
@@ -115,13 +121,7 @@ async def test_the_preview_shows_before_the_signatures_are_checked(monkeypatch: 
     app = TriageApp(["sample_logs"], Options())
     async with app.run_test(size=SIZE) as pilot:
         try:
-            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
-            screen = app.screen
-            assert isinstance(screen, MainScreen)
-            view = screen.pane("tokens")
-            await wait_for(
-                pilot, lambda: view.ready and view.pending and not view.has_class("-querying"), "the preview"
-            )
+            screen, view = await _preview(pilot, app)
             assert view.checking
             status = str(screen.query_one("#status-tokens").render())
             assert "signatures being checked, usage still loading" in status
