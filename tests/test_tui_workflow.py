@@ -367,6 +367,15 @@ async def test_y_copies_the_cell_as_shown(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: app.clipboard == first["tkey"], "the token key copied by ctrl+c")
         said = [str(n.message) for n in app._notifications if str(n.message).startswith("copied tkey: ")]
         assert len(said) == 2  # `y`, then ctrl+c: each says what it copied
+        # on the ✓ column, where the cursor starts, the row's key (what a mark refers to)
+        await pilot.press("4")
+        events = screen.pane("events")
+        await wait_for(pilot, lambda: events.ready and events.table.paged.raw_at(0) is not None, "Events")
+        events.table.move_cursor(row=0, column=0)
+        await pilot.press("y")
+        key = scalar(screen, "SELECT source || '#' || source_row FROM events ORDER BY rn LIMIT 1")
+        await wait_for(pilot, lambda: app.clipboard == key, "the event's key copied")
+        assert str(key).startswith("sample_logs/") and str(key).split("#")[1].isdigit()  # file#row
 
 
 async def test_shift_j_and_k_scroll_the_detail_panel_with_the_cursor_in_the_table() -> None:

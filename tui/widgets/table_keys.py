@@ -38,7 +38,7 @@ class TableKeys:
         if message.action in ("sort", "sort_descending"):
             self.sort_by(column, descending=message.action == "sort_descending")
         elif message.action == "copy":
-            self.copy_cell(column, raw)
+            self.copy_cell(column, raw, backend.key_at(message.row))
         elif message.action in ("mark", "verdict"):
             key = backend.key_at(message.row) or ""
             view.post_message(view.MarkWanted(self.spec.name, key, raw, message.action == "verdict"))
@@ -89,11 +89,15 @@ class TableKeys:
         self.order, self.order_sql = order, terms
         return True
 
-    def copy_cell(self, column: str, raw: dict[str, Any]) -> None:
+    def copy_cell(self, column: str, raw: dict[str, Any], key: str | None = None) -> None:
         """`y`: the cell under the cursor to the clipboard, as the table shows it (inert: a control
         character in the data reaches the clipboard as its visible escape, never as itself); through
-        the terminal (OSC 52), so it works over ssh and in tmux with `set-clipboard on`."""
+        the terminal (OSC 52), so it works over ssh and in tmux with `set-clipboard on`. On the ✓
+        column (where the cursor starts), the row's `key`: what a mark refers to (a token's
+        `sha256:…`, a mailbox, a user, an event's `file#row`)."""
         view: Any = self
+        if column not in raw and key:
+            column, raw = "row key", {"row key": key}
         if column not in raw:
             view.notify("move the cursor onto a value to copy it", severity="warning")
             return
