@@ -75,6 +75,7 @@ def register_events(con: duckdb.DuckDBPyConnection, *, materialise: bool = True)
     # range (zone maps: the joins keep each thread's rows in order) and a filter reads stored
     # columns; nothing re-sorts the joined, wider rows. Most rows carry only their token's codes,
     # precomputed per token in tok_severity.
+    rn, rn_join = rn_sql(con, "e")
     annotated = f"""
         SELECT e.* EXCLUDE (_rowid) REPLACE (
                    coalesce(e."user", lower(t.upn)) AS "user",
@@ -84,11 +85,11 @@ def register_events(con: duckdb.DuckDBPyConnection, *, materialise: bool = True)
                    coalesce(e.token_tenant_id, t.tid) AS token_tenant_id,
                    coalesce(e.token_object_id, t.oid) AS token_object_id,
                    coalesce(e.token_iat, t.iat) AS token_iat),
-               {rn_sql(con, "e")} AS rn, t.tok_sha256,
+               {rn} AS rn, t.tok_sha256,
                _event_rank(t.sev_rank, u.sev_rank, r.sev_rank) AS sev_rank,
                _event_indicators(t.indicators, t.codes, u.sev_rank, u.codes, r.sev_rank, r.codes)
                    AS indicators
-        FROM events_t e
+        FROM events_t e {rn_join}
         LEFT JOIN tok_severity t ON t.tok_key = e.tok_key
         LEFT JOIN uti_severity u ON u.uti = CASE WHEN e.tok_key IS NULL THEN e.token_id END
         LEFT JOIN row_severity r ON r.source = e.source AND r.source_row = e.source_row"""

@@ -96,11 +96,11 @@ def materialise(
             f"CREATE OR REPLACE TEMP VIEW _events_j_all AS "
             f"SELECT {_all(constants)} FROM {WORK_DB}._events_j e"
         )
-        base = _time_ordered_base(con, sources)
+        parts = _time_ordered_parts(con, sources)
         con.execute("DROP VIEW _events_j_all")
         con.execute(f"DROP TABLE IF EXISTS {WORK_DB}.events_t")
-        if base is not None:
-            # Already in the Events pane's order: no sort; `rn` is the file position.
+        if parts:
+            # Already in the Events pane's order, file after file: no sort; `rn` is the position.
             con.execute(f"ALTER TABLE {WORK_DB}._events_j RENAME TO events_t")
         else:
             con.execute("SET preserve_insertion_order = true")
@@ -113,7 +113,12 @@ def materialise(
                 [sources],
             )
             con.execute(f"DROP TABLE {WORK_DB}._events_j")
-        con.execute(f"CREATE OR REPLACE TABLE {WORK_DB}.events_order AS SELECT ?::BIGINT AS base", [base])
+        con.execute(
+            f"""CREATE OR REPLACE TABLE {WORK_DB}.events_order
+            (source VARCHAR, base BIGINT, "offset" BIGINT)"""
+        )
+        if parts:
+            con.executemany(f"INSERT INTO {WORK_DB}.events_order VALUES (?, ?, ?)", parts)
     finally:
         keep = bool(previous[0]) if previous is not None else True
         con.execute(f"SET preserve_insertion_order = {'true' if keep else 'false'}")
@@ -237,34 +242,64 @@ def _all(constants: Mapping[str, str]) -> str:
     return ", ".join(f"{_col(n, constants)} AS {ident(n)}" for n in _STORABLE) + ", e.tok_key"
 
 
-def _time_ordered_base(con: duckdb.DuckDBPyConnection, sources: list[str]) -> int | None:
-    """The first `source_row` when `_events_j` is one source already in the Events pane's order.
+def _time_ordered_parts(con: duckdb.DuckDBPyConnection, sources: list[str]) -> list[tuple[str, int, int]]:
+    """`(source, its first source_row, the rn of that row)` for each source when `_events_j` needs no
+    sort to be in the Events pane's order (ts NULLS LAST, source, source_row); empty when it does.
 
-    That is: one source, every row timed, `source_row` contiguous, and `ts` non-decreasing along it
-    (equal times are ordered by `source_row`, as the pane orders them). Logs are usually written in
-    time order, so the 10M-row sort (9.3 s of `triage scan` at 10M, bench/RESULTS.md) is skipped
-    after this 0.5 s check, and a row's `rn` is `source_row - base`. Anything else (several files,
+    That is: every row timed; in each source `source_row` contiguous and `ts` non-decreasing along
+    it (equal times are ordered by `source_row`, as the pane orders them); and the sources' time
+    spans following one another, a span ending where the next begins only when its source comes
+    first among the sorted sources (the pane's tie-break). Logs are written in time order, and a
+    log rotated daily or hourly is files whose spans follow one another: the sort of every row
+    (7–9 s at 10M, bench/RESULTS.md) is skipped after this ~0.4 s check, and a row's `rn` is its
+    source's offset plus `source_row - base`. Anything else (overlapping files of different kinds,
     newest-first exports, untimed rows) is sorted.
     """
-    if len(sources) != 1:
-        return None
-    row = con.execute(
-        """SELECT count(*), count(ts), min(source_row), max(source_row) FROM _events_j_all"""
-    ).fetchone()
-    if row is None or not row[0] or row[0] != row[1] or row[3] - row[2] + 1 != row[0]:
-        return None
+    spans = con.execute(
+        """SELECT source, count(*), count(ts), min(source_row), max(source_row), min(ts), max(ts)
+        FROM _events_j_all GROUP BY source"""
+    ).fetchall()
+    if not spans or any(n != timed or last - first + 1 != n for _, n, timed, first, last, _, _ in spans):
+        return []
+    place = {s: n for n, s in enumerate(sources)}
+    spans.sort(key=lambda span: (span[5], place.get(span[0], len(sources))))
+    for (before, *_, end), (after, *_, start, _) in zip(spans, spans[1:], strict=False):
+        if end > start or (end == start and place.get(before, -1) > place.get(after, -1)):
+            return []
+    parts, offset = [], 0
+    for source, n, _, first, *_ in spans:
+        parts.append((str(source), int(first), offset))
+        offset += n
+    # Then along those positions no time may go back: within each file, and where one file ends
+    # and the next begins. One ordering on an integer; a window per file (PARTITION BY source)
+    # cost 1.5 s at 10M against ~0.4 s.
+    if len(parts) == 1:
+        position = f"source_row - {parts[0][1]}"
+        joined = "_events_j_all e"
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE _parts (source VARCHAR, base BIGINT, off BIGINT)")
+        con.executemany("INSERT INTO _parts VALUES (?, ?, ?)", parts)
+        position = "e.source_row - p.base + p.off"
+        joined = "_events_j_all e JOIN _parts p ON p.source = e.source"
     late = con.execute(
-        """SELECT count(*) FROM (SELECT ts < lag(ts) OVER (ORDER BY source_row) AS back
-        FROM _events_j_all) WHERE back"""
-    ).fetchone()
-    return int(row[2]) if late is not None and late[0] == 0 else None
+        f"SELECT count(*) FROM (SELECT ts < lag(ts) OVER (ORDER BY {position}) AS back FROM {joined}) "
+        "WHERE back"
+    ).fetchall()
+    con.execute("DROP TABLE IF EXISTS _parts")
+    return [] if late[0][0] else parts
 
 
-def rn_sql(con: duckdb.DuckDBPyConnection, alias: str) -> str:
-    """A row's place `rn` in the Events pane's order, as SQL on `events_t` under `alias`."""
-    row = con.execute(f"SELECT base FROM {WORK_DB}.events_order").fetchone()
-    base = row[0] if row else None
-    return f"{alias}._rowid" if base is None else f"({alias}.source_row - {int(base)})"
+def rn_sql(con: duckdb.DuckDBPyConnection, alias: str) -> tuple[str, str]:
+    """A row's place `rn` in the Events pane's order on `events_t` under `alias`: an expression, and
+    the join it needs (empty when none). The stored `_rowid` when the rows were sorted; the file
+    position for one file in order; its file's offset plus that for files that follow one another."""
+    parts = con.execute(f"SELECT source, base FROM {WORK_DB}.events_order").fetchall()
+    if not parts:
+        return f"{alias}._rowid", ""
+    if len(parts) == 1:
+        return f"({alias}.source_row - {int(parts[0][1])})", ""
+    join = f"JOIN {WORK_DB}.events_order o ON o.source = {alias}.source"
+    return f'({alias}.source_row - o.base + o."offset")', join
 
 
 __all__ = [
