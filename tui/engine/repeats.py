@@ -25,7 +25,7 @@ import duckdb
 
 from tui.engine.load_report import FileReport
 from tui.engine.schema import Kind
-from tui.engine.sql import ident, literal
+from tui.engine.sql import ident
 
 KINDS = (
     Kind.PURVIEW,
@@ -66,27 +66,40 @@ def repeated_records(con: duckdb.DuckDBPyConnection, files: Sequence[FileReport]
             views[(f.kind, f.view)].append(f.path)
     if not views:
         return []
-    parts = []
+    parts: list[str] = []
+    params: list[object] = []
+    shapes: dict[tuple[str, ...], int] = {}  # files compare only with files of the same columns
     for (kind, view), paths in views.items():
         names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {ident(view)}").fetchall()]
-        values = ", ".join(ident(n) for n in names if n not in _PLACES)
-        if not values:
+        own = tuple(n for n in names if n not in _PLACES)
+        if not own:
             continue
-        place = "source_file" if "source_file" in names else literal(str(paths[0]))
-        shape = literal("\x1f".join(n for n in names if n not in _PLACES))  # only alike files compare
+        shape = shapes.setdefault(own, len(shapes))
+        place = "source_file" if "source_file" in names else "?::VARCHAR"
         parts.append(
-            f"SELECT {literal(kind)} AS kind, {shape} AS shape, hash({values}) AS h, {place} AS f "
-            f"FROM {ident(view)}"
+            f"SELECT ?::VARCHAR AS kind, {shape} AS shape, hash({', '.join(map(ident, own))}) AS h, "
+            f"{place} AS f FROM {ident(view)}"
         )
+        params += [kind] if place == "source_file" else [kind, str(paths[0])]
     if not parts:
         return []
-    rows = con.execute(
-        f"""WITH r AS ({" UNION ALL ".join(parts)}),
-        copied AS (SELECT kind, count(*) - 1 AS copies, list(DISTINCT f) AS fs
-                   FROM r GROUP BY kind, shape, h HAVING count(*) > 1)
-        SELECT kind, sum(copies), list_sort(list_distinct(flatten(list(fs)))) FROM copied GROUP BY kind
-        ORDER BY kind"""
-    ).fetchall()
+    # One hash per record, kept; the copies are then few (usually none): only their files are listed.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _records AS {' UNION ALL '.join(parts)}", params)
+    try:
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE _copied AS
+            SELECT kind, shape, h, count(*) - 1 AS copies FROM _records GROUP BY ALL HAVING count(*) > 1"""
+        )
+        rows = con.execute(
+            """SELECT c.kind, c.copies, f.files
+            FROM (SELECT kind, sum(copies) AS copies FROM _copied GROUP BY kind) c
+            JOIN (SELECT kind, list_sort(list(DISTINCT f)) AS files
+                  FROM _records r SEMI JOIN _copied USING (kind, shape, h) GROUP BY kind) f USING (kind)
+            ORDER BY c.kind"""
+        ).fetchall()
+    finally:
+        con.execute("DROP TABLE IF EXISTS _copied")
+        con.execute("DROP TABLE IF EXISTS _records")
     return [Repeats(str(kind), int(n), tuple(Path(p) for p in files)) for kind, n, files in rows]
 
 
