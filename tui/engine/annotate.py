@@ -129,19 +129,14 @@ def key_lists(options: Options, found: Sequence[Path]) -> tuple[Path, ...]:
     return tuple(dict.fromkeys([*map(Path, options.jwks), *map(Path, found)]))
 
 
-def decode_tokens(
-    con: duckdb.DuckDBPyConnection,
-    jwks: tuple[Path, ...],
-    intel: Intel,
-    settled: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
-) -> tuple[str, ...]:
+def decode_tokens(con: duckdb.DuckDBPyConnection, jwks: tuple[Path, ...], intel: Intel) -> tuple[str, ...]:
     """`token_claims` from `token_text`, then `token_keys` and each token's `sig` (checked against the
-    key lists `jwks`; `settled` as `verify_tokens` takes it); notes on unreadable key lists.
+    key lists `jwks`); notes on unreadable key lists.
 
     Reads only the distinct tokens, so it runs before or after the rows are stored (the TUI's Tokens
     pane shows what it found before the loader writes `events_t`: `tui.engine.preview`)."""
     build_claims(con, DISTINCT_TOKENS)
-    return verify_tokens(con, jwks, intel, settled)
+    return verify_tokens(con, jwks, intel)
 
 
 def _materialise(con: duckdb.DuckDBPyConnection) -> None:

@@ -20,15 +20,17 @@ from pathlib import Path
 
 import duckdb
 
-from tui.engine.annotate import bad_key_table, decode_tokens, key_lists, run_catalogue, tok_table
+from tui.engine.annotate import bad_key_table, key_lists, run_catalogue, tok_table
 from tui.engine.events_view import severity_name_macro
 from tui.engine.indicators import CLAIM_CODES, MACROS
 from tui.engine.intel import load_intel
+from tui.engine.jwt_decode import build_claims
 from tui.engine.marks import ensure_marks
 from tui.engine.options import Options
 from tui.engine.queries import named_query
 from tui.engine.subjects import pending_token_use
-from tui.engine.work import first_token_text
+from tui.engine.verify import verify_tokens
+from tui.engine.work import DISTINCT_TOKENS, first_token_text
 
 
 def build_preview(
@@ -59,9 +61,10 @@ def build_preview(
         if shown is not None:
             shown(checking)
 
-    notes = decode_tokens(
-        con, key_lists(options, found), intel, None if shown is None else lambda c: table(c, True)
-    )
+    # annotate's `decode_tokens`, with the table shown once the signatures' shapes are settled
+    build_claims(con, DISTINCT_TOKENS)
+    checking = None if shown is None else lambda c: table(c, True)
+    notes = verify_tokens(con, key_lists(options, found), intel, checking)
     table(con, False)
     return notes
 
