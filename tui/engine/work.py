@@ -113,12 +113,6 @@ def materialise(
                 [sources],
             )
             con.execute(f"DROP TABLE {WORK_DB}._events_j")
-        con.execute(
-            f"""CREATE OR REPLACE TABLE {WORK_DB}.events_order
-            (source VARCHAR, base BIGINT, "offset" BIGINT)"""
-        )
-        if parts:
-            con.executemany(f"INSERT INTO {WORK_DB}.events_order VALUES (?, ?, ?)", parts)
     finally:
         keep = bool(previous[0]) if previous is not None else True
         con.execute(f"SET preserve_insertion_order = {'true' if keep else 'false'}")
@@ -245,6 +239,7 @@ def _all(constants: Mapping[str, str]) -> str:
 def _time_ordered_parts(con: duckdb.DuckDBPyConnection, sources: list[str]) -> list[tuple[str, int, int]]:
     """`(source, its first source_row, the rn of that row)` for each source when `_events_j` needs no
     sort to be in the Events pane's order (ts NULLS LAST, source, source_row); empty when it does.
+    `events_order` holds them (`rn_sql` reads it), empty when the rows are to be sorted.
 
     That is: every row timed; in each source `source_row` contiguous and `ts` non-decreasing along
     it (equal times are ordered by `source_row`, as the pane orders them); and the sources' time
@@ -255,6 +250,9 @@ def _time_ordered_parts(con: duckdb.DuckDBPyConnection, sources: list[str]) -> l
     source's offset plus `source_row - base`. Anything else (overlapping files of different kinds,
     newest-first exports, untimed rows) is sorted.
     """
+    con.execute(
+        f'CREATE OR REPLACE TABLE {WORK_DB}.events_order (source VARCHAR, base BIGINT, "offset" BIGINT)'
+    )
     spans = con.execute(
         """SELECT source, count(*), count(ts), min(source_row), max(source_row), min(ts), max(ts)
         FROM _events_j_all GROUP BY source"""
@@ -273,20 +271,16 @@ def _time_ordered_parts(con: duckdb.DuckDBPyConnection, sources: list[str]) -> l
     # Then along those positions no time may go back: within each file, and where one file ends
     # and the next begins. One ordering on an integer; a window per file (PARTITION BY source)
     # cost 1.5 s at 10M against ~0.4 s.
-    if len(parts) == 1:
-        position = f"source_row - {parts[0][1]}"
-        joined = "_events_j_all e"
-    else:
-        con.execute("CREATE OR REPLACE TEMP TABLE _parts (source VARCHAR, base BIGINT, off BIGINT)")
-        con.executemany("INSERT INTO _parts VALUES (?, ?, ?)", parts)
-        position = "e.source_row - p.base + p.off"
-        joined = "_events_j_all e JOIN _parts p ON p.source = e.source"
+    con.executemany(f"INSERT INTO {WORK_DB}.events_order VALUES (?, ?, ?)", parts)
+    position, join = rn_sql(con, "e")  # the rn these parts give, on `_events_j` as it stands
     late = con.execute(
-        f"SELECT count(*) FROM (SELECT ts < lag(ts) OVER (ORDER BY {position}) AS back FROM {joined}) "
-        "WHERE back"
+        f"SELECT count(*) FROM (SELECT ts < lag(ts) OVER (ORDER BY {position}) AS back "
+        f"FROM _events_j_all e {join}) WHERE back"
     ).fetchall()
-    con.execute("DROP TABLE IF EXISTS _parts")
-    return [] if late[0][0] else parts
+    if late[0][0]:
+        con.execute(f"DELETE FROM {WORK_DB}.events_order")
+        return []
+    return parts
 
 
 def rn_sql(con: duckdb.DuckDBPyConnection, alias: str) -> tuple[str, str]:
