@@ -109,7 +109,9 @@ def test_audit_json_is_parsed_once_a_row_with_the_same_values(tmp_path: Path) ->
             "2023-06-15T04:07:00Z",
             "victim@contoso.gov",
             "MailItemsAccessed",
-            json.dumps(mia_audit(SessionId={"Id": 7}, ClientIPAddress=None, MailboxOwnerUPN="Other@Contoso.gov")),
+            json.dumps(
+                mia_audit(SessionId={"Id": 7}, ClientIPAddress=None, MailboxOwnerUPN="Other@Contoso.gov")
+            ),
         ],
     ]
     path = write_csv(tmp_path / "audit.csv", header, rows)

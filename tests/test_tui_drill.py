@@ -108,3 +108,52 @@ async def test_detail_explains_the_selected_token() -> None:
         await settle(pilot, app)
         drift = screen.query_one(DetailPanel).plain
         assert "why it drifted" in drift and "baseline 20" in drift and "hours (UTC)" in drift
+
+
+async def test_shift_j_and_k_scroll_the_detail_panel_with_the_cursor_in_the_table() -> None:
+    """The detail of an event (its token, its original record) is longer than the panel; the table
+    keeps the focus (its tab moves between cells), so `J` / `K` scroll the panel instead."""
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        await pilot.press("enter")  # the worst token's events
+        screen = await settle(pilot, app)
+        panel = screen.query_one(DetailPanel)
+        table = screen.pane("events").table
+        assert panel.max_scroll_y > panel.scrollable_content_region.height  # more than two steps
+        half = panel.scrollable_content_region.height // 2
+        await pilot.press("J", "J")
+        await wait_for(pilot, lambda: panel.scroll_y == 2 * half, "two steps down")
+        await pilot.press("K")
+        await wait_for(pilot, lambda: panel.scroll_y == half, "one step up")
+        assert app.focused is table and table.cursor_row == 0
+
+
+async def test_z_widens_the_detail_panel_and_gives_the_table_its_width_back() -> None:
+    """`z`: the detail panel takes most of the width (a value beside its label where the narrow
+    panel put it on its own line), the table a strip whose cursor still chooses the row; `z` again
+    restores both."""
+    app = TriageApp(["sample_logs"], Options())
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await settle(pilot, app)
+        await pilot.press("4")
+        screen = await settle(pilot, app)
+        panel, table = screen.query_one(DetailPanel), screen.pane("events").table
+        narrow, wide_table = panel.size.width, table.size.width
+        text = str(panel.query_one("#detail-body").render())
+        assert "session_id\n    " in text  # label and value on two lines in the narrow panel
+        await pilot.press("z")
+        await wait_for(pilot, lambda: panel.size.width > narrow + 30, "the wide panel")
+        assert table.size.width == 36 < wide_table and app.focused is table
+        await wait_for(
+            pilot, lambda: "session_id  " in str(panel.query_one("#detail-body").render()), "inline"
+        )
+        await pilot.press("down")
+        await wait_for(pilot, lambda: table.cursor_row == 1, "the next row")
+        row = table.paged.raw_at(1)
+        title = f"event {row['source']} row {row['source_row']}"
+        await wait_for(pilot, lambda: panel.detail is not None and panel.detail.title == title, "its detail")
+        await pilot.press("z")
+        await wait_for(
+            pilot, lambda: panel.size.width == narrow and table.size.width == wide_table, "restored"
+        )
