@@ -20,10 +20,11 @@ from pathlib import Path
 
 import duckdb
 
-from tui.engine.annotate import bad_key_table, key_lists, run_catalogue, tok_table
+from tui.engine.annotate import key_lists, run_catalogue, tok_table
 from tui.engine.events_view import severity_name_macro
 from tui.engine.indicators import CLAIM_CODES, MACROS
 from tui.engine.intel import load_intel
+from tui.engine.intel_tables import bad_key_table
 from tui.engine.jwt_decode import build_claims
 from tui.engine.marks import ensure_marks
 from tui.engine.options import Options
