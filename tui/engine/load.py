@@ -21,13 +21,14 @@ from tui.engine.formats import Sniffed, UnreadableError, sniff
 from tui.engine.geo import build_ip_country
 from tui.engine.inputs import expand
 from tui.engine.load_report import NO_STATS, STATS, TRUNCATION_SIZES, FileReport, LoadReport, stats_fields
-from tui.engine.normalise import TimeProfile, events_constants, events_select, time_profile
+from tui.engine.normalise import TimeProfile, events_constants, events_select
 from tui.engine.options import Options
 from tui.engine.readers import BadEncoding, NotEventLog, register
 from tui.engine.records import Registered
 from tui.engine.safe import inert_cell
 from tui.engine.schema import EVENT_COLUMNS
 from tui.engine.sql import ident
+from tui.engine.time_profile import time_profile
 
 Progress = Callable[[int, int, str], None]
 TokensReady = Callable[[duckdb.DuckDBPyConnection, tuple[Path, ...]], None]

@@ -30,14 +30,7 @@ import duckdb
 
 from tui.engine.detect import SAMPLE_ROWS, Detection, detect
 from tui.engine.formats import RECORD_LISTS, Sniffed, UnreadableError, sniff
-from tui.engine.normalise import (
-    TIME_ROWS,
-    TIME_VALUES,
-    TimeProfile,
-    classify_times,
-    time_text_sql,
-    typed_profile,
-)
+from tui.engine.normalise import TimeProfile
 from tui.engine.options import Options
 from tui.engine.readers import csv_options, json_objects_sql
 from tui.engine.records import (
@@ -52,6 +45,7 @@ from tui.engine.records import (
 )
 from tui.engine.safe import inert_cell
 from tui.engine.sql import file_literal, literal
+from tui.engine.time_profile import TIME_ROWS, TIME_VALUES, classify_times, time_text_sql, typed_profile
 
 # Larger files are read alone: their statements are a small part of what they cost.
 GROUP_MAX_BYTES = 8 * 1024 * 1024
@@ -309,7 +303,7 @@ def alike(con: duckdb.DuckDBPyConnection, reg: Registered, paths: Sequence[str],
 def _profiles(
     con: duckdb.DuckDBPyConnection, reg: Registered, det: Detection, paths: Sequence[str]
 ) -> dict[str, TimeProfile]:
-    """Each file's time profile, from its own first time values (`normalise.time_profile`)."""
+    """Each file's time profile, from its own first time values (`time_profile.time_profile`)."""
     types = dict(reg.columns)
     fixed = typed_profile(det, types)
     if fixed is not None:
