@@ -212,7 +212,7 @@ def measure(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
         ):
             add(metric, f"failed: {why[:80]} (logs/tui.log)", "", False)
     # No SPEC target: the same open with the key list among the inputs (the preview is shown while
-    # its key checks the signatures, `tui.engine.preview`)
+    # its key checks the signatures, `tui.engine.case.preview`)
     tk = check(run_child(probe("tui", path, keys), env, logs / "tui-keys.log"), "TUI with a key list")
     add(
         "TUI with the key list: first pane (signatures being checked) / complete Tokens pane",

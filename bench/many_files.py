@@ -11,7 +11,7 @@ with a byte-order mark, CreationDate, UserIds, Operations, AuditData), or with `
 `<dir>/inputs/parts-<files>x<records>/`: a gateway table's Parquet part files (as Spark or an export
 job writes one; time, client, url, bearer token, X-AnchorMailbox), then runs `triage scan` on the
 folder twice, each in a fresh child: as the product does (alike files read together,
-`tui.engine.load_groups`), and with every file read alone (`GROUP_MAX_FILES = 1`, what the loader did
+`tui.engine.ingest.load_groups`), and with every file read alone (`GROUP_MAX_FILES = 1`, what the loader did
 before). Prints wall time and peak RSS of each, and whether the three findings files are
 byte-identical.
 """
@@ -33,11 +33,11 @@ REPO = Path(__file__).resolve().parents[1]
 CHILD = """
 import sys
 from pathlib import Path
-from tui.engine import load_groups
+from tui.engine.ingest import load_groups
 if sys.argv[1] == "alone":
     load_groups.GROUP_MAX_FILES = 1
-from tui.engine.options import Options
-from tui.engine.scan import run_scan
+from tui.engine.core.options import Options
+from tui.engine.findings.scan import run_scan
 run_scan([sys.argv[2]], Path(sys.argv[3]), Options())
 """
 OPERATIONS = ("MailItemsAccessed", "Send", "MailItemsAccessed", "Update", "MoveToDeletedItems")

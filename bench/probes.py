@@ -43,13 +43,13 @@ def floor(path: str) -> None:
 
 def tui(path: str, *more: str) -> None:
     """Time until the Tokens pane (the first pane) has its count and first page on screen, and until
-    it shows the complete table (with the preview, `tui.engine.preview`, the first one is the decoded
+    it shows the complete table (with the preview, `tui.engine.case.preview`, the first one is the decoded
     tokens with their claim and key indicators, usage pending). `more`: other inputs (a key list)."""
     import asyncio
     import os
 
     from tui.app import TriageApp
-    from tui.engine.options import Options
+    from tui.engine.core.options import Options
     from tui.screens.main import MainScreen
     from tui.widgets.pane_view import PaneView
 
@@ -80,14 +80,14 @@ def latency(path: str, samples: int) -> None:
     """p50/p95 of an Events-pane filter (count + first page), of a page at a random offset, of the
     detail panel's token sections (`explain.token_sections`) for random tokens, and of `n` / `N`
     (`panes.flagged_neighbour`) from random rows."""
-    from tui.engine import analyses
-    from tui.engine.analyses import Where
-    from tui.engine.explain import token_sections
-    from tui.engine.filter import compile_filter
-    from tui.engine.options import Options
-    from tui.engine.panes import PAGE_SIZE, PANE_BY_NAME, count_rows, fetch_page, flagged_neighbour
-    from tui.engine.schema import LOWER_CASE_FIELDS
-    from tui.engine.session import Session
+    from tui.engine.analyses import tables as analyses
+    from tui.engine.analyses.explain import token_sections
+    from tui.engine.analyses.filter import compile_filter
+    from tui.engine.analyses.panes import PAGE_SIZE, PANE_BY_NAME, count_rows, fetch_page, flagged_neighbour
+    from tui.engine.analyses.tables import Where
+    from tui.engine.case.session import Session
+    from tui.engine.core.options import Options
+    from tui.engine.core.schema import LOWER_CASE_FIELDS
 
     session = Session.open([path], Options())
     analyses.build(session.con, session.annotation.split)
@@ -201,7 +201,7 @@ def pyjwt(path: str, slice_rows: int) -> None:
 
 
 # The work no engine can skip, each as one bare query over the gateway Parquet (engine settings:
-# `tui.engine.db.connect`, 1.2 GB cap). Every findings row lists distinct sets: a token's IPs (the
+# `tui.engine.core.db.connect`, 1.2 GB cap). Every findings row lists distinct sets: a token's IPs (the
 # Tokens table, TOKEN_REPLAY) and when each (token, IP) pair was first seen (drift's "new IP"
 # against the baseline, the user being the token's) — one grouping gives both — and a mailbox's IPs
 # (the Mailboxes table). Nothing is normalised, joined or written, and the raw client text stands in
@@ -228,7 +228,7 @@ ESSENTIAL_DECODE = """SELECT count(sha256(t)), count(try(json_extract_string(
 
 def essential(path: str) -> None:
     """Seconds of each essential query (and their sum): what any DuckDB engine must spend."""
-    from tui.engine.db import connect
+    from tui.engine.core.db import connect
 
     con = connect()
     seconds: dict[str, float] = {}

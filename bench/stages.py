@@ -13,13 +13,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from tui.engine import analyses
-from tui.engine.annotate import annotate
-from tui.engine.db import connect
-from tui.engine.load import load
-from tui.engine.options import Options
-from tui.engine.scan import write_findings
-from tui.engine.state import hash_in_background, sha256_of
+from tui.engine.analyses import tables as analyses
+from tui.engine.case.annotate import annotate
+from tui.engine.case.context import Case
+from tui.engine.case.state import hash_in_background, sha256_of
+from tui.engine.core.db import connect
+from tui.engine.core.options import Options
+from tui.engine.findings.scan import write_findings
+from tui.engine.ingest.load import load
 
 THRESHOLD = float(os.environ.get("STAGES_THRESHOLD", "0.2"))
 
@@ -64,7 +65,7 @@ def main() -> None:
 
     report = load(timed, [path], options, materialise=True)  # as Session.open does
     stage("load")
-    annotation = annotate(timed, report, options, materialise_events=False)  # as triage scan does
+    annotation = annotate(Case.start(options, timed), report, materialise_events=False)  # as triage scan does
     stage("annotate")
     analyses.build(timed, annotation.split)
     stage("analyses.build")

@@ -15,9 +15,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from tui.engine.annotate import annotate
-from tui.engine.options import Options
-from tui.engine.schema import EVENT_COLUMNS, EVENT_FIELDS, Kind
+from tui.engine.case.annotate import annotate
+from tui.engine.case.context import Case
+from tui.engine.core.options import Options
+from tui.engine.core.schema import EVENT_COLUMNS, EVENT_FIELDS, Kind
 
 ORG = "8cf9e5e6-8f03-4bbb-9c67-f75d6ac98c97"
 OTHER = "251bae45-8d94-454b-8d0d-626fdf07eeb6"
@@ -114,7 +115,7 @@ def run(
             [full.get(n) for n in EVENT_FIELDS],
         )
     report = Report((jwks,) if jwks else ())
-    annotate(con, report, options or Options(tenants=(ORG,), domains=("contoso.gov",)))
+    annotate(Case.start(options or Options(tenants=(ORG,), domains=("contoso.gov",)), con), report)
     return con
 
 

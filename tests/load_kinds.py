@@ -11,9 +11,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from tui.engine.db import connect
-from tui.engine.load import LoadReport, load
-from tui.engine.options import Options
+from tui.engine.core.db import connect
+from tui.engine.core.options import Options
+from tui.engine.ingest.load import LoadReport, load
 
 JWT = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJ1dGkiOiJ1dGkxIiwidGlkIjoidCJ9.c2lnbmF0dXJl"
 TID = "8cf9e5e6-8f03-4bbb-9c67-f75d6ac98c97"

@@ -9,12 +9,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tui.engine import analyses, panes
-from tui.engine.analyses import Where
-from tui.engine.options import Options
-from tui.engine.session import Session
-from tui.engine.split import drift_split
-from tui.engine.work import WORK_DB
+from tui.engine.analyses import panes
+from tui.engine.analyses import tables as analyses
+from tui.engine.analyses.tables import Where
+from tui.engine.case.session import Session
+from tui.engine.core.options import Options
+from tui.engine.indicators.split import drift_split
+from tui.engine.ingest.work import WORK_DB
 
 GATEWAY = Path(__file__).resolve().parents[1] / "sample_logs" / "gateway.parquet"
 
@@ -67,7 +68,7 @@ def test_a_file_out_of_order_is_sorted(tmp_path: Path) -> None:
 
 def test_lazy_events_equal_the_stored_ones_row_for_row() -> None:
     """`triage scan` reads `events` joined as it goes; the TUI stores it once its panes are up."""
-    from tui.engine.events_view import events_materialised, materialise_events
+    from tui.engine.indicators.events_view import events_materialised, materialise_events
 
     sample = GATEWAY.parent
     s = Session.open([str(sample)], Options(), materialise_events=False)

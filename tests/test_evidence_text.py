@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from tui.engine.indicators import MACROS
+from tui.engine.indicators.catalogue import MACROS
 
 
 def test_long_values_end_in_an_ellipsis_and_short_ones_are_whole() -> None:

@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tui
-from tui.engine import export
-from tui.engine.export import write_csv, write_manifest
-from tui.engine.options import Options
-from tui.engine.safe import inert_cell, neutralise_formula
-from tui.engine.state import sha256_of
+from tui.engine.case.state import sha256_of
+from tui.engine.core.options import Options
+from tui.engine.core.safe import inert_cell, neutralise_formula
+from tui.engine.findings import export
+from tui.engine.findings.export import write_csv, write_manifest
 
 
 def arrow(sql: str) -> pa.Table:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tui.engine.filter import (
+from tui.engine.analyses.filter import (
     ALIASES,
     OPERATORS,
     FilterError,

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tui.engine.filter import FilterError, compile_filter
-from tui.engine.jwt_decode import JSON_FROM, decode_values, json_text_sql
+from tui.engine.analyses.filter import FilterError, compile_filter
+from tui.engine.tokens.jwt_decode import JSON_FROM, decode_values, json_text_sql
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 COLUMNS = {

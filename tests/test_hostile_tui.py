@@ -12,7 +12,7 @@ import pytest
 import tui_pilot
 
 from tui.app import TriageApp
-from tui.engine.options import Options
+from tui.engine.core.options import Options
 from tui.screens.main import MainScreen
 
 SIZE = (160, 48)

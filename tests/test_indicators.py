@@ -24,8 +24,8 @@ from indicator_kit import (
     unsigned,
 )
 
-from tui.engine.indicators import CATALOGUE
-from tui.engine.options import Options
+from tui.engine.core.options import Options
+from tui.engine.indicators.catalogue import CATALOGUE
 
 
 def test_catalogue_has_every_spec_code_once() -> None:

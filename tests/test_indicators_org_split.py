@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 
 import duckdb
 
-from tui.engine.options import Options
-from tui.engine.org import infer_org
-from tui.engine.schema import EVENT_COLUMNS, EVENT_FIELDS
-from tui.engine.split import drift_split
+from tui.engine.core.options import Options
+from tui.engine.core.schema import EVENT_COLUMNS, EVENT_FIELDS
+from tui.engine.indicators.org import infer_org
+from tui.engine.indicators.split import drift_split
 
 ORG = "8cf9e5e6-8f03-4bbb-9c67-f75d6ac98c97"
 PARTNER = "251bae45-8d94-454b-8d0d-626fdf07eeb6"

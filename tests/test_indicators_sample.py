@@ -6,12 +6,13 @@ import json
 
 import pytest
 
-from tui.engine.annotate import annotate
-from tui.engine.db import connect
-from tui.engine.options import Options
+from tui.engine.case.annotate import annotate
+from tui.engine.case.context import Case
+from tui.engine.core.db import connect
+from tui.engine.core.options import Options
 
-sample = pytest.importorskip("tui.engine.sample")
-load_mod = pytest.importorskip("tui.engine.load")
+sample = pytest.importorskip("tui.engine.sample.incident")
+load_mod = pytest.importorskip("tui.engine.ingest.load")
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,7 @@ def incident(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict[str, 
     truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))
     con = connect()
     report = load_mod.load(con, [str(out)], Options())
-    annotate(con, report, Options())
+    annotate(Case.start(Options(), con), report)
     subjects = con.execute("SELECT DISTINCT tkey FROM events WHERE tkey IS NOT NULL").fetchall()
     rank: dict[str, int] = {tkey: 0 for (tkey,) in subjects}
     codes: dict[str, set[str]] = {tkey: set() for (tkey,) in subjects}

@@ -9,9 +9,10 @@ from typing import Any
 
 from indicator_kit import ORG, T0, Report, event, fired, run, sign
 
-from tui.engine.annotate import annotate
-from tui.engine.options import Options
-from tui.engine.schema import EVENT_FIELDS, Kind
+from tui.engine.case.annotate import annotate
+from tui.engine.case.context import Case
+from tui.engine.core.options import Options
+from tui.engine.core.schema import EVENT_FIELDS, Kind
 
 
 def _purview(uti: str, ts: datetime, **more: Any) -> dict[str, Any]:
@@ -107,7 +108,7 @@ def test_ioc_ip_ua_app(keys: dict[str, Any], tmp_path: Path) -> None:
     assert (
         "SoftEther" in con.execute("SELECT evidence FROM row_indicators WHERE source_row = 1").fetchone()[0]
     )  # type: ignore[index]
-    ann_notes = annotate(con, Report(), Options(iocs=(ioc,))).notes
+    ann_notes = annotate(Case.start(Options(iocs=(ioc,)), con), Report()).notes
     assert any("iocs.csv:4" in n for n in ann_notes) and any("iocs.csv:5" in n for n in ann_notes)
 
 
@@ -166,7 +167,7 @@ def test_malformed_and_events_view(keys: dict[str, Any]) -> None:
 def test_a_uti_subjects_claims_come_from_its_records() -> None:
     """A token known only by its uti (audit rows, no raw token) shows the tenant, object id, issue
     time and app id its records name: the client app (ClientAppId) over the resource's AppId."""
-    from tui.engine.queries import named_query
+    from tui.engine.core.queries import named_query
 
     exchange, outlook = "00000002-0000-0ff1-ce00-000000000000", "9199bf20-a13f-4107-85dc-02114787ef48"
     rows = [

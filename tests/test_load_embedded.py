@@ -8,9 +8,9 @@ from pathlib import Path
 
 import jwt
 
-from tui.engine.db import connect
-from tui.engine.load import load
-from tui.engine.options import Options
+from tui.engine.core.db import connect
+from tui.engine.core.options import Options
+from tui.engine.ingest.load import load
 
 TID = "11111111-1111-1111-1111-111111111111"
 

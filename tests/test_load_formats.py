@@ -270,7 +270,7 @@ def test_time_formats_to_utc(tmp_path: Path) -> None:
 
 
 def test_events_base_has_exactly_the_event_columns(tmp_path: Path) -> None:
-    from tui.engine.schema import EVENT_COLUMNS
+    from tui.engine.core.schema import EVENT_COLUMNS
 
     (tmp_path / "a.csv").write_text(CSV_TEXT)
     con, _ = run([tmp_path / "a.csv"])

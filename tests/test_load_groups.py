@@ -1,4 +1,4 @@
-"""Alike small JSON / JSON Lines files read as one (tui.engine.load_groups): the same events, row
+"""Alike small JSON / JSON Lines files read as one (tui.engine.ingest.load_groups): the same events, row
 numbers, bad-record reports and per-file counts as reading each file alone."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from typing import Any
 
 from load_kinds import events, isolated_cache, mia_audit, one, run  # noqa: F401 (fixture)
 
-from tui.engine.options import Options
-from tui.engine.session import Session
+from tui.engine.case.session import Session
+from tui.engine.core.options import Options
 
 
 def _audit(n: int, hour: int) -> dict[str, Any]:
@@ -134,7 +134,7 @@ def test_a_session_counts_each_file_of_a_group_from_the_stored_rows(tmp_path: Pa
 
 
 def test_groups_are_bounded_in_files_and_bytes(tmp_path: Path, monkeypatch: Any) -> None:
-    from tui.engine import load_groups
+    from tui.engine.ingest import load_groups
 
     paths = sorted(_blobs(tmp_path / "blobs"), key=str)
 
@@ -227,7 +227,7 @@ def test_a_file_that_alone_would_be_read_otherwise_leaves_the_group(tmp_path: Pa
 
 def test_the_open_reports_its_progress_from_zero_naming_the_files(tmp_path: Path) -> None:
     """What the TUI header shows while opening (`panes.progress_adapter` over `Session.open`)."""
-    from tui.engine.panes import progress_adapter
+    from tui.engine.analyses.panes import progress_adapter
 
     paths = _blobs(tmp_path / "blobs")
     (tmp_path / "blobs" / "other.jsonl").write_text(json.dumps({"time": "2023-06-01T00:00:00Z"}) + "\n")
@@ -330,7 +330,7 @@ def test_a_record_list_document_too_large_for_one_piece_is_read_from_its_list(
     here), an array element by element: a larger `{"value": [...]}` is read from a copy of its list."""
     import gzip
 
-    from tui.engine import readers
+    from tui.engine.ingest import readers
 
     records = [_audit(1, 1), 5, {**_audit(2, 2), "Note": '] } , "value": ['}]
     doc = {"@odata.context": "x", "value": records, "@odata.nextLink": "https://g/x?$skiptoken=a]b"}

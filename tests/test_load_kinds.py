@@ -12,8 +12,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from load_kinds import APP, CLIENT, JWT, OID, SID, TID, events, mia_audit, run, write_csv
 
-from tui.engine.detect import detect
-from tui.engine.normalise import TimeProfile, events_select
+from tui.engine.ingest.detect import detect
+from tui.engine.ingest.normalise import TimeProfile, events_select
 
 
 @pytest.fixture(autouse=True)
@@ -255,7 +255,7 @@ def test_the_detectors_early_stopping_share_test_decides_as_the_full_count(
 ) -> None:
     """`detect._enough` stops counting once the answer is known; it must answer what counting every
     value and comparing `passed / n >= share` answers (0.8 of 35 is not 28.000000000000004)."""
-    from tui.engine.detect import _enough
+    from tui.engine.ingest.detect import _enough
 
     texts = [("x" if f else "y") + str(n) for n, f in enumerate(flags)]
     full = bool(texts) and sum(t.startswith("x") for t in texts) / len(texts) >= share

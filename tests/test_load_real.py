@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tui.engine.db import connect
-from tui.engine.load import load
-from tui.engine.options import Options
+from tui.engine.core.db import connect
+from tui.engine.core.options import Options
+from tui.engine.ingest.load import load
 
 M365 = Path(__file__).resolve().parents[2] / "shared" / "data" / "m365"
 GOLDEN = M365 / "GoldenSAMLADFSMailAccess"

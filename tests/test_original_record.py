@@ -10,10 +10,10 @@ from pathlib import Path
 
 import jwt
 
-from tui.engine import analyses
-from tui.engine.explain import explain
-from tui.engine.options import Options
-from tui.engine.session import Session
+from tui.engine.analyses import tables as analyses
+from tui.engine.analyses.explain import explain
+from tui.engine.case.session import Session
+from tui.engine.core.options import Options
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_logs"
@@ -130,7 +130,7 @@ def test_a_file_read_in_a_group_shows_its_own_row(tmp_path: Path) -> None:
 def test_oauth_tokens_by_name_are_shown_by_their_key_only() -> None:
     """A token endpoint's response (`refresh_token`, an opaque `access_token`) and an implicit grant's
     `#access_token=` carry tokens no JWT pattern finds: their names give them away."""
-    from tui.engine.original import lines
+    from tui.engine.analyses.original import lines
 
     refresh, ticket = "0.AXoA" + "r" * 40, "EwBwA8l6BAAU" + "t" * 40
     response = json.dumps({"token_type": "Bearer", "refresh_token": refresh, "access_token": ticket})

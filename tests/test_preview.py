@@ -1,4 +1,4 @@
-"""The Tokens preview (`tui.engine.preview`): the decoded tokens and their claim and key indicators,
+"""The Tokens preview (`tui.engine.case.preview`): the decoded tokens and their claim and key indicators,
 shown before the rows are stored, agree with the full tables built after.
 
 Expected values come from the full open of the same sample (the engine's tables after annotate),
@@ -14,13 +14,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tui.engine.db import connect
-from tui.engine.indicators import CATALOGUE
-from tui.engine.load import load
-from tui.engine.options import Options
-from tui.engine.panes import build_table
-from tui.engine.preview import CLAIM_CODES
-from tui.engine.session import Session
+from tui.engine.analyses.panes import build_table
+from tui.engine.case.preview import CLAIM_CODES
+from tui.engine.case.session import Session
+from tui.engine.core.db import connect
+from tui.engine.core.options import Options
+from tui.engine.indicators.catalogue import CATALOGUE
+from tui.engine.ingest.load import load
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_logs"
 pytestmark = pytest.mark.skipif(

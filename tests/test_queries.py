@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from tui.engine import analyses
-from tui.engine.filter import FilterError, compile_filter
-from tui.engine.options import Options
-from tui.engine.queries import all_query_names, named_query
-from tui.engine.session import Session
-from tui.engine.split import drift_split
+from tui.engine.analyses import tables as analyses
+from tui.engine.analyses.filter import FilterError, compile_filter
+from tui.engine.case.session import Session
+from tui.engine.core.options import Options
+from tui.engine.core.queries import all_query_names, named_query
+from tui.engine.indicators.split import drift_split
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_logs"
@@ -53,8 +53,8 @@ def test_every_query_runs_on_the_sample(session: Session, name: str) -> None:
 def test_a_tokens_position_is_its_place_in_the_pages_order(session: Session) -> None:
     """`token_position` sorts by `TOKENS_ORDER`, tokens_page.sql by its own ORDER BY: the two must
     agree, filtered or not."""
-    from tui.engine.analyses import Where
-    from tui.engine.panes import token_position
+    from tui.engine.analyses.panes import token_position
+    from tui.engine.analyses.tables import Where
 
     for where in (Where(), Where("severity = ?", ("critical",))):
         page = analyses.run(session.con, "tokens_page", [10_000, 0], where).column("tkey").to_pylist()
@@ -103,7 +103,7 @@ def test_the_next_and_previous_flagged_events_are_the_neighbours_in_the_pages_or
     """`n` / `N` on the Events pane (`flagged_neighbour`): from any row, the place of the nearest
     event after / before it at severity medium or worse, in the order the pages show, under the
     filter; None at the ends."""
-    from tui.engine.panes import FLAGGED_RANK, flagged_neighbour
+    from tui.engine.analyses.panes import FLAGGED_RANK, flagged_neighbour
 
     where = compile_filter(filter_text, analyses.columns(session.con, "events"))
     page = analyses.run(session.con, "events_page", [100_000, 0], where)
@@ -186,7 +186,7 @@ def test_users_and_mailboxes_are_stored_lower_case(session: Session) -> None:
 def test_filters_on_lower_case_columns_match_the_case_folding_ones(session: Session) -> None:
     """`user`, `mailbox`, `client_ip` are stored lower-case, so the TUI's filters lower only the value;
     the rows are the ones `lower(column)` finds, on every pane that has such a column."""
-    from tui.engine.schema import LOWER_CASE_FIELDS
+    from tui.engine.core.schema import LOWER_CASE_FIELDS
 
     con = session.con
     user, mailbox, ip = con.execute(
@@ -223,7 +223,7 @@ def test_filters_on_lower_case_columns_match_the_case_folding_ones(session: Sess
 def test_ipv6_client_addresses_are_stored_lower_case() -> None:
     import duckdb
 
-    from tui.engine.normalise import ip_sql
+    from tui.engine.ingest.normalise import ip_sql
 
     rows = duckdb.sql(
         f"SELECT {ip_sql('x')} FROM (SELECT unnest(['[2001:DB8::A]:443', '2001:DB8::B', '10.0.0.1:80']) AS x)"
@@ -252,7 +252,7 @@ def test_ipv6_client_addresses_are_stored_lower_case() -> None:
 def test_client_address_without_its_port(client: str, ip: str | None) -> None:
     import duckdb
 
-    from tui.engine.normalise import ip_sql
+    from tui.engine.ingest.normalise import ip_sql
 
     con = duckdb.connect()  # not the module's shared connection: fetchone() leaves its result open
     try:
@@ -280,8 +280,8 @@ def test_a_pane_sorted_by_a_column_keeps_its_own_order_within_ties(
 ) -> None:
     """`o` / `O` (`panes.order_sql`): the page query's rows in the column's order (`severity` by its
     rank; empty values last both ways), and among equal values in the pane's own order."""
-    from tui.engine.marks import pane_columns
-    from tui.engine.panes import PANE_BY_NAME, Order, order_sql
+    from tui.engine.analyses.panes import PANE_BY_NAME, Order, order_sql
+    from tui.engine.analyses.tables import pane_columns
 
     spec = PANE_BY_NAME[pane]
     own = analyses.run(session.con, spec.page_query, [100_000, 0]).to_pylist()
@@ -297,7 +297,7 @@ def test_a_pane_sorted_by_a_column_keeps_its_own_order_within_ties(
 
 
 def spec_key(spec: object, row: dict) -> object:
-    from tui.engine.panes import row_key
+    from tui.engine.analyses.panes import row_key
 
     return row_key(spec, row)  # type: ignore[arg-type]
 
@@ -306,7 +306,7 @@ def test_only_a_panes_own_shown_columns_can_be_sorted_by() -> None:
     """The sort's column is checked against the pane's columns and quoted; hidden columns, the token
     text, anything else and the Events pane (time order: a sort for every page of ten million rows)
     are refused."""
-    from tui.engine.panes import PANE_BY_NAME, Order, order_sql
+    from tui.engine.analyses.panes import PANE_BY_NAME, Order, order_sql
 
     tokens, events = PANE_BY_NAME["tokens"], PANE_BY_NAME["events"]
     columns = ["severity", "uses", "sev_rank", "token"]
@@ -347,7 +347,7 @@ def test_a_mailboxs_folders_are_the_distinct_folders_its_counted_reads_name(sess
 def test_a_mailboxs_detail_says_which_folders_each_suspect_token_read(session: Session) -> None:
     """The detail panel of a mailbox lists, under each token at severity medium or worse, the folders
     that token's reads of it name (audit records carry them; a request does not)."""
-    from tui.engine.explain import explain
+    from tui.engine.analyses.explain import explain
 
     mailbox = analyses.run(session.con, "mailboxes_page", [1, 0]).to_pylist()[0]
     section = next(

@@ -1,4 +1,4 @@
-"""Repeated records (`tui.engine.repeats`): exact copies of an audit or sign-in record, from
+"""Repeated records (`tui.engine.ingest.repeats`): exact copies of an audit or sign-in record, from
 overlapping exports or a search that returned a record twice, are counted as events and said so in
 `triage inspect`, its JSON and the scan summary's notes; a web log's identical lines are not."""
 

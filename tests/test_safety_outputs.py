@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tui.cli import app
-from tui.engine.safe import FORMULA_START
+from tui.engine.core.safe import FORMULA_START
 
 TRIAGE = Path(sys.executable).parent / "triage"
 FORBIDDEN = [b"\x1b", b"\x07", *(c.encode("utf-8") for c in hostile.BIDI)]
@@ -202,7 +202,7 @@ def test_no_duckdb_progress_bar_reaches_stdout_from_any_cursor() -> None:
     process (not under pytest, hence the child): every connection and cursor the engine opens has it
     off, so it never lands in `triage scan`'s output or under the TUI."""
     child = (
-        "from tui.engine.db import connect\n"
+        "from tui.engine.core.db import connect\n"
         "con = connect()\n"
         "q = \"SELECT current_setting('enable_progress_bar')\"\n"
         "print([c.execute(q).fetchone()[0] for c in (con, con.cursor(), con.cursor().cursor())])\n"

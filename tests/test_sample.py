@@ -13,9 +13,9 @@ import iptocc
 import jwt
 import pytest
 
-from tui.engine.sample import FILES, run_sample
-from tui.engine.sample_keys import CONSUMER_ISSUER, CONSUMER_TID, STOLEN_KID, build_keys, seeded_prime
-from tui.engine.sample_world import IOC_CLIENT_INFO, IOC_UAS, STORM_IPS, build_world
+from tui.engine.sample.incident import FILES, run_sample
+from tui.engine.sample.keys import CONSUMER_ISSUER, CONSUMER_TID, STOLEN_KID, build_keys, seeded_prime
+from tui.engine.sample.world import IOC_CLIENT_INFO, IOC_UAS, STORM_IPS, build_world
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_LOGS = REPO / "sample_logs"

@@ -173,7 +173,7 @@ def test_tokens_order_breaks_ties_as_tkey_does() -> None:
     ties included ('sha256:…' subjects before 'uti:…' ones, each by its own value)."""
     import duckdb
 
-    from tui.engine.scan import TOKENS_ORDER
+    from tui.engine.analyses.tables import TOKENS_ORDER
 
     con = duckdb.connect()
     con.execute(
@@ -280,7 +280,7 @@ def test_the_summary_says_once_what_many_files_share(tmp_path: Path) -> None:
 
 
 def test_said_once_keeps_order_and_merges_only_past_the_limit() -> None:
-    from tui.engine.load_report import said_once
+    from tui.engine.ingest.load_report import said_once
 
     said = [("a", "x"), ("b", "y"), ("c", "x"), ("d", "x"), ("e", "x"), ("f", "y")]
     assert said_once(said) == [("4 files", "x (e.g. a)"), ("b", "y"), ("f", "y")]

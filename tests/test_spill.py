@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.engine.db import spill_dir
+from tui.engine.core.db import spill_dir
 
 
 @pytest.mark.skipif(os.name != "posix", reason="pruning is POSIX-only")

@@ -1,4 +1,5 @@
-"""The saved analyst state (tui.engine.state), the timeline folding, the display zone: no UI, no DuckDB."""
+"""The saved analyst state (tui.engine.case.state), the timeline folding, the display zone: no UI,
+no DuckDB."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tui.engine import timefmt
-from tui.engine.marks import Mark
-from tui.engine.state import (
+from tui.engine.analyses.marks import Mark
+from tui.engine.analyses.timeline import fold
+from tui.engine.case.state import (
     HASH_CACHE,
     Restored,
     SavedState,
@@ -27,7 +28,7 @@ from tui.engine.state import (
     save_state,
     state_path,
 )
-from tui.engine.timeline import fold
+from tui.engine.core import timefmt
 
 
 @pytest.fixture(autouse=True)

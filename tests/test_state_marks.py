@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tui.engine import analyses
-from tui.engine.analyses import Where
-from tui.engine.annotate import resplit
-from tui.engine.filter import compile_filter
-from tui.engine.marks import Mark, pane_columns, write_marks
-from tui.engine.options import Options
-from tui.engine.session import Session
+from tui.engine.analyses import tables as analyses
+from tui.engine.analyses.filter import compile_filter
+from tui.engine.analyses.marks import Mark, write_marks
+from tui.engine.analyses.tables import Where, pane_columns
+from tui.engine.case.session import Session
+from tui.engine.core.options import Options
+from tui.engine.indicators.run import resplit
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_logs"
@@ -116,7 +116,7 @@ def test_moving_the_split_recomputes_new_app_like_a_fresh_run(session: Session) 
     before = con.execute("SELECT count(*) FROM row_indicators WHERE code = 'NEW_APP_FOR_MAILBOX'").fetchone()[
         0
     ]
-    resplit(con, session.options, session.annotation.org, moved)
+    resplit(con, session.options, session.case.intel, session.annotation.org, moved)
     analyses.build(con, moved)
     hits = sorted(
         con.execute(
@@ -138,5 +138,5 @@ def test_moving_the_split_recomputes_new_app_like_a_fresh_run(session: Session) 
         assert con.execute(tokens).fetchone() == fresh.con.execute(tokens).fetchone()
     finally:
         fresh.close()
-        resplit(con, session.options, session.annotation.org, split)
+        resplit(con, session.options, session.case.intel, session.annotation.org, split)
         analyses.build(con, split)

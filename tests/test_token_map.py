@@ -9,9 +9,9 @@ import duckdb
 import iptocc
 import pytest
 
-from tui.engine.db import connect
-from tui.engine.load import load
-from tui.engine.options import Options
+from tui.engine.core.db import connect
+from tui.engine.core.options import Options
+from tui.engine.ingest.load import load
 
 GATEWAY = Path(__file__).resolve().parents[1] / "sample_logs" / "gateway.parquet"
 

@@ -14,7 +14,7 @@ import duckdb
 import jwt
 import pytest
 
-from tui.engine import jwt_decode
+from tui.engine.tokens import jwt_decode
 
 FIELDS = (
     "alg",

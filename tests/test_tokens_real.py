@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tui.engine.decode_cli import decode_tokens
-from tui.engine.options import Options
+from tui.engine.core.options import Options
+from tui.engine.findings.decode import decode_tokens
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 TOKENS = DATA / "tokens" / "tokens.json"

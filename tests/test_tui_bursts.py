@@ -14,7 +14,7 @@ from textual.widgets import Input
 from tui_pilot import SIZE, burst, needs_sample, pushed, scalar, settle, wait_for
 
 from tui.app import TriageApp
-from tui.engine.options import Options
+from tui.engine.core.options import Options
 from tui.screens.main import MainScreen
 from tui.screens.save_dialog import SaveDialog
 from tui.screens.verdict_dialog import VerdictDialog

@@ -12,8 +12,8 @@ import pytest
 from tui_pilot import SIZE, needs_sample, scalar, settle, shown_rows, sql, wait_for
 
 from tui.app import TriageApp
-from tui.engine.jwt_decode import JSON_FROM, json_text_sql
-from tui.engine.options import Options
+from tui.engine.core.options import Options
+from tui.engine.tokens.jwt_decode import JSON_FROM, json_text_sql
 from tui.widgets.detail_panel import DetailPanel
 
 pytestmark = [needs_sample, pytest.mark.usefixtures("repo_cwd")]

@@ -15,8 +15,8 @@ from textual.widgets import Static
 from tui_pilot import REPO, SAMPLE, SIZE, needs_sample, scalar, settle, shown_rows, wait_for
 
 from tui.app import TriageApp, missing_inputs, run_app
-from tui.engine.options import Options
-from tui.engine.panes import PAGE_SIZE
+from tui.engine.analyses.panes import PAGE_SIZE
+from tui.engine.core.options import Options
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.widgets.detail_panel import DetailPanel
@@ -261,7 +261,10 @@ def test_engine_helpers_import_no_textual() -> None:
     import subprocess
     import sys
 
-    code = "import sys, tui.engine.panes, tui.engine.explain; sys.exit('textual' in sys.modules)"
+    code = (
+        "import sys, tui.engine.analyses.panes, tui.engine.analyses.explain; "
+        "sys.exit('textual' in sys.modules)"
+    )
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO, env=os.environ.copy()).returncode == 0
 
 

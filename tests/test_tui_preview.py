@@ -1,4 +1,4 @@
-"""The Tokens pane opens on the decoded tokens before the rows are stored (`tui.engine.preview`), then
+"""The Tokens pane opens on the decoded tokens before the rows are stored (`tui.engine.case.preview`), then
 gives way to the full table with the analyst's filter and selected token kept.
 
 The loader is held, after the preview and before it stores the rows, by a pause put in front of
@@ -15,9 +15,10 @@ import pytest
 from tui_pilot import SIZE, needs_sample, scalar, settle, shown_rows, wait_for
 
 from tui.app import TriageApp
-from tui.engine import verify, work
-from tui.engine.options import Options
-from tui.engine.scan import TOKENS_ORDER
+from tui.engine.analyses.tables import TOKENS_ORDER
+from tui.engine.core.options import Options
+from tui.engine.ingest import work
+from tui.engine.tokens import verify
 from tui.screens.main import MainScreen
 from tui.widgets.detail_panel import DetailPanel
 from tui.widgets.pane_view import PaneView

@@ -10,7 +10,7 @@ import pytest
 from tui_pilot import REPO, SAMPLE, SIZE, needs_sample, save_as, scalar, settle, wait_for
 
 from tui.app import TriageApp
-from tui.engine.options import Options
+from tui.engine.core.options import Options
 from tui.screens.save_dialog import SaveDialog
 
 pytestmark = [needs_sample, pytest.mark.usefixtures("repo_cwd")]

@@ -12,7 +12,7 @@ import pytest
 from tui_pilot import SIZE, needs_sample, settle
 
 from tui.app import TriageApp
-from tui.engine.options import Options
+from tui.engine.core.options import Options
 
 pytestmark = [needs_sample, pytest.mark.usefixtures("repo_cwd")]
 

@@ -15,8 +15,8 @@ import pytest
 from tui_pilot import SAMPLE, SIZE, needs_sample, save_as, scalar, settle, shown_rows, sql, wait_for
 
 from tui.app import TriageApp
-from tui.engine.options import Options
-from tui.engine.panes import Order
+from tui.engine.analyses.panes import Order
+from tui.engine.core.options import Options
 from tui.screens.commands import PALETTE_TITLES
 from tui.screens.main import MainScreen
 from tui.screens.verdict_dialog import VerdictDialog

@@ -15,9 +15,9 @@ from indicator_kit import event, run, sig, sign, unsigned
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 from jwt.api_jws import PyJWS
 
-from tui.engine import jwt_decode
-from tui.engine.intel import load_intel
-from tui.engine.verify import Verifier
+from tui.engine.tokens import jwt_decode
+from tui.engine.tokens.intel import load_intel
+from tui.engine.tokens.verify import Verifier
 
 
 def test_each_token_gets_its_own_status_with_shared_headers(keys: dict[str, Any], jwks: Path) -> None:

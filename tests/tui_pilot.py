@@ -14,8 +14,8 @@ from textual.keys import _character_to_key
 from textual.screen import Screen
 
 from tui.app import TriageApp
-from tui.engine.panes import PAGE_SIZE
-from tui.engine.save_view import manifest_path
+from tui.engine.analyses.panes import PAGE_SIZE
+from tui.engine.findings.save_view import manifest_path
 from tui.screens.main import MainScreen
 from tui.widgets.detail_panel import DetailPanel
 from tui.widgets.pane_view import PaneView

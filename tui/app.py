@@ -13,9 +13,9 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual_fastdatatable import DataTable
 
-from tui.engine import timefmt
-from tui.engine.options import Options
-from tui.engine.safe import inert_cell
+from tui.engine.core import timefmt
+from tui.engine.core.options import Options
+from tui.engine.core.safe import inert_cell
 from tui.screens.commands import triage_commands
 from tui.screens.help import HelpScreen, binding_rows
 from tui.screens.main import MainScreen

@@ -19,8 +19,8 @@ from typing import Annotated, Optional
 import typer
 
 from tui import __version__
-from tui.engine.options import Options, parse_mapping
-from tui.engine.safe import inert_cell
+from tui.engine.core.options import Options, parse_mapping
+from tui.engine.core.safe import inert_cell
 
 SHARED_HELP = """Shared options (open, scan, inspect, decode): --jwks FILE (repeatable; offline key lists),
 --tenant TID and --domain DOMAIN (repeatable; the organisation, inferred from the data when absent),
@@ -185,7 +185,7 @@ def scan(
 ) -> None:
     """Analyse headless: write tokens.csv, mailboxes.csv, drift.csv, manifest.json and print a summary."""
     options = _options(jwks, tenant, domain, ioc, baseline_until, window, mapping, tz, include_secrets)
-    from tui.engine.scan import run_scan
+    from tui.engine.findings.scan import run_scan
 
     _stoppable("scan", lambda: run_scan(paths, out, options))
 
@@ -205,7 +205,7 @@ def inspect(
 ) -> None:
     """Pre-flight: per file the format, kind, mapping, rows, time range and what the evidence can answer."""
     options = _options(jwks, tenant, domain, ioc, baseline_until, window, mapping, tz)
-    from tui.engine.inspect import run_inspect
+    from tui.engine.findings.inspect import run_inspect
 
     _stoppable("inspect", lambda: run_inspect(paths, options, as_json))
 
@@ -233,7 +233,7 @@ def decode(
         tokens = [line.strip() for line in sys.stdin if line.strip()]
     if not tokens:
         raise typer.BadParameter("no token given (argument or one per line on stdin)")
-    from tui.engine.decode_cli import run_decode
+    from tui.engine.findings.decode import run_decode
 
     _stoppable("decode", lambda: run_decode(tokens, options, as_json))
 
@@ -247,7 +247,7 @@ def sample(
     domain: Domain = None,
 ) -> None:
     """Write a realistic synthetic Storm-0558-style incident, with truth.json naming what was planted."""
-    from tui.engine.sample import run_sample
+    from tui.engine.sample.incident import run_sample
 
     _stoppable("sample", lambda: run_sample(out_dir, rows, seed, tuple(tenant or ()), tuple(domain or ())))
 
@@ -267,7 +267,7 @@ def main(
     """Find forged and abused access tokens in Microsoft 365 / Entra ID / proxy log exports."""
     if any(arg in ("--help", "-h") for arg in sys.argv[1:]):
         return  # help needs no cache folder
-    from tui.engine.db import cache_dir
+    from tui.engine.core.db import cache_dir
 
     try:  # the spill files and work database live there: say so instead of a traceback later
         cache_dir()

@@ -16,12 +16,12 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Input
 
-from tui.engine import timefmt
-from tui.engine.filter import FilterError, add_term, parse_terms, remove_term
-from tui.engine.marks import Mark
-from tui.engine.options import Options
-from tui.engine.panes import PANES, Order
-from tui.engine.safe import inert_cell
+from tui.engine.analyses.filter import FilterError, add_term, parse_terms, remove_term
+from tui.engine.analyses.marks import Mark
+from tui.engine.analyses.panes import PANES, Order
+from tui.engine.core import timefmt
+from tui.engine.core.options import Options
+from tui.engine.core.safe import inert_cell
 from tui.screens.opening import Opening
 from tui.screens.saving import Saving
 from tui.screens.time_controls import TimeControls

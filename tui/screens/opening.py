@@ -11,10 +11,10 @@ import duckdb
 from textual import work
 from textual.message import Message
 
-from tui.engine.db import connect
-from tui.engine.load_report import said_once
-from tui.engine.panes import PANES, build_table, header_summary, progress_adapter
-from tui.engine.safe import inert_cell
+from tui.engine.analyses.panes import PANES, build_table, header_summary, progress_adapter
+from tui.engine.core.db import connect
+from tui.engine.core.safe import inert_cell
+from tui.engine.ingest.load_report import said_once
 from tui.screens.time_controls import SPLIT_LOCK
 from tui.widgets.detail_panel import DetailPanel
 from tui.widgets.header_line import HeaderLine
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from textual.screen import Screen
 
-    from tui.engine.options import Options
+    from tui.engine.core.options import Options
 
     _Screen = Screen[None]
 else:
@@ -97,10 +97,10 @@ class Opening(_Screen):
 
     @work(thread=True, exclusive=True, group="session", exit_on_error=False, name="opening the inputs")
     def _open_session(self) -> None:
-        from tui.engine.events_view import materialise_events
-        from tui.engine.inputs import expand
-        from tui.engine.session import Cursors, Session
-        from tui.engine.state import hash_in_background
+        from tui.engine.case.session import Cursors, Session
+        from tui.engine.case.state import hash_in_background
+        from tui.engine.indicators.events_view import materialise_events
+        from tui.engine.ingest.inputs import expand
 
         last = 0.0
 
@@ -180,7 +180,7 @@ class Opening(_Screen):
             )
 
     def on_opening__previewed(self, message: Opening._Previewed) -> None:
-        """Show the decoded tokens while the rows are stored (`tui.engine.preview`); the second time,
+        """Show the decoded tokens while the rows are stored (`tui.engine.case.preview`); the second time,
         with their signatures checked, keep the analyst's filter and token as the full table does."""
         view = self.pane("tokens")
         if view.pending:

@@ -13,8 +13,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from tui.engine.safe import inert_cell
-from tui.engine.save_view import manifest_path, save_refusal
+from tui.engine.core.safe import inert_cell
+from tui.engine.findings.save_view import manifest_path, save_refusal
 from tui.widgets.in_order_input import InOrderInput, run_binding_now
 
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.message import Message
 
-from tui.engine.safe import inert_cell
-from tui.engine.save_view import Saved, default_save_path, save_view
+from tui.engine.core.safe import inert_cell
+from tui.engine.findings.save_view import Saved, default_save_path, save_view
 from tui.screens.save_dialog import SaveDialog
 from tui.widgets.pane_view import PaneView
 
@@ -49,7 +49,7 @@ class Saving(_Screen):
             if marked
             else f"the current {view.spec.title} view ({view.shown:,} rows)"
         )
-        from tui.engine.scan import evidence_folders
+        from tui.engine.findings.scan import evidence_folders
 
         dialog = SaveDialog(default_save_path(view.spec.name), evidence_folders(self.session.report), what)
 
@@ -61,7 +61,7 @@ class Saving(_Screen):
 
     @work(thread=True, exclusive=True, group="save", exit_on_error=False, name="saving findings")
     def _save(self, view: PaneView, marked: list[str], path: Path) -> None:
-        from tui.engine.scan import manifest_inputs
+        from tui.engine.findings.scan import manifest_inputs
 
         cursor = self.session.cursor()
         try:

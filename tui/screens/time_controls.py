@@ -15,9 +15,10 @@ import duckdb
 from textual import work
 from textual.message import Message
 
-from tui.engine import analyses, timefmt
-from tui.engine.filter import FilterError, add_term, parse_terms
-from tui.engine.safe import inert_cell
+from tui.engine.analyses import tables as analyses
+from tui.engine.analyses.filter import FilterError, add_term, parse_terms
+from tui.engine.core import timefmt
+from tui.engine.core.safe import inert_cell
 from tui.widgets.header_line import HeaderLine
 from tui.widgets.pane_view import PaneView
 from tui.widgets.timeline import TimelineStrip
@@ -60,10 +61,10 @@ def recompute(con: duckdb.DuckDBPyConnection, session: Any, split: Any, build: b
     Not one transaction: annotate keeps per-row tables in an attached work database, and a
     DuckDB transaction may write to one database only. The panes query again when it is done.
     """
-    from tui.engine.annotate import resplit
+    from tui.engine.indicators.run import resplit
 
     with SPLIT_LOCK:
-        resplit(con, session.options, session.annotation.org, split)
+        resplit(con, session.options, session.case.intel, session.annotation.org, split)
         if build:
             analyses.build(con, split)
 

@@ -12,8 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.engine.marks import GLYPHS, VERDICT_LABELS, VERDICTS
-from tui.engine.safe import inert_cell
+from tui.engine.analyses.marks import GLYPHS, VERDICT_LABELS, VERDICTS
+from tui.engine.core.safe import inert_cell
 from tui.widgets.in_order_input import InOrderInput, run_binding_now
 
 PLAIN = "plain"  # marked, no verdict

@@ -22,10 +22,9 @@ import duckdb
 from textual import work
 from textual.message import Message
 
-from tui.engine import analyses
-from tui.engine.marks import ENTITY, Mark, ensure_marks, write_marks
-from tui.engine.safe import inert_cell
-from tui.engine.state import (
+from tui.engine.analyses import tables as analyses
+from tui.engine.analyses.marks import ENTITY, Mark, ensure_marks, write_marks
+from tui.engine.case.state import (
     InputFile,
     Restored,
     SavedState,
@@ -36,6 +35,7 @@ from tui.engine.state import (
     portable_marks,
     save_state,
 )
+from tui.engine.core.safe import inert_cell
 from tui.screens.time_controls import recompute
 from tui.screens.verdict_dialog import VerdictChoice, VerdictDialog
 from tui.widgets.pane_view import PaneView

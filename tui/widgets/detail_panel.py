@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Static
 
-from tui.engine.explain import Detail, explain
+from tui.engine.analyses.explain import Detail, explain
 from tui.widgets.page_backend import SEVERITY_STYLES
 from tui.widgets.worker_errors import ReportsWorkerErrors
 

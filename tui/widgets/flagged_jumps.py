@@ -19,7 +19,7 @@ import duckdb
 from textual import work
 from textual.message import Message
 
-from tui.engine.panes import flagged_neighbour
+from tui.engine.analyses.panes import flagged_neighbour
 
 
 class FlaggedJumps:

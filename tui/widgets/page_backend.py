@@ -17,8 +17,8 @@ from typing import Any, Literal
 from rich.text import Text
 from textual_fastdatatable.backend import DataTableBackend
 
-from tui.engine.marks import GLYPHS, Mark
-from tui.engine.panes import PAGE_SIZE, Page
+from tui.engine.analyses.marks import GLYPHS, Mark
+from tui.engine.analyses.panes import PAGE_SIZE, Page
 
 MAX_PAGES = 16
 MARK = "✓"

@@ -23,10 +23,9 @@ from textual.widgets import LoadingIndicator, Static
 from textual.worker import get_current_worker
 from textual_fastdatatable import DataTable
 
-from tui.engine.analyses import Where
-from tui.engine.filter import FilterError, compile_filter
-from tui.engine.marks import Mark, pane_columns
-from tui.engine.panes import (
+from tui.engine.analyses.filter import FilterError, compile_filter
+from tui.engine.analyses.marks import Mark
+from tui.engine.analyses.panes import (
     PAGE_SIZE,
     Page,
     PaneSpec,
@@ -36,8 +35,9 @@ from tui.engine.panes import (
     token_position,
     widths,
 )
-from tui.engine.safe import inert_cell
-from tui.engine.schema import LOWER_CASE_FIELDS
+from tui.engine.analyses.tables import Where, pane_columns
+from tui.engine.core.safe import inert_cell
+from tui.engine.core.schema import LOWER_CASE_FIELDS
 from tui.widgets.flagged_jumps import FlaggedJumps
 from tui.widgets.page_backend import PagedBackend
 from tui.widgets.pane_table import PaneTable

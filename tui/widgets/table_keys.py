@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.engine.panes import Order, cell_term, display_value, order_sql
+from tui.engine.analyses.panes import Order, cell_term, display_value, order_sql
 from tui.widgets.pane_table import PaneTable
 
 

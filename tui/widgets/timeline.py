@@ -14,8 +14,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widget import Widget
 
-from tui.engine import timefmt
-from tui.engine.timeline import Strip, fold
+from tui.engine.analyses.timeline import Strip, fold
+from tui.engine.core import timefmt
 
 LEGEND = 46  # columns kept at the right for the legend / the selection
 

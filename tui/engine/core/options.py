@@ -1,0 +1,39 @@
+"""Options shared by every command (SPEC §1), independent of how they were given."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the analyst told us beyond the inputs; everything optional."""
+
+    jwks: tuple[Path, ...] = ()
+    tenants: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    iocs: tuple[Path, ...] = ()
+    baseline_until: datetime | None = None
+    window_days: int = 14
+    mapping: dict[str, str] = field(default_factory=dict)
+    tz: str = "UTC"
+    include_secrets: bool = False
+    replay_ip_bound: int = 3
+
+
+def parse_mapping(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """Turn repeated `FIELD=COLUMN` strings into a dict, rejecting unknown fields."""
+    from tui.engine.core.schema import MAPPABLE_FIELDS
+
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, column = pair.partition("=")
+        name = name.strip()
+        if not sep or not name or not column:
+            raise ValueError(f"--map expects FIELD=COLUMN, got {pair!r}")
+        if name not in MAPPABLE_FIELDS:
+            raise ValueError(f"--map: unknown field {name!r}; fields: {', '.join(MAPPABLE_FIELDS)}")
+        out[name] = column
+    return out

@@ -1,0 +1,182 @@
+"""The indicator catalogue run over the stored events: its helper tables, then each indicator's SQL.
+
+`prepare` builds the temporary tables the catalogue's SQL reads (the organisation's tenants and
+domains, the intel, the split, each subject's usage); `run_catalogue` fires every indicator into
+`token_indicators` / `row_indicators`; `resplit` re-runs only the split-dependent ones when the
+analyst moves the baseline/window split. The intel comes in from the case (loaded once per open).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+import duckdb
+
+from tui.engine.core.options import Options
+from tui.engine.core.schema import Kind
+from tui.engine.indicators.catalogue import CATALOGUE, MACROS
+from tui.engine.indicators.events_view import events_materialised, register_events
+from tui.engine.indicators.org import Org
+from tui.engine.indicators.split import Split
+from tui.engine.tokens.intel import Intel
+from tui.engine.tokens.intel_tables import intel_tables
+from tui.engine.tokens.subjects import build_subject, build_token_use
+
+
+def prepare(
+    con: duckdb.DuckDBPyConnection,
+    intel: Intel,
+    org: Org,
+    split: Split,
+    options: Options,
+    *,
+    subjects: bool = True,
+    previewed: bool = False,
+) -> None:
+    """The helper tables the catalogue reads; `token_use` too unless `subjects` is False (a resplit:
+    it does not depend on the split). `previewed`: this connection's `_tok` is the preview's."""
+    con.execute(MACROS)
+    # These read `events_t`, not `events_base`: once annotate has finished, `events_base` joins every
+    # row's token text, and a resplit (the TUI's `[`/`]`) would build that hash table per statement.
+    con.execute("CREATE OR REPLACE TEMP TABLE _tok_keys AS SELECT tok_key, tok_sha256 FROM token_claims")
+    con.execute(
+        """CREATE OR REPLACE TEMP VIEW _ev AS
+        SELECT b.*,
+               CASE WHEN b.tok_key IS NOT NULL THEN 'sha256:' || k.tok_sha256
+                    WHEN b.token_id IS NOT NULL THEN 'uti:' || b.token_id END AS tkey
+        FROM events_t b LEFT JOIN _tok_keys k ON k.tok_key = b.tok_key"""
+    )
+    # A table, not a view: every indicator re-ran the three-way join over token_claims, which at 2M
+    # all-distinct tokens ran out of memory under the 1.2 GB cap. No token text: the indicators ask
+    # for its length and whether its header and claims were readable, both in token_claims.
+    if not previewed:
+        tok_table(con)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _org_tenant AS SELECT unnest(?::VARCHAR[]) AS tid", [list(org.tenants)]
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _org_domain AS SELECT unnest(?::VARCHAR[]) AS domain",
+        [list(org.domains)],
+    )
+    intel_tables(con, intel)
+    issuance = list(Kind.ISSUANCE)
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _signin_uti AS
+        SELECT DISTINCT token_id AS uti FROM events_t WHERE kind IN (SELECT unnest(?::VARCHAR[]))
+          AND token_id IS NOT NULL""",
+        [issuance],
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _params AS
+        SELECT ?::VARCHAR AS consumer, ?::TIMESTAMP AS baseline_start, ?::TIMESTAMP AS baseline_end,
+               ?::TIMESTAMP AS window_start, ?::TIMESTAMP AS window_end, ?::INTEGER AS replay_bound,
+               (SELECT min(ts) FROM events_t
+                WHERE kind IN (SELECT unnest(?::VARCHAR[])) AND token_id IS NOT NULL) AS signin_start,
+               (SELECT max(ts) FROM events_t
+                WHERE kind IN (SELECT unnest(?::VARCHAR[])) AND token_id IS NOT NULL) AS signin_end""",
+        [
+            intel.consumer_tenant.lower(),
+            split.baseline_start,
+            split.baseline_end,
+            split.window_start,
+            split.window_end,
+            options.replay_ip_bound,
+            issuance,
+            issuance,
+        ],
+    )
+    if subjects:
+        build_token_use(con, issuance)
+    build_subject(con)
+
+
+def tok_table(con: duckdb.DuckDBPyConnection) -> None:
+    """`_tok` (TEMP): each decoded token with its tkey and its key's issuer and source.
+
+    Nothing in it depends on the rows (no indicator reads a token's uses or times from it: those
+    come per subject from `_subject`), so the preview's `_tok` is annotate's (2M tokens: ~2 s)."""
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _tok AS
+        SELECT c.*, 'sha256:' || c.tok_sha256 AS tkey, k.jwk_issuer, k.jwk_source
+        FROM token_claims c LEFT JOIN token_keys k USING (tok_key)"""
+    )
+
+
+def run_catalogue(
+    con: duckdb.DuckDBPyConnection, codes: Collection[str] | None = None, *, kept: Collection[str] = ()
+) -> None:
+    """`token_indicators` and `row_indicators` from every indicator of the catalogue (or those `codes`).
+
+    `kept`: codes whose hits the tables already hold (the preview's `CLAIM_CODES`, which the stored
+    rows cannot change): those rows stay and are not fired again. In one transaction: the TUI's
+    detail panel reads `token_indicators` on other cursors and must not see it half filled."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if kept:
+            con.execute("DELETE FROM token_indicators WHERE NOT list_contains(?, code)", [list(kept)])
+            con.execute("DELETE FROM row_indicators WHERE NOT list_contains(?, code)", [list(kept)])
+        else:
+            con.execute(
+                """CREATE OR REPLACE TABLE token_indicators
+                (tkey VARCHAR, code VARCHAR, severity VARCHAR, sev_rank INTEGER, evidence VARCHAR)"""
+            )
+            con.execute(
+                """CREATE OR REPLACE TABLE row_indicators (source VARCHAR, source_row BIGINT,
+                tkey VARCHAR, code VARCHAR, severity VARCHAR, sev_rank INTEGER, evidence VARCHAR)"""
+            )
+        for ind in CATALOGUE:
+            if (codes is None or ind.code in codes) and ind.code not in kept:
+                run_indicator(con, ind)
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def run_indicator(con: duckdb.DuckDBPyConnection, ind: Any) -> None:
+    """Fire one indicator of the catalogue into token_indicators / row_indicators."""
+    params = [ind.code, ind.severity, ind.rank]
+    union = " UNION ALL ".join(f"({sql})" for sql in ind.sql)
+    if ind.scope == "token":
+        con.execute(
+            f"""INSERT INTO token_indicators
+            SELECT tkey, ?, ?, ?, min(evidence) FROM ({union}) AS hit(tkey, evidence)
+            WHERE tkey IS NOT NULL GROUP BY tkey""",
+            params,
+        )
+    else:
+        con.execute(
+            f"""INSERT INTO row_indicators
+            SELECT source, source_row, any_value(tkey), ?, ?, ?, min(evidence)
+            FROM ({union}) AS hit(source, source_row, tkey, evidence)
+            GROUP BY source, source_row""",
+            params,
+        )
+    if ind.scope == "row":
+        con.execute(
+            """INSERT INTO token_indicators
+            SELECT tkey, code, any_value(severity), any_value(sev_rank),
+                   CASE WHEN count(*) = 1 THEN min(evidence)
+                        ELSE format('{} rows, e.g. {}', count(*), min(evidence)) END
+            FROM row_indicators WHERE code = ? AND tkey IS NOT NULL GROUP BY tkey, code""",
+            [ind.code],
+        )
+
+
+SPLIT_CODES = ("NEW_APP_FOR_MAILBOX",)  # the indicators whose answer depends on the drift split
+
+
+def resplit(con: duckdb.DuckDBPyConnection, options: Options, intel: Intel, org: Org, split: Split) -> None:
+    """Re-run the split-dependent indicators for a moved baseline/window split (the TUI's `[`/`]`).
+
+    Works on any cursor: the temp helpers are rebuilt on it. Callers query the panes again after.
+    """
+    prepare(con, intel, org, split, options, subjects=False)
+    codes = list(SPLIT_CODES)
+    con.execute("DELETE FROM token_indicators WHERE list_contains(?, code)", [codes])
+    con.execute("DELETE FROM row_indicators WHERE list_contains(?, code)", [codes])
+    for ind in CATALOGUE:
+        if ind.code in SPLIT_CODES:
+            run_indicator(con, ind)
+    register_events(con, materialise=events_materialised(con))

@@ -1,0 +1,7 @@
+"""`triage sample`: a reproducible synthetic incident (`incident`) from a world of users and places
+(`world`), seeded signing keys (`keys`), issued and forged tokens (`tokens`), gateway requests
+(`gateway`), Purview audit records (`audit`), Entra sign-ins (`signins`) and the answer key
+(`truth`).
+
+A generator beside the pipeline, not a stage of it: imports only `core`.
+"""
