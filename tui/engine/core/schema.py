@@ -33,6 +33,28 @@ EVENT_COLUMNS: tuple[tuple[str, str], ...] = (
     # §2's list, but the Mailboxes pane's folders (SPEC §5) are read from it
     ("folders", "VARCHAR"),
     ("status", "VARCHAR"),
+    # SPEC §10: the identity behind the token. `category` is a sign-in's event type (`interactiveUser`,
+    # `nonInteractiveUser`, `servicePrincipal`, `managedIdentity`, whatever table or file it came
+    # from) and any other record's own category; `request_id` the sign-in's id (a risk detection's
+    # `requestId`, a UAL logon's `IntraSystemId`); `target` and `params` what a change acted on and
+    # with which parameters (JSON text). The authentication facts are read as written (an unknown
+    # value is kept, not dropped); `auth_steps` condenses `authenticationDetails` step by step and
+    # `mfa` is what the record itself shows of MFA (`tui.engine.ingest.auth_facts`).
+    ("category", "VARCHAR"),
+    ("device_id", "VARCHAR"),
+    ("request_id", "VARCHAR"),
+    ("target", "VARCHAR"),
+    ("params", "VARCHAR"),
+    ("auth_requirement", "VARCHAR"),
+    ("auth_steps", "VARCHAR"),
+    ("mfa", "VARCHAR"),
+    ("incoming_token_type", "VARCHAR"),
+    ("transfer_method", "VARCHAR"),
+    ("auth_protocol", "VARCHAR"),
+    ("token_protection", "VARCHAR"),
+    ("client_app_used", "VARCHAR"),
+    ("interactive", "BOOLEAN"),
+    ("ca_status", "VARCHAR"),
     ("token", "VARCHAR"),
 )
 
@@ -42,10 +64,13 @@ LOWER_CASE_FIELDS: frozenset[str] = frozenset({"user", "mailbox", "client_ip"})
 EVENT_FIELDS: tuple[str, ...] = tuple(name for name, _ in EVENT_COLUMNS)
 
 # Fields a user may name in `--map FIELD=COLUMN`; derived ones (source, source_row, kind,
-# country) are the engine's own.
+# country, mfa) are the engine's own.
 MAPPABLE_FIELDS: tuple[str, ...] = tuple(
-    f for f in EVENT_FIELDS if f not in {"source", "source_row", "kind", "country"}
+    f for f in EVENT_FIELDS if f not in {"source", "source_row", "kind", "country", "mfa"}
 )
+# What detection looks for in a file: the mappable fields, and the hints `mfa` is derived from
+# (`status.additionalDetails`, the deprecated `mfaDetail`) where a sign-in lists no steps.
+DETECTED_FIELDS: tuple[str, ...] = (*MAPPABLE_FIELDS, "mfa")
 
 
 class Kind:

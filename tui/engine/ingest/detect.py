@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from tui.engine.core.schema import MAPPABLE_FIELDS, Kind
+from tui.engine.core.schema import DETECTED_FIELDS, Kind
 from tui.engine.ingest.field_names import (
     CANDIDATES,
     GUID_FIELDS,
@@ -177,7 +177,7 @@ def detect(
     root_keys = _json_keys(values.get(cols.by_norm[norm(root)], [])) if root else {}
     types = dict(columns)
     fields: dict[str, tuple[Source, ...]] = {}
-    for name in MAPPABLE_FIELDS:
+    for name in DETECTED_FIELDS:
         found: list[Source] = []
         for cand in candidates.get(name, ()):
             src = cols.resolve(cand)

@@ -111,6 +111,41 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
         "sc-status",
         "Result",
     ),
+    # SPEC §10's identity fields. Sign-ins: Graph (beta) camelCase, Sentinel PascalCase (there the
+    # nested ones are dynamic in SigninLogs and JSON strings in AADNonInteractiveUserSignInLogs), the
+    # portal CSV's titles; `DeviceDetail.deviceId` is `""` for an unregistered device (read as NULL).
+    "category": ("category", "Category", "signInEventTypes", "SignInEventTypes", "category_name"),
+    "device_id": (
+        "deviceDetail.deviceId",
+        "DeviceDetail.deviceId",
+        "Device ID",
+        "DeviceId",
+        "device_id",
+    ),
+    "request_id": ("IntraSystemId", "request_id"),
+    "target": ("ObjectId", "OfficeObjectId", "target"),
+    "params": ("Parameters", "ModifiedProperties", "params"),
+    "auth_requirement": ("authenticationRequirement", "Authentication requirement", "auth_requirement"),
+    "auth_steps": ("authenticationDetails", "Authentication details", "auth_steps"),
+    "incoming_token_type": ("incomingTokenType", "Incoming token type", "incoming_token_type"),
+    "transfer_method": ("originalTransferMethod", "Original transfer method", "transfer_method"),
+    "auth_protocol": ("authenticationProtocol", "Authentication Protocol", "auth_protocol"),
+    "token_protection": (
+        "signInTokenProtectionStatus",
+        "TokenProtectionStatusDetails.signInSessionStatus",
+        "Token protection - sign in session status",
+        "token_protection",
+    ),
+    "client_app_used": ("clientAppUsed", "Client app", "client_app_used"),
+    "interactive": ("isInteractive", "Is Interactive", "interactive"),
+    "ca_status": ("conditionalAccessStatus", "Conditional Access", "ca_status"),
+    # not a column anyone maps: the hints a sign-in's `mfa` falls back on when it lists no steps
+    "mfa": (
+        "status.additionalDetails",
+        "Status.additionalDetails",
+        "Additional Details",
+        "mfaDetail.authMethod",
+    ),
     "token": (
         "Authorization",
         "request_header_authorization",
@@ -133,6 +168,11 @@ OVERRIDES: dict[str, dict[str, tuple[str, ...]]] = {
         "client_ip": ("ipAddress", "IP address"),
         "status": ("status.errorCode", "Sign-in error code", "ResultType", "Status"),
         "operation": (),
+        # a sign-in's `id` is its request id (what a risk detection's `requestId` names)
+        "request_id": ("id", "Request ID", "originalRequestId"),
+        # Sentinel's `Category` (`SignInLogs`…) and `Type` (`SigninLogs`, `AADNonInteractive…`) both
+        # name the sign-in category; `signInEventTypes` is Graph beta's
+        "category": ("signInEventTypes", "category", "Type"),
     },
     Kind.GRAPH_ACTIVITY: {
         "user": ("UserPrincipalName", "UserId", "ServicePrincipalId"),

@@ -10,8 +10,15 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from tui.engine.core.schema import EVENT_COLUMNS
+from tui.engine.core.schema import EVENT_COLUMNS, Kind
 from tui.engine.core.sql import ident, literal
+from tui.engine.ingest.auth_facts import (
+    auth_steps_sql,
+    category_sql,
+    interactive_sql,
+    mfa_sql,
+    signin_category_sql,
+)
 from tui.engine.ingest.detect import Detection, Source
 from tui.engine.ingest.json_reads import JsonReads
 
@@ -63,6 +70,13 @@ def source_sql(src: Source, types: Mapping[str, str], reads: JsonReads | None = 
     if reads is not None and "*" not in path:  # DuckDB reads several paths at once only without wildcards
         return reads.member(src.column, text, path)
     return f"try(json_extract_string({text}, {literal(path)}))"
+
+
+def json_text_sql(src: Source, types: Mapping[str, str], reads: JsonReads | None = None) -> str:
+    """A source's value as JSON text: a nested column (Graph JSON read as STRUCT lists) as JSON."""
+    value = source_sql(src, types, reads)
+    typ = types.get(src.column, "VARCHAR").upper() if src.path is None else "VARCHAR"
+    return text_sql(value if typ in TEXT_TYPES else f"to_json({value})")
 
 
 def text_sql(expr: str) -> str:
@@ -259,6 +273,8 @@ def field_sql(
         ]
     elif name == "folders":
         parts = [folders_source_sql(s, types, reads) for s in sources]
+    elif name in ("auth_steps", "params"):
+        parts = [json_text_sql(s, types, reads) for s in sources]
     else:
         parts = [text_sql(source_sql(s, types, reads)) for s in sources]
     if not parts:
@@ -282,7 +298,25 @@ def field_sql(
         return f"try_cast(try_cast({value} AS DOUBLE) AS BIGINT)"
     if name == "access_type":
         return access_type_sql(value)
+    if name == "category":
+        return category_sql(value)
+    if name == "interactive":
+        return interactive_sql(value)
+    if name == "auth_steps":
+        return auth_steps_sql(value)
     return value
+
+
+def mfa_field_sql(det: Detection, types: Mapping[str, str], reads: JsonReads | None = None) -> str:
+    """A sign-in's own MFA fact (`auth_facts.mfa_sql`); other kinds carry none (NULL)."""
+    if det.kind != Kind.SIGNIN:
+        return "NULL"
+    steps = [json_text_sql(s, types, reads) for s in det.fields.get("auth_steps", ())]
+    hints = [text_sql(source_sql(s, types, reads)) for s in det.fields.get("mfa", ())]
+    return mfa_sql(
+        f"coalesce({', '.join(steps)})" if steps else None,
+        f"coalesce({', '.join(hints)})" if hints else None,
+    )
 
 
 def _event_exprs(
@@ -304,8 +338,12 @@ def _event_exprs(
             exprs[name] = literal(det.kind)
         elif name == "country":
             exprs[name] = "NULL"
+        elif name == "mfa":
+            exprs[name] = mfa_field_sql(det, types, reads)
         else:
             exprs[name] = field_sql(name, det, types, profile, reads)
+    if det.kind == Kind.SIGNIN and exprs["interactive"] != "NULL":
+        exprs["category"] = signin_category_sql(exprs["category"], exprs["interactive"])
     return exprs
 
 
