@@ -222,3 +222,73 @@ def test_gaps_are_a_kinds_silences_while_the_other_evidence_goes_on(tmp_path: Pa
     _audit(shared / "audit.csv", [h for h in week if h not in weekend])
     out = runner.invoke(app, ["inspect", str(shared)]).output
     assert "  gaps:               none: no kind of evidence is silent for a day while the others go on" in out
+
+
+def test_inspect_lists_the_kinds_of_a_mixed_file_and_what_the_identity_evidence_can_answer(
+    tmp_path: Path,
+) -> None:
+    """An event hub file with sign-ins of two categories (one with a malformed AuthenticationDetails
+    string, one with a session id that is no GUID) and an audit record."""
+    signin = {
+        "time": "2022-01-24T05:10:14.1875602Z",
+        "category": "NonInteractiveUserSignInLogs",
+        "callerIpAddress": "1.128.3.4",
+        "properties": {
+            "id": "290faffa-477b-4b28-ae92-579daae7b000",
+            "createdDateTime": "2022-01-24T05:10:14.1875602+00:00",
+            "userPrincipalName": "mpliftrelastic20210901@outlook.com",
+            "uniqueTokenIdentifier": "MjkwZmFmZmEtNDc3Yi00YjI4LWFlOTItNTc5ZGFhZTdiMDAw",
+            "sessionId": "anon-session-1",
+            "isInteractive": False,
+            "authenticationDetails": [],
+            "signInEventTypesX": "newEnumValue",
+        },
+    }
+    interactive = json.loads(json.dumps(signin))
+    interactive["category"] = "SignInLogs"
+    interactive["properties"].update(
+        id="r2", isInteractive=True, sessionId=None, authenticationDetails='[{"authenticationMethod": "Passw'
+    )
+    audit = {
+        "time": "2019-10-18T15:30:51.0273716Z",
+        "category": "AuditLogs",
+        "correlationId": "8a4de8b5-095c-47d0-a96f-a75130c61d53",
+        "properties": {
+            "activityDateTime": "2019-10-18T15:30:51.0273716+00:00",
+            "activityDisplayName": "Update device",
+            "category": "Device",
+            "correlationId": "8a4de8b5-095c-47d0-a96f-a75130c61d53",
+            "targetResources": [{"displayName": "LAPTOP-12", "modifiedProperties": []}],
+        },
+    }
+    path = tmp_path / "eventhub.json"
+    path.write_text(json.dumps({"records": [signin, audit, interactive]}))
+    result = runner.invoke(app, ["inspect", str(path)])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "  kinds (each record's own category): entra_signin 2, entra_audit 1" in out
+    assert "  mapping of entra_audit (AuditLogs; times as written: ISO 8601 with zone" in out
+    assert "    request_id       <- properties.correlationId | correlationId" in out
+    assert "  1 sign-ins have authentication details that cannot be read (kept as written)" in out
+    assert (
+        "  sign-in categories: interactiveUser 1, nonInteractiveUser 1; no servicePrincipal, "
+        "managedIdentity: not loaded, not proof of none"
+    ) in out
+    assert "  session ids / uti:  entra_audit: 0 of 1 with a session id, 0 with a uti" in out
+    assert "                      entra_signin: 1 of 2 with a session id, 2 with a uti" in out
+    assert (
+        "  auth details:       0 of 2 sign-ins list their steps; MFA unknown for 2 (no steps: missing "
+        "data, not 'no MFA'); 1 unreadable (shown as `unreadable:` in auth_steps)"
+    ) in out
+    data = json.loads(runner.invoke(app, ["inspect", "--json", str(path)]).output)
+    assert data["files"][0]["kinds"] == [
+        {"kind": "entra_signin", "rows": 2},
+        {"kind": "entra_audit", "rows": 1},
+    ]
+    assert data["answers"]["sign_in_categories"] == {"interactiveUser": 1, "nonInteractiveUser": 1}
+    assert data["answers"]["authentication_details"] == {
+        "sign_ins": 2,
+        "with_steps": 0,
+        "mfa_unknown": 2,
+        "unreadable": 1,
+    }

@@ -85,7 +85,7 @@ def test_whole_folder() -> None:
     report = load(con, [str(M365)], Options())
     loaded = {f.path.name: (f.kind, f.rows) for f in report.files if f.loaded}
     assert loaded == {
-        "AADAuditEvents.json": ("generic", 4),
+        "AADAuditEvents.json": ("entra_audit", 4),
         "Microsoft365DefenderEvents.json": ("defender_cloudappevents", 9),
         "OfficeActivityEvents.json": ("sentinel_officeactivity", 1),
         "WindowsEvents.json": ("generic", 38),

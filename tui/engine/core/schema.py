@@ -84,6 +84,11 @@ class Kind:
     OFFICE_ACTIVITY = "sentinel_officeactivity"
     GRAPH_ACTIVITY = "sentinel_graphactivity"
     CLOUD_APP_EVENTS = "defender_cloudappevents"
+    # SPEC §10: Entra audit records (Graph directoryAudits, Sentinel AuditLogs, Event Hub AuditLogs),
+    # Identity Protection risk detections, Azure Activity records (their `claims` are the caller's token)
+    ENTRA_AUDIT = "entra_audit"
+    RISK = "risk_detection"
+    AZURE_ACTIVITY = "azure_activity"
     GENERIC = "generic"  # a table we read but whose kind we could not name
 
     ALL = (
@@ -95,6 +100,9 @@ class Kind:
         OFFICE_ACTIVITY,
         GRAPH_ACTIVITY,
         CLOUD_APP_EVENTS,
+        ENTRA_AUDIT,
+        RISK,
+        AZURE_ACTIVITY,
         GENERIC,
     )
     # Kinds whose rows are records of a token being issued (for NO_SIGNIN_RECORD).

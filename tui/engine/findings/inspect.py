@@ -86,6 +86,7 @@ def answers(report: LoadReport) -> dict[str, Any]:
         coverage["verdict"] = "no sign-in logs: tokens cannot be matched to their issuance"
     truncated = [str(f.path) for f in loaded if f.likely_truncated]
     return {
+        **identity_answers(loaded),
         "raw_tokens": total("tokens"),
         "token_ids": total("token_ids"),
         "mail_items_accessed": total("mail_items_accessed"),
@@ -94,6 +95,65 @@ def answers(report: LoadReport) -> dict[str, Any]:
         "rows_without_time": total("rows_without_time"),
         "bad_rows": sum(f.bad_rows for f in report.files),
     }
+
+
+SIGNIN_CATEGORIES = ("interactiveUser", "nonInteractiveUser", "servicePrincipal", "managedIdentity")
+
+
+def identity_answers(loaded: list[FileReport]) -> dict[str, Any]:
+    """What the identity evidence can answer (SPEC §10): sign-ins per category, the events that
+    carry a session id or a uti per kind (what the joins can reach), and whether sign-ins list their
+    authentication steps (an absent step is then missing data, not an absent MFA)."""
+    categories: dict[str, int] = {}
+    joins: dict[str, dict[str, int]] = {}
+    auth = {"sign_ins": 0, "with_steps": 0, "mfa_unknown": 0, "unreadable": 0}
+    for f in loaded:
+        for c in f.facets:
+            j = joins.setdefault(c.kind, {"rows": 0, "session_ids": 0, "token_ids": 0})
+            j["rows"] += c.rows
+            j["session_ids"] += c.session_ids
+            j["token_ids"] += c.token_ids
+            if c.kind in Kind.ISSUANCE:
+                name = c.category or "unnamed"
+                categories[name] = categories.get(name, 0) + c.rows
+                auth["sign_ins"] += c.rows
+                auth["with_steps"] += c.with_steps
+                auth["mfa_unknown"] += c.mfa_unknown
+                auth["unreadable"] += c.unreadable_steps
+    return {
+        "sign_in_categories": categories,
+        "join_coverage": dict(sorted(joins.items())),
+        "authentication_details": auth,
+    }
+
+
+def _identity_text(a: dict[str, Any]) -> list[str]:
+    """`sign-in categories:`, `session ids / uti:` and `auth details:` lines."""
+    cats: dict[str, int] = a["sign_in_categories"]
+    if not cats:
+        lines = ["  sign-in categories: no sign-ins: who signed in, and how, cannot be seen"]
+    else:
+        found = ", ".join(f"{name} {cats[name]:,}" for name in sorted(cats, key=lambda n: -cats[n]))
+        absent = [c for c in SIGNIN_CATEGORIES if c not in cats]
+        tail = f"; no {', '.join(absent)}: not loaded, not proof of none" if absent else ""
+        lines = [f"  sign-in categories: {found}{tail}"]
+    joins = a["join_coverage"]
+    label = "  session ids / uti:  "
+    for n, (kind, j) in enumerate(joins.items()):
+        lines.append(
+            f"{label if n == 0 else ' ' * 22}{kind}: {j['session_ids']:,} of {j['rows']:,} "
+            f"with a session id, {j['token_ids']:,} with a uti"
+        )
+    auth = a["authentication_details"]
+    if auth["sign_ins"]:
+        text = (
+            f"{auth['with_steps']:,} of {auth['sign_ins']:,} sign-ins list their steps; "
+            f"MFA unknown for {auth['mfa_unknown']:,} (no steps: missing data, not 'no MFA')"
+        )
+        if auth["unreadable"]:
+            text += f"; {auth['unreadable']:,} unreadable (shown as `unreadable:` in auth_steps)"
+        lines.append(f"  auth details:       {text}")
+    return lines
 
 
 def _file_json(f: FileReport) -> dict[str, Any]:
@@ -115,6 +175,17 @@ def _file_json(f: FileReport) -> dict[str, Any]:
         "mapping": dict(f.mapping),
         "counts": dict(f.counts),
         "likely_truncated": f.likely_truncated,
+        "kinds": [{"kind": k, "rows": n} for k, n in f.kinds],
+        "parts": [
+            {
+                "kind": p.kind,
+                "rows": p.rows,
+                "named": list(p.values),
+                "mapping": dict(p.mapping),
+                "time_format": p.time_format,
+            }
+            for p in f.parts
+        ],
     }
 
 
@@ -185,8 +256,21 @@ def _file_text(f: FileReport, tz: str) -> list[str]:
     no_time = int(f.counts.get("rows_without_time", 0))
     if no_time:
         lines.append(f"  {no_time:,} rows have no readable time")
-    lines.append("  mapping:")
-    lines += [f"    {field:<16} <- {inert_cell(col)}" for field, col in f.mapping.items()]
+    if f.parts:
+        kinds = ", ".join(f"{p.kind} {p.rows:,}" for p in f.parts)
+        lines.append(f"  kinds (each record's own category): {kinds}")
+        for p in f.parts:
+            named = ", ".join(p.values) or "no table named"
+            lines.append(f"  mapping of {p.kind} ({inert_cell(named)}; times as written: {p.time_format}):")
+            lines += [f"    {field:<16} <- {inert_cell(col)}" for field, col in p.mapping.items()]
+    else:
+        lines.append("  mapping:")
+        lines += [f"    {field:<16} <- {inert_cell(col)}" for field, col in f.mapping.items()]
+    unreadable = sum(c.unreadable_steps for c in f.facets)
+    if unreadable:
+        lines.append(
+            f"  {unreadable:,} sign-ins have authentication details that cannot be read (kept as written)"
+        )
     lines.append(
         f"  evidence: raw tokens {f.counts.get('tokens', 0):,}; "
         f"token ids (uti) {f.counts.get('token_ids', 0):,}; "
@@ -229,6 +313,7 @@ def to_text(
     cov = a["sign_ins"]
     span = f" ({cov['sign_ins_from']} .. {cov['sign_ins_to']})" if "sign_ins_from" in cov else ""
     out.append(f"  sign-ins:           {cov['verdict']}{span}")
+    out += _identity_text(a)
     if a["likely_truncated"]:
         out.append(
             f"  truncation:         likely in {len(a['likely_truncated'])} file(s) with exactly "

@@ -12,7 +12,9 @@ from tui.engine.ingest.field_names import (
     CANDIDATES,
     GUID_FIELDS,
     METHOD_COLUMNS,
+    NO_TOKEN_KINDS,
     OVERRIDES,
+    RECORD_KINDS,
     ROOT_PATH,
     ROOTS,
     SIGNIN_CATEGORIES,
@@ -49,16 +51,46 @@ def norm(name: str) -> str:
 
 @dataclass(frozen=True)
 class Source:
-    """A column, or a JSON path inside a column's text, that feeds one event field."""
+    """A column, or a JSON path inside a column's text, that feeds one event field.
+
+    `named`: the value is the `Value` of the `{Name, Value}` entry of that name in the list there (a
+    UAL record's `ExtendedProperties[Name=UserAgent]`). `when`: the value counts only where a sibling
+    member (column, path) holds one of the values (`ApplicationId` of a record whose RecordType is
+    15, a sign-in: the same member of a SharePoint record is left as it was read before)."""
 
     column: str
     path: str | None = None
     extract: str | None = None  # a regex (a constant of this module) whose first group is the value
+    named: str | None = None
+    when: tuple[str, str | None, tuple[str, ...]] | None = None
 
     def label(self) -> str:
         """How the mapping is shown: `AuditData.AppAccessContext.UniqueTokenId`."""
         base = self.column if self.path is None else f"{self.column}.{self.path}"
+        if self.named is not None:
+            base += f"[Name={self.named}]"
+        if self.when is not None:
+            member = self.when[0] if self.when[1] is None else f"{self.when[0]}.{self.when[1]}"
+            base += f" (where {member} is {' or '.join(self.when[2])})"
         return base if self.extract is None else f"{base} (embedded)"
+
+
+# A candidate's suffixes: `List[Name=Key]` (a name/value list's entry), `Member{Sibling=a|b}` (a guard)
+_NAMED = re.compile(r"^(.*)\[Name=([^\]]+)\]$")
+_WHEN = re.compile(r"^(.*)\{([A-Za-z0-9_]+)=([^}]+)\}$")
+
+
+def parse_candidate(cand: str) -> tuple[str, str | None, tuple[str, tuple[str, ...]] | None]:
+    """`ExtendedProperties[Name=UserAgent]` → (`ExtendedProperties`, `UserAgent`, None);
+    `ApplicationId{RecordType=15|X}` → (`ApplicationId`, None, (`RecordType`, (`15`, `X`)))."""
+    when = None
+    guarded = _WHEN.match(cand)
+    if guarded:
+        cand, when = guarded.group(1), (guarded.group(2), tuple(guarded.group(3).split("|")))
+    named = _NAMED.match(cand)
+    if named:
+        return named.group(1), named.group(2), when
+    return cand, None, when
 
 
 @dataclass(frozen=True)
@@ -98,6 +130,23 @@ class _Columns:
             self.by_norm.setdefault(norm(UNIT_SUFFIX.sub("", name)), name)
 
     def resolve(self, candidate: str, root: str | None = None) -> Source | None:
+        base, named, when = parse_candidate(candidate)
+        src = self._resolve(base)
+        if src is None or (named is None and when is None):
+            return src
+        guard = None
+        if when is not None:
+            sibling = self._resolve(when[0]) if src.path is None else None
+            if src.path is None and sibling is None:
+                return None
+            guard = (
+                (sibling.column, None, when[1])
+                if sibling is not None
+                else (src.column, _sibling(src.path or "", when[0]), when[1])
+            )
+        return Source(src.column, src.path, named=named, when=guard)
+
+    def _resolve(self, candidate: str) -> Source | None:
         exact = self.by_norm.get(norm(candidate))
         if exact is not None:
             return Source(exact)
@@ -155,8 +204,12 @@ def detect(
     sample: Sequence[Sequence[object]],
     mapping: Mapping[str, str] | None = None,
     har: bool = False,
+    kind: str | None = None,
 ) -> Detection:
-    """Kind and field sources for one table, given its (name, type) columns and a few sample rows."""
+    """Kind and field sources for one table, given its (name, type) columns and a few sample rows.
+
+    `kind`: the kind its rows were chosen by (one kind's records of a file that mixes them,
+    `tui.engine.ingest.record_kinds`), instead of naming it from the sample."""
     names = [c for c, _ in columns]
     cols = _Columns(names)
     values = {name: [row[n] for row in sample] for n, name in enumerate(names)}
@@ -171,7 +224,8 @@ def detect(
     embedded_token = [] if token_cols else _embedded(text_cols, texts, EMBEDDED_JWT)
     embedded_mailbox = [] if mailbox_cols else _embedded(text_cols, texts, EMBEDDED_SMTP)
 
-    kind = Kind.HAR if har else _kind(cols, values, bool(token_cols or embedded_token))
+    if kind is None:
+        kind = Kind.HAR if har else _kind(cols, values, bool(token_cols or embedded_token))
     root = ROOTS.get(kind) if kind in ROOTS and cols.has(ROOTS[kind]) else None
     candidates = {**CANDIDATES, **OVERRIDES.get(kind, {})}
     root_keys = _json_keys(values.get(cols.by_norm[norm(root)], [])) if root else {}
@@ -185,15 +239,24 @@ def detect(
                 found.append(src)
         if root is not None:
             for cand in candidates.get(name, ()):
-                head, _, rest = cand.partition(".")
-                if not ROOT_PATH.match(cand) or (root_keys and norm(head) not in root_keys):
+                base, named, when = parse_candidate(cand)
+                head, _, rest = base.partition(".")
+                if not ROOT_PATH.match(base) or (root_keys and norm(head) not in root_keys):
                     continue
                 path = root_keys.get(norm(head), head) + (f".{rest}" if rest else "")
-                src = Source(cols.by_norm[norm(root)], path)
+                guard = None
+                if when is not None:
+                    member = root_keys.get(norm(when[0]), when[0])
+                    guard = (cols.by_norm[norm(root)], _sibling(path, member), when[1])
+                src = Source(cols.by_norm[norm(root)], path, named=named, when=guard)
                 if src not in found:
                     found.append(src)
         fields[name] = tuple(found)
-    if token_cols:
+    if kind != Kind.SIGNIN:  # the hints of a sign-in's MFA mean nothing in another kind's records
+        fields["mfa"] = ()
+    if kind in NO_TOKEN_KINDS:  # an RBAC `authorization` object, a decoded token's claims: no bearer
+        fields["token"] = ()
+    elif token_cols:
         fields["token"] = (Source(token_cols[0]),)
     elif embedded_token:
         fields["token"] = (Source(embedded_token[0], extract=EMBEDDED_JWT),)
@@ -252,11 +315,24 @@ def _json_keys(values: list[object]) -> dict[str, str]:
     return keys
 
 
+def _sibling(path: str, member: str) -> str:
+    """The path of `member` beside the last step of `path` (`a.b` → `a.member`)."""
+    head, _, _ = path.rpartition(".")
+    return f"{head}.{member}" if head else member
+
+
 def _plausible(name: str, src: Source, texts: _Texts, types: Mapping[str, str]) -> bool:
-    """Paths need JSON text or nested data; identifier fields must hold GUIDs (not Defender's numbers)."""
+    """Paths need JSON text or nested data; identifier fields must hold GUIDs (not Defender's numbers);
+    a column named like a token header (`Authorization`) holding JSON objects is no bearer token (an
+    Azure Activity record's RBAC `authorization` object)."""
     if src.path is not None:
         typ = types.get(src.column, "VARCHAR").upper()
         return typ in ("VARCHAR", "JSON") or typ.startswith(("STRUCT", "MAP", "UNION"))
+    typ = types.get(src.column, "VARCHAR").upper()
+    if name == "token" and (
+        typ.startswith(("STRUCT", "MAP")) or _enough(texts[src.column], lambda t: t.lstrip()[:1] == "{", 0.5)
+    ):
+        return False
     if name not in GUID_FIELDS:
         return True
     return not texts[src.column] or _enough(texts[src.column], GUID_VALUE.match, 0.5)
@@ -268,8 +344,9 @@ def _kind(cols: _Columns, values: Mapping[str, list[object]], has_token: bool) -
         categories = {norm(str(v)) for v in values.get(cols.by_norm["category"], []) if v is not None}
         if categories & SIGNIN_CATEGORIES:
             return Kind.SIGNIN
-        if "microsoftgraphactivitylogs" in categories:
-            return Kind.GRAPH_ACTIVITY
+        for category in sorted(categories):  # the first named kind (a file that mixes them is split later)
+            if RECORD_KINDS.get(category) is not None:
+                return RECORD_KINDS[category]
     raw = {n.strip().lower() for n in cols.names}
     if "officeactivity" in types:
         return Kind.OFFICE_ACTIVITY
@@ -284,6 +361,15 @@ def _kind(cols: _Columns, values: Mapping[str, list[object]], has_token: bool) -
         return Kind.GRAPH_ACTIVITY
     if "cloudappevents" in types:
         return Kind.CLOUD_APP_EVENTS
+    for typ in sorted(types):
+        if RECORD_KINDS.get(typ) in (Kind.ENTRA_AUDIT, Kind.RISK, Kind.AZURE_ACTIVITY):
+            return RECORD_KINDS[typ]
+    if _azure_activity(cols, values):
+        return Kind.AZURE_ACTIVITY
+    if cols.has("activityDisplayName", "activityDateTime"):  # Graph directoryAudits, Sentinel AuditLogs
+        return Kind.ENTRA_AUDIT
+    if cols.has("riskEventType") and (cols.has("activityDateTime") or cols.has("detectedDateTime")):
+        return Kind.RISK
     if cols.has("AuditData"):
         return Kind.PURVIEW if cols.has("CreationDate") else Kind.MGMT_ACTIVITY
     if cols.has("RawEventData", "ActionType"):
@@ -303,6 +389,20 @@ def _kind(cols: _Columns, values: Mapping[str, list[object]], has_token: bool) -
     if has_token:
         return Kind.HTTP
     return Kind.GENERIC
+
+
+def _azure_activity(cols: _Columns, values: Mapping[str, list[object]]) -> bool:
+    """An Azure Activity record: the caller's `claims` beside an RBAC `authorization` (REST and portal
+    JSON, Sentinel's AzureActivity with `Claims_d`), or both inside the storage form's `identity`."""
+    if (cols.has("claims") or cols.has("Claims_d")) and (
+        cols.has("authorization") or cols.has("caller") or cols.has("Authorization_d")
+    ):
+        return True
+    identity = cols.by_norm.get("identity")
+    if identity is None or not cols.has("operationName"):
+        return False
+    keys = _json_keys(values.get(identity, []))
+    return "claims" in keys or "authorization" in keys
 
 
 def _generic_fallbacks(

@@ -73,10 +73,27 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
         "cs(User-Agent)",
         "ClientInfoString",
         "UserAgent_string",
+        # a UAL sign-in (UserLoggedIn / UserLoginFailed): `ExtendedProperties` is a {Name, Value} list
+        "ExtendedProperties[Name=UserAgent]",
     ),
-    "app_id": ("AppId", "Application ID", "app_id"),
+    # a UAL sign-in's `ApplicationId` (RecordType 15; a SharePoint record's is left unread, as before)
+    "app_id": (
+        "AppId",
+        "Application ID",
+        "app_id",
+        "ApplicationId{RecordType=15|AzureActiveDirectoryStsLogon}",
+    ),
     "client_app_id": ("ClientAppId", "AppAccessContext.ClientAppId", "OAuthAppId", "client_app_id"),
-    "session_id": ("SessionId", "Session ID", "AppAccessContext.AADSessionId", "session_id"),
+    # Graph activity logs' raw records name the token's `sid` claim-style (`c_sid`, `C_Sid`); a UAL
+    # sign-in keeps it in `DeviceProperties`
+    "session_id": (
+        "SessionId",
+        "Session ID",
+        "AppAccessContext.AADSessionId",
+        "session_id",
+        "c_sid",
+        "DeviceProperties[Name=SessionId]",
+    ),
     "token_id": (
         "AppAccessContext.UniqueTokenId",
         "UniqueTokenIdentifier",
@@ -102,6 +119,8 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     # `Folders` JSON string, Search-MailboxAuditLog's single `FolderPathName`
     "folders": ("Folders", "FolderPathName", "folders"),
     "status": (
+        # a UAL sign-in's AADSTS code (`50126`): its ResultStatus only says the call went through
+        "ErrorNumber",
         "ResultStatus",
         "status.errorCode",
         "Sign-in error code",
@@ -120,13 +139,24 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
         "DeviceDetail.deviceId",
         "Device ID",
         "DeviceId",
+        "C_DeviceId",
         "device_id",
+        "DeviceProperties[Name=Id]",
     ),
     "request_id": ("IntraSystemId", "request_id"),
     "target": ("ObjectId", "OfficeObjectId", "target"),
     "params": ("Parameters", "ModifiedProperties", "params"),
     "auth_requirement": ("authenticationRequirement", "Authentication requirement", "auth_requirement"),
-    "auth_steps": ("authenticationDetails", "Authentication details", "auth_steps"),
+    # a UAL sign-in's steps are named, not listed: `RequestType` (`SAS:ProcessAuth` is the second
+    # factor), `ResultStatusDetail`, `UserAuthenticationMethod` (a bit field of primary methods)
+    "auth_steps": (
+        "authenticationDetails",
+        "Authentication details",
+        "auth_steps",
+        "ExtendedProperties[Name=RequestType]",
+        "ExtendedProperties[Name=ResultStatusDetail]",
+        "ExtendedProperties[Name=UserAuthenticationMethod]",
+    ),
     "incoming_token_type": ("incomingTokenType", "Incoming token type", "incoming_token_type"),
     "transfer_method": ("originalTransferMethod", "Original transfer method", "transfer_method"),
     "auth_protocol": ("authenticationProtocol", "Authentication Protocol", "auth_protocol"),
@@ -157,12 +187,27 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+
+def claim(name: str) -> tuple[str, ...]:
+    """Where an Azure Activity record keeps one claim of its caller's token: `claims` (REST and portal
+    JSON), `identity.claims` (the storage account / event hub form), Sentinel's `Claims_d` (dynamic)
+    and `Claims` (its text twin). Claim names are URIs with dots: a quoted step."""
+    step = f'"{name}"' if "." in name or "/" in name else name
+    return tuple(f"{where}.{step}" for where in ("claims", "identity.claims", "Claims_d"))
+
+
+UPN_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"
+NAME_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"
+TENANT_CLAIM = "http://schemas.microsoft.com/identity/claims/tenantid"
+OID_CLAIM = "http://schemas.microsoft.com/identity/claims/objectidentifier"
+DEVICE_CLAIM = "http://schemas.microsoft.com/2012/01/devicecontext/claims/identifier"
+AMR_CLAIM = "http://schemas.microsoft.com/claims/authnmethodsreferences"
+
 # Where a kind's names mean something else: in sign-in logs `userId` is the object id (oid),
 # `resourceTenantId` is the token's `tid` (the tenant that issued it; `homeTenantId` is the
 # user's home tenant and only a fallback); in Graph activity `TenantId` is the token's tenant.
 OVERRIDES: dict[str, dict[str, tuple[str, ...]]] = {
     Kind.SIGNIN: {
-        "user": ("userPrincipalName", "Username", "User principal name"),
         "token_object_id": ("userId", "User ID"),
         "app_id": ("appId", "Application ID"),
         "client_ip": ("ipAddress", "IP address"),
@@ -173,6 +218,70 @@ OVERRIDES: dict[str, dict[str, tuple[str, ...]]] = {
         # Sentinel's `Category` (`SignInLogs`…) and `Type` (`SigninLogs`, `AADNonInteractive…`) both
         # name the sign-in category; `signInEventTypes` is Graph beta's
         "category": ("signInEventTypes", "category", "Type"),
+        # a service principal's or managed identity's sign-in names no user: the principal is its actor
+        "user": (
+            "userPrincipalName",
+            "Username",
+            "User principal name",
+            "servicePrincipalName",
+            "Service principal name",
+            "servicePrincipalId",
+            "Service principal ID",
+        ),
+    },
+    # Graph `directoryAudits`, Sentinel `AuditLogs`, an event hub's `AuditLogs` records (in `properties`,
+    # whose own `category`, `UserManagement`…, is the record's; the envelope's is `AuditLogs`).
+    # `request_id` is the `correlationId` (an audit record has no request id; the correlation id is
+    # what joins it to the sign-in and the other records of one operation). `target` is the first
+    # target resource; `params` every target's `modifiedProperties`, as JSON text.
+    Kind.ENTRA_AUDIT: {
+        "ts": ("properties.activityDateTime", "activityDateTime", "TimeGenerated", "time"),
+        "user": ("initiatedBy.user.userPrincipalName",),
+        "client_ip": ("initiatedBy.user.ipAddress",),
+        "app_id": ("initiatedBy.app.appId",),
+        "operation": ("properties.activityDisplayName", "activityDisplayName", "OperationName"),
+        "category": ("properties.category", "category"),
+        "request_id": ("properties.correlationId", "correlationId"),
+        "target": ("targetResources.0.userPrincipalName", "targetResources.0.displayName"),
+        "params": ("targetResources.*.modifiedProperties.*",),
+        "status": ("properties.result", "result"),
+        "token_object_id": ("initiatedBy.user.id",),
+    },
+    # Graph `riskDetections` (JSON, or the portal's CSV with the same names), Sentinel
+    # `AADUserRiskEvents`, an event hub's `UserRiskEvents`: the detection's type is its operation and
+    # its level its status; `params` is an object of riskState, riskDetail, source, detectionTimingType.
+    Kind.RISK: {
+        "ts": ("properties.activityDateTime", "activityDateTime", "TimeGenerated", "time"),
+        "user": ("userPrincipalName",),
+        "client_ip": ("ipAddress",),
+        "request_id": ("requestId",),
+        "operation": ("riskEventType",),
+        "status": ("riskLevel",),
+        "token_object_id": ("userId",),
+        "params": ("riskState", "riskDetail", "source", "detectionTimingType"),
+        "user_agent": (),
+    },
+    # Azure Activity: the `claims` are the caller's decoded token (user, uti, tid, oid, iat, appid,
+    # device id, amr); `authorization` is an RBAC action and scope, never a bearer token (no `token`).
+    Kind.AZURE_ACTIVITY: {
+        "ts": ("eventTimestamp", "time", "TimeGenerated"),
+        "user": (*claim(UPN_CLAIM), *claim(NAME_CLAIM), "caller"),
+        "token_id": claim("uti"),
+        "token_tenant_id": claim(TENANT_CLAIM),
+        "token_object_id": claim(OID_CLAIM),
+        "token_iat": claim("iat"),
+        "app_id": claim("appid"),
+        "device_id": claim(DEVICE_CLAIM),
+        "auth_steps": claim(AMR_CLAIM),
+        "client_ip": ("callerIpAddress", "httpRequest.clientIpAddress", *claim("ipaddr")),
+        "operation": ("operationName.value", "OperationNameValue", "operationName"),
+        "status": ("status.value", "ActivityStatusValue", "resultType"),
+        "category": ("category.value", "CategoryValue", "category"),
+        "request_id": ("correlationId",),
+        "target": ("resourceId", "_ResourceId"),
+        "token": (),
+        "user_agent": (),
+        "session_id": (),
     },
     Kind.GRAPH_ACTIVITY: {
         "user": ("UserPrincipalName", "UserId", "ServicePrincipalId"),
@@ -190,7 +299,7 @@ OVERRIDES: dict[str, dict[str, tuple[str, ...]]] = {
 
 URL_COLUMNS = ("url", "request_url", "RequestUri", "uri", "cs-uri-stem", "request", "path")
 METHOD_COLUMNS = ("method", "RequestMethod", "http_method", "cs-method")
-ROOT_PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
+ROOT_PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_.*]*$")  # `*`: each element of a list
 GUID_FIELDS = ("app_id", "client_app_id", "token_tenant_id", "token_object_id")
 # The JSON column whose members a kind's records keep their fields in. Azure Monitor's diagnostic
 # records (a storage account's `PT1H.json`, an event hub's `{"records": […]}`) hold a log's row in
@@ -201,6 +310,34 @@ ROOTS = {
     Kind.CLOUD_APP_EVENTS: "RawEventData",
     Kind.SIGNIN: "properties",
     Kind.GRAPH_ACTIVITY: "properties",
+    Kind.ENTRA_AUDIT: "properties",
+    Kind.RISK: "properties",
+}
+# Kinds that never carry a bearer token, whatever a column is called (Azure Activity's `authorization`)
+NO_TOKEN_KINDS = frozenset({Kind.AZURE_ACTIVITY, Kind.ENTRA_AUDIT, Kind.RISK})
+# A record's kind by its own name for its table: a diagnostic record's `category`, a Sentinel
+# table's `Type` (by `detect.norm`). A file that mixes them is read one kind at a time
+# (`tui.engine.ingest.record_kinds`).
+RECORD_KINDS: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "signinlogs",
+            "noninteractiveusersigninlogs",
+            "serviceprincipalsigninlogs",
+            "managedidentitysigninlogs",
+            "aadnoninteractiveusersigninlogs",
+            "aadserviceprincipalsigninlogs",
+            "aadmanagedidentitysigninlogs",
+        ),
+        Kind.SIGNIN,
+    ),
+    "auditlogs": Kind.ENTRA_AUDIT,
+    "microsoftgraphactivitylogs": Kind.GRAPH_ACTIVITY,
+    "userriskevents": Kind.RISK,
+    "aaduserriskevents": Kind.RISK,
+    "officeactivity": Kind.OFFICE_ACTIVITY,
+    "cloudappevents": Kind.CLOUD_APP_EVENTS,
+    "azureactivity": Kind.AZURE_ACTIVITY,
 }
 # Diagnostic-setting categories (Entra ID's) whose records are sign-ins, by `norm`
 SIGNIN_CATEGORIES = frozenset(
@@ -216,7 +353,9 @@ __all__ = [
     "CANDIDATES",
     "GUID_FIELDS",
     "METHOD_COLUMNS",
+    "NO_TOKEN_KINDS",
     "OVERRIDES",
+    "RECORD_KINDS",
     "ROOTS",
     "ROOT_PATH",
     "SIGNIN_CATEGORIES",

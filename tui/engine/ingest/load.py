@@ -18,19 +18,20 @@ from tui.engine.core.options import Options
 from tui.engine.core.safe import inert_cell
 from tui.engine.core.schema import EVENT_COLUMNS
 from tui.engine.core.sql import ident
-from tui.engine.ingest import load_groups, work
+from tui.engine.ingest import load_groups, record_kinds, work
 from tui.engine.ingest.cache_copies import transcode_to_cache
 from tui.engine.ingest.detect import SAMPLE_ROWS, Detection, detect
 from tui.engine.ingest.formats import Sniffed, UnreadableError, sniff
 from tui.engine.ingest.geo import build_ip_country
 from tui.engine.ingest.inputs import expand
 from tui.engine.ingest.load_report import (
-    NO_STATS,
     STATS,
     TRUNCATION_SIZES,
     FileReport,
+    KindPart,
     LoadReport,
-    stats_fields,
+    fold,
+    grouped_stats,
 )
 from tui.engine.ingest.normalise import TimeProfile, events_constants, events_select
 from tui.engine.ingest.readers import BadEncoding, NotEventLog, register
@@ -95,6 +96,7 @@ def _drop(con: duckdb.DuckDBPyConnection, i: int) -> None:
     """Remove whatever an earlier load (or a failed attempt) left under this index."""
     for name in (
         f"ev_{i}",
+        *record_kinds.part_views(con, i),
         f"src_{i}",
         f"data_{i}",
         f"raw_{i}",
@@ -150,17 +152,16 @@ def _common_constants(reports: Sequence[FileReport]) -> dict[str, str]:
 
 def _with_stats(con: duckdb.DuckDBPyConnection, reports: list[FileReport]) -> list[FileReport]:
     """Fill each loaded file's counts from `events_t`, one grouped scan for all files."""
-    rows = con.execute(
-        f"SELECT source, {STATS.format(token='tok_key')} FROM events_t GROUP BY source"
-    ).fetchall()
-    by_source = {row[0]: row[1:] for row in rows}
+    rows = con.execute(f"SELECT source, {grouped_stats('tok_key')} FROM events_t GROUP BY ALL").fetchall()
+    by_source: dict[str, list[Sequence[Any]]] = {}
+    for row in rows:
+        by_source.setdefault(str(row[0]), []).append(row[1:])
     out = []
     for r in reports:
         if r.events_view is None:
             out.append(r)
             continue
-        stats = by_source.get(str(r.path), NO_STATS)
-        out.append(dataclasses.replace(r, **stats_fields(stats)))
+        out.append(dataclasses.replace(r, **fold(by_source.get(str(r.path), []))))
     return out
 
 
@@ -258,8 +259,25 @@ class Normalised:
     det: Detection
     profile: TimeProfile
     constants: Mapping[str, str]
-    # STATS by `source` (None for a single file); empty when the session counts from `events_t`
-    counts: Mapping[str | None, Sequence[Any]]
+    # `grouped_stats` rows by `source` (None for a single file); empty when the session counts from
+    # `events_t`
+    counts: Mapping[str | None, Sequence[Sequence[Any]]]
+    # a file that mixes kinds: each kind's records as read (`record_kinds`), most first
+    parts: tuple[tuple[record_kinds.Part, Detection, TimeProfile], ...] = ()
+
+    def kind_parts(self, path: Path) -> tuple[KindPart, ...]:
+        """Each kind's records in the file at `path` (one of a group's: its own counts), most first."""
+        rows: dict[str, KindPart] = {}
+        for part, det, profile in self.parts:
+            n = part.by_source.get(str(path), 0) if part.by_source else part.rows
+            seen = rows.get(det.kind)
+            if seen is not None:  # records of no known name that read as a named kind
+                rows[det.kind] = dataclasses.replace(
+                    seen, rows=seen.rows + n, values=seen.values + part.values
+                )
+            elif n:
+                rows[det.kind] = KindPart(det.kind, n, part.values, det.mapping(), profile.label)
+        return tuple(sorted(rows.values(), key=lambda p: (-p.rows, p.kind)))
 
     def report(
         self,
@@ -267,25 +285,27 @@ class Normalised:
         comp: str | None,
         bad: int,
         examples: tuple[str, ...],
-        counted: Sequence[Any] | None,
+        counted: Sequence[Sequence[Any]] | None,
         columns: Sequence[tuple[str, str]] | None = None,
     ) -> FileReport:
         notes = [n for n in (self.reg.note, *self.det.notes) if n]
+        parts = self.kind_parts(path) if self.parts else ()
         return FileReport(
             path=path,
             format=self.reg.format,
             compression=comp,
-            kind=self.det.kind,
+            kind=parts[0].kind if parts else self.det.kind,
             bad_rows=bad,
             bad_examples=examples,
-            mapping=self.det.mapping(),
+            mapping=dict(parts[0].mapping) if parts else self.det.mapping(),
+            parts=parts if len(parts) > 1 else (),
             view=self.reg.view,
             note="; ".join(notes) or None,
             events_view=f"ev_{self.i}",
-            time_format=self.profile.label,
+            time_format=parts[0].time_format if parts else self.profile.label,
             columns=tuple(c for c, _ in (self.reg.columns if columns is None else columns)),
             constants=self.constants,
-            **stats_fields(counted or NO_STATS),
+            **fold(counted or []),
         )
 
 
@@ -307,7 +327,18 @@ def _normalise(
     STATS of each source are counted.
     """
     types = dict(reg.columns)
-    if agreed is not None:
+    split = None if reg.har else record_kinds.split(con, reg.view, reg.columns, grouped=source is None)
+    parts: tuple[tuple[record_kinds.Part, Detection, TimeProfile], ...] = ()
+    if split is not None:
+        parts = _kinds(con, i, reg, split, options)
+        det, profile = parts[0][1], parts[0][2]
+        selects = [events_select(d, f"part_{i}_{n}", source, types, p) for n, (_, d, p) in enumerate(parts)]
+        union = " UNION ALL ".join(f"({s})" for s in selects)
+        # a table keeps the file's order (its row numbers), as one read alone would
+        select = union if lazy else f"SELECT * FROM ({union}) ORDER BY source, source_row"
+        each = [events_constants(d, source, types, p) for _, d, p in parts]
+        constants = {k: v for k, v in each[0].items() if all(c.get(k) == v for c in each[1:])}
+    elif agreed is not None:
         det, profile = agreed.det, agreed.profile
     else:
         # No column at all: an empty export (`[]`, `{"value": []}`) or records that are all `{}`.
@@ -318,19 +349,35 @@ def _normalise(
         )
         det = detect(reg.columns, sample, options.mapping, har=reg.har)
         profile = time_profile(con, reg.view, det, types)
-    select = events_select(det, reg.view, source, types, profile)
-    constants = events_constants(det, source, types, profile)
+    if split is None:
+        select = events_select(det, reg.view, source, types, profile)
+        constants = events_constants(det, source, types, profile)
     # Parquet stays lazy; text was read once already (and a session stores the union in `events_t`)
     con.execute(f"CREATE {'VIEW' if lazy else 'TABLE'} ev_{i} AS {select}")
-    counts: dict[str | None, Sequence[Any]] = {}
+    counts: dict[str | None, list[Sequence[Any]]] = {}
     if stats and source is not None:
-        counts[None] = con.execute(f"SELECT {STATS.format(token='token')} FROM ev_{i}").fetchone() or NO_STATS
+        counts[None] = list(
+            con.execute(f"SELECT {grouped_stats('token')} FROM ev_{i} GROUP BY ALL").fetchall()
+        )
     elif stats:
-        rows = con.execute(
-            f"SELECT source, {STATS.format(token='token')} FROM ev_{i} GROUP BY source"
-        ).fetchall()
-        counts = {str(r[0]): r[1:] for r in rows}
-    return Normalised(i, reg, det, profile, constants, counts)
+        for r in con.execute(f"SELECT source, {grouped_stats('token')} FROM ev_{i} GROUP BY ALL").fetchall():
+            counts.setdefault(str(r[0]), []).append(r[1:])
+    return Normalised(i, reg, det, profile, constants, counts, parts)
+
+
+def _kinds(
+    con: duckdb.DuckDBPyConnection, i: int, reg: Registered, split: list[record_kinds.Part], options: Options
+) -> tuple[tuple[record_kinds.Part, Detection, TimeProfile], ...]:
+    """`part_<i>_<n>` for each kind of record in `reg`, detected on its own first rows."""
+    names = ", ".join(ident(c) for c, _ in reg.columns)
+    out = []
+    for n, part in enumerate(split):
+        view = f"part_{i}_{n}"
+        con.execute(f"CREATE VIEW {view} AS SELECT * FROM {ident(reg.view)} WHERE {part.where}")
+        sample = con.execute(f"SELECT {names} FROM {view} LIMIT {SAMPLE_ROWS}").fetchall()
+        det = detect(reg.columns, sample, options.mapping, kind=part.kind)
+        out.append((part, det, time_profile(con, view, det, dict(reg.columns))))
+    return tuple(out)
 
 
 def _cannot_normalise(exc: duckdb.Error) -> str:

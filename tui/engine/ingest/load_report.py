@@ -13,6 +13,34 @@ TRUNCATION_SIZES = (5_000, 50_000)
 
 
 @dataclass(frozen=True)
+class Facet:
+    """A file's records of one kind (a sign-in's also of one category): how many carry a session id
+    and a token id (uti), and of sign-ins how many list their authentication steps, how many of those
+    could not be read, and how many say nothing of MFA (`unknown`)."""
+
+    kind: str
+    category: str | None
+    rows: int
+    session_ids: int = 0
+    token_ids: int = 0
+    with_steps: int = 0
+    unreadable_steps: int = 0
+    mfa_unknown: int = 0
+
+
+@dataclass(frozen=True)
+class KindPart:
+    """One kind of record in a file that mixes them (`tui.engine.ingest.record_kinds`): how many,
+    the table names that made them that kind, and how they were read."""
+
+    kind: str
+    rows: int
+    values: tuple[str, ...] = ()
+    mapping: Mapping[str, str] = field(default_factory=dict)
+    time_format: str | None = None
+
+
+@dataclass(frozen=True)
 class FileReport:
     """What happened to one input file."""
 
@@ -36,6 +64,18 @@ class FileReport:
     counts: Mapping[str, int] = field(default_factory=dict)
     # event columns this file fills with one constant: name → typed SQL (normalise.events_constants)
     constants: Mapping[str, str] = field(default_factory=dict)
+    # a file that mixes kinds of records: each kind, most records first (`kind` and `mapping` are
+    # the first's); empty for a file of one kind
+    parts: tuple[KindPart, ...] = ()
+    # per kind (and a sign-in's category): what the identity joins can rely on (`Facet`)
+    facets: tuple[Facet, ...] = ()
+
+    @property
+    def kinds(self) -> tuple[tuple[str, int], ...]:
+        """The kinds of records found in the file with their counts, most first."""
+        if self.parts:
+            return tuple((p.kind, p.rows) for p in self.parts)
+        return ((self.kind, self.rows),) if self.kind is not None and self.loaded else ()
 
     @property
     def loaded(self) -> bool:
@@ -78,6 +118,34 @@ STATS = (
     "coalesce(count_if(operation = 'MailItemsAccessed'), 0)"
 )
 NO_STATS = (0, None, None, 0, 0, 0, 0)
+# STATS per kind and sign-in category, then a `Facet`'s counts: one grouped pass gives both
+GROUPED_STATS = (
+    "kind, CASE WHEN kind = 'entra_signin' THEN coalesce(category, '') END, {stats}, "
+    "count(session_id), count(token_id), "
+    "count(auth_steps) - count_if(starts_with(auth_steps, 'unreadable:')), "
+    "count_if(starts_with(auth_steps, 'unreadable:')), count_if(mfa = 'unknown')"
+)
+
+
+def grouped_stats(token: str) -> str:
+    """The select list of the grouped counts (`GROUP BY ALL`), read back with `fold`."""
+    return GROUPED_STATS.format(stats=STATS.format(token=token))
+
+
+def fold(groups: Sequence[Sequence[Any]]) -> dict[str, Any]:
+    """A file's FileReport fields from its rows of `grouped_stats`: the STATS summed and its facets."""
+    if not groups:
+        return stats_fields(NO_STATS)
+    n = len(NO_STATS)
+    stats: list[Any] = [None if k in (1, 2) else sum(int(g[2 + k] or 0) for g in groups) for k in range(n)]
+    stats[1] = min((g[3] for g in groups if g[3] is not None), default=None)
+    stats[2] = max((g[4] for g in groups if g[4] is not None), default=None)
+    facets = tuple(
+        Facet(str(g[0]), str(g[1]) if g[1] else None, int(g[2]), *(int(v or 0) for v in g[2 + n :]))
+        for g in sorted(groups, key=lambda g: (-int(g[2]), str(g[0]), str(g[1])))
+        if g[0] is not None
+    )
+    return {**stats_fields(stats), "facets": facets}
 
 
 def stats_fields(stats: Sequence[Any]) -> dict[str, Any]:
@@ -111,4 +179,16 @@ def said_once(said: Sequence[tuple[str, str]], most: int = 3) -> list[tuple[str,
     return out
 
 
-__all__ = ["NO_STATS", "STATS", "TRUNCATION_SIZES", "FileReport", "LoadReport", "said_once", "stats_fields"]
+__all__ = [
+    "Facet",
+    "fold",
+    "grouped_stats",
+    "KindPart",
+    "NO_STATS",
+    "STATS",
+    "TRUNCATION_SIZES",
+    "FileReport",
+    "LoadReport",
+    "said_once",
+    "stats_fields",
+]

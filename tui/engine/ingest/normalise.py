@@ -6,6 +6,7 @@ DuckDB, never by Python.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -48,9 +49,37 @@ class TimeProfile:
     dayfirst: bool = False
 
 
+_STEP = re.compile(r'"[^"]*"|[^.]+')
+
+
 def json_path(path: str) -> str:
-    """`a.b` → `$."a"."b"`, so member names with spaces or dashes stay one step."""
-    return "$" + "".join(f'."{seg}"' for seg in path.split("."))
+    """`a.b` → `$."a"."b"`, so member names with spaces or dashes stay one step; a quoted step keeps
+    its dots (an Azure Activity claim `claims."http://schemas…/upn"`); `0` is a list's first element
+    and `*` each of its elements."""
+    out = "$"
+    for seg in _STEP.findall(path):
+        if seg == "*" or seg.isdigit():
+            out += f"[{seg}]"
+        else:
+            out += '."' + seg.strip('"') + '"'
+    return out
+
+
+_NAME_VALUE = literal('[{"Name": "VARCHAR", "Value": "VARCHAR"}]')
+
+
+def named_sql(text: str, name: str) -> str:
+    """The `Value` of the `{Name, Value}` entry called `name` in the list `text` (JSON, or PowerShell's
+    `@{Name=…; Value=…}` of a flattened export, either order); NULL when it has none."""
+    lowered = literal(name.lower())
+    entry = f"list_filter(from_json({text}, {_NAME_VALUE}), lambda p: lower(p.Name) = {lowered})"
+    listed = f"try({entry}[1].Value)"
+    key = re.escape(name)
+    shell = (
+        f"coalesce(nullif(regexp_extract({text}, {literal(f'(?i)@{{Name={key}; Value=([^}}]*)}}')}, 1), ''), "
+        f"nullif(regexp_extract({text}, {literal(f'(?i)@{{Value=([^}}]*?); Name={key}}}')}, 1), ''))"
+    )
+    return f"coalesce({listed}, CASE WHEN contains({text}, 'Name=') THEN {shell} END)"
 
 
 def source_sql(src: Source, types: Mapping[str, str], reads: JsonReads | None = None) -> str:
@@ -59,6 +88,14 @@ def source_sql(src: Source, types: Mapping[str, str], reads: JsonReads | None = 
     With `reads`, a member is taken from the column's list of members (`JsonReads`) instead of a
     parse of its own."""
     column = ident(src.column)
+    if src.when is not None:
+        sibling = text_sql(source_sql(Source(src.when[0], src.when[1]), types, reads))
+        value = source_sql(dataclasses.replace(src, when=None), types, reads)
+        allowed = ", ".join(literal(v) for v in src.when[2])
+        return f"CASE WHEN {sibling} IN ({allowed}) THEN {value} END"
+    if src.named is not None:
+        listed = source_sql(Source(src.column, src.path), types, reads)
+        return named_sql(f"CAST({listed} AS VARCHAR)", src.named)
     if src.extract is not None:
         inner = source_sql(Source(src.column, src.path), types, reads)
         return f"nullif(regexp_extract(CAST({inner} AS VARCHAR), {literal(src.extract)}, 1), '')"
@@ -73,7 +110,14 @@ def source_sql(src: Source, types: Mapping[str, str], reads: JsonReads | None = 
 
 
 def json_text_sql(src: Source, types: Mapping[str, str], reads: JsonReads | None = None) -> str:
-    """A source's value as JSON text: a nested column (Graph JSON read as STRUCT lists) as JSON."""
+    """A source's value as JSON text: a nested column (Graph JSON read as STRUCT lists) as JSON; a
+    path through each element of a list (`targetResources.*.modifiedProperties.*`) as one JSON list
+    of what it reaches (NULL when that is empty)."""
+    if src.path is not None and "*" in src.path.split("."):
+        typ = types.get(src.column, "VARCHAR").upper()
+        text = ident(src.column) if typ in TEXT_TYPES else f"to_json({ident(src.column)})"
+        found = f"try(CAST(to_json(json_extract({text}, {literal(json_path(src.path))})) AS VARCHAR))"
+        return f"nullif(nullif({found}, '[]'), 'null')"
     value = source_sql(src, types, reads)
     typ = types.get(src.column, "VARCHAR").upper() if src.path is None else "VARCHAR"
     return text_sql(value if typ in TEXT_TYPES else f"to_json({value})")
@@ -273,7 +317,11 @@ def field_sql(
         ]
     elif name == "folders":
         parts = [folders_source_sql(s, types, reads) for s in sources]
-    elif name in ("auth_steps", "params"):
+    elif name == "auth_steps":
+        return _auth_steps_field(det, sources, types, reads)
+    elif name == "params" and det.kind == Kind.RISK:
+        return _object_sql(sources, types, reads)
+    elif name == "params":
         parts = [json_text_sql(s, types, reads) for s in sources]
     else:
         parts = [text_sql(source_sql(s, types, reads)) for s in sources]
@@ -302,15 +350,61 @@ def field_sql(
         return category_sql(value)
     if name == "interactive":
         return interactive_sql(value)
-    if name == "auth_steps":
-        return auth_steps_sql(value)
     return value
 
 
-def mfa_field_sql(det: Detection, types: Mapping[str, str], reads: JsonReads | None = None) -> str:
-    """A sign-in's own MFA fact (`auth_facts.mfa_sql`); other kinds carry none (NULL)."""
-    if det.kind != Kind.SIGNIN:
+def _auth_steps_field(
+    det: Detection, sources: Sequence[Source], types: Mapping[str, str], reads: JsonReads | None
+) -> str:
+    """`auth_steps` from whatever a record has: a sign-in's `authenticationDetails` condensed
+    (`auth_facts.auth_steps_sql`), an Azure Activity caller's `amr: rsa,mfa` (the claim as written:
+    an MFA it claims, not one a sign-in shows), a UAL sign-in's named facts
+    (`RequestType: SAS:ProcessAuth; ResultStatusDetail: Success; UserAuthenticationMethod: 1`)."""
+    listed = [s for s in sources if s.named is None]
+    named = [s for s in sources if s.named is not None]
+    parts = []
+    if listed and det.kind == Kind.AZURE_ACTIVITY:
+        amr = ", ".join(text_sql(source_sql(s, types, reads)) for s in listed)
+        parts.append(f"'amr: ' || coalesce({amr})")
+    elif listed:
+        texts = [json_text_sql(s, types, reads) for s in listed]
+        parts.append(auth_steps_sql(texts[0] if len(texts) == 1 else f"coalesce({', '.join(texts)})"))
+    if named:
+        each = ", ".join(
+            f"{literal(f'{s.named}: ')} || {text_sql(source_sql(s, types, reads))}" for s in named
+        )
+        parts.append(f"nullif(concat_ws('; ', {each}), '')")
+    if not parts:
         return "NULL"
+    return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+
+
+def _object_sql(sources: Sequence[Source], types: Mapping[str, str], reads: JsonReads | None) -> str:
+    """One JSON object of several sources (a risk detection's riskState, riskDetail, source and
+    detectionTimingType), each under its own name; NULL when none has a value."""
+    if not sources:
+        return "NULL"
+    values = [(s.path or s.column).split(".")[-1] for s in sources]
+    texts = [text_sql(source_sql(s, types, reads)) for s in sources]
+    pairs = ", ".join(f"{literal(k[:1].lower() + k[1:])}, {v}" for k, v in zip(values, texts, strict=True))
+    any_value = f"coalesce({', '.join(texts)})"
+    return f"CASE WHEN {any_value} IS NOT NULL THEN CAST(json_object({pairs}) AS VARCHAR) END"
+
+
+def mfa_field_sql(det: Detection, types: Mapping[str, str], reads: JsonReads | None = None) -> str:
+    """A sign-in's own MFA fact (`auth_facts.mfa_sql`); other kinds carry none (NULL), but a UAL
+    sign-in (UserLoggedIn) whose `RequestType` is `SAS:ProcessAuth` is the second-factor step of a
+    sign-in: `performed` for that record (any other UAL sign-in record: `unknown`)."""
+    if det.kind != Kind.SIGNIN:
+        kinds = [s for s in det.fields.get("auth_steps", ()) if (s.named or "").lower() == "requesttype"]
+        if not kinds:
+            return "NULL"
+        request = f"coalesce({', '.join(text_sql(source_sql(s, types, reads)) for s in kinds)})"
+        operation = field_sql("operation", det, types, TimeProfile(""), reads)
+        return (
+            f"CASE WHEN {request} = 'SAS:ProcessAuth' AND {operation} = 'UserLoggedIn' THEN 'performed' "
+            f"WHEN {request} IS NOT NULL THEN 'unknown' END"
+        )
     steps = [json_text_sql(s, types, reads) for s in det.fields.get("auth_steps", ())]
     hints = [text_sql(source_sql(s, types, reads)) for s in det.fields.get("mfa", ())]
     return mfa_sql(
