@@ -9,6 +9,8 @@
 --   + 4 × off-hours share (share of window events in UTC hours of the day the user never used in the baseline)
 --   + 2 × min(log2(max(volume ratio, 1)), 3)   (volume ratio = window events/day ÷ baseline events/day)
 -- A user with no baseline activity cannot drift from it: score 1 and the reason "no baseline activity".
+-- `severity` and `indicators`: the worst identity indicator (SPEC §10) of the user's events and every identity
+-- code fired on them (`user_identity`, analyses/sessions.py), so the pane is each user's whole picture.
 WITH split AS (
     SELECT ?::TIMESTAMP AS bs, ?::TIMESTAMP AS be, ?::TIMESTAMP AS ws, ?::TIMESTAMP AS we
 ),
@@ -113,6 +115,9 @@ SELECT
     bs AS baseline_start,
     be AS baseline_end,
     ws AS window_start,
-    we AS window_end
+    we AS window_end,
+    coalesce(i.severity, 'none') AS severity,
+    coalesce(i.indicators, '') AS indicators
 FROM scored
+LEFT JOIN user_identity AS i USING ("user")
 ORDER BY drift_score DESC, window_events DESC, "user"

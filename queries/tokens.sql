@@ -1,6 +1,9 @@
 -- returns: one row per token subject (a distinct raw token, or a uti where only identifiers exist), unordered
 -- (the pane's page query and the findings order them worst first; sorting the table here cost 0.8 s at 2M subjects)
--- Parameters: none. Reads the tables `token_use` (the rows grouped per subject), `token_claims` and `token_indicators` that annotate builds, and its `_severity_name` macro.
+-- Parameters: none. Reads the tables `token_use` (the rows grouped per subject), `token_claims` and `token_indicators` that annotate builds, and its `_severity_name` macro;
+-- `signin_mfa`, `signin_span` and `session_facts` (indicators/identity.py) for each token's MFA provenance (SPEC §10):
+-- the issuing sign-in's (uti), else its session's, else `no_issuance_record` when the loaded sign-ins cover its issue and none names it,
+-- else `unknown` (a v2 token carries no `amr`: unknown, never "no MFA").
 -- The raw token is not copied here: `tok_key` joins `token_claims.token` when secrets are asked for.
 WITH ind AS (
     -- codes worst first, then by name: one unordered list per subject, sorted as (-rank, code) structs
@@ -44,7 +47,9 @@ used AS (
              THEN list_sort(list_distinct(coalesce(g.users, []) || [lower(c.upn)])) ELSE g.users END AS users,
         g.mailboxes,
         g.ips,
-        g.countries
+        g.countries,
+        c.amr,
+        coalesce(c.sid, g.row_sid) AS session_id
     FROM token_use AS g
     LEFT JOIN token_claims AS c ON c.tok_key = g.tok_key
 )
@@ -74,6 +79,16 @@ SELECT
     u.mailboxes,
     u.ips,
     u.countries,
+    u.amr,
+    CASE WHEN m.mfa <> 'unknown' THEN m.mfa
+         WHEN f.mfa IS NOT NULL AND f.mfa <> 'unknown' THEN f.mfa
+         WHEN m.uti IS NULL AND coalesce(u.iat, u.first_seen) BETWEEN sp.start_ts AND sp.end_ts
+             THEN 'no_issuance_record'
+         ELSE 'unknown' END AS mfa,
+    u.session_id,
     u.tok_key
 FROM used AS u
 LEFT JOIN ind AS i ON i.tkey = u.tkey
+LEFT JOIN signin_mfa AS m ON m.uti = u.uti
+LEFT JOIN session_facts AS f ON f.sid = u.session_id
+LEFT JOIN signin_span AS sp ON true

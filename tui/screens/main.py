@@ -48,6 +48,7 @@ class MainScreen(Opening, Workflow, TimeControls, Saving, ReportsWorkerErrors, S
         Binding("2", "pane('mailboxes')", "Mailboxes pane", id="main.pane.mailboxes", group=PANES_GROUP),
         Binding("3", "pane('drift')", "Drift pane", id="main.pane.drift", group=PANES_GROUP),
         Binding("4", "pane('events')", "Events pane", id="main.pane.events", group=PANES_GROUP),
+        Binding("5", "pane('sessions')", "Sessions pane", id="main.pane.sessions", group=PANES_GROUP),
         Binding("slash", "filter", "Filter", id="main.filter", priority=True),
         Binding("escape", "back", "Back/clear", id="main.back"),
         Binding("backspace", "drop_last_term", "Drop last term", id="main.drop_last", show=False),

@@ -34,7 +34,7 @@ else:
 
 PROGRESS_EVERY_S = 0.25
 NOTES_SHOWN = 6  # notes in the opening toast; `triage inspect` lists every one
-BUILD_ORDER = ("tokens", "events", "mailboxes", "drift")  # the first pane first
+BUILD_ORDER = ("tokens", "events", "mailboxes", "drift", "sessions")  # the first pane first
 
 
 class _Quit(Exception):

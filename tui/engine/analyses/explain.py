@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from tui.engine.analyses import original
+from tui.engine.analyses import explain_identity, original
 from tui.engine.analyses.panes import display_value
 from tui.engine.core.safe import inert_cell
 from tui.engine.tokens.jwt_decode import JSON_FROM, json_text_sql
@@ -90,6 +90,11 @@ def _explain(con: duckdb.DuckDBPyConnection, pane: str, row: dict[str, Any]) -> 
         return Detail(_text(row.get("mailbox")), _mailbox_sections(con, row))
     if pane == "drift":
         return Detail(_text(row.get("user")), _drift_sections(con, row))
+    if pane == "sessions":
+        sections = explain_identity.session_rows(con, row)
+        return Detail(
+            f"session {_text(row.get('session_id'))}", tuple(_section(t, rows) for t, rows in sections)
+        )
     return Detail(
         f"event {_text(row.get('source'))} row {_text(row.get('source_row'))}", _event_sections(con, row)
     )
@@ -167,7 +172,14 @@ def _token_sections(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> tupl
     use = _use_lines(
         row, ("uses", "first_seen", "last_seen", "users", "mailboxes", "ips", "countries", "uti")
     )
-    return (*token_sections(con, row.get("tkey"), row.get("tok_sha256")), Section("seen", use))
+    mfa = _section("MFA: token → issuing sign-in → session", explain_identity.token_mfa_rows(con, row))
+    return (*token_sections(con, row.get("tkey"), row.get("tok_sha256")), mfa, Section("seen", use))
+
+
+def _section(title: str, rows: Iterable[tuple[str, str, str]]) -> Section:
+    return Section(
+        title, tuple(Line(label, text, style) for label, text, style in rows) or (Line("none", "", "dim"),)
+    )
 
 
 def _mailbox_sections(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> tuple[Section, ...]:
@@ -195,6 +207,12 @@ def _mailbox_sections(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> tu
                 lines.append(Line("  folders", _text(folders)))
             lines.extend(Line("  " + i.label, i.text, i.style) for i in indicator_lines(con, tkey))
     sections.append(Section("tokens that read it, worst first", tuple(lines) or (Line("none", "", "dim"),)))
+    sections.append(
+        _section(
+            "sessions that read it, worst first",
+            explain_identity.mailbox_session_rows(con, row.get("mailbox")),
+        )
+    )
     sections.append(
         Section(
             "accesses",

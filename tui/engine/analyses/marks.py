@@ -18,8 +18,14 @@ VERDICTS = ("finding", "false_positive", "needs_review")
 VERDICT_LABELS = {"finding": "finding", "false_positive": "false positive", "needs_review": "needs review"}
 GLYPHS = {None: "✓", "finding": "!", "false_positive": "✗", "needs_review": "?"}
 MARK_COLUMNS = {"verdict": "VARCHAR", "note": "VARCHAR", "mark": "VARCHAR"}
-ENTITY = {"tokens": "token", "mailboxes": "mailbox", "drift": "user", "events": "event"}
-_KEY = {"tokens": "tkey", "mailboxes": "mailbox", "drift": '"user"'}
+ENTITY = {
+    "tokens": "token",
+    "mailboxes": "mailbox",
+    "drift": "user",
+    "events": "event",
+    "sessions": "session",
+}
+_KEY = {"tokens": "tkey", "mailboxes": "mailbox", "drift": '"user"', "sessions": "session_id"}
 
 
 @dataclass(frozen=True)
@@ -88,10 +94,10 @@ def ensure_marks(con: duckdb.DuckDBPyConnection) -> None:
         name
         for (name,) in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_name IN "
-            "('tokens', 'mailboxes', 'drift', 'events')"
+            "('tokens', 'mailboxes', 'drift', 'events', 'sessions')"
         ).fetchall()
     }
-    for pane in ("tokens", "mailboxes", "drift"):
+    for pane in ("tokens", "mailboxes", "drift", "sessions"):
         if pane in present:
             con.execute(_own_view(pane))
     if "events" in present:

@@ -1,6 +1,6 @@
-"""What the TUI's four panes show, fetched page by page — no Textual here, so it is testable headless.
+"""What the TUI's five panes show, fetched page by page — no Textual here, so it is testable headless.
 
-Each pane reads one table (`tokens`, `mailboxes`, `drift`) or the `events` view through its named
+Each pane reads one table (`tokens`, `mailboxes`, `drift`, `sessions`) or the `events` view through its named
 page and count queries, with the analyst's compiled filter spliced in. A page is at most a few
 hundred rows; only pages are ever turned into Python values, so the Events pane can move through
 ten million rows while holding only the pages on screen. Every displayed string is made inert here.
@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from tui.engine.analyses import tables as analyses
 from tui.engine.analyses.marks import ensure_marks
+from tui.engine.analyses.sessions import build_identity_tables, build_sessions
 from tui.engine.analyses.tables import TOKENS_ORDER, Where
 from tui.engine.core import timefmt
 from tui.engine.core.queries import named_query
@@ -175,6 +176,40 @@ PANES: tuple[PaneSpec, ...] = (
         ),
         no_drill="this event names no token to go to",
     ),
+    PaneSpec(
+        "sessions",
+        "Sessions",
+        key_sql="session_id",
+        drill_field="session_id",
+        lead=(
+            "severity",
+            "user",
+            "mfa",
+            "indicators",
+            "first_seen",
+            "last_seen",
+            "events",
+            "signins",
+            "tokens",
+            "ips",
+            "countries",
+            "devices",
+            "user_agents",
+            "apps",
+            "session_id",
+            "verdict",
+            "note",
+        ),
+        hidden=("sev_rank", "evidence", "mark"),
+        widths=(
+            ("user", 30),
+            ("indicators", 36),
+            ("user_agents", 30),
+            ("session_id", 18),
+            ("verdict", 14),
+            ("note", 30),
+        ),
+    ),
 )
 PANE_BY_NAME = {p.name: p for p in PANES}
 MAX_WIDTH = 40
@@ -219,7 +254,7 @@ def row_key(spec: PaneSpec, row: dict[str, Any]) -> str:
     """The key a mark on this row is stored under (matches `spec.key_sql`)."""
     if spec.name == "events":
         return f"{row.get('source')}#{row.get('source_row')}"
-    column = {"tokens": "tkey", "mailboxes": "mailbox", "drift": "user"}[spec.name]
+    column = {"tokens": "tkey", "mailboxes": "mailbox", "drift": "user", "sessions": "session_id"}[spec.name]
     return "" if row.get(column) is None else str(row[column])
 
 
@@ -314,7 +349,11 @@ def build_table(con: duckdb.DuckDBPyConnection, pane: str, split: object) -> Non
     """Create one pane's table (as `analyses.build` does, one at a time so the first pane shows first)."""
     if pane == "drift":
         analyses.build_drift(con, split)
+    elif pane == "sessions":
+        build_sessions(con)
     elif pane in ("tokens", "mailboxes"):
+        if pane == "tokens":  # the first pane built: the identity tables its MFA column (and drift) read
+            build_identity_tables(con)
         con.execute(f"CREATE OR REPLACE TABLE {pane} AS {named_query(pane).sql}")
     ensure_marks(con)
 
@@ -327,7 +366,7 @@ def count_rows(con: duckdb.DuckDBPyConnection, spec: PaneSpec, where: Where | No
 
 def flagged_count(con: duckdb.DuckDBPyConnection, spec: PaneSpec) -> int | None:
     """Rows at severity medium or worse (the ⚑ on the pane's tab); None for panes without severity."""
-    if spec.name not in ("tokens", "mailboxes"):
+    if spec.name not in ("tokens", "mailboxes", "sessions"):
         return None
     row = con.execute(f"SELECT count(*) FROM {spec.name} WHERE sev_rank >= ?", [FLAGGED_RANK]).fetchone()
     return int(row[0]) if row else 0

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from tui.engine.analyses.filter import Compiled
 from tui.engine.analyses.marks import MARK_COLUMNS, ensure_marks
+from tui.engine.analyses.sessions import build_identity_tables, build_sessions
 from tui.engine.core.queries import named_query
 
 FILTER_MARKER = "/*FILTER*/ TRUE"
@@ -32,7 +33,7 @@ ORDER_MARKER = "/*ORDER*/"
 TOKENS_ORDER = "sev_rank DESC, uses DESC, first_seen, tok_sha256 NULLS LAST, uti"
 
 # What each pane's filter may name: the columns of the table (or view) it reads.
-PANE_TABLES = ("tokens", "mailboxes", "drift", "events")
+PANE_TABLES = ("tokens", "mailboxes", "drift", "events", "sessions")
 
 
 @dataclass(frozen=True)
@@ -105,10 +106,12 @@ def split_params(split: object) -> list[datetime]:
 
 
 def build(con: duckdb.DuckDBPyConnection, split: object) -> None:
-    """(Re)build the `tokens`, `mailboxes` and `drift` tables from their named queries."""
+    """(Re)build the `tokens`, `mailboxes`, `drift` and `sessions` tables from their named queries."""
+    build_identity_tables(con)
     con.execute(f"CREATE OR REPLACE TABLE tokens AS {named_query('tokens').sql}")
     con.execute(f"CREATE OR REPLACE TABLE mailboxes AS {named_query('mailboxes').sql}")
     build_drift(con, split)
+    build_sessions(con)
     ensure_marks(con)  # the page queries read `<pane>_marked`
 
 

@@ -20,6 +20,7 @@ from collections.abc import Callable
 import duckdb
 
 from tui.engine.analyses.marks import ensure_marks
+from tui.engine.analyses.sessions import pending_identity_tables
 from tui.engine.case.context import Case
 from tui.engine.core.queries import named_query
 from tui.engine.indicators.catalogue import CLAIM_CODES, MACROS
@@ -55,6 +56,7 @@ def build_preview(
         run_catalogue(c, CLAIM_CODES)
         severity_name_macro(c)
         pending_token_use(c)
+        pending_identity_tables(c)
         c.execute(f"CREATE OR REPLACE TABLE tokens AS {named_query('tokens').sql}")
         ensure_marks(c)
         if shown is not None:

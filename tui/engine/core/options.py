@@ -21,6 +21,12 @@ class Options:
     tz: str = "UTC"
     include_secrets: bool = False
     replay_ip_bound: int = 3
+    # SPEC §10's sign-in indicators (tui/engine/indicators/identity.py says how each is used)
+    aitm_seconds: int = 30  # AITM_SIGNIN: the same session or user from another network within this
+    spray_users: int = 5  # PASSWORD_SPRAY: failed users from one IP …
+    spray_minutes: int = 60  # … within this many minutes
+    travel_kmh: float = 900.0  # IMPOSSIBLE_TRAVEL: faster than this between two countries
+    history_days: int = 7  # "new to the user" only once the user has this much history before
 
 
 def parse_mapping(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:

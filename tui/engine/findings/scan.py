@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from tui.engine.analyses import tables as analyses
+from tui.engine.analyses.sessions import SESSIONS_ORDER
 from tui.engine.analyses.tables import TOKENS_ORDER
 from tui.engine.core.options import Options
 from tui.engine.core.safe import inert, inert_cell
@@ -24,7 +25,7 @@ from tui.engine.ingest.load_report import said_once
 
 TOKENS_COLUMNS = (
     "tok_sha256, uti, severity, indicators, evidence, kid, alg, iss, tid, aud, appid, upn, oid, iat, exp, "
-    "sig, first_seen, last_seen, uses, users, mailboxes, ips, countries"
+    "sig, first_seen, last_seen, uses, users, mailboxes, ips, countries, amr, mfa, session_id"
 )
 MAILBOXES_COLUMNS = (
     "mailbox, severity, indicators, accesses, items, flagged_accesses, flagged_tokens, first_access, "
@@ -32,7 +33,12 @@ MAILBOXES_COLUMNS = (
 )
 DRIFT_COLUMNS = (
     '"user", drift_score, reasons, new_ips, new_countries, new_app_ids, new_user_agents, baseline_start, '
-    "baseline_end, window_start, window_end"
+    "baseline_end, window_start, window_end, severity, indicators"
+)
+SESSIONS_COLUMNS = (
+    'session_id, "user", severity, indicators, evidence, mfa, first_seen, last_seen, events, signins, '
+    "tokens, "
+    "ips, countries, user_agents, devices, apps"
 )
 
 # The findings files: name → the SELECT that produces them, in their committed row order.
@@ -41,6 +47,7 @@ FINDINGS = {
     "mailboxes.csv": f"SELECT {MAILBOXES_COLUMNS} FROM mailboxes "
     "ORDER BY sev_rank DESC, flagged_accesses DESC, accesses DESC, mailbox",
     "drift.csv": f'SELECT {DRIFT_COLUMNS} FROM drift ORDER BY drift_score DESC, window_events DESC, "user"',
+    "sessions.csv": f"SELECT {SESSIONS_COLUMNS} FROM sessions ORDER BY {SESSIONS_ORDER}",
 }
 
 SEVERITIES = ("critical", "high", "medium", "low", "info", "none")

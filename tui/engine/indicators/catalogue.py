@@ -13,10 +13,9 @@ list of countries or IPs must not read as complete); display makes them inert.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from tui.engine.indicators.identity_catalogue import IDENTITY
+from tui.engine.indicators.indicator import Indicator
 
-SEVERITIES = ("info", "low", "medium", "high", "critical")
-SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES, start=1)}
 SLACK = "INTERVAL 5 MINUTE"
 LONG_LIFETIME_HOURS = 28
 
@@ -36,25 +35,9 @@ CREATE OR REPLACE TEMP MACRO _domain_of(x) AS
 """
 
 
-@dataclass(frozen=True)
-class Indicator:
-    """One catalogue entry; `sql` holds one or more SELECTs producing the scope's columns."""
-
-    code: str
-    severity: str
-    scope: str  # "token" or "row"
-    description: str
-    sql: tuple[str, ...]
-
-    @property
-    def rank(self) -> int:
-        """1 (info) … 5 (critical)."""
-        return SEVERITY_RANK[self.severity]
-
-
 _BAD_KEY_AFTER = "(b.not_after IS NULL OR t.iat IS NULL OR t.iat > b.not_after)"
 
-CATALOGUE: tuple[Indicator, ...] = (
+CATALOGUE: tuple[Indicator, ...] = (  # the token half; the identity half follows (SPEC §10)
     Indicator(
         "KNOWN_BAD_KEY",
         "critical",
@@ -352,6 +335,7 @@ CATALOGUE: tuple[Indicator, ...] = (
     ),
 )
 
+CATALOGUE += IDENTITY
 BY_CODE = {ind.code: ind for ind in CATALOGUE}
 
 # The indicators that read nothing but a token's claims, header, signature and key (`_tok`, `_bad_key`):

@@ -12,7 +12,7 @@ import duckdb
 
 from tui.engine.core.schema import EVENT_COLUMNS
 from tui.engine.core.sql import ident as quote_ident
-from tui.engine.indicators.catalogue import SEVERITIES
+from tui.engine.indicators.indicator import SEVERITIES
 from tui.engine.ingest.work import WORK_DB, rn_sql
 
 

@@ -17,11 +17,15 @@ from tui.engine.core.options import Options
 from tui.engine.core.schema import Kind
 from tui.engine.indicators.catalogue import CATALOGUE, MACROS
 from tui.engine.indicators.events_view import events_materialised, register_events
+from tui.engine.indicators.identity import prepare_identity
+from tui.engine.indicators.indicator import SEVERITIES
 from tui.engine.indicators.org import Org
 from tui.engine.indicators.split import Split
 from tui.engine.tokens.intel import Intel
 from tui.engine.tokens.intel_tables import intel_tables
 from tui.engine.tokens.subjects import build_subject, build_token_use
+
+_NAMES = "[" + ", ".join(f"'{s}'" for s in SEVERITIES) + "]"  # a DuckDB list, 1-based ranks
 
 
 def prepare(
@@ -89,6 +93,7 @@ def prepare(
     if subjects:
         build_token_use(con, issuance)
     build_subject(con)
+    prepare_identity(con, options)
 
 
 def tok_table(con: duckdb.DuckDBPyConnection) -> None:
@@ -135,28 +140,33 @@ def run_catalogue(
 
 
 def run_indicator(con: duckdb.DuckDBPyConnection, ind: Any) -> None:
-    """Fire one indicator of the catalogue into token_indicators / row_indicators."""
-    params = [ind.code, ind.severity, ind.rank]
+    """Fire one indicator of the catalogue into token_indicators / row_indicators.
+
+    A graded indicator's SQL returns a last column `severity` (a name, or NULL for its default): the
+    worst of a row's or subject's hits is kept (RISK_DETECTION is its detection's risk level)."""
     union = " UNION ALL ".join(f"({sql})" for sql in ind.sql)
+    rank = f"coalesce(list_position({_NAMES}, lower(sev)), ?)" if ind.graded else "?"
+    columns = "evidence, sev" if ind.graded else "evidence"
     if ind.scope == "token":
         con.execute(
             f"""INSERT INTO token_indicators
-            SELECT tkey, ?, ?, ?, min(evidence) FROM ({union}) AS hit(tkey, evidence)
+            SELECT tkey, ?, ({_NAMES})[max(r)], max(r), min(evidence)
+            FROM (SELECT *, {rank} AS r FROM ({union}) AS hit(tkey, {columns}))
             WHERE tkey IS NOT NULL GROUP BY tkey""",
-            params,
+            [ind.code, ind.rank],
         )
     else:
         con.execute(
             f"""INSERT INTO row_indicators
-            SELECT source, source_row, any_value(tkey), ?, ?, ?, min(evidence)
-            FROM ({union}) AS hit(source, source_row, tkey, evidence)
+            SELECT source, source_row, any_value(tkey), ?, ({_NAMES})[max(r)], max(r), min(evidence)
+            FROM (SELECT *, {rank} AS r FROM ({union}) AS hit(source, source_row, tkey, {columns}))
             GROUP BY source, source_row""",
-            params,
+            [ind.code, ind.rank],
         )
     if ind.scope == "row":
         con.execute(
             """INSERT INTO token_indicators
-            SELECT tkey, code, any_value(severity), any_value(sev_rank),
+            SELECT tkey, code, arg_max(severity, sev_rank), max(sev_rank),
                    CASE WHEN count(*) = 1 THEN min(evidence)
                         ELSE format('{} rows, e.g. {}', count(*), min(evidence)) END
             FROM row_indicators WHERE code = ? AND tkey IS NOT NULL GROUP BY tkey, code""",
@@ -164,7 +174,8 @@ def run_indicator(con: duckdb.DuckDBPyConnection, ind: Any) -> None:
         )
 
 
-SPLIT_CODES = ("NEW_APP_FOR_MAILBOX",)  # the indicators whose answer depends on the drift split
+# the indicators whose answer depends on the drift split (the baseline IMPOSSIBLE_TRAVEL reads)
+SPLIT_CODES = ("NEW_APP_FOR_MAILBOX", "IMPOSSIBLE_TRAVEL")
 
 
 def resplit(con: duckdb.DuckDBPyConnection, options: Options, intel: Intel, org: Org, split: Split) -> None:

@@ -124,7 +124,7 @@ WITH s AS (
     SELECT *, json_extract_string(h, ['$.alg', '$.typ', '$.kid', '$.x5t', '$.jku', '$.x5u']) AS hv,
               json_extract_string(c, ['$.iss', '$.tid', '$.aud', '$.appid', '$.azp', '$.upn',
                                       '$.preferred_username', '$.unique_name', '$.oid', '$.uti', '$.sid',
-                                      '$.ver', '$.idp', '$.scp']) AS cv,
+                                      '$.ver', '$.idp', '$.scp', '$.amr', '$.deviceid']) AS cv,
               json_extract(c, ['$.iat', '$.nbf', '$.exp']) AS tv
     FROM ok
 )
@@ -150,6 +150,10 @@ SELECT
     cv[12] AS ver,
     cv[13] AS idp,
     cv[14] AS scp,
+    -- `amr` (v1 tokens only; a v2 token carries none: unknown, not "no MFA") as its methods, `,`-joined
+    CASE WHEN starts_with(cv[15], '[') THEN array_to_string(try(from_json(cv[15], '["VARCHAR"]')), ',')
+         ELSE cv[15] END AS amr,
+    cv[16] AS deviceid,
     _claim_time(tv[1], '$') AS iat,
     _claim_time(tv[2], '$') AS nbf,
     _claim_time(tv[3], '$') AS exp,

@@ -69,6 +69,7 @@ def build_token_use(con: duckdb.DuckDBPyConnection, issuance: list[str]) -> None
                    any_value(token_id) FILTER (WHERE token_id IS NOT NULL) AS row_uti,
                    any_value(token_tenant_id) FILTER (WHERE token_tenant_id IS NOT NULL) AS row_tid,
                    any_value(token_object_id) FILTER (WHERE token_object_id IS NOT NULL) AS row_oid,
+                   any_value(session_id) FILTER (WHERE session_id IS NOT NULL) AS row_sid,
                    min(token_iat) AS row_iat,
                    -- the client app the audit record names (AppAccessContext / ClientAppId), else its AppId:
                    -- the token's appid, as tid, oid and iat come from its rows when no raw token is kept
@@ -96,7 +97,8 @@ def pending_token_use(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"""CREATE OR REPLACE TABLE token_use AS
         SELECT tok_key, NULL::VARCHAR AS uti_key, NULL::VARCHAR AS row_uti, NULL::VARCHAR AS row_tid,
-               NULL::VARCHAR AS row_oid, NULL::TIMESTAMP AS row_iat, NULL::VARCHAR AS row_appid,
+               NULL::VARCHAR AS row_oid, NULL::VARCHAR AS row_sid, NULL::TIMESTAMP AS row_iat,
+               NULL::VARCHAR AS row_appid,
                NULL::TIMESTAMP AS first_ts,
                NULL::TIMESTAMP AS last_ts, NULL::BIGINT AS uses, NULL::BIGINT AS use_rows,
                NULL::BIGINT AS rows_without_user, {lists}, NULL::VARCHAR AS org_address
