@@ -128,3 +128,17 @@ def test_ctrl_c_stops_a_scan_with_a_line_and_exit_130(tmp_path: Path) -> None:
     stdout, stderr = child.communicate(timeout=60)
     assert (child.returncode, stderr, stdout) == (130, "triage scan: interrupted\n", "")
     assert not out.exists()
+
+
+def test_sign_in_indicator_bounds_are_options_with_their_defaults(tmp_path: Path) -> None:
+    from tui.cli import _options
+
+    given = _options(
+        None, None, None, None, None, 14, None, "UTC", bound=["spray-users=3", "travel_kmh=1000.5"]
+    )
+    assert (given.spray_users, given.travel_kmh, given.aitm_seconds, given.history_days) == (3, 1000.5, 30, 7)
+    runner = CliRunner()
+    for bad in ("spray=3", "spray-users=many", "aitm-seconds=0"):
+        result = runner.invoke(app, ["scan", str(tmp_path), "--out", str(tmp_path / "o"), "--bound", bad])
+        assert result.exit_code == 2, (bad, result.output)
+        assert "--bound" in result.output

@@ -61,6 +61,22 @@ Map = Annotated[
     Optional[list[str]], typer.Option("--map", help="FIELD=COLUMN, overrides detection (repeatable).")
 ]
 Tz = Annotated[str, typer.Option("--tz", help="Zone for displayed times (stored times stay UTC).")]
+# SPEC §10's sign-in indicator bounds, one flag for all: `--bound spray-users=3` (the defaults are Options')
+BOUNDS = {
+    "aitm-seconds": "aitm_seconds",
+    "spray-users": "spray_users",
+    "spray-minutes": "spray_minutes",
+    "travel-kmh": "travel_kmh",
+    "history-days": "history_days",
+}
+Bound = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--bound",
+        help="A sign-in indicator bound NAME=VALUE (repeatable): aitm-seconds (30), spray-users (5), "
+        "spray-minutes (60), travel-kmh (900), history-days (7).",
+    ),
+]
 
 
 def _options(
@@ -73,9 +89,11 @@ def _options(
     mapping: list[str] | None,
     tz: str,
     include_secrets: bool = False,
+    bound: list[str] | None = None,
 ) -> Options:
     """Validate the shared flags once, failing with exit code 2 on anything unusable."""
     try:
+        bounds = _bounds(bound or [])
         parsed_map = parse_mapping(mapping or [])
         until = None
         if baseline_until:
@@ -98,7 +116,26 @@ def _options(
         mapping=parsed_map,
         tz=tz,
         include_secrets=include_secrets,
+        **bounds,
     )
+
+
+def _bounds(pairs: list[str]) -> dict[str, float]:
+    """`--bound NAME=VALUE` pairs as Options fields; a positive number each."""
+    out: dict[str, float] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        field = BOUNDS.get(name.strip().lower().replace("_", "-"))
+        if not sep or field is None:
+            raise ValueError(f"--bound {pair!r}: expected NAME=VALUE with NAME one of {', '.join(BOUNDS)}")
+        try:
+            number = float(value) if field == "travel_kmh" else int(value)
+        except ValueError:
+            raise ValueError(f"--bound {pair!r}: {value!r} is not a number") from None
+        if number <= 0:
+            raise ValueError(f"--bound {pair!r}: must be more than 0")
+        out[field] = number
+    return out
 
 
 def _check_zone(tz: str) -> None:
@@ -159,9 +196,10 @@ def open_(
     window: Window = 14,
     mapping: Map = None,
     tz: Tz = "UTC",
+    bound: Bound = None,
 ) -> None:
     """Open the inputs in the terminal UI."""
-    options = _options(jwks, tenant, domain, ioc, baseline_until, window, mapping, tz)
+    options = _options(jwks, tenant, domain, ioc, baseline_until, window, mapping, tz, bound=bound)
     from tui.app import run_app  # Textual is imported here and nowhere earlier
 
     raise typer.Exit(run_app(paths, options))
@@ -182,9 +220,10 @@ def scan(
     window: Window = 14,
     mapping: Map = None,
     tz: Tz = "UTC",
+    bound: Bound = None,
 ) -> None:
-    """Analyse headless: write tokens.csv, mailboxes.csv, drift.csv, manifest.json and print a summary."""
-    options = _options(jwks, tenant, domain, ioc, baseline_until, window, mapping, tz, include_secrets)
+    """Analyse headless: write the findings files (tokens, mailboxes, drift, sessions), manifest, summary."""
+    options = _options(jwks, tenant, domain, ioc, baseline_until, window, mapping, tz, include_secrets, bound)
     from tui.engine.findings.scan import run_scan
 
     _stoppable("scan", lambda: run_scan(paths, out, options))

@@ -40,7 +40,7 @@ from tui.engine.core.options import Options
 from tui.engine.core.schema import Kind
 
 SIGNIN = Kind.SIGNIN
-RISK = "risk_detection"
+RISK = Kind.RISK
 # AADSTS codes of a credential that did not work (DOMAIN §8): bad password, locked, no such user,
 # expired password, disabled account
 FAILED_CREDENTIALS = ("50126", "50053", "50034", "50055", "50057")
