@@ -4,67 +4,82 @@
 -- uti_severity, row_severity), the indicators' hits (row_indicators, token_indicators) and `session_facts`
 -- (indicators/identity.py: each session's user, own device and MFA provenance).
 -- A session's severity is the worst of its events'; its indicators and evidence are those of its rows and
--- of the tokens used in it. Rows are grouped on what decides their annotations first, as mailboxes.sql does.
-WITH rows AS NOT MATERIALIZED (
-    SELECT e.*, coalesce(e.session_id, t.sid) AS sid, t.sev_rank AS t_rank, t.codes AS t_codes,
-           coalesce(e."user", lower(t.upn)) AS usr, t.tok_sha256
+-- of the tokens used in it. The rows are grouped once on what the row shows (session, token, kind, IP,
+-- country, agent, device, app, user): a token's requests mostly share them, so the lists, the counts and
+-- the token severities are taken per group, and only the rows an indicator fired on are read again.
+WITH base AS NOT MATERIALIZED (
+    SELECT coalesce(e.session_id, t.sid) AS sid, e.tok_key,
+           CASE WHEN e.tok_key IS NULL THEN e.token_id END AS uti, e.kind, e.client_ip, e.country,
+           e.user_agent, e.device_id, coalesce(e.client_app_id, e.app_id) AS app,
+           coalesce(e."user", lower(t.upn)) AS usr, e.ts
     FROM events_t AS e
     LEFT JOIN tok_severity AS t ON t.tok_key = e.tok_key
     WHERE e.session_id IS NOT NULL OR t.sid IS NOT NULL
 ),
-annotated AS (
-    SELECT r.*, u.sev_rank AS u_rank, u.codes AS u_codes, s.sev_rank AS r_rank, s.codes AS r_codes,
-           CASE WHEN r.tok_key IS NOT NULL THEN 'sha256:' || r.tok_sha256
-                WHEN r.token_id IS NOT NULL THEN 'uti:' || r.token_id END AS tkey
-    FROM rows AS r
-    LEFT JOIN uti_severity AS u ON u.uti = CASE WHEN r.tok_key IS NULL THEN r.token_id END
-    LEFT JOIN row_severity AS s ON s.source = r.source AND s.source_row = r.source_row
+g AS (
+    SELECT sid, tok_key, uti, kind, client_ip, country, user_agent, device_id, app, usr,
+           count(*) AS n, min(ts) AS t0, max(ts) AS t1
+    FROM base
+    GROUP BY ALL
 ),
 per AS (
     SELECT
         sid,
-        max(_event_rank(t_rank, u_rank, r_rank)) AS sev_rank,
-        list_distinct(flatten(list(flatten([coalesce(t_codes, []), coalesce(u_codes, []), coalesce(r_codes, [])]))))
-            AS codes,
-        min(ts) AS first_seen,
-        max(ts) AS last_seen,
-        count(*) AS events,
-        count(*) FILTER (WHERE kind = 'entra_signin') AS signins,
-        count(DISTINCT tkey) FILTER (WHERE kind <> 'entra_signin' OR kind IS NULL) AS tokens,
+        min(t0) AS first_seen,
+        max(t1) AS last_seen,
+        sum(n) AS events,
+        coalesce(sum(n) FILTER (WHERE kind = 'entra_signin'), 0) AS signins,
+        count(DISTINCT coalesce(CAST(tok_key AS VARCHAR), 'uti:' || uti))
+            FILTER (WHERE (kind <> 'entra_signin' OR kind IS NULL) AND (tok_key IS NOT NULL OR uti IS NOT NULL)) AS tokens,
         list_sort(list(DISTINCT client_ip) FILTER (WHERE client_ip IS NOT NULL)) AS ips,
         list_sort(list(DISTINCT country) FILTER (WHERE country IS NOT NULL)) AS countries,
         list_sort(list(DISTINCT user_agent) FILTER (WHERE user_agent IS NOT NULL)) AS user_agents,
         list_sort(list(DISTINCT device_id) FILTER (WHERE device_id IS NOT NULL)) AS devices,
-        list_sort(list(DISTINCT coalesce(client_app_id, app_id)) FILTER (WHERE coalesce(client_app_id, app_id) IS NOT NULL))
-            AS apps,
-        list(DISTINCT tkey) FILTER (WHERE tkey IS NOT NULL) AS tkeys,
-        arg_min(usr, ts) FILTER (WHERE usr IS NOT NULL) AS usr
-    FROM annotated
+        list_sort(list(DISTINCT app) FILTER (WHERE app IS NOT NULL)) AS apps,
+        arg_min(usr, t0) FILTER (WHERE usr IS NOT NULL) AS usr
+    FROM g
     GROUP BY sid
 ),
-said AS (
-    -- evidence: one sentence per code (the first by text), from the session's rows and its tokens
-    SELECT sid, array_to_string(list_transform(list_sort(list({'r': -rank, 'c': code, 'e': evidence})),
-                                               lambda x: x.c || ': ' || x.e), ' | ') AS evidence
+subjects AS (
+    -- each session's token subjects, with their tkey for the token indicators' evidence
+    SELECT DISTINCT g.sid, g.tok_key, g.uti,
+           CASE WHEN g.tok_key IS NOT NULL THEN 'sha256:' || t.tok_sha256 WHEN g.uti IS NOT NULL THEN 'uti:' || g.uti END
+               AS tkey
+    FROM g LEFT JOIN tok_severity AS t ON t.tok_key = g.tok_key
+    WHERE g.tok_key IS NOT NULL OR g.uti IS NOT NULL
+),
+hit_rows AS (
+    -- the rows an indicator fired on (row scope), with their session
+    SELECT coalesce(e.session_id, t.sid) AS sid, i.code, i.sev_rank, i.evidence
+    FROM row_indicators AS i
+    JOIN events_t AS e ON e.source = i.source AND e.source_row = i.source_row
+    LEFT JOIN tok_severity AS t ON t.tok_key = e.tok_key
+),
+hits AS (
+    SELECT sid, code, max(sev_rank) AS sev_rank, min(evidence) AS evidence
     FROM (
-        SELECT sid, code, max(sev_rank) AS rank, min(evidence) AS evidence
-        FROM (
-            SELECT a.sid, i.code, i.sev_rank, i.evidence
-            FROM annotated AS a JOIN row_indicators AS i ON i.source = a.source AND i.source_row = a.source_row
-            UNION ALL
-            SELECT p.sid, i.code, i.sev_rank, i.evidence
-            FROM (SELECT sid, unnest(tkeys) AS tkey FROM per) AS p JOIN token_indicators AS i USING (tkey)
-        )
-        GROUP BY sid, code
+        SELECT sid, code, sev_rank, evidence FROM hit_rows WHERE sid IS NOT NULL
+        UNION ALL
+        SELECT s.sid, i.code, i.sev_rank, i.evidence FROM subjects AS s JOIN token_indicators AS i USING (tkey)
     )
+    GROUP BY sid, code
+),
+said AS (
+    -- codes worst first, then by name; evidence one sentence per code
+    SELECT sid, max(sev_rank) AS sev_rank,
+           array_to_string(list_transform(list_sort(list({'r': -sev_rank, 'c': code})), lambda x: x.c), ';')
+               AS indicators,
+           array_to_string(list_transform(list_sort(list({'r': -sev_rank, 'c': code, 'e': evidence})),
+                                          lambda x: x.c || ': ' || x.e), ' | ') AS evidence
+    FROM hits
     GROUP BY sid
 )
 SELECT
     p.sid AS session_id,
     coalesce(f.usr, p.usr) AS "user",
-    coalesce(_severity_name(p.sev_rank), 'none') AS severity,
-    coalesce(p.sev_rank, 0) AS sev_rank,
-    coalesce(array_to_string(list_transform(list_sort(p.codes), lambda c: c[2:]), ';'), '') AS indicators,
+    coalesce(_severity_name(s.sev_rank), 'none') AS severity,
+    coalesce(s.sev_rank, 0) AS sev_rank,
+    coalesce(s.indicators, '') AS indicators,
     coalesce(s.evidence, '') AS evidence,
     coalesce(f.mfa, 'unknown') AS mfa,
     p.first_seen,

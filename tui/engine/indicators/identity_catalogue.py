@@ -152,10 +152,9 @@ IDENTITY: tuple[Indicator, ...] = (
         "(countries the user used side by side in the baseline, such as a VPN exit, not counted)",
         (
             """WITH b AS (  -- per user, country and 10 minutes: first and last successful event
-                SELECT usr, country, time_bucket(INTERVAL 10 MINUTE, ts) AS slot, min(ts) AS t0,
-                       max(ts) AS t1, arg_min(source, ts) AS source, arg_min(source_row, ts) AS source_row,
-                       arg_min(tkey, ts) AS tkey
+                SELECT usr, country, time_bucket(INTERVAL 10 MINUTE, ts) AS slot, min(ts) AS t0, max(ts) AS t1
                 FROM _iev WHERE ok AND usr IS NOT NULL AND country IS NOT NULL AND ts IS NOT NULL
+                  AND usr IN (SELECT usr FROM _first_seen WHERE dim = 'country' GROUP BY usr HAVING count(*) > 1)
                 GROUP BY ALL
             ), moves AS (
                 SELECT *, lag(country) OVER w AS prev_country, lag(t1) OVER w AS prev_t1 FROM b
@@ -176,16 +175,19 @@ IDENTITY: tuple[Indicator, ...] = (
                 FROM moves m JOIN _country_geo g1 ON g1.cc = upper(m.prev_country)
                      JOIN _country_geo g2 ON g2.cc = upper(m.country)
                 WHERE m.prev_country IS NOT NULL AND m.prev_country <> m.country
+            ), trips AS (
+                SELECT d.* FROM dist d, _identity_params q
+                WHERE d.km > 0 AND d.km > q.travel_kmh * greatest(epoch(d.t0 - d.prev_t1), 0) / 3600
+                  AND NOT EXISTS (SELECT 1 FROM side s WHERE s.usr = d.usr
+                                  AND s.c1 = least(d.country, d.prev_country)
+                                  AND s.c2 = greatest(d.country, d.prev_country))
             )
-            SELECT d.source, d.source_row, d.tkey,
+            SELECT e.source, e.source_row, e.tkey,  -- the arrival: the first event of the trip's slot
                    format('{} in {} at {} and in {} at {}: at least {} km in {} min', _v(d.usr),
                           d.prev_country, _iso(d.prev_t1), d.country, _iso(d.t0), round(d.km),
                           round(epoch(d.t0 - d.prev_t1) / 60))
-            FROM dist d, _identity_params q
-            WHERE d.km > 0 AND d.km > q.travel_kmh * greatest(epoch(d.t0 - d.prev_t1), 0) / 3600
-              AND NOT EXISTS (SELECT 1 FROM side s WHERE s.usr = d.usr
-                              AND s.c1 = least(d.country, d.prev_country)
-                              AND s.c2 = greatest(d.country, d.prev_country))""",
+            FROM trips d JOIN _iev e ON e.usr = d.usr AND e.country = d.country AND e.ts = d.t0 AND e.ok
+            QUALIFY row_number() OVER (PARTITION BY d.usr, d.t0 ORDER BY e.source, e.source_row) = 1""",
         ),
     ),
     Indicator(
