@@ -154,7 +154,8 @@ IDENTITY: tuple[Indicator, ...] = (
             """WITH b AS (  -- per user, country and 10 minutes: first and last successful event
                 SELECT usr, country, time_bucket(INTERVAL 10 MINUTE, ts) AS slot, min(ts) AS t0, max(ts) AS t1
                 FROM _iev WHERE ok AND usr IS NOT NULL AND country IS NOT NULL AND ts IS NOT NULL
-                  AND usr IN (SELECT usr FROM _first_seen WHERE dim = 'country' GROUP BY usr HAVING count(*) > 1)
+                  AND usr IN (SELECT usr FROM _first_seen WHERE dim = 'country'
+                              GROUP BY usr HAVING count(*) > 1)
                 GROUP BY ALL
             ), moves AS (
                 SELECT *, lag(country) OVER w AS prev_country, lag(t1) OVER w AS prev_t1 FROM b
