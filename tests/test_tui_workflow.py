@@ -68,6 +68,7 @@ async def test_verdict_with_note_shows_on_events_filters_and_saves(tmp_path: Pat
             "mailboxes": "",
             "drift": "",
             "events": "verdict=finding",
+            "sessions": "",
         }
 
 
