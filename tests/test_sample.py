@@ -66,6 +66,21 @@ def _signins(d: Path) -> list[dict]:
     return json.loads((d / "signins.json").read_text())["value"]
 
 
+def _identity_scenarios(truth: dict) -> list[dict]:
+    return [*truth["identity"]["intrusions"], *truth["identity"]["decoys"]]
+
+
+def _identity_request_ids(truth: dict) -> set[str]:
+    """The sign-ins the identity attacks and decoys wrote beside the genuine tokens' (the traveller's
+    are genuine tokens' own)."""
+    return {
+        rid
+        for sc in _identity_scenarios(truth)
+        if sc["name"] != "traveller_mfa_abroad"
+        for rid in sc["request_ids"]
+    }
+
+
 def test_gateway_has_the_contract_columns_and_types(incident: Path) -> None:
     con = duckdb.connect()
     cols = con.execute(
@@ -178,7 +193,10 @@ def test_forged_tokens_match_truth(incident: Path) -> None:
 
 def test_signins_hold_exactly_the_genuine_tokens(incident: Path) -> None:
     truth = _truth(incident)
-    signed_in = {s["uniqueTokenIdentifier"]: s for s in _signins(incident)}
+    identity = _identity_request_ids(truth)
+    every = _signins(incident)
+    assert {s["id"] for s in every} >= identity and len(identity) == truth["identity"]["signins"]
+    signed_in = {s["uniqueTokenIdentifier"]: s for s in every if s["id"] not in identity}
     forged = {f["tok_sha256"] for f in truth["forged_tokens"]}
     opaque = {o["sha256"] for o in truth["opaque_bearers"]}
     assert not {f["uti"] for f in truth["forged_tokens"]} & set(signed_in)
@@ -245,9 +263,12 @@ def test_forged_app_never_read_the_victims_mailboxes_in_the_baseline(incident: P
     baseline: dict[str, set[str]] = {}
     window: dict[str, set[str]] = {}
     forged = {f["uti"] for f in truth["forged_tokens"]}
+    stolen = {sid for sc in truth["identity"]["intrusions"] for sid in sc["sessions"]}
     for r in _purview(incident):
         a = json.loads(r["AuditData"])
         if a["Operation"] != "MailItemsAccessed" or a["AppAccessContext"]["UniqueTokenId"] in forged:
+            continue
+        if a["SessionId"] in stolen:  # the identity intrusions read with apps of their own choosing
             continue
         side = baseline if datetime.fromisoformat(a["CreationTime"]) < window_start else window
         side.setdefault(a["MailboxOwnerUPN"], set()).update({a["AppId"], a["ClientAppId"]})
@@ -263,16 +284,19 @@ def test_decoys_and_drift(incident: Path) -> None:
     decoys = truth["decoys"]
     assert iptocc.country_code(decoys["traveller"]["ip"]) == "JP" and decoys["traveller"]["tokens"] > 0
     assert decoys["guest"]["tid"] not in (truth["organisation"]["tenant_id"], CONSUMER_TID)
-    assert sorted(truth["drifted_users"]) == sorted([*world.victims, world.traveller])
+    identity_victims = [u for sc in truth["identity"]["intrusions"] for u in sc["users"]]
+    assert len(identity_victims) == 3 and not set(identity_victims) & {*world.victims, world.traveller}
+    assert sorted(truth["drifted_users"]) == sorted([*world.victims, world.traveller, *identity_victims])
     for u in world.users:
         for place in u.places:
             assert iptocc.country_code(place.ip) == place.site.country, place
             assert place.ip not in STORM_IPS
         assert u.browser not in IOC_UAS
-    # nobody but the traveller shows a new IP in the window in the sign-in log
+    # nobody but the traveller shows a new IP in the window in the genuine tokens' sign-ins
     window_start = truth["period"]["window_start"]
+    identity = _identity_request_ids(truth)
     seen: dict[str, tuple[set[str], set[str]]] = {}
-    for s in _signins(incident):
+    for s in (s for s in _signins(incident) if s["id"] not in identity):
         base, win = seen.setdefault(s["userPrincipalName"], (set(), set()))
         (base if s["createdDateTime"] < window_start else win).add(s["ipAddress"])
     new_ip_users = {u for u, (base, win) in seen.items() if win - base}
@@ -307,7 +331,8 @@ def test_committed_sample_logs_are_the_default_output_and_small(tmp_path: Path) 
     if not (SAMPLE_LOGS / "truth.json").exists():
         pytest.skip("sample_logs/ not generated")
     sizes = {name: (SAMPLE_LOGS / name).stat().st_size for name in FILES}
-    assert sum(sizes.values()) < 5_000_000, sizes
+    # the sign-ins carry Graph beta's authentication facts (steps, protocol, transfer method…)
+    assert sum(sizes.values()) < 5_500_000, sizes
     truth = _truth(SAMPLE_LOGS)
     assert truth["generator"] == {"command": "triage sample", "seed": 7, "rows_requested": 20000, "format": 1}
     con = duckdb.connect()

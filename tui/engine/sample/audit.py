@@ -74,9 +74,10 @@ class PurviewBuilder:
         cols = ", ".join(f"c{i} VARCHAR" for i in range(len(PURVIEW_HEADER)))
         con.execute(f"CREATE TEMP TABLE p (t_ms BIGINT, id VARCHAR, {cols})")
 
-    def _base(
+    def base(
         self, rng: random.Random, when_s: float, op: str, record_type: int, upn: str, puid: str, workload: str
     ) -> dict[str, object]:
+        """The members every AuditData record starts with (a fresh `Id`)."""
         return {
             "CreationTime": _iso(when_s),
             "Id": rand_uuid(rng),
@@ -91,7 +92,8 @@ class PurviewBuilder:
             "UserId": upn,
         }
 
-    def _add(self, when_s: float, csv_type: str, audit: dict[str, object]) -> None:
+    def add(self, when_s: float, csv_type: str, audit: dict[str, object]) -> None:
+        """One record, its CSV `RecordType` as the export names it (`ExchangeItem`, …)."""
         op = str(audit["Operation"])
         self.count[op] = self.count.get(op, 0) + 1
         data = json.dumps(audit, separators=(",", ":"), ensure_ascii=False)
@@ -169,7 +171,7 @@ class PurviewBuilder:
         folders: list[tuple[str, list[str]]],
     ) -> None:
         u = tok.user
-        audit = self._base(rng, when_s, "MailItemsAccessed", 50, u.upn, u.puid, "Exchange")
+        audit = self.base(rng, when_s, "MailItemsAccessed", 50, u.upn, u.puid, "Exchange")
         context: dict[str, object] = {
             "UniqueTokenId": tok.uti,
             "IssuedAtTime": _iso(tok.iat),
@@ -201,7 +203,7 @@ class PurviewBuilder:
                 "OperationCount": max(1, sum(len(items) for _, items in folders)),
             }
         )
-        self._add(when_s, "ExchangeItemAggregated", audit)
+        self.add(when_s, "ExchangeItemAggregated", audit)
 
     def genuine(self, rng: random.Random, tok: Issued, reqs: list[Request], sharepoint_host: str) -> None:
         """Every audit record a genuine token leaves: mail reads, logins, sends and file access."""
@@ -223,7 +225,7 @@ class PurviewBuilder:
 
     def _login(self, rng: random.Random, tok: Issued, when_s: float) -> None:
         u = tok.user
-        audit = self._base(rng, when_s, "MailboxLogin", 2, u.upn, u.puid, "Exchange")
+        audit = self.base(rng, when_s, "MailboxLogin", 2, u.upn, u.puid, "Exchange")
         audit.update(
             {
                 "ClientIPAddress": _audit_ip(tok.place.ip, rng),
@@ -237,11 +239,11 @@ class PurviewBuilder:
                 "SessionId": tok.sid or "",
             }
         )
-        self._add(when_s, "ExchangeItem", audit)
+        self.add(when_s, "ExchangeItem", audit)
 
     def _send(self, rng: random.Random, tok: Issued, when_s: float) -> None:
         u = tok.user
-        audit = self._base(rng, when_s, "Send", 2, u.upn, u.puid, "Exchange")
+        audit = self.base(rng, when_s, "Send", 2, u.upn, u.puid, "Exchange")
         audit.update(
             {
                 "AppId": APP_OWA if tok.app == APP_OWA else APP_GRAPH,
@@ -271,7 +273,7 @@ class PurviewBuilder:
                 },
             }
         )
-        self._add(when_s, "ExchangeItem", audit)
+        self.add(when_s, "ExchangeItem", audit)
 
     def _file(self, rng: random.Random, tok: Issued, when_s: float, host: str) -> None:
         u = tok.user
@@ -285,7 +287,7 @@ class PurviewBuilder:
             )
         )
         site = f"https://{host}/sites/JointProgramme/"
-        audit = self._base(
+        audit = self.base(
             rng,
             when_s,
             "FileAccessed",
@@ -314,7 +316,7 @@ class PurviewBuilder:
         if u.guest:
             audit["UserType"] = 0
             audit["UserId"] = f"{u.upn.replace('@', '_')}#ext#@{self.org_name}"
-        self._add(when_s, "SharePointFileOperation", audit)
+        self.add(when_s, "SharePointFileOperation", audit)
 
     def write(self, path: Path) -> int:
         """UTF-8 with BOM, CRLF, newest first; returns the number of records."""

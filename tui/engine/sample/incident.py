@@ -11,14 +11,25 @@ import iptocc
 
 from tui.engine.core.db import connect
 from tui.engine.sample.audit import PurviewBuilder
+from tui.engine.sample.entra_records import AUDITS_CONTEXT, RISKS_CONTEXT, sts_logon, write_page
 from tui.engine.sample.gateway import GatewayWriter, Request, client, forged_requests, genuine_requests
+from tui.engine.sample.identity import identity_truth, plan_identity
 from tui.engine.sample.keys import CONSUMER_TID, build_keys
-from tui.engine.sample.signins import write_signins
+from tui.engine.sample.scenario import Scenario
+from tui.engine.sample.signins import from_token, write_signins
 from tui.engine.sample.tokens import Issued, opaque_tickets, plan_forged, plan_genuine
 from tui.engine.sample.truth import build_truth
 from tui.engine.sample.world import END, IOC_UAS, START, STORM_IPS, build_world
 
-FILES = ("gateway.parquet", "purview_audit.csv", "signins.json", "jwks.json", "truth.json")
+FILES = (
+    "gateway.parquet",
+    "purview_audit.csv",
+    "signins.json",
+    "entra_audit.json",
+    "risk_detections.json",
+    "jwks.json",
+    "truth.json",
+)
 MEAN_ROWS_PER_TOKEN = 30.0
 OPAQUE_ROWS = 2  # per opaque ticket
 
@@ -26,7 +37,7 @@ OPAQUE_ROWS = 2  # per opaque ticket
 def run_sample(
     out_dir: Path, rows: int, seed: int, tenants: tuple[str, ...], domains: tuple[str, ...]
 ) -> tuple[str, int]:
-    """Write the five files into `out_dir`; returns a short summary and the exit code."""
+    """Write the sample's files (FILES) into `out_dir`; returns a short summary and the exit code."""
     if out_dir.exists() and not out_dir.is_dir():
         return f"error: {out_dir} exists and is not a directory", 2
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -91,12 +102,38 @@ def run_sample(
                 req, client(STORM_IPS[3], rng), IOC_UAS[0], "Bearer " + ticket, f"SMTP:{world.victims[2]}"
             )
 
+    # The identity attacks and decoys: sign-ins, mail reads and logons of their own, from their own
+    # seeded streams, so the token incident above comes out the same with or without them.
+    scenarios = plan_identity(world, genuine, seed)
+    id_rng = random.Random(f"triage-sample:{seed}:identity-audit")
+    for sc in scenarios:
+        for read in sc.reads:
+            purview.mail_access(
+                id_rng,
+                read.tok,
+                read.requests(),
+                read.ip,
+                read.client_info,
+                read.app_id,
+                read.client_app_id,
+                16,
+            )
+        for logon in sc.logons:
+            sts_logon(purview, logon, world.tenant, id_rng)
+
     paths = {name: out_dir / name for name in FILES}
     gateway.write(paths["gateway.parquet"])
     n_audit = purview.write(paths["purview_audit.csv"])
     con.close()
+    sign_rng = random.Random(f"triage-sample:{seed}:signins")
+    signins = [from_token(tok, sign_rng) for tok in genuine] + [s for sc in scenarios for s in sc.signins]
     with paths["signins.json"].open("w", encoding="utf-8", newline="\n") as fh:
-        n_signins = write_signins(fh, genuine, random.Random(f"triage-sample:{seed}:signins"), world.tenant)
+        ids = write_signins(fh, signins, sign_rng, world.tenant)
+    n_signins = len(ids)
+    n_dir = write_page(paths["entra_audit.json"], AUDITS_CONTEXT, [a for sc in scenarios for a in sc.audits])
+    n_risk = write_page(
+        paths["risk_detections.json"], RISKS_CONTEXT, [r for sc in scenarios for r in sc.risks]
+    )
     jwks = {"keys": [k.jwk() for k in keys.values()]}
     paths["jwks.json"].write_text(json.dumps(jwks, indent=2) + "\n", encoding="utf-8")
 
@@ -115,9 +152,12 @@ def run_sample(
             "gateway.parquet": gateway.rows,
             "purview_audit.csv": n_audit,
             "signins.json": n_signins,
+            "entra_audit.json": n_dir,
+            "risk_detections.json": n_risk,
             "jwks.json": len(jwks["keys"]),
         },
         audit_ops=dict(sorted(purview.count.items())),
+        identity=identity_truth(scenarios, world, genuine, ids),
     )
     paths["truth.json"].write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     return _summary(
@@ -134,6 +174,8 @@ def run_sample(
         n_signins,
         len(jwks["keys"]),
         world.victims,
+        scenarios,
+        (n_dir, n_risk),
     ), 0
 
 
@@ -157,6 +199,8 @@ def _summary(
     n_signins: int,
     n_keys: int,
     victims: tuple[str, ...],
+    scenarios: list[Scenario],
+    entra: tuple[int, int],
 ) -> str:
     kinds = {k: sum(1 for t in forged if t.forged == k) for k in ("a", "b", "c")}
     lines = [
@@ -165,10 +209,16 @@ def _summary(
         f"(consumer key {kinds['a']}, stolen kid {kinds['b']}, consumer token {kinds['c']}), "
         f"{len(tickets)} opaque EwB tickets",
         f"  purview_audit.csv  {n_audit:>9,} records ({ops.get('MailItemsAccessed', 0):,} MailItemsAccessed)",
-        f"  signins.json       {n_signins:>9,} sign-ins (genuine tokens only)",
+        f"  signins.json       {n_signins:>9,} sign-ins (Graph beta; the genuine tokens' and "
+        f"{sum(len(sc.signins) for sc in scenarios)} of the identity attacks and decoys)",
+        f"  entra_audit.json   {entra[0]:>9} directory audit records (a device registered)",
+        f"  risk_detections.json {entra[1]:>7} Identity Protection detections",
         f"  jwks.json          {n_keys:>9} keys (2 enterprise, rotated; 3 consumer incl. the stolen kid)",
         "  truth.json         what was planted",
         f"  organisation: tenant {tenant}, domain {domain}; consumer tenant {CONSUMER_TID}",
         f"  victims: {', '.join(victims)}",
     ]
+    for sc in scenarios:
+        kind = "identity attack" if sc.intrusion else "decoy"
+        lines.append(f"  {kind} {sc.name}: {', '.join(sc.users)}")
     return "\n".join(lines)

@@ -74,6 +74,7 @@ def build_truth(
     countries: dict[str, str],
     counts: dict[str, int],
     audit_ops: dict[str, int],
+    identity: dict[str, object],
 ) -> dict[str, object]:
     """The answer key later tests and the golden scan compare against (no raw token in it)."""
     by_upn = {u.upn: u for u in world.users}
@@ -171,7 +172,7 @@ def build_truth(
             for sha, n in tickets
         ],
         "victim_mailboxes": victims,
-        "drifted_users": sorted([*world.victims, world.traveller]),
+        "drifted_users": sorted([*world.victims, world.traveller, *_identity_victims(identity)]),
         "genuine": {
             "tokens": len(genuine),
             "in_signins": True,
@@ -208,4 +209,12 @@ def build_truth(
             },
         },
         "ioc_ips_used": sorted({ip for t in forged for ip in t.ips} | {"51.89.156.153"}),
+        "identity": identity,
     }
+
+
+def _identity_victims(identity: dict[str, object]) -> list[str]:
+    """The users whose own sessions an identity intrusion used (not the spray's mere targets)."""
+    intrusions = identity["intrusions"]
+    assert isinstance(intrusions, list)
+    return [upn for entry in intrusions for upn in entry["users"]]

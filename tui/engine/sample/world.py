@@ -17,11 +17,32 @@ APP_OWA = "9199bf20-a13f-4107-85dc-02114787ef48"
 APP_OFFICE = "d3590ed6-52b3-4102-aeff-aad2292ab01c"
 APP_EXCHANGE = "00000002-0000-0ff1-ce00-000000000000"
 APP_GRAPH = "00000003-0000-0000-c000-000000000000"
+# The clients and resources of the identity attacks and decoys (`identity`)
+APP_OFFICE_HOME = "4765445b-32c6-49b0-83e6-1d93765276ca"
+APP_AUTH_BROKER = "29d9ed98-a469-4536-ade2-f981bc1d605e"
+APP_DRS = "01cb2876-7ebd-4aa4-9cc9-d28bd4d359a9"
+APP_AAD_POWERSHELL = "1b730954-1685-4b74-9bfd-dac224a7b894"
+APP_AAD_GRAPH = "00000002-0000-0000-c000-000000000000"
+APP_OUTLOOK_MOBILE = "27922004-5251-4030-b22d-91ecd9a37ea4"
+APP_TEAMS = "1fec8e78-bce4-4aaf-ab1b-5451cc387264"
+APP_TEAMS_SERVICES = "cc15fd57-2c6c-4117-a88c-83b1d56b4bbe"
+APP_AZURE_CLI = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+APP_AZURE_MANAGEMENT = "797f4846-ba00-4fd7-ba43-dac1f8f63013"
 APP_NAMES = {
     APP_OWA: "One Outlook Web",
     APP_OFFICE: "Microsoft Office",
     APP_EXCHANGE: "Office 365 Exchange Online",
     APP_GRAPH: "Microsoft Graph",
+    APP_OFFICE_HOME: "OfficeHome",
+    APP_AUTH_BROKER: "Microsoft Authentication Broker",
+    APP_DRS: "Device Registration Service",
+    APP_AAD_POWERSHELL: "Azure Active Directory PowerShell",
+    APP_AAD_GRAPH: "Windows Azure Active Directory",
+    APP_OUTLOOK_MOBILE: "Outlook Mobile",
+    APP_TEAMS: "Microsoft Teams",
+    APP_TEAMS_SERVICES: "Microsoft Teams Services",
+    APP_AZURE_CLI: "Microsoft Azure CLI",
+    APP_AZURE_MANAGEMENT: "Windows Azure Service Management API",
 }
 
 IOC_UAS = (
