@@ -9,6 +9,7 @@
 --   + 4 × off-hours share (share of window events in UTC hours of the day the user never used in the baseline)
 --   + 2 × min(log2(max(volume ratio, 1)), 3)   (volume ratio = window events/day ÷ baseline events/day)
 -- A user with no baseline activity cannot drift from it: score 1 and the reason "no baseline activity".
+-- Failed sign-ins (an error code, UAL UserLoginFailed) are left out: attempts against a user, not its behaviour.
 -- `severity` and `indicators`: the worst identity indicator (SPEC §10) of the user's events and every identity
 -- code fired on them (`user_identity`, analyses/sessions.py), so the pane is each user's whole picture.
 WITH split AS (
@@ -19,6 +20,10 @@ ev AS (
            e.ts >= s.ws AS in_window
     FROM events_rows AS e, split AS s
     WHERE e."user" IS NOT NULL AND e.ts >= s.bs AND e.ts <= s.we AND (e.ts < s.be OR e.ts >= s.ws)
+      -- a failed sign-in is an attempt against the user, not the user's behaviour (a password spray's
+      -- attempts from one foreign IP must not make each target look drifted): PASSWORD_SPRAY reads them
+      AND NOT ((e.kind = 'entra_signin' AND coalesce(e.status, '0') NOT IN ('0', 'Success', 'success'))
+               OR lower(coalesce(e.operation, '')) = 'userloginfailed')
 ),
 dims AS (
     SELECT u, ts, in_window, 'ip' AS dim, client_ip AS v FROM ev WHERE client_ip IS NOT NULL

@@ -432,3 +432,22 @@ def test_risk_detection_takes_its_risk_level_and_marks_the_signin_it_names() -> 
             "SELECT evidence FROM row_indicators WHERE code = 'RISK_DETECTION' AND source_row = 1"
         ).fetchone()[0]
     )  # type: ignore[index]
+
+
+def test_failed_sign_ins_are_attempts_against_the_user_not_its_drift() -> None:
+    """A spray's failed attempts from a foreign IP do not make its target look drifted (issue 22's
+    point 2, in the fixed drift score); the target's own sign-in from the same IP does."""
+    from tui.engine.analyses.sessions import build_identity_tables
+    from tui.engine.core.queries import named_query
+
+    rows = history("ann@contoso.gov", days=20) + history("bob@contoso.gov", days=20)
+    rows += [
+        signin("ann@contoso.gov", T0, ("81.196.0.7", "RO"), status="50126", device_id=None, request_id="fail"),
+        signin("bob@contoso.gov", T0, ("81.196.0.7", "RO"), device_id=None, request_id="found"),
+    ]
+    con = run(rows, OPTIONS)
+    build_identity_tables(con)
+    split = [T0 - timedelta(days=21), T0 - timedelta(days=5), T0 - timedelta(days=5), T0 + timedelta(hours=1)]
+    got = dict(con.execute(f'SELECT "user", new_countries FROM ({named_query("drift").sql})', split).fetchall())
+    assert got["ann@contoso.gov"] == []
+    assert [c.split(" ")[0] for c in got["bob@contoso.gov"]] == ["RO"]

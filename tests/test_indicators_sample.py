@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+from sample_truth import identity_utis
 
 from tui.engine.case.annotate import annotate
 from tui.engine.case.context import Case
@@ -20,6 +22,7 @@ def incident(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict[str, 
     out = tmp_path_factory.mktemp("incident")
     sample.run_sample(out, 6000, 7, (), ())
     truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))
+    truth["_folder"] = str(out)
     con = connect()
     report = load_mod.load(con, [str(out)], Options())
     annotate(Case.start(Options(), con), report)
@@ -48,9 +51,11 @@ def test_every_forged_token_is_high_or_critical(
 
 def test_no_genuine_token_above_medium(incident: tuple[dict, dict[str, int], dict[str, set[str]]]) -> None:
     truth, rank, codes = incident
+    folder = Path(truth["_folder"])
     planted = {"sha256:" + f["tok_sha256"] for f in truth["forged_tokens"]}
     planted |= {"uti:" + f["uti"] for f in truth["forged_tokens"]}
     planted |= {"sha256:" + o["sha256"] for o in truth["opaque_bearers"]}
+    planted |= {"uti:" + u for u in identity_utis(folder, truth)}  # the identity intrusions' tokens
     genuine = [k for k in rank if k not in planted]
     assert len(genuine) > 100
     too_high = {k: sorted(codes[k]) for k in genuine if rank[k] > 3}

@@ -7,6 +7,7 @@ engine returns text that has already been made inert, and an exit code.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sys
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -106,7 +107,7 @@ def _options(
     for path in [*(jwks or []), *(ioc or [])]:
         if not path.is_file():
             raise typer.BadParameter(f"no such file: {path}")
-    return Options(
+    options = Options(
         jwks=tuple(jwks or ()),
         tenants=tuple(t.lower() for t in tenant or ()),
         domains=tuple(d.lower().lstrip("@") for d in domain or ()),
@@ -116,13 +117,13 @@ def _options(
         mapping=parsed_map,
         tz=tz,
         include_secrets=include_secrets,
-        **bounds,
     )
+    return dataclasses.replace(options, **bounds)
 
 
-def _bounds(pairs: list[str]) -> dict[str, float]:
+def _bounds(pairs: list[str]) -> dict[str, Any]:
     """`--bound NAME=VALUE` pairs as Options fields; a positive number each."""
-    out: dict[str, float] = {}
+    out: dict[str, Any] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         field = BOUNDS.get(name.strip().lower().replace("_", "-"))
