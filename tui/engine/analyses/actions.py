@@ -48,7 +48,9 @@ def add_mailbox_actions(con: duckdb.DuckDBPyConnection) -> None:
                    array_to_string(list_transform(
                        list_sort(list(DISTINCT CAST(5 - sev_rank AS VARCHAR) || code)), lambda c: c[2:]), ';')
                        AS actions
-            FROM actions WHERE mailbox IS NOT NULL GROUP BY mailbox
+            FROM (SELECT mailbox, code, max(sev_rank) AS sev_rank FROM actions WHERE mailbox IS NOT NULL
+                  GROUP BY ALL)
+            GROUP BY mailbox
         )
         SELECT coalesce(m.mailbox, a.mailbox) AS mailbox,
                coalesce(_severity_name(greatest(m.sev_rank, a.sev_rank)), 'none') AS severity,

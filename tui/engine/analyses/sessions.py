@@ -28,10 +28,10 @@ def build_identity_tables(con: duckdb.DuckDBPyConnection) -> None:
         SELECT usr AS "user", max(sev_rank) AS sev_rank, _severity_name(max(sev_rank)) AS severity,
                array_to_string(list_transform(list_sort(list(DISTINCT CAST(5 - sev_rank AS VARCHAR) || code)),
                                               lambda c: c[2:]), ';') AS indicators
-        FROM (SELECT coalesce(e."user", lower(t.upn)) AS usr, i.code, i.sev_rank
+        FROM (SELECT coalesce(e."user", lower(t.upn)) AS usr, i.code, max(i.sev_rank) AS sev_rank
               FROM row_indicators i JOIN events_t e ON e.source = i.source AND e.source_row = i.source_row
               LEFT JOIN token_claims t ON t.tok_key = e.tok_key
-              WHERE list_contains(?, i.code))
+              WHERE list_contains(?, i.code) GROUP BY ALL)  -- a code once, at its worst (graded codes)
         WHERE usr IS NOT NULL GROUP BY usr""",
         [[*IDENTITY_CODES, *ACTION_CODES]],
     )

@@ -96,6 +96,7 @@ CREATE OR REPLACE TEMP MACRO _jv(x) AS CASE
         THEN array_to_string(list_transform(json_extract(x::JSON, '$[*]'),
                                             lambda v: coalesce(v->>'$', '')), ', ')
     ELSE x END;
+CREATE OR REPLACE TEMP MACRO _vn(x) AS CASE WHEN x IS NOT NULL THEN _v(x) END;
 CREATE OR REPLACE TEMP MACRO _p(kv, n) AS list_filter(kv, lambda p: lower(p.name) = lower(n))[1].new;
 CREATE OR REPLACE TEMP MACRO _po(kv, n) AS list_filter(kv, lambda p: lower(p.name) = lower(n))[1].old;
 CREATE OR REPLACE TEMP MACRO _set(x) AS nullif(trim(coalesce(x, '')), '') IS NOT NULL

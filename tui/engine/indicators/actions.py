@@ -219,10 +219,10 @@ SELECT a.source, a.source_row, a.tkey,
                   CASE WHEN _on(_p(a.kv, 'ConsentContext.IsAdminConsent')) THEN 'admin consent' END,
                   CASE WHEN _on(_p(a.kv, 'ConsentContext.OnBehalfOfAll')) THEN 'for all users' END,
                   CASE WHEN _on(_p(a.kv, 'ConsentContext.IsAppOnly')) THEN 'app-only' END,
-                  'scopes ' || _v({_SCOPES}),
-                  'scope ' || _v(nullif(_p(a.kv, 'DelegatedPermissionGrant.Scope'), '')),
-                  'app role ' || _v(nullif(_p(a.kv, 'AppRole.Value'), '')),
-                  'key ' || _v(nullif(_p(a.kv, 'KeyDescription'), ''))), ''), ''), {_NOTES})
+                  'scopes ' || _vn({_SCOPES}),
+                  'scope ' || _vn(nullif(_p(a.kv, 'DelegatedPermissionGrant.Scope'), '')),
+                  'app role ' || _vn(nullif(_p(a.kv, 'AppRole.Value'), '')),
+                  'key ' || _vn(nullif(_p(a.kv, 'KeyDescription'), ''))), ''), ''), {_NOTES})
 FROM action_facts a WHERE list_contains({_list(CONSENT_OPS)}, a.op)"""
 
 _ROLE = f"""
