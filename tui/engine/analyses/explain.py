@@ -214,6 +214,12 @@ def _mailbox_sections(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> tu
         )
     )
     sections.append(
+        _section(
+            "changes made to it (rules, forwarding, permissions, auditing)",
+            explain_identity.mailbox_action_rows(con, row.get("mailbox")),
+        )
+    )
+    sections.append(
         Section(
             "accesses",
             _use_lines(
@@ -315,10 +321,14 @@ def _event_sections(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> tupl
             "token_id",
             "status",
             "items",
+            "target",
+            "params",
             "source",
             "source_row",
         ),
     )
+    hits = explain_identity.event_hit_rows(con, row.get("source"), row.get("source_row"))
+    own = (_section("why this record is flagged", hits),) if hits else ()
     if row.get("tkey") is None:
-        return (Section("event", event),)
-    return (*token_sections(con, row.get("tkey"), row.get("tok_sha256")), Section("event", event))
+        return (*own, Section("event", event))
+    return (*own, *token_sections(con, row.get("tkey"), row.get("tok_sha256")), Section("event", event))

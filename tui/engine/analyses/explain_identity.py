@@ -1,6 +1,7 @@
 """The detail panel's identity sections (SPEC §10): a session's indicators and MFA provenance, a
 token's MFA chain (token → the sign-in that issued it → its session's first interactive sign-in,
-each step with its method and result), and the sessions that read a mailbox.
+each step with its method and result), the sessions that read a mailbox, and the actions (SPEC §10's
+changes: rules, forwarding, permissions, roles…) done in a session or to a mailbox.
 
 Sign-ins are read from `events_t` (a session's are few; every row of them is its own record, so the
 token-filled columns of `events` are not needed), the sessions from the `sessions` table.
@@ -12,11 +13,13 @@ from typing import Any
 
 import duckdb
 
+from tui.engine.analyses.actions import ACTIONS_ORDER
 from tui.engine.analyses.panes import display_value
 from tui.engine.core.schema import Kind
 
 Row = tuple[str, str, str]  # label, text, style: explain.Line's fields (explain builds the Lines)
 SIGNINS_SHOWN = 8
+ACTIONS_SHOWN = 12
 _MFA_STYLE = {"performed": "", "by_claim": "medium", "single_factor": "medium", "no_issuance_record": "high"}
 _SIGNIN = f"""SELECT ts, category, client_ip, country, device_id, mfa, auth_steps, request_id, status,
     incoming_token_type, auth_protocol
@@ -93,6 +96,10 @@ def session_rows(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> list[tu
     return [
         ("why flagged", why),
         ("MFA provenance: the session's sign-ins, interactive first", mfa),
+        (
+            "actions done in it (rules, forwarding, permissions, roles, consents…)",
+            session_action_rows(con, sid),
+        ),
         ("seen", use),
     ]
 
@@ -146,4 +153,55 @@ def mailbox_session_rows(con: duckdb.DuckDBPyConnection, mailbox: object) -> lis
     ]
 
 
-__all__ = ["mailbox_session_rows", "session_rows", "token_mfa_rows"]
+def _action_rows(fetched: list[tuple[Any, ...]], total: int) -> list[Row]:
+    out = [
+        (f"{_t(ts)} {code}", f"{_t(user)}: {_t(evidence)}", _t(severity))
+        for ts, code, severity, user, evidence in fetched
+    ]
+    if total > len(fetched):
+        out.append(
+            ("more", f"{total - len(fetched):,} more in actions.csv (or filter code= on Events)", "dim")
+        )
+    return out
+
+
+def _select(con: duckdb.DuckDBPyConnection, where: str, value: object) -> list[Row]:
+    total = con.execute(f"SELECT count(*) FROM actions WHERE {where}", [value]).fetchone()[0]  # type: ignore[index]
+    fetched = con.execute(
+        f"""SELECT ts, code, severity, "user", evidence FROM actions WHERE {where}
+        ORDER BY {ACTIONS_ORDER} LIMIT {ACTIONS_SHOWN}""",
+        [value],
+    ).fetchall()
+    return _action_rows(fetched, int(total))
+
+
+def mailbox_action_rows(con: duckdb.DuckDBPyConnection, mailbox: object) -> list[Row]:
+    """The rules, forwarding, permissions and audit changes set on a mailbox, in time order."""
+    return _select(con, "mailbox = lower(?)", str(mailbox))
+
+
+def session_action_rows(con: duckdb.DuckDBPyConnection, session_id: object) -> list[Row]:
+    """The actions done in a session, in time order."""
+    return _select(con, "session_id = ?", str(session_id)) if session_id is not None else []
+
+
+def event_hit_rows(con: duckdb.DuckDBPyConnection, source: object, source_row: object) -> list[Row]:
+    """An event's own indicator hits (an action's, a sign-in's) with their evidence, worst first."""
+    if source is None or source_row is None:
+        return []
+    fetched = con.execute(
+        "SELECT code, severity, evidence FROM row_indicators WHERE source = ? AND source_row = ? "
+        "ORDER BY sev_rank DESC, code",
+        [str(source), int(source_row)],  # type: ignore[call-overload]
+    ).fetchall()
+    return [(code, _t(evidence), _t(severity)) for code, severity, evidence in fetched]
+
+
+__all__ = [
+    "event_hit_rows",
+    "mailbox_action_rows",
+    "mailbox_session_rows",
+    "session_action_rows",
+    "session_rows",
+    "token_mfa_rows",
+]

@@ -21,7 +21,8 @@ Severities compare by rank, info < low < medium < high < critical, and an unflag
 ranks below info. Times are `2023-06-01`, `2023-06-01T04:00`, `2023-06-01 04:00:00Z` or with an
 offset (`+02:00`), converted to UTC; a date alone means midnight UTC. List columns (`VARCHAR[]`)
 match when any element matches. Field names are those of the caller's allow-list plus the aliases
-in `ALIASES`; a column typed `SEVERITY` (or a VARCHAR column named `severity`) holds severity
+in `ALIASES` and `code` (`code=INBOX_RULE`: one of the row's `;`-joined `indicators`); a column
+typed `SEVERITY` (or a VARCHAR column named `severity`) holds severity
 names. User values reach SQL only as `?` parameters; identifiers only from the allow-list.
 """
 
@@ -45,6 +46,9 @@ ALIASES = {
     "op": "operation",
     "time": "ts",
 }
+# `code=INBOX_RULE`: one of the `;`-joined codes of a row's `indicators` (every pane has them), where
+# `indicators=INBOX_RULE` would ask for that code alone and `indicators:INBOX` for a part of one
+CODE_FIELD = "code"
 OPERATORS = ("!=", ">=", "<=", "=", ":", ">", "<")
 _ORDERING = (">", "<", ">=", "<=")
 
@@ -207,10 +211,13 @@ def compile_filter(
             conds = [_condition(_ident(c), _kind(c, columns[c]), word, term.start, 0) for c in text_columns]
             sql = "(" + " OR ".join(cond for cond, _ in conds) + ")"
             values = [v for _, vs in conds for v in vs]
+        elif term.field == CODE_FIELD and CODE_FIELD not in names and "indicators" in names:
+            sql, values = _code_condition(_ident(names["indicators"]), term, term.start + term.negate)
         else:
             column = names.get(term.field) or aliases.get(term.field)
             if column is None:
-                valid = ", ".join(sorted([*names, *aliases]))
+                code = [CODE_FIELD] if "indicators" in names else []
+                valid = ", ".join(sorted([*names, *aliases, *code]))
                 raise FilterError(f"unknown field '{term.field}' (fields: {valid})", term.start + term.negate)
             value_at = term.start + term.negate + len(term.field) + len(term.op)
             term = replace(term, field=column)
@@ -227,6 +234,17 @@ def compile_filter(
         terms.append(term)
     where = " AND ".join(parts) if parts else "TRUE"
     return Compiled(where, tuple(params), tuple(terms))
+
+
+def _code_condition(expr: str, term: Term, at: int) -> tuple[str, list[object]]:
+    """`code=X` / `code!=X`: X is (not) one of the row's codes; `code:X`: a code contains X."""
+    if term.op in _ORDERING:
+        raise FilterError(f"'{term.op}' compares times, numbers and severities; code is a code", at)
+    if term.value == "":
+        return f"({expr} IS NULL OR {expr} = '')", []
+    if term.op == ":":
+        return f"contains(lower({expr}), lower(?))", [term.value]
+    return f"contains(';' || upper({expr}) || ';', ';' || upper(?) || ';')", [term.value.strip()]
 
 
 def add_term(text: str, field: str, op: str, value: object, *, negate: bool = False) -> str:

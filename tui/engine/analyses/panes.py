@@ -17,6 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from tui.engine.analyses import tables as analyses
+from tui.engine.analyses.actions import add_mailbox_actions, build_actions
 from tui.engine.analyses.marks import ensure_marks
 from tui.engine.analyses.sessions import build_identity_tables, build_sessions
 from tui.engine.analyses.tables import TOKENS_ORDER, Where
@@ -105,6 +106,7 @@ PANES: tuple[PaneSpec, ...] = (
             "first_access",
             "last_access",
             "indicators",
+            "actions",
             "identities",
             "ips",
             "app_ids",
@@ -355,6 +357,9 @@ def build_table(con: duckdb.DuckDBPyConnection, pane: str, split: object) -> Non
         if pane == "tokens":  # the first pane built: the identity tables its MFA column (and drift) read
             build_identity_tables(con)
         con.execute(f"CREATE OR REPLACE TABLE {pane} AS {named_query(pane).sql}")
+        if pane == "mailboxes":  # with the changes made to each mailbox (analyses.actions)
+            build_actions(con)
+            add_mailbox_actions(con)
     ensure_marks(con)
 
 

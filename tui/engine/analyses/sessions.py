@@ -3,8 +3,9 @@ identity indicator — small tables built once the indicators have run.
 
 - `signin_mfa` and `signin_span` (what tokens.sql reads for a token's MFA) are built with the
   indicators' helpers (`tui.engine.indicators.identity`); the Tokens preview gets empty ones.
-- `user_identity("user", sev_rank, severity, indicators)`: per user, the worst identity indicator of
-  the user's events and every identity code fired on them (the Drift pane's whole picture).
+- `user_identity("user", sev_rank, severity, indicators)`: per user, the worst identity or action
+  indicator of the user's events (the changes the user made: a rule, a role, a consent) and every
+  such code fired on them (the Drift pane's whole picture).
 - `sessions`: one row per session (queries/sessions.sql), with `session_facts`' MFA provenance.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import duckdb
 
 from tui.engine.core.queries import named_query
+from tui.engine.indicators.actions import ACTION_CODES
 from tui.engine.indicators.identity_catalogue import IDENTITY_CODES
 
 # Sessions pane and sessions.csv order: worst first, then the busiest, then by time and id
@@ -20,18 +22,18 @@ SESSIONS_ORDER = "sev_rank DESC, events DESC, first_seen, session_id"
 
 
 def build_identity_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """`user_identity`: per user, the worst identity indicator and the identity codes of its events."""
+    """`user_identity`: per user, the worst identity or action indicator and those codes of its events."""
     con.execute(
         """CREATE OR REPLACE TABLE user_identity AS
         SELECT usr AS "user", max(sev_rank) AS sev_rank, _severity_name(max(sev_rank)) AS severity,
                array_to_string(list_transform(list_sort(list(DISTINCT CAST(5 - sev_rank AS VARCHAR) || code)),
                                               lambda c: c[2:]), ';') AS indicators
-        FROM (SELECT coalesce(e."user", lower(t.upn)) AS usr, i.code, i.sev_rank
+        FROM (SELECT coalesce(e."user", lower(t.upn)) AS usr, i.code, max(i.sev_rank) AS sev_rank
               FROM row_indicators i JOIN events_t e ON e.source = i.source AND e.source_row = i.source_row
               LEFT JOIN token_claims t ON t.tok_key = e.tok_key
-              WHERE list_contains(?, i.code))
+              WHERE list_contains(?, i.code) GROUP BY ALL)  -- a code once, at its worst (graded codes)
         WHERE usr IS NOT NULL GROUP BY usr""",
-        [list(IDENTITY_CODES)],
+        [[*IDENTITY_CODES, *ACTION_CODES]],
     )
 
 

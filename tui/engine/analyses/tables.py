@@ -17,6 +17,7 @@ from datetime import datetime
 import duckdb
 import pyarrow as pa
 
+from tui.engine.analyses.actions import add_mailbox_actions, build_actions
 from tui.engine.analyses.filter import Compiled
 from tui.engine.analyses.marks import MARK_COLUMNS, ensure_marks
 from tui.engine.analyses.sessions import build_identity_tables, build_sessions
@@ -106,10 +107,13 @@ def split_params(split: object) -> list[datetime]:
 
 
 def build(con: duckdb.DuckDBPyConnection, split: object) -> None:
-    """(Re)build the `tokens`, `mailboxes`, `drift` and `sessions` tables from their named queries."""
+    """(Re)build the `tokens`, `mailboxes`, `drift`, `sessions` and `actions` tables from their named
+    queries (the mailboxes with the actions on them: `analyses.actions`)."""
     build_identity_tables(con)
+    build_actions(con)
     con.execute(f"CREATE OR REPLACE TABLE tokens AS {named_query('tokens').sql}")
     con.execute(f"CREATE OR REPLACE TABLE mailboxes AS {named_query('mailboxes').sql}")
+    add_mailbox_actions(con)
     build_drift(con, split)
     build_sessions(con)
     ensure_marks(con)  # the page queries read `<pane>_marked`

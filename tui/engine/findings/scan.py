@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from tui.engine.analyses import tables as analyses
+from tui.engine.analyses.actions import ACTIONS_COLUMNS, ACTIONS_ORDER
 from tui.engine.analyses.sessions import SESSIONS_ORDER
 from tui.engine.analyses.tables import TOKENS_ORDER
 from tui.engine.core.options import Options
@@ -48,6 +49,8 @@ FINDINGS = {
     "ORDER BY sev_rank DESC, flagged_accesses DESC, accesses DESC, mailbox",
     "drift.csv": f'SELECT {DRIFT_COLUMNS} FROM drift ORDER BY drift_score DESC, window_events DESC, "user"',
     "sessions.csv": f"SELECT {SESSIONS_COLUMNS} FROM sessions ORDER BY {SESSIONS_ORDER}",
+    # SPEC §10: one row per action event and code, in time order (`analyses.actions`)
+    "actions.csv": f"SELECT {ACTIONS_COLUMNS} FROM actions ORDER BY {ACTIONS_ORDER}",
 }
 
 SEVERITIES = ("critical", "high", "medium", "low", "info", "none")
@@ -75,7 +78,8 @@ def write_findings(
     started: datetime,
     hashes: Mapping[str, Future[str]] | None = None,
 ) -> list[str]:
-    """Write tokens.csv, mailboxes.csv, drift.csv and manifest.json into `out`.
+    """Write the findings files (`FINDINGS`: tokens, mailboxes, drift, sessions, actions) and
+    manifest.json into `out`.
 
     `hashes`: the inputs' SHA-256 being computed since the scan started (`state.hash_in_background`)."""
     from tui.engine.findings.export import BATCH_ROWS, write_csv, write_manifest

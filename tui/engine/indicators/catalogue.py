@@ -13,6 +13,7 @@ list of countries or IPs must not read as complete); display makes them inert.
 
 from __future__ import annotations
 
+from tui.engine.indicators.actions import ACTIONS
 from tui.engine.indicators.identity_catalogue import IDENTITY
 from tui.engine.indicators.indicator import Indicator
 
@@ -37,7 +38,7 @@ CREATE OR REPLACE TEMP MACRO _domain_of(x) AS
 
 _BAD_KEY_AFTER = "(b.not_after IS NULL OR t.iat IS NULL OR t.iat > b.not_after)"
 
-CATALOGUE: tuple[Indicator, ...] = (  # the token half; the identity half follows (SPEC §10)
+CATALOGUE: tuple[Indicator, ...] = (  # the token part; the identity and action parts follow (SPEC §10)
     Indicator(
         "KNOWN_BAD_KEY",
         "critical",
@@ -335,7 +336,7 @@ CATALOGUE: tuple[Indicator, ...] = (  # the token half; the identity half follow
     ),
 )
 
-CATALOGUE += IDENTITY
+CATALOGUE += IDENTITY + ACTIONS
 BY_CODE = {ind.code: ind for ind in CATALOGUE}
 
 # The indicators that read nothing but a token's claims, header, signature and key (`_tok`, `_bad_key`):

@@ -15,6 +15,7 @@ import duckdb
 
 from tui.engine.core.options import Options
 from tui.engine.core.schema import Kind
+from tui.engine.indicators.action_facts import prepare_actions
 from tui.engine.indicators.catalogue import CATALOGUE, MACROS
 from tui.engine.indicators.events_view import events_materialised, register_events
 from tui.engine.indicators.identity import prepare_identity
@@ -94,6 +95,7 @@ def prepare(
         build_token_use(con, issuance)
     build_subject(con)
     prepare_identity(con, options)
+    prepare_actions(con)
 
 
 def tok_table(con: duckdb.DuckDBPyConnection) -> None:

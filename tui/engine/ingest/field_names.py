@@ -145,7 +145,15 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     ),
     "request_id": ("IntraSystemId", "request_id"),
     "target": ("ObjectId", "OfficeObjectId", "target"),
-    "params": ("Parameters", "ModifiedProperties", "params"),
+    # an Exchange cmdlet's `Parameters`, a directory change's `ModifiedProperties`, and an Outlook rule
+    # change's `OperationProperties` (RuleName, RuleActions…: UpdateInboxRules records only, where a mail
+    # read's are its access type)
+    "params": (
+        "Parameters",
+        "ModifiedProperties",
+        "OperationProperties{Operation=UpdateInboxRules}",
+        "params",
+    ),
     "auth_requirement": ("authenticationRequirement", "Authentication requirement", "auth_requirement"),
     # a UAL sign-in's steps are named, not listed: `RequestType` (`SAS:ProcessAuth` is the second
     # factor), `ResultStatusDetail`, `UserAuthenticationMethod` (a bit field of primary methods)
