@@ -23,14 +23,14 @@ async def test_tabs_widen_when_the_counts_arrive() -> None:
     async with app.run_test(size=(160, 3)) as pilot:
         tabs = app.query_one(PaneTabs)
         await pilot.pause()
-        assert tabs.size.width == len(" [1 Tokens …] [2 Mailboxes …] [3 Drift …] [4 Events …] ")
+        assert tabs.size.width == len(" [1 Tokens …] [2 Mailboxes …] [3 Drift …] [4 Events …] [5 Sessions …] ")
         tabs.pending = frozenset({"drift", "events"})
         tabs.flags = {"tokens": 299_349}
         await pilot.pause()
         tabs.pending = frozenset()
-        tabs.flags = {"tokens": 299_349, "mailboxes": 5_050, "drift": None, "events": None}
+        tabs.flags = {"tokens": 299_349, "mailboxes": 5_050, "drift": None, "events": None, "sessions": 12}
         await pilot.pause()
-        label = " [1 Tokens 299,349⚑] [2 Mailboxes 5,050⚑] [3 Drift] [4 Events] "
+        label = " [1 Tokens 299,349⚑] [2 Mailboxes 5,050⚑] [3 Drift] [4 Events] [5 Sessions 12⚑] "
         assert tabs.size.width == len(label)
         assert app.query_one("#hint").region.x == len(label)
 

@@ -16,7 +16,7 @@ from tui.cli import app
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).parent / "golden" / "sample"
-FILES = ("tokens.csv", "mailboxes.csv", "drift.csv", "sessions.csv", "manifest.json")
+FILES = ("tokens.csv", "mailboxes.csv", "drift.csv", "sessions.csv", "actions.csv", "manifest.json")
 SEV = {"none": 0, "info": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
 
 
@@ -64,7 +64,7 @@ def test_two_runs_are_byte_identical(scanned: Path, tmp_path: Path, monkeypatch:
 
 
 def test_findings_have_the_spec_columns(scanned: Path) -> None:
-    header = {name: next(csv.reader((scanned / name).open(encoding="utf-8"))) for name in FILES[:4]}
+    header = {name: next(csv.reader((scanned / name).open(encoding="utf-8"))) for name in FILES[:5]}
     assert header["tokens.csv"] == (
         "tok_sha256,uti,severity,indicators,evidence,kid,alg,iss,tid,aud,appid,upn,oid,iat,exp,sig,"
         "first_seen,last_seen,uses,users,mailboxes,ips,countries,amr,mfa,session_id"
@@ -80,6 +80,9 @@ def test_findings_have_the_spec_columns(scanned: Path) -> None:
     assert header["sessions.csv"] == (
         "session_id,user,severity,indicators,evidence,mfa,first_seen,last_seen,events,signins,tokens,"
         "ips,countries,user_agents,devices,apps"
+    ).split(",")
+    assert header["actions.csv"] == (
+        "ts,user,operation,code,severity,target,params,client_ip,session_id,evidence,source,source_row"
     ).split(",")
     manifest = json.loads((scanned / "manifest.json").read_text())
     assert [Path(i["path"]).name for i in manifest["inputs"]] == sorted(
