@@ -83,7 +83,8 @@ def latency(path: str, samples: int) -> None:
     from tui.engine.analyses import tables as analyses
     from tui.engine.analyses.explain import token_sections
     from tui.engine.analyses.filter import compile_filter
-    from tui.engine.analyses.panes import PAGE_SIZE, PANE_BY_NAME, count_rows, fetch_page, flagged_neighbour
+    from tui.engine.analyses.pane_specs import PANE_BY_NAME
+    from tui.engine.analyses.panes import PAGE_SIZE, count_rows, fetch_page, flagged_neighbour
     from tui.engine.analyses.tables import Where
     from tui.engine.case.session import Session
     from tui.engine.core.options import Options

@@ -442,12 +442,16 @@ def test_failed_sign_ins_are_attempts_against_the_user_not_its_drift() -> None:
 
     rows = history("ann@contoso.gov", days=20) + history("bob@contoso.gov", days=20)
     rows += [
-        signin("ann@contoso.gov", T0, ("81.196.0.7", "RO"), status="50126", device_id=None, request_id="fail"),
+        signin(
+            "ann@contoso.gov", T0, ("81.196.0.7", "RO"), status="50126", device_id=None, request_id="fail"
+        ),
         signin("bob@contoso.gov", T0, ("81.196.0.7", "RO"), device_id=None, request_id="found"),
     ]
     con = run(rows, OPTIONS)
     build_identity_tables(con)
     split = [T0 - timedelta(days=21), T0 - timedelta(days=5), T0 - timedelta(days=5), T0 + timedelta(hours=1)]
-    got = dict(con.execute(f'SELECT "user", new_countries FROM ({named_query("drift").sql})', split).fetchall())
+    got = dict(
+        con.execute(f'SELECT "user", new_countries FROM ({named_query("drift").sql})', split).fetchall()
+    )
     assert got["ann@contoso.gov"] == []
     assert [c.split(" ")[0] for c in got["bob@contoso.gov"]] == ["RO"]

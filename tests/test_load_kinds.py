@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from load_kinds import APP, CLIENT, JWT, OID, SID, TID, events, mia_audit, run, write_csv
 
 from tui.engine.ingest.detect import detect
-from tui.engine.ingest.normalise import TimeProfile, events_select
+from tui.engine.ingest.normalise import events_select
+from tui.engine.ingest.source_sql import TimeProfile
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ import asyncio
 
 from textual.app import App, ComposeResult
 
-from tui.engine.analyses.panes import PANES
+from tui.engine.analyses.pane_specs import PANES
 from tui.widgets.pane_view import PaneLoading, PaneView
 
 

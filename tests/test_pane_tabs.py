@@ -23,7 +23,9 @@ async def test_tabs_widen_when_the_counts_arrive() -> None:
     async with app.run_test(size=(160, 3)) as pilot:
         tabs = app.query_one(PaneTabs)
         await pilot.pause()
-        assert tabs.size.width == len(" [1 Tokens …] [2 Mailboxes …] [3 Drift …] [4 Events …] [5 Sessions …] ")
+        assert tabs.size.width == len(
+            " [1 Tokens …] [2 Mailboxes …] [3 Drift …] [4 Events …] [5 Sessions …] "
+        )
         tabs.pending = frozenset({"drift", "events"})
         tabs.flags = {"tokens": 299_349}
         await pilot.pause()

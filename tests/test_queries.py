@@ -280,7 +280,8 @@ def test_a_pane_sorted_by_a_column_keeps_its_own_order_within_ties(
 ) -> None:
     """`o` / `O` (`panes.order_sql`): the page query's rows in the column's order (`severity` by its
     rank; empty values last both ways), and among equal values in the pane's own order."""
-    from tui.engine.analyses.panes import PANE_BY_NAME, Order, order_sql
+    from tui.engine.analyses.pane_specs import PANE_BY_NAME
+    from tui.engine.analyses.panes import Order, order_sql
     from tui.engine.analyses.tables import pane_columns
 
     spec = PANE_BY_NAME[pane]
@@ -306,7 +307,8 @@ def test_only_a_panes_own_shown_columns_can_be_sorted_by() -> None:
     """The sort's column is checked against the pane's columns and quoted; hidden columns, the token
     text, anything else and the Events pane (time order: a sort for every page of ten million rows)
     are refused."""
-    from tui.engine.analyses.panes import PANE_BY_NAME, Order, order_sql
+    from tui.engine.analyses.pane_specs import PANE_BY_NAME
+    from tui.engine.analyses.panes import Order, order_sql
 
     tokens, events = PANE_BY_NAME["tokens"], PANE_BY_NAME["events"]
     columns = ["severity", "uses", "sev_rank", "token"]

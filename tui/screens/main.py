@@ -18,7 +18,8 @@ from textual.widgets import ContentSwitcher, Footer, Input
 
 from tui.engine.analyses.filter import FilterError, add_term, parse_terms, remove_term
 from tui.engine.analyses.marks import Mark
-from tui.engine.analyses.panes import PANES, Order
+from tui.engine.analyses.pane_specs import PANES
+from tui.engine.analyses.panes import Order
 from tui.engine.core import timefmt
 from tui.engine.core.options import Options
 from tui.engine.core.safe import inert_cell

@@ -11,7 +11,8 @@ import duckdb
 from textual import work
 from textual.message import Message
 
-from tui.engine.analyses.panes import PANES, build_table, header_summary, progress_adapter
+from tui.engine.analyses.pane_specs import PANES
+from tui.engine.analyses.panes import build_table, header_summary, progress_adapter
 from tui.engine.core.db import connect
 from tui.engine.core.safe import inert_cell
 from tui.engine.ingest.load_report import said_once

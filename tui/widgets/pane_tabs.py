@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from tui.engine.analyses.panes import PANES
+from tui.engine.analyses.pane_specs import PANES
 
 
 class PaneTabs(Widget):

@@ -25,10 +25,10 @@ from textual_fastdatatable import DataTable
 
 from tui.engine.analyses.filter import FilterError, compile_filter
 from tui.engine.analyses.marks import Mark
+from tui.engine.analyses.pane_specs import PaneSpec
 from tui.engine.analyses.panes import (
     PAGE_SIZE,
     Page,
-    PaneSpec,
     count_rows,
     fetch_page,
     flagged_count,

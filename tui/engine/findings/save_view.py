@@ -16,7 +16,8 @@ from typing import Any
 import duckdb
 
 from tui.engine.analyses import tables as analyses
-from tui.engine.analyses.panes import PaneSpec, count_rows, display_columns
+from tui.engine.analyses.pane_specs import PaneSpec
+from tui.engine.analyses.panes import count_rows, display_columns
 from tui.engine.analyses.tables import Where
 from tui.engine.core.safe import inert_cell
 

@@ -33,9 +33,10 @@ from tui.engine.ingest.load_report import (
     fold,
     grouped_stats,
 )
-from tui.engine.ingest.normalise import TimeProfile, events_constants, events_select
+from tui.engine.ingest.normalise import events_constants, events_select
 from tui.engine.ingest.readers import BadEncoding, NotEventLog, register
 from tui.engine.ingest.records import Registered
+from tui.engine.ingest.source_sql import TimeProfile
 from tui.engine.ingest.time_profile import time_profile
 
 Progress = Callable[[int, int, str], None]

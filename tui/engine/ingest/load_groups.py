@@ -33,7 +33,6 @@ from tui.engine.core.safe import inert_cell
 from tui.engine.core.sql import file_literal, literal
 from tui.engine.ingest.detect import SAMPLE_ROWS, Detection, detect
 from tui.engine.ingest.formats import RECORD_LISTS, Sniffed, UnreadableError, sniff
-from tui.engine.ingest.normalise import TimeProfile
 from tui.engine.ingest.readers import csv_options, json_objects_sql
 from tui.engine.ingest.records import (
     BAD_JSON,
@@ -45,6 +44,7 @@ from tui.engine.ingest.records import (
     list_records_sql,
     records,
 )
+from tui.engine.ingest.source_sql import TimeProfile
 from tui.engine.ingest.time_profile import (
     TIME_ROWS,
     TIME_VALUES,

@@ -14,7 +14,7 @@ import duckdb
 
 from tui.engine.core.sql import ident
 from tui.engine.ingest.detect import Detection
-from tui.engine.ingest.normalise import (
+from tui.engine.ingest.source_sql import (
     NUMBER_TYPES,
     TIMESTAMP_TYPES,
     TimeProfile,
