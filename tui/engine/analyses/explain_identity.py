@@ -20,7 +20,8 @@ from tui.engine.core.schema import Kind
 Row = tuple[str, str, str]  # label, text, style: explain.Line's fields (explain builds the Lines)
 SIGNINS_SHOWN = 8
 ACTIONS_SHOWN = 12
-_MFA_STYLE = {"performed": "", "by_claim": "medium", "single_factor": "medium", "no_issuance_record": "high"}
+# the panel prints a severity style's name beside the text: MFA facts are plain, `unknown` dim
+_MFA_STYLE = {"performed": "", "by_claim": "", "single_factor": "", "no_issuance_record": ""}
 _SIGNIN = f"""SELECT ts, category, client_ip, country, device_id, mfa, auth_steps, request_id, status,
     incoming_token_type, auth_protocol
     FROM events_t WHERE kind = '{Kind.SIGNIN}'"""

@@ -185,8 +185,8 @@ IDENTITY: tuple[Indicator, ...] = (
             )
             SELECT e.source, e.source_row, e.tkey,  -- the arrival: the first event of the trip's slot
                    format('{} in {} at {} and in {} at {}: at least {} km in {} min', _v(d.usr),
-                          d.prev_country, _iso(d.prev_t1), d.country, _iso(d.t0), round(d.km),
-                          round(epoch(d.t0 - d.prev_t1) / 60))
+                          d.prev_country, _iso(d.prev_t1), d.country, _iso(d.t0), CAST(round(d.km) AS BIGINT),
+                          round(epoch(d.t0 - d.prev_t1) / 60, 1))
             FROM trips d JOIN _iev e ON e.usr = d.usr AND e.country = d.country AND e.ts = d.t0 AND e.ok
             QUALIFY row_number() OVER (PARTITION BY d.usr, d.t0 ORDER BY e.source, e.source_row) = 1""",
         ),
