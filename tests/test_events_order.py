@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tui.engine.analyses import panes
+from tui.engine.analyses import pane_specs, panes
 from tui.engine.analyses import tables as analyses
 from tui.engine.analyses.tables import Where
 from tui.engine.case.session import Session
@@ -46,7 +46,7 @@ def _check(path: Path) -> object:
         assert (first, last, wrong) == (0, n - 1, 0)
         # an unfiltered page is an rn range; it must be the rows the sorted order puts there
         analyses.build(s.con, drift_split(s.con, Options()))
-        page = panes.fetch_page(s.con, panes.PANE_BY_NAME["events"], Where(), 40, 25)
+        page = panes.fetch_page(s.con, pane_specs.PANE_BY_NAME["events"], Where(), 40, 25)
         expected = s.con.execute(
             "SELECT source_row FROM events ORDER BY ts NULLS LAST, source_row LIMIT 25 OFFSET 40"
         ).fetchall()
@@ -139,7 +139,7 @@ def _check_files(folder: Path) -> list[tuple[str, int, int]]:
         assert (first, last, wrong) == (0, n - 1, 0)
         analyses.build(s.con, drift_split(s.con, Options()))
         for offset in (0, n // 2 - 10, n - 30):  # a page inside a file, and one across two
-            page = panes.fetch_page(s.con, panes.PANE_BY_NAME["events"], Where(), offset, 25)
+            page = panes.fetch_page(s.con, pane_specs.PANE_BY_NAME["events"], Where(), offset, 25)
             expected = s.con.execute(
                 "SELECT source, source_row FROM events ORDER BY ts NULLS LAST, source, source_row "
                 "LIMIT 25 OFFSET ?",
