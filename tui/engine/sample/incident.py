@@ -133,7 +133,7 @@ def run_sample(
     with paths["signins.json"].open("w", encoding="utf-8", newline="\n") as fh:
         ids = write_signins(fh, signins, sign_rng, world.tenant)
     n_signins = len(ids)
-    audits = [a for sc in scenarios for a in sc.audits] + persistence.audits
+    audits = [a for sc in scenarios for a in sc.audits] + persistence.audits + persistence.routine
     audits.sort(key=lambda a: str(a["activityDateTime"]))
     n_dir = write_page(paths["entra_audit.json"], AUDITS_CONTEXT, audits)
     n_risk = write_page(
@@ -218,7 +218,7 @@ def _summary(
         f"  signins.json       {n_signins:>9,} sign-ins (Graph beta; the genuine tokens' and "
         f"{sum(len(sc.signins) for sc in scenarios)} of the identity attacks and decoys)",
         f"  entra_audit.json   {entra[0]:>9} directory audit records (a device registered, security info, "
-        "a consent, two roles added)",
+        "a consent, two roles added; devices updated)",
         f"  risk_detections.json {entra[1]:>7} Identity Protection detections",
         f"  jwks.json          {n_keys:>9} keys (2 enterprise, rotated; 3 consumer incl. the stolen kid)",
         "  truth.json         what was planted",

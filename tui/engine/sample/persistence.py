@@ -22,12 +22,14 @@ says which session's IP and time they belong to). Every record comes from the st
 
 from __future__ import annotations
 
+import json
 import random
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from tui.engine.sample.audit import PurviewBuilder
-from tui.engine.sample.entra_records import _changed, directory_audit, user_target
+from tui.engine.sample.entra_records import _changed, _iso7, directory_audit, user_target
 from tui.engine.sample.scenario import (
     ATTACKER_LINUX_UA,
     ATTACKER_WINDOWS_UA,
@@ -37,7 +39,7 @@ from tui.engine.sample.scenario import (
     token_of,
 )
 from tui.engine.sample.tokens import Issued
-from tui.engine.sample.world import APP_EXCHANGE, APP_OWA, WINDOW_START, User, World, rand_uuid
+from tui.engine.sample.world import APP_EXCHANGE, APP_OWA, END, START, WINDOW_START, User, World, rand_uuid
 
 # SPEC §10's action codes (the sample imports only core/: the catalogue's own list is
 # tui.engine.indicators.actions.ACTION_CODES, which tests compare this with)
@@ -113,6 +115,7 @@ class Persistence:
     audits: list[dict[str, object]] = field(default_factory=list)
     intrusions: list[Action] = field(default_factory=list)
     decoys: list[Action] = field(default_factory=list)
+    routine: list[dict[str, object]] = field(default_factory=list)
 
     def truth(self) -> dict[str, object]:
         """truth.json's `actions` section."""
@@ -125,6 +128,15 @@ class Persistence:
             "codes": list(ACTION_CODES),
             "intrusions": [a.entry(True) for a in self.intrusions],
             "decoys": [a.entry(False) for a in self.decoys],
+            "routine": {
+                "note": "the directory's everyday records (entra_audit.json), all period: none is a change "
+                "an action indicator marks",
+                "records": len(self.routine),
+                "activities": dict(
+                    sorted(Counter(str(a["activityDisplayName"]) for a in self.routine).items())
+                ),
+                "must_not_fire": list(ACTION_CODES),
+            },
         }
 
 
@@ -508,6 +520,63 @@ def plan_persistence(
             "always uses: no identity indicator, nothing critical)",
         )
     )
+    out.routine = routine_audits(world, rng)
+    return out
+
+
+def routine_audits(world: World, rng: random.Random) -> list[dict[str, object]]:
+    """The directory's everyday records around the planted ones, all period: devices checking in
+    (Core Directory's `Update device` on the Device Registration Service's behalf) twice a day, weekends
+    too. None is a change SPEC §10 marks, and none names a user as its actor (a user's records would
+    start their history, and so move what is "new to the user", earlier). Without them the directory
+    log would be silent for days between the planted records, and the engine rightly calls such a
+    silence a collection gap."""
+    members = [u for u in world.users if not u.guest]
+    out: list[dict[str, object]] = []
+    day = START
+    while day < END:
+        for centre in (6, 18):
+            when = int(
+                (day + timedelta(hours=centre, seconds=rng.randrange(-3 * 3600, 3 * 3600))).timestamp()
+            )
+            user = rng.choice(members)
+            correlation = rand_uuid(rng)
+            out.append(
+                {
+                    "id": f"Directory_{correlation}_{rng.getrandbits(20):05X}_{rng.randrange(10**7, 10**8)}",
+                    "category": "Device",
+                    "correlationId": correlation,
+                    "result": "success",
+                    "resultReason": "",
+                    "activityDisplayName": "Update device",
+                    "activityDateTime": _iso7(when, rng),
+                    "loggedByService": "Core Directory",
+                    "operationType": "Update",
+                    "initiatedBy": {
+                        "user": None,
+                        "app": {"appId": None, "displayName": "Device Registration Service"},
+                    },
+                    "userAgent": None,
+                    "targetResources": [
+                        {
+                            "id": user.device_id,
+                            "displayName": user.upn.split("@")[0].replace(".", "-")[:15].upper(),
+                            "type": "Device",
+                            "userPrincipalName": None,
+                            "groupType": None,
+                            "modifiedProperties": [
+                                {
+                                    "displayName": "Included Updated Properties",
+                                    "oldValue": None,
+                                    "newValue": json.dumps("ApproximateLastLogonTimestamp"),
+                                }
+                            ],
+                        }
+                    ],
+                    "additionalDetails": [],
+                }
+            )
+        day += timedelta(days=1)
     return out
 
 
