@@ -16,8 +16,9 @@ the exports the sample writes (research/identity_schemas.md §9).
 
 Exchange cmdlets go to purview_audit.csv (`ExchangeAdmin`, RecordType 1) with the session that ran
 them; directory changes to entra_audit.json (Graph `directoryAudit`, which names no session: truth
-says which session's IP and time they belong to). Every record comes from the stream
-`triage-sample:{seed}:identity-actions`, so nothing else of the sample changes with them.
+says which session's IP and time they belong to), beside the directory's everyday records
+(`routine_audits`). Every record comes from the stream `triage-sample:{seed}:identity-actions`, so
+nothing else of the sample changes with them.
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ def plan_persistence(
     # the adversary-in-the-middle's replayed session, in OWA from the replay IP
     aitm = _scenario(scenarios, "aitm_session_replay")
     owa = token_of(aitm.signins[2])
-    juno, ip = owa.user, aitm.signins[2].place.ip
+    phished, ip = owa.user, aitm.signins[2].place.ip
     rule_name = ".."
     t = aitm.signins[2].ts + 1512
     rule = purview.exchange_admin(
@@ -188,7 +189,7 @@ def plan_persistence(
             ("MarkAsRead", "True"),
             ("StopProcessingRules", "True"),
         ],
-        f"{EXCHANGE_PATH}/{org}/{juno.mailbox_guid}\\{rule_name}",
+        f"{EXCHANGE_PATH}/{org}/{phished.mailbox_guid}\\{rule_name}",
         APP_EXCHANGE,
         0,
     )
@@ -198,7 +199,7 @@ def plan_persistence(
             aitm.name,
             "an inbox rule in the replayed session: mail about invoices forwarded outside the "
             "organisation, moved to RSS Feeds and marked as read",
-            juno.upn,
+            phished.upn,
             owa.sid,
             True,
             ip,
@@ -206,7 +207,7 @@ def plan_persistence(
             "New-InboxRule",
             "purview_audit.csv",
             str(rule["Id"]),
-            f"{juno.upn}\\{rule_name}",
+            f"{phished.upn}\\{rule_name}",
             {"INBOX_RULE": "high"},
             (f"forwards to an external address {FORWARD_TO}", "moves to RSS Feeds and marks as read"),
         )
@@ -219,11 +220,11 @@ def plan_persistence(
         owa,
         ip,
         [
-            ("Identity", f"{EXCHANGE_PATH}/{org}/{juno.mailbox_guid}"),
+            ("Identity", f"{EXCHANGE_PATH}/{org}/{phished.mailbox_guid}"),
             ("ForwardingSmtpAddress", f"smtp:{FORWARD_TO}"),
             ("DeliverToMailboxAndForward", "True"),
         ],
-        juno.mailbox_guid,
+        phished.mailbox_guid,
         APP_EXCHANGE,
         0,
     )
@@ -233,7 +234,7 @@ def plan_persistence(
             aitm.name,
             "the mailbox set to forward everything outside the organisation (OWA's forwarding setting: "
             "the record names the mailbox by its GUID, as real ones do)",
-            juno.upn,
+            phished.upn,
             owa.sid,
             True,
             ip,
@@ -241,7 +242,7 @@ def plan_persistence(
             "Set-Mailbox",
             "purview_audit.csv",
             str(fwd["Id"]),
-            juno.mailbox_guid,
+            phished.mailbox_guid,
             {"MAIL_FORWARDING": "high"},
             (f"forwards to an external address {FORWARD_TO} (ForwardingSmtpAddress)",),
         )
@@ -251,14 +252,14 @@ def plan_persistence(
     sp_id = rand_uuid(rng)
     scopes = "Mail.ReadWrite Mail.Send offline_access User.Read"
     grant = (
-        f"[] => [[Id: {rand_uuid(rng).replace('-', '')[:22]}, ClientId: {sp_id}, PrincipalId: {juno.oid}, "
+        f"[] => [[Id: {rand_uuid(rng).replace('-', '')[:22]}, ClientId: {sp_id}, PrincipalId: {phished.oid}, "
         f"ResourceId: {rand_uuid(rng)}, ConsentType: Principal, Scope: {scopes}, "
         "CreatedDateTime: , LastModifiedDateTime ]]; "
     )
     consent = directory_audit(
         rng,
         t,
-        juno,
+        phished,
         ip,
         ATTACKER_LINUX_UA,
         ("ApplicationManagement", "Core Directory", "Consent to application", "Assign"),
@@ -285,7 +286,7 @@ def plan_persistence(
             aitm.name,
             "consent, from the replay IP, to a mail client application with read/write and send access "
             "to the mailbox and a refresh token (offline_access)",
-            juno.upn,
+            phished.upn,
             owa.sid,
             False,
             ip,
@@ -304,14 +305,14 @@ def plan_persistence(
     code = _scenario(scenarios, "device_code_phishing")
     register = next(a for a in code.audits if a["activityDisplayName"] == "Register device")
     prt = code.signins[2]
-    ivo = prt.user
+    coded = prt.user
     out.intrusions.append(
         Action(
             "device_code_register_device",
             code.name,
             "the device registered with the device-code session's token (written with the sign-ins, "
             "issue 20)",
-            ivo.upn,
+            coded.upn,
             code.signins[0].sid,
             False,
             code.signins[0].place.ip,
@@ -328,11 +329,11 @@ def plan_persistence(
     info = directory_audit(
         rng,
         t,
-        ivo,
+        coded,
         prt.place.ip,
         ATTACKER_WINDOWS_UA,
         ("UserManagement", "Authentication Methods", "User registered security info", "Add"),
-        user_target(ivo, []),
+        user_target(coded, []),
         reason="User registered Authenticator App with Notification and Code",
     )
     out.audits.append(info)
@@ -342,7 +343,7 @@ def plan_persistence(
             code.name,
             "the attacker's own authenticator registered as the victim's security info, from the PRT's "
             "session on the registered device",
-            ivo.upn,
+            coded.upn,
             prt.sid,
             False,
             prt.place.ip,
@@ -350,7 +351,7 @@ def plan_persistence(
             "User registered security info",
             "entra_audit.json",
             str(info["id"]),
-            ivo.upn,
+            coded.upn,
             {"AUTH_METHOD_CHANGE": "high"},
             ("User registered security info",),
         )
@@ -360,16 +361,16 @@ def plan_persistence(
     spray = _scenario(scenarios, "password_spray")
     session = str(spray.facts["single_factor_session"])
     mine = [s for s in spray.signins if s.sid == session]
-    umar, spray_ip = mine[0].user, mine[0].place.ip
+    sprayed, spray_ip = mine[0].user, mine[0].place.ip
     t = mine[0].ts + 298
     role = directory_audit(
         rng,
         t,
-        umar,
+        sprayed,
         spray_ip,
         POWERSHELL_UA,
         ("RoleManagement", "Core Directory", "Add member to role", "Assign"),
-        user_target(umar, _role_props(GLOBAL_ADMIN, roles["Global Administrator"])),
+        user_target(sprayed, _role_props(GLOBAL_ADMIN, roles["Global Administrator"])),
     )
     out.audits.append(role)
     out.intrusions.append(
@@ -378,7 +379,7 @@ def plan_persistence(
             spray.name,
             "the sprayed account (a Privileged Role Administrator kept single-factor for scripts) adds "
             "itself to Global Administrator from the spraying IP, in its Azure AD PowerShell session",
-            umar.upn,
+            sprayed.upn,
             session,
             False,
             spray_ip,
@@ -386,9 +387,9 @@ def plan_persistence(
             "Add member to role",
             "entra_audit.json",
             str(role["id"]),
-            umar.upn,
+            sprayed.upn,
             {"ROLE_ADD": "high"},
-            (f"added {umar.upn} to role Global Administrator",),
+            (f"added {sprayed.upn} to role Global Administrator",),
         )
     )
     last = mine[-1]  # the second night's IMAP session: its reads end within 15 minutes
@@ -399,8 +400,8 @@ def plan_persistence(
         "Set-MailboxAuditBypassAssociation",
         token_of(last),
         spray_ip,
-        [("Identity", umar.upn), ("AuditBypassEnabled", "True")],
-        umar.upn,
+        [("Identity", sprayed.upn), ("AuditBypassEnabled", "True")],
+        sprayed.upn,
         EXO_POWERSHELL,
         2,
     )
@@ -410,7 +411,7 @@ def plan_persistence(
             spray.name,
             "after the second night's reads, the account exempts itself from mailbox auditing "
             "(Exchange Online PowerShell, same session, same IP)",
-            umar.upn,
+            sprayed.upn,
             session,
             True,
             spray_ip,
@@ -418,7 +419,7 @@ def plan_persistence(
             "Set-MailboxAuditBypassAssociation",
             "purview_audit.csv",
             str(bypass["Id"]),
-            umar.upn,
+            sprayed.upn,
             {"AUDIT_TAMPERING": "critical"},
             ("AuditBypassEnabled True",),
         )
@@ -427,13 +428,13 @@ def plan_persistence(
 
     # the IT administrator's ordinary changes, in the baseline, from the office on the usual browser
     admin = _scenario(scenarios, "admin_device_code")
-    beatrix = admin.signins[0].user
-    office = beatrix.places[0]
+    admin_user = admin.signins[0].user
+    office = admin_user.places[0]
     baseline = sorted(
         (
             tok
             for tok in genuine
-            if tok.user.upn == beatrix.upn
+            if tok.user.upn == admin_user.upn
             and tok.place == office
             and tok.sid
             and tok.iat < WINDOW_START.timestamp()
@@ -460,7 +461,7 @@ def plan_persistence(
             ("Name", rule_name),
             ("StopProcessingRules", "True"),
         ],
-        f"{EXCHANGE_PATH}/{org}/{beatrix.mailbox_guid}\\{rule_name}",
+        f"{EXCHANGE_PATH}/{org}/{admin_user.mailbox_guid}\\{rule_name}",
         APP_EXCHANGE,
         2,
     )
@@ -470,7 +471,7 @@ def plan_persistence(
             admin.name,
             "the administrator's own rule filing a newsletter into a folder of that name, in an ordinary "
             "OWA session from the office",
-            beatrix.upn,
+            admin_user.upn,
             owa_tok.sid,
             True,
             office.ip,
@@ -478,7 +479,7 @@ def plan_persistence(
             "New-InboxRule",
             "purview_audit.csv",
             str(news["Id"]),
-            f"{beatrix.upn}\\{rule_name}",
+            f"{admin_user.upn}\\{rule_name}",
             {"INBOX_RULE": "medium"},
             (f"moves to {rule_name} (mail from {NEWSLETTER_FROM})",),
             {"INBOX_RULE": "high"},
@@ -490,9 +491,9 @@ def plan_persistence(
     helpdesk = directory_audit(
         rng,
         t,
-        beatrix,
+        admin_user,
         office.ip,
-        beatrix.browser,
+        admin_user.browser,
         ("RoleManagement", "Core Directory", "Add member to role", "Assign"),
         user_target(colleague, _role_props(HELPDESK_ADMIN, roles["Helpdesk Administrator"])),
     )
@@ -503,7 +504,7 @@ def plan_persistence(
             admin.name,
             "the administrator adds a colleague to Helpdesk Administrator from the office, on the usual "
             "browser, during one of their ordinary sessions",
-            beatrix.upn,
+            admin_user.upn,
             role_tok.sid,
             False,
             office.ip,
