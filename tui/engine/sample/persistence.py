@@ -27,7 +27,7 @@ import json
 import random
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from tui.engine.sample.audit import PurviewBuilder
 from tui.engine.sample.entra_records import _changed, _iso7, directory_audit, user_target
@@ -40,7 +40,7 @@ from tui.engine.sample.scenario import (
     token_of,
 )
 from tui.engine.sample.tokens import Issued
-from tui.engine.sample.world import APP_EXCHANGE, APP_OWA, END, START, WINDOW_START, User, World, rand_uuid
+from tui.engine.sample.world import APP_EXCHANGE, APP_OWA, WINDOW_START, User, World, rand_uuid
 
 # SPEC §10's action codes (the sample imports only core/: the catalogue's own list is
 # tui.engine.indicators.actions.ACTION_CODES, which tests compare this with)
@@ -521,26 +521,28 @@ def plan_persistence(
             "always uses: no identity indicator, nothing critical)",
         )
     )
-    out.routine = routine_audits(world, rng)
+    out.routine = routine_audits(genuine, rng)
     return out
 
 
-def routine_audits(world: World, rng: random.Random) -> list[dict[str, object]]:
-    """The directory's everyday records around the planted ones, all period: devices checking in
-    (Core Directory's `Update device` on the Device Registration Service's behalf) twice a day, weekends
-    too. None is a change SPEC §10 marks, and none names a user as its actor (a user's records would
-    start their history, and so move what is "new to the user", earlier). Without them the directory
-    log would be silent for days between the planted records, and the engine rightly calls such a
-    silence a collection gap."""
-    members = [u for u in world.users if not u.guest]
+def routine_audits(genuine: list[Issued], rng: random.Random) -> list[dict[str, object]]:
+    """The directory's everyday records around the planted ones, all period: a member's device checking
+    in minutes after they sign in on it (Core Directory's `Update device` on the Device Registration
+    Service's behalf, its last logon time updated), after each day's first and last sign-in. None is a
+    change SPEC §10 marks, and none names a user as its actor (a user's records would start their
+    history, and so move what is "new to the user", earlier). Without them the directory log would be
+    silent for days between the planted records, and the engine rightly calls such a silence a
+    collection gap."""
+    days: dict[str, list[Issued]] = {}
+    for tok in genuine:
+        if tok.interactive and not tok.user.guest:
+            days.setdefault(datetime.fromtimestamp(tok.iat, timezone.utc).strftime("%F"), []).append(tok)
     out: list[dict[str, object]] = []
-    day = START
-    while day < END:
-        for centre in (6, 18):
-            when = int(
-                (day + timedelta(hours=centre, seconds=rng.randrange(-3 * 3600, 3 * 3600))).timestamp()
-            )
-            user = rng.choice(members)
+    for _, toks in sorted(days.items()):
+        toks.sort(key=lambda tok: tok.iat)
+        for tok in dict.fromkeys([toks[0], toks[-1]]):  # the day's first sign-in and its last
+            when = tok.iat + rng.randrange(60, 900)
+            user = tok.user
             correlation = rand_uuid(rng)
             out.append(
                 {
@@ -577,7 +579,6 @@ def routine_audits(world: World, rng: random.Random) -> list[dict[str, object]]:
                     "additionalDetails": [],
                 }
             )
-        day += timedelta(days=1)
     return out
 
 
