@@ -205,6 +205,42 @@ class PurviewBuilder:
         )
         self.add(when_s, "ExchangeItemAggregated", audit)
 
+    def exchange_admin(
+        self,
+        rng: random.Random,
+        when_s: float,
+        op: str,
+        tok: Issued,
+        ip: str,
+        params: list[tuple[str, str]],
+        object_id: str,
+        app_id: str,
+        user_type: int,
+    ) -> dict[str, object]:
+        """An Exchange admin cmdlet (UAL RecordType 1, `ExchangeAdmin`) run with the token `tok` in its
+        session: `Parameters` name/value strings, `ClientIP` with the client's port, `ResultStatus`
+        "True", the session and the token in `SessionId` / `AppAccessContext` (research §9.1)."""
+        u = tok.user
+        audit = self.base(rng, when_s, op, 1, u.upn, u.puid, "Exchange")
+        audit.update(
+            {
+                "ResultStatus": "True",
+                "UserType": user_type,
+                "ClientIP": f"{ip}:{rng.randrange(1025, 65535)}",
+                "ObjectId": object_id,
+                "AppId": app_id,
+                "ClientAppId": "",
+                "ExternalAccess": False,
+                "OrganizationName": self.org_name,
+                "OriginatingServer": f"{rng.choice(SERVERS)} (15.20.6455.030)",
+                "Parameters": [{"Name": k, "Value": v} for k, v in params],
+                "SessionId": tok.sid or "",
+                "AppAccessContext": {"IssuedAtTime": _iso(tok.iat), "UniqueTokenId": tok.uti},
+            }
+        )
+        self.add(when_s, "ExchangeAdmin", audit)
+        return audit
+
     def genuine(self, rng: random.Random, tok: Issued, reqs: list[Request], sharepoint_host: str) -> None:
         """Every audit record a genuine token leaves: mail reads, logins, sends and file access."""
         u = tok.user

@@ -116,6 +116,68 @@ def register_device(
     return [register, owner]
 
 
+def _initiated_by(user: User, ip: str) -> dict[str, object]:
+    return {
+        "user": {
+            "id": user.oid,
+            "displayName": None,
+            "userPrincipalName": user.upn,
+            "ipAddress": ip,
+            "homeTenantId": None,
+            "homeTenantName": None,
+        },
+        "app": None,
+    }
+
+
+def _changed(name: str, value: str) -> dict[str, object]:
+    """A modifiedProperty set, Core Directory style: no old value, the new one a JSON-encoded string."""
+    return {"displayName": name, "oldValue": None, "newValue": json.dumps(value)}
+
+
+def directory_audit(
+    rng: random.Random,
+    when: int,
+    actor: User,
+    ip: str,
+    ua: str | None,
+    change: tuple[str, str, str, str],
+    target: dict[str, object],
+    details: tuple[tuple[str, str], ...] = (),
+    reason: str = "",
+) -> dict[str, object]:
+    """One Graph `directoryAudit` a user's own session did: `change` is (category, loggedByService,
+    activityDisplayName, operationType); `target` the first target resource, modifiedProperties and all."""
+    correlation = rand_uuid(rng)
+    category, service, activity, operation = change
+    return {
+        "id": f"Directory_{correlation}_{rng.getrandbits(20):05X}_{rng.randrange(10**7, 10**8)}",
+        "category": category,
+        "correlationId": correlation,
+        "result": "success",
+        "resultReason": reason,
+        "activityDisplayName": activity,
+        "activityDateTime": _iso7(when, rng),
+        "loggedByService": service,
+        "operationType": operation,
+        "initiatedBy": _initiated_by(actor, ip),
+        "userAgent": ua,
+        "targetResources": [{"groupType": None, **target}],
+        "additionalDetails": [{"key": k, "value": v} for k, v in details],
+    }
+
+
+def user_target(user: User, props: list[dict[str, object]]) -> dict[str, object]:
+    """A user as a directory change's target resource."""
+    return {
+        "id": user.oid,
+        "displayName": None,
+        "type": "User",
+        "userPrincipalName": user.upn,
+        "modifiedProperties": props,
+    }
+
+
 def risk_detection(
     rng: random.Random, s: SignIn, event_type: str, timing: str, detected_after: int
 ) -> dict[str, object]:

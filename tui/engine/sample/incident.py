@@ -15,6 +15,7 @@ from tui.engine.sample.entra_records import AUDITS_CONTEXT, RISKS_CONTEXT, sts_l
 from tui.engine.sample.gateway import GatewayWriter, Request, client, forged_requests, genuine_requests
 from tui.engine.sample.identity import identity_truth, plan_identity
 from tui.engine.sample.keys import CONSUMER_TID, build_keys
+from tui.engine.sample.persistence import plan_persistence
 from tui.engine.sample.scenario import Scenario
 from tui.engine.sample.signins import from_token, write_signins
 from tui.engine.sample.tokens import Issued, opaque_tickets, plan_forged, plan_genuine
@@ -120,6 +121,8 @@ def run_sample(
             )
         for logon in sc.logons:
             sts_logon(purview, logon, world.tenant, id_rng)
+    # what the intruders changed once in, and an administrator's ordinary changes (issue 21)
+    persistence = plan_persistence(world, genuine, scenarios, purview, seed)
 
     paths = {name: out_dir / name for name in FILES}
     gateway.write(paths["gateway.parquet"])
@@ -130,7 +133,9 @@ def run_sample(
     with paths["signins.json"].open("w", encoding="utf-8", newline="\n") as fh:
         ids = write_signins(fh, signins, sign_rng, world.tenant)
     n_signins = len(ids)
-    n_dir = write_page(paths["entra_audit.json"], AUDITS_CONTEXT, [a for sc in scenarios for a in sc.audits])
+    audits = [a for sc in scenarios for a in sc.audits] + persistence.audits + persistence.routine
+    audits.sort(key=lambda a: str(a["activityDateTime"]))
+    n_dir = write_page(paths["entra_audit.json"], AUDITS_CONTEXT, audits)
     n_risk = write_page(
         paths["risk_detections.json"], RISKS_CONTEXT, [r for sc in scenarios for r in sc.risks]
     )
@@ -159,6 +164,7 @@ def run_sample(
         audit_ops=dict(sorted(purview.count.items())),
         identity=identity_truth(scenarios, world, genuine, ids),
     )
+    truth["actions"] = persistence.truth()
     paths["truth.json"].write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     return _summary(
         out_dir,
@@ -211,7 +217,8 @@ def _summary(
         f"  purview_audit.csv  {n_audit:>9,} records ({ops.get('MailItemsAccessed', 0):,} MailItemsAccessed)",
         f"  signins.json       {n_signins:>9,} sign-ins (Graph beta; the genuine tokens' and "
         f"{sum(len(sc.signins) for sc in scenarios)} of the identity attacks and decoys)",
-        f"  entra_audit.json   {entra[0]:>9} directory audit records (a device registered)",
+        f"  entra_audit.json   {entra[0]:>9} directory audit records (a device registered, security info, "
+        "a consent, two roles added; devices updated)",
         f"  risk_detections.json {entra[1]:>7} Identity Protection detections",
         f"  jwks.json          {n_keys:>9} keys (2 enterprise, rotated; 3 consumer incl. the stolen kid)",
         "  truth.json         what was planted",
