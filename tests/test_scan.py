@@ -297,21 +297,37 @@ def test_said_once_keeps_order_and_merges_only_past_the_limit() -> None:
     assert said_once(said, most=4) == said[:1] + [("c", "x"), ("d", "x"), ("e", "x"), ("b", "y"), ("f", "y")]
 
 
-def test_the_summary_counts_in_words_that_agree_with_them(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_summary_counts_in_words_that_agree_with_them(tmp_path: Path) -> None:
     """One use, one flagged access, one token are said singular ("1 uses", "1 flagged accesses by 1
-    token(s)" before), on the audit log alone (no raw tokens: tokens by uti; without the sign-ins, whose
-    identity intrusions lead the summary with tokens used several times)."""
-    monkeypatch.chdir(REPO)
-    result = CliRunner().invoke(app, ["scan", "sample_logs/purview_audit.csv", "--out", str(tmp_path)])
+    token(s)" before): one mail read through a Storm-0558 proxy, in a Purview export (a token by uti)."""
+    audit = {
+        "CreationTime": "2023-06-15T04:05:03",
+        "Operation": "MailItemsAccessed",
+        "UserId": "victim@contoso.gov",
+        "MailboxOwnerUPN": "victim@contoso.gov",
+        "ClientIPAddress": "195.26.87.219",
+        "AppId": "00000002-0000-0ff1-ce00-000000000000",
+        "AppAccessContext": {"UniqueTokenId": "uti-once"},
+        "OperationCount": 1,
+    }
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    with (evidence / "purview.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["CreationDate", "UserIds", "Operations", "AuditData"])
+        writer.writerow(
+            ["6/15/2023 4:05:03 AM", "victim@contoso.gov", "MailItemsAccessed", json.dumps(audit)]
+        )
+    result = CliRunner().invoke(app, ["scan", str(evidence), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    used_once = [line for line in lines if line.startswith("  high") and " 1 use " in line]
-    assert used_once and not any(" 1 uses " in line for line in lines)
-    boxes = _rows(tmp_path / "mailboxes.csv")
-    single = [b for b in boxes if b["flagged_accesses"] == "1" and b["flagged_tokens"] == "1"]
-    assert single, "the sample has a mailbox read once by one flagged token"
-    for box in single:
-        assert f"  {box['mailbox']}  1 flagged access by 1 token" in result.output
-    assert "token(s)" not in result.output and "1 flagged accesses" not in result.output
+    assert [line.split()[:4] for line in lines if line.startswith("  high")] == [
+        ["high", "uti:uti-once", "1", "use"],  # the token
+        ["high", "victim@contoso.gov", "1", "flagged"],  # its mailbox
+    ]
+    assert "  high     victim@contoso.gov  1 flagged access by 1 token" in lines
+    assert (
+        "token(s)" not in result.output
+        and "1 flagged accesses" not in result.output
+        and " 1 uses " not in result.output
+    )
