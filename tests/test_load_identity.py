@@ -6,6 +6,7 @@ sample, the Log Analytics table columns, a Search-UnifiedAuditLog export (DOMAIN
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -875,3 +876,26 @@ def test_a_sharepoint_records_application_id_is_not_read_as_a_sign_ins(tmp_path:
         "AuditData.ApplicationId (where AuditData.RecordType is 15 or AzureActiveDirectoryStsLogon)"
     )
     assert [e["app_id"] for e in events(con)] == [None, "1b730954-1685-4b74-9bfd-dac224a7b894"]
+
+
+def test_a_time_of_day_without_a_date_takes_the_date_of_the_records_other_time(tmp_path: Path) -> None:
+    """A Sentinel portal export whose `TimeGenerated` holds only a time of day: the date comes from
+    the same record's other time column, the nearest day to it (across midnight too), and the
+    file's time profile says so (what `triage inspect` prints as "as written")."""
+    header = ["TimeGenerated [UTC]", "Timestamp [UTC]", "AccountUpn", "ActionType"]
+    rows = [
+        ["4:05:03.000 AM", "6/1/2023, 4:05:01.000 AM", "adele.vance@contoso.gov", "MailItemsAccessed"],
+        ["12:00:10.000 AM", "6/1/2023, 11:59:58.000 PM", "adele.vance@contoso.gov", "MailItemsAccessed"],
+        ["11:59:59.000 PM", "6/2/2023, 12:00:02.000 AM", "adele.vance@contoso.gov", "MailItemsAccessed"],
+    ]
+    path = write_csv(tmp_path / "export.csv", header, rows)
+    con, report = run([path])
+    f = report.files[0]
+    assert f.time_format.startswith(
+        "TimeGenerated [UTC]: a time of day without a date; the date from Timestamp [UTC]"
+    )
+    assert [e["ts"] for e in events(con)] == [
+        datetime(2023, 6, 1, 4, 5, 3),
+        datetime(2023, 6, 2, 0, 0, 10),  # the next day: the other column's time is 12 s before midnight
+        datetime(2023, 6, 1, 23, 59, 59),  # the day before: the other column's is 3 s after midnight
+    ]

@@ -78,6 +78,27 @@ def time_sql(
     return time_from_text(text_sql(value), dayfirst)
 
 
+def time_of_day_sql(
+    sources: Sequence[Source], types: Mapping[str, str], profile: TimeProfile, reads: JsonReads | None = None
+) -> str:
+    """A time of day (the first source) on the date of the record's next time column, the nearest
+    day to that column's time (an ingestion time a few minutes after an event can cross midnight)."""
+    if len(sources) < 2:
+        return "CAST(NULL AS TIMESTAMP)"
+    text = text_sql(source_sql(sources[0], types, reads))
+    parsed = ", ".join(
+        f"try_strptime({text}, '{fmt}')"
+        for fmt in ("%I:%M:%S.%f %p", "%I:%M:%S %p", "%I:%M %p", "%H:%M:%S.%f", "%H:%M:%S", "%H:%M")
+    )
+    day = f"(coalesce({parsed}) - date_trunc('day', coalesce({parsed})))"
+    other = time_sql(sources[1], types, profile.dayfirst, reads)
+    base = f"(date_trunc('day', {other}) + {day})"
+    return (
+        f"CASE WHEN {base} - {other} > INTERVAL 12 HOUR THEN {base} - INTERVAL 1 DAY "
+        f"WHEN {other} - {base} > INTERVAL 12 HOUR THEN {base} + INTERVAL 1 DAY ELSE {base} END"
+    )
+
+
 def ip_sql(s: str) -> str:
     """Strip the port: `a.b.c.d:port` → `a.b.c.d`, `[v6]:port` → `v6`; lower-case (IPv6 hex digits).
 
@@ -200,6 +221,8 @@ def field_sql(
 ) -> str:
     """The expression for one event field (NULL when nothing feeds it)."""
     sources = det.fields.get(name, ())
+    if name == "ts" and profile.time_only:
+        return time_of_day_sql(sources, types, profile, reads)
     if name in ("ts", "token_iat"):
         parts = [
             time_sql(s, types, profile.dayfirst and n == 0 and name == "ts", reads)

@@ -40,6 +40,9 @@ class TimeProfile:
 
     label: str
     dayfirst: bool = False
+    # the first time column holds a time of day without a date (a Sentinel portal export's
+    # `TimeGenerated`): the date comes from the file's next time column, the nearest day to it
+    time_only: bool = False
 
 
 _STEP = re.compile(r'"[^"]*"|[^.]+')

@@ -25,6 +25,8 @@ from tui.engine.ingest.source_sql import (
 
 LOCALE_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})")
 DOTTED_DATE = re.compile(r"^\s*\d{1,2}\.\d{1,2}\.\d{4}[ ,]")  # Excel in a German-style locale
+# a time of day alone: `4:05:03.000 AM`, `16:05:03` (a Sentinel portal export's TimeGenerated, seen)
+TIME_OF_DAY = re.compile(r"^\s*\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(\s*[AaPp][Mm])?\s*$")
 
 # The time profile reads the first TIME_VALUES non-empty time values among a file's first TIME_ROWS rows.
 TIME_ROWS, TIME_VALUES = 2000, 200
@@ -63,7 +65,29 @@ def time_profile(
         f"SELECT v FROM (SELECT {time_text_sql(det, types)} AS v FROM {ident(view)} LIMIT {TIME_ROWS}) "
         f"WHERE v IS NOT NULL LIMIT {TIME_VALUES}"
     ).fetchall()
-    return classify_times([str(r[0]) for r in rows])
+    values = [str(r[0]) for r in rows]
+    if values and all(TIME_OF_DAY.match(v) for v in values):
+        return _time_of_day(con, view, det, types)
+    return classify_times(values)
+
+
+def _time_of_day(
+    con: duckdb.DuckDBPyConnection, view: str, det: Detection, types: Mapping[str, str]
+) -> TimeProfile:
+    """The first time column holds times of day only: its date comes from the next time column of the
+    same record (the profile of that column decides how its dates read), else no time is known."""
+    first = det.fields["ts"][0].label()
+    if len(det.fields["ts"]) < 2:
+        return TimeProfile(f"{first}: a time of day without a date, and no other time column: times unknown")
+    second = det.fields["ts"][1]
+    other = Detection(det.kind, {"ts": (second,)})
+    profile = typed_profile(other, types) or time_profile(con, view, other, types)
+    return TimeProfile(
+        f"{first}: a time of day without a date; the date from {second.label()} "
+        f"(the nearest day to it), as {profile.label}",
+        profile.dayfirst,
+        time_only=True,
+    )
 
 
 def classify_times(values: Sequence[str]) -> TimeProfile:
