@@ -160,12 +160,12 @@ IDENTITY: tuple[Indicator, ...] = (
             ), moves AS (
                 SELECT *, lag(country) OVER w AS prev_country, lag(t1) OVER w AS prev_t1 FROM b
                 WINDOW w AS (PARTITION BY usr ORDER BY t0, country)
+            ), days AS (  -- each user's countries per day of the baseline (one pass over the events)
+                SELECT DISTINCT usr, country, CAST(ts AS DATE) AS d FROM _iev, _params p
+                WHERE ok AND country IS NOT NULL AND ts < p.baseline_end
+                  AND usr IN (SELECT usr FROM b)
             ), side AS (  -- countries used on the same day, on two days or more, in the baseline
-                SELECT usr, a.country AS c1, b.country AS c2 FROM
-                    (SELECT DISTINCT usr, country, CAST(ts AS DATE) AS d FROM _iev, _params p
-                     WHERE ok AND country IS NOT NULL AND ts < p.baseline_end) a
-                    JOIN (SELECT DISTINCT usr, country, CAST(ts AS DATE) AS d FROM _iev, _params p
-                          WHERE ok AND country IS NOT NULL AND ts < p.baseline_end) b USING (usr, d)
+                SELECT usr, a.country AS c1, b.country AS c2 FROM days a JOIN days b USING (usr, d)
                 WHERE a.country < b.country GROUP BY ALL HAVING count(*) >= 2
             ), dist AS (
                 SELECT m.*, CASE WHEN list_contains(g1.borders, g2.cc) THEN 0 ELSE greatest(0,
