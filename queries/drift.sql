@@ -12,6 +12,9 @@
 -- Failed sign-ins (an error code, UAL UserLoginFailed) are left out: attempts against a user, not its behaviour.
 -- `severity` and `indicators`: the worst identity indicator (SPEC §10) of the user's events and every identity
 -- code fired on them (`user_identity`, analyses/sessions.py), so the pane is each user's whole picture.
+-- `anomaly_score` and `anomalies`: the behaviour model's (SPEC §11, `model_users`, analyses/model.py): the sum
+-- of the user's highest window-event anomalies in bits, and the top reasons with the counts behind them.
+-- Order: hard evidence first (the worst identity or action indicator), then the model, then the fixed score.
 WITH split AS (
     SELECT ?::TIMESTAMP AS bs, ?::TIMESTAMP AS be, ?::TIMESTAMP AS ws, ?::TIMESTAMP AS we
 ),
@@ -122,7 +125,11 @@ SELECT
     ws AS window_start,
     we AS window_end,
     coalesce(i.severity, 'none') AS severity,
-    coalesce(i.indicators, '') AS indicators
+    coalesce(i.indicators, '') AS indicators,
+    coalesce(m.anomaly_score, 0)::DOUBLE AS anomaly_score,
+    coalesce(m.anomalies, '') AS anomalies,
+    coalesce(i.sev_rank, 0) AS sev_rank
 FROM scored
 LEFT JOIN user_identity AS i USING ("user")
-ORDER BY drift_score DESC, window_events DESC, "user"
+LEFT JOIN model_users AS m USING ("user")
+ORDER BY sev_rank DESC, anomaly_score DESC, drift_score DESC, window_events DESC, "user"

@@ -75,7 +75,7 @@ def test_findings_have_the_spec_columns(scanned: Path) -> None:
     ).split(",")
     assert header["drift.csv"] == (
         "user,drift_score,reasons,new_ips,new_countries,new_app_ids,new_user_agents,baseline_start,"
-        "baseline_end,window_start,window_end,severity,indicators"
+        "baseline_end,window_start,window_end,severity,indicators,anomaly_score,anomalies"
     ).split(",")
     assert header["sessions.csv"] == (
         "session_id,user,severity,indicators,evidence,mfa,first_seen,last_seen,events,signins,tokens,"
@@ -128,12 +128,18 @@ def test_every_victim_mailbox_is_flagged(scanned: Path) -> None:
     assert flagged == victims
 
 
-def test_drift_ranks_victims_and_traveller_first(scanned: Path) -> None:
+def test_drift_ranks_hard_evidence_then_the_model(scanned: Path) -> None:
+    """SPEC §11: the compromised accounts first (forged-token victims, identity intrusions: hard evidence
+    and the model agree), above the spray's targets and the administrator decoy in the same tier; below
+    every indicator, the model's first is the traveller (a new country and network)."""
     truth = json.loads((REPO / "sample_logs" / "truth.json").read_text())
-    expected = {v["mailbox"] for v in truth["victim_mailboxes"]} | {truth["decoys"]["traveller"]["user"]}
-    expected |= identity_users(truth)
-    ranked = [r["user"] for r in _rows(scanned / "drift.csv")]
-    assert set(ranked[: len(expected)]) == expected
+    compromised = {v["mailbox"] for v in truth["victim_mailboxes"]} | identity_users(truth)
+    rows = _rows(scanned / "drift.csv")
+    assert {r["user"] for r in rows[: len(compromised)]} == compromised
+    quiet = [r["user"] for r in rows if r["severity"] == "none"]
+    assert quiet[0] == truth["decoys"]["traveller"]["user"]
+    order = [(-SEV[r["severity"]], -float(r["anomaly_score"])) for r in rows]
+    assert order == sorted(order)
 
 
 def test_raw_tokens_only_with_include_secrets(

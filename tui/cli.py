@@ -62,20 +62,25 @@ Map = Annotated[
     Optional[list[str]], typer.Option("--map", help="FIELD=COLUMN, overrides detection (repeatable).")
 ]
 Tz = Annotated[str, typer.Option("--tz", help="Zone for displayed times (stored times stay UTC).")]
-# SPEC §10's sign-in indicator bounds, one flag for all: `--bound spray-users=3` (the defaults are Options')
+# SPEC §10's sign-in indicator bounds and SPEC §11's model bounds, one flag for all:
+# `--bound spray-users=3` (the defaults are Options')
 BOUNDS = {
     "aitm-seconds": "aitm_seconds",
     "spray-users": "spray_users",
     "spray-minutes": "spray_minutes",
     "travel-kmh": "travel_kmh",
     "history-days": "history_days",
+    "model-top-k": "model_top_k",
+    "model-prior": "model_prior",
+    "model-min-events": "model_min_events",
 }
 Bound = Annotated[
     Optional[list[str]],
     typer.Option(
         "--bound",
         help="A sign-in indicator bound NAME=VALUE (repeatable): aitm-seconds (30), spray-users (5), "
-        "spray-minutes (60), travel-kmh (900), history-days (7).",
+        "spray-minutes (60), travel-kmh (900), history-days (7); the behaviour model's model-top-k (3), "
+        "model-prior (5), model-min-events (30).",
     ),
 ]
 
@@ -130,7 +135,7 @@ def _bounds(pairs: list[str]) -> dict[str, Any]:
         if not sep or field is None:
             raise ValueError(f"--bound {pair!r}: expected NAME=VALUE with NAME one of {', '.join(BOUNDS)}")
         try:
-            number = float(value) if field == "travel_kmh" else int(value)
+            number = float(value) if field in ("travel_kmh", "model_prior") else int(value)
         except ValueError:
             raise ValueError(f"--bound {pair!r}: {value!r} is not a number") from None
         if number <= 0:

@@ -90,6 +90,10 @@ class Opening(_Screen):
 
         pane: str
 
+    class _Scored(Message):
+        """Every stored event has its behaviour-model score: the Events pane queries again (a saved
+        `anomaly>…` filter ran on the rows before their scores were in)."""
+
     def init_opening(self) -> None:
         self._built: set[str] = set()
         self._stage = "loading"
@@ -98,6 +102,7 @@ class Opening(_Screen):
 
     @work(thread=True, exclusive=True, group="session", exit_on_error=False, name="opening the inputs")
     def _open_session(self) -> None:
+        from tui.engine.analyses.model import score_events
         from tui.engine.case.session import Cursors, Session
         from tui.engine.case.state import hash_in_background
         from tui.engine.indicators.events_view import materialise_events
@@ -140,6 +145,9 @@ class Opening(_Screen):
             self.post_message(self._Progress("storing events", 0.99))
             with SPLIT_LOCK:
                 materialise_events(self._busy_con)
+                self.post_message(self._Progress("scoring events", 0.995))
+                score_events(self._busy_con)  # each event's anomaly (SPEC §11), from the model drift learned
+            self.post_message(self._Scored())
             self._busy_con.close()
         except (_Quit, duckdb.InterruptException):
             if not self._quitting:
@@ -192,6 +200,9 @@ class Opening(_Screen):
         view.checking = message.checking
         self.query_one(DetailPanel).session = message.source
         view.apply_filter(view.filter_text)
+
+    def on_opening__scored(self, _: Opening._Scored) -> None:
+        self.pane("events").refresh_rows()
 
     def on_opening__built(self, message: Opening._Built) -> None:
         view = self.pane(message.pane)

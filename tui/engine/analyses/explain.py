@@ -3,7 +3,9 @@
 For a token: every indicator with its severity and evidence, then the decoded header and claims.
 For a mailbox: the tokens that read it, worst first, with their indicators. For a drifted user:
 each new value with when it was first seen, next to the baseline values it was new against.
-For an event: the event and its token. Every string is inert; nothing here knows about Textual.
+For an event: the event, its behaviour-model score feature by feature (`explain_model`) and its
+token; for a user, the model's score and reasons above the fixed drift score's. Every string is
+inert; nothing here knows about Textual.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from tui.engine.analyses import explain_identity, original
+from tui.engine.analyses import explain_identity, explain_model, original
 from tui.engine.analyses.panes import display_value
 from tui.engine.core.safe import inert_cell
 from tui.engine.tokens.jwt_decode import JSON_FROM, json_text_sql
@@ -294,7 +296,9 @@ def _drift_sections(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> tupl
         row,
         ("baseline_events", "window_events", "volume_ratio", "off_hours_share", "window_start", "window_end"),
     )
+    model = tuple(Line(*line) for line in explain_model.user_lines(con, row))
     return (
+        *((Section("behaviour model", model),) if model else ()),
         Section("why it drifted", why),
         Section(title, tuple(base) or (Line("no baseline activity", "", "dim"),)),
         Section("volume", volume),
@@ -329,6 +333,11 @@ def _event_sections(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> tupl
     )
     hits = explain_identity.event_hit_rows(con, row.get("source"), row.get("source_row"))
     own = (_section("why this record is flagged", hits),) if hits else ()
+    model = tuple(
+        Line(label, inert_cell(text), style)
+        for label, text, style in explain_model.event_lines(con, row.get("rn"))
+    )
+    own = (*own, Section("how unusual (behaviour model)", model)) if model else own
     if row.get("tkey") is None:
         return (*own, Section("event", event))
     return (*own, *token_sections(con, row.get("tkey"), row.get("tok_sha256")), Section("event", event))

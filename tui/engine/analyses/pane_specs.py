@@ -99,6 +99,9 @@ PANES: tuple[PaneSpec, ...] = (
         drill_field="user",
         lead=(
             "user",
+            "severity",
+            "anomaly_score",
+            "anomalies",
             "drift_score",
             "reasons",
             "new_countries",
@@ -113,8 +116,8 @@ PANES: tuple[PaneSpec, ...] = (
             "verdict",
             "note",
         ),
-        hidden=("mark",),
-        widths=(("reasons", 48), ("verdict", 14), ("note", 30)),
+        hidden=("mark", "sev_rank"),
+        widths=(("anomalies", 48), ("reasons", 40), ("verdict", 14), ("note", 30)),
     ),
     PaneSpec(
         "events",
@@ -125,6 +128,7 @@ PANES: tuple[PaneSpec, ...] = (
             "ts",
             "severity",
             "indicators",
+            "anomaly",
             "kind",
             "operation",
             "user",

@@ -20,6 +20,7 @@ import pyarrow as pa
 from tui.engine.analyses.actions import add_mailbox_actions, build_actions
 from tui.engine.analyses.filter import Compiled
 from tui.engine.analyses.marks import MARK_COLUMNS, ensure_marks
+from tui.engine.analyses.model import learn, score_events
 from tui.engine.analyses.sessions import build_identity_tables, build_sessions
 from tui.engine.core.queries import named_query
 
@@ -32,6 +33,9 @@ ORDER_MARKER = "/*ORDER*/"
 # 'uti:<uti>'), written as the two columns it is made of: the same order without sorting on the
 # prefixed text (tokens.csv at 2M rows 4.1 → 3.25 s).
 TOKENS_ORDER = "sev_rank DESC, uses DESC, first_seen, tok_sha256 NULLS LAST, uti"
+# Drift pane and drift.csv order (SPEC §11): hard evidence (the worst identity or action indicator)
+# outranks behaviour; the model's score ranks within and below it; the fixed drift score breaks ties
+DRIFT_ORDER = 'sev_rank DESC, anomaly_score DESC, drift_score DESC, window_events DESC, "user"'
 
 # What each pane's filter may name: the columns of the table (or view) it reads.
 PANE_TABLES = ("tokens", "mailboxes", "drift", "events", "sessions")
@@ -120,8 +124,11 @@ def build(con: duckdb.DuckDBPyConnection, split: object) -> None:
 
 
 def build_drift(con: duckdb.DuckDBPyConnection, split: object) -> None:
-    """Recompute only the drift table, e.g. after the analyst moves the baseline/window split."""
+    """Re-learn the behaviour model and recompute the drift table, e.g. after the analyst moves the
+    baseline/window split (the Events pane's scores follow with `model.score_events`)."""
+    learn(con, split.baseline_end)  # type: ignore[attr-defined]
     con.execute(f"CREATE OR REPLACE TABLE drift AS {named_query('drift').sql}", split_params(split))
+    score_events(con)
 
 
 def columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:

@@ -42,6 +42,7 @@ from typing import Any
 
 import duckdb
 
+from tui.engine.analyses.model import set_model_options
 from tui.engine.case.context import Case
 from tui.engine.core.schema import EVENT_COLUMNS
 from tui.engine.core.sql import ident as quote_ident
@@ -120,6 +121,7 @@ def annotate(
     prepare(con, case.intel, org, split, options, previewed=previewed)
     run_catalogue(con, kept=CLAIM_CODES if previewed else ())
     register_events(con, materialise=materialise_events)
+    set_model_options(con, options)
     _rebase(con)
     _say(progress, "annotated", 1.0)
     return _summary(con, org, split, case.intel, case.key_lists, notes)

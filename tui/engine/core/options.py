@@ -27,6 +27,10 @@ class Options:
     spray_minutes: int = 60  # … within this many minutes
     travel_kmh: float = 900.0  # IMPOSSIBLE_TRAVEL: faster than this between two countries
     history_days: int = 7  # "new to the user" only once the user has this much history before
+    # SPEC §11's behaviour model (tui/engine/analyses/model.py says how each is used)
+    model_top_k: int = 3  # a user's anomaly_score: the sum of this many highest window-event anomalies
+    model_prior: float = 5.0  # the weight, in events, of the peers' (and the tenant's) habits in a user's
+    model_min_events: int = 30  # fewer events than this to learn from: the user is scored as learning
 
 
 def parse_mapping(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:

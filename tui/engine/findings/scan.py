@@ -19,7 +19,7 @@ import duckdb
 from tui.engine.analyses import tables as analyses
 from tui.engine.analyses.actions import ACTIONS_COLUMNS, ACTIONS_ORDER
 from tui.engine.analyses.sessions import SESSIONS_ORDER
-from tui.engine.analyses.tables import TOKENS_ORDER
+from tui.engine.analyses.tables import DRIFT_ORDER, TOKENS_ORDER
 from tui.engine.core.options import Options
 from tui.engine.core.safe import inert, inert_cell
 from tui.engine.ingest.load_report import said_once
@@ -34,7 +34,7 @@ MAILBOXES_COLUMNS = (
 )
 DRIFT_COLUMNS = (
     '"user", drift_score, reasons, new_ips, new_countries, new_app_ids, new_user_agents, baseline_start, '
-    "baseline_end, window_start, window_end, severity, indicators"
+    "baseline_end, window_start, window_end, severity, indicators, anomaly_score, anomalies"
 )
 SESSIONS_COLUMNS = (
     'session_id, "user", severity, indicators, evidence, mfa, first_seen, last_seen, events, signins, '
@@ -47,7 +47,7 @@ FINDINGS = {
     "tokens.csv": f"SELECT {TOKENS_COLUMNS}{{secret}} FROM tokens ORDER BY {TOKENS_ORDER}",
     "mailboxes.csv": f"SELECT {MAILBOXES_COLUMNS} FROM mailboxes "
     "ORDER BY sev_rank DESC, flagged_accesses DESC, accesses DESC, mailbox",
-    "drift.csv": f'SELECT {DRIFT_COLUMNS} FROM drift ORDER BY drift_score DESC, window_events DESC, "user"',
+    "drift.csv": f"SELECT {DRIFT_COLUMNS} FROM drift ORDER BY {DRIFT_ORDER}",
     "sessions.csv": f"SELECT {SESSIONS_COLUMNS} FROM sessions ORDER BY {SESSIONS_ORDER}",
     # SPEC §10: one row per action event and code, in time order (`analyses.actions`)
     "actions.csv": f"SELECT {ACTIONS_COLUMNS} FROM actions ORDER BY {ACTIONS_ORDER}",
@@ -180,12 +180,12 @@ def summary(
             f"  {sev:<8} {inert_cell(mailbox)}  {accesses} by {toks} token{'' if toks == 1 else 's'}"
         )
     drift = con.execute(
-        'SELECT "user", drift_score, reasons FROM drift ORDER BY drift_score DESC, window_events DESC, '
-        '"user" LIMIT 5'
+        f"SELECT severity, anomaly_score, \"user\", coalesce(nullif(anomalies, ''), reasons) FROM drift "
+        f"ORDER BY {DRIFT_ORDER} LIMIT 5"
     ).fetchall()
-    lines.append("top drifted users:")
-    for user, score, reasons in drift:
-        lines.append(f"  {score:>6.2f}  {inert_cell(user)}  {inert_cell(reasons)}")
+    lines.append("top users (hard evidence first, then the behaviour model's bits):")
+    for sev, score, user, why in drift:
+        lines.append(f"  {sev:<8} {score:>7.1f}  {inert_cell(user)}  {inert_cell(why)}")
     lines.append(f"wrote {', '.join(files)} to {out}")
     return inert("\n".join(lines))  # data cells were escaped one by one above, newlines included
 

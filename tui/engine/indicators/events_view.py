@@ -86,6 +86,7 @@ def register_events(con: duckdb.DuckDBPyConnection, *, materialise: bool = True)
                    coalesce(e.token_object_id, t.oid) AS token_object_id,
                    coalesce(e.token_iat, t.iat) AS token_iat),
                {rn} AS rn, t.tok_sha256,
+               NULL::DOUBLE AS anomaly,  -- the behaviour model's bits, once scored (analyses/model.py)
                _event_rank(t.sev_rank, u.sev_rank, r.sev_rank) AS sev_rank,
                _event_indicators(t.indicators, t.codes, u.sev_rank, u.codes, r.sev_rank, r.codes)
                    AS indicators
@@ -129,7 +130,7 @@ def _events_views(con: duckdb.DuckDBPyConnection, source: str) -> None:
         "a.tok_key, a.tok_sha256, CASE WHEN a.tok_key IS NOT NULL THEN 'sha256:' || a.tok_sha256 "
         "WHEN a.token_id IS NOT NULL THEN 'uti:' || a.token_id END AS tkey, "
         "_severity_name(a.sev_rank) AS severity, "
-        "a.sev_rank, a.indicators, a.rn"
+        "a.sev_rank, a.indicators, a.anomaly, a.rn"
     )
     # `events_rows`: the same without the token text, for the analyses (a join they never need).
     con.execute(f"CREATE OR REPLACE VIEW events_rows AS SELECT {before}, {after} FROM {source} a")
