@@ -15,9 +15,11 @@ event scored), and the window's events and users are ranked two ways:
 Labels come from truth.json, never from the engine: an event is the intruders' when it used a forged
 token or opaque bearer (by its token's SHA-256 or uti), came from an IOC address, was done in an
 identity intrusion's session or from its attacker addresses (between its first and last time), or is
-a password-spray attempt from the spray's address; a user is compromised when a forged token named
-them or an identity intrusion took their account. Reports precision at k (k = the number of positives,
-and 10 for users / 100 for events) and ROC AUC (ties counted half), per run and pooled by mean.
+a password-spray attempt from the spray's address (Identity Protection's detections are left out of
+the events ranked: a detection about a user is evidence, not behaviour); a user is compromised when
+a forged token named them or an identity intrusion took their account. Reports precision at k
+(k = the number of positives, and 10 for users / 100 for events) and ROC AUC (ties counted half),
+per run and pooled by mean.
 """
 
 from __future__ import annotations
@@ -141,7 +143,7 @@ def run(seed: int, rows: int, top_k: int | None) -> dict:
             fixed = dict(con.execute(FIXED_EVENT_SQL).fetchall())
             events = con.execute(
                 'SELECT rn, ts, "user", client_ip, session_id, tok_sha256, token_id, coalesce(anomaly, 0) '
-                "FROM events WHERE ts >= (SELECT be FROM model_split)"
+                "FROM events WHERE ts >= (SELECT be FROM model_split) AND kind <> 'risk_detection'"
             ).fetchall()
             users = con.execute('SELECT "user", anomaly_score, drift_score FROM drift').fetchall()
         finally:
