@@ -35,6 +35,9 @@ def repo_cwd(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(REPO)
     monkeypatch.setenv("TRIAGE_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("TRIAGE_CACHE_DIR", str(tmp_path / "cache"))
+    # Tests read the app's notifications after waiting for panes; on a loaded machine that wait can
+    # outlast Textual's 5 s toast, and the warning a test looks for is gone (a CI run failed so).
+    monkeypatch.setattr(TriageApp, "NOTIFICATION_TIMEOUT", 600.0)
 
 
 def sql(screen: MainScreen, query: str, params: list[object] | None = None) -> list[tuple]:
