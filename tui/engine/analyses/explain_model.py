@@ -40,7 +40,7 @@ def event_lines(con: duckdb.DuckDBPyConnection, rn: object) -> list[tuple[str, s
             FROM model_events e
             JOIN model_combos c ON {keys}
             JOIN model_scores s ON s.cid = c.cid
-            LEFT JOIN model_recency r ON r.u = c.u AND r.net = c.net AND r.day = c.day
+            LEFT JOIN model_recency r ON r.u = c.u AND r.net = c.net AND c.phase = 'w'
             LEFT JOIN model_peers p ON p.u = c.u
             WHERE e.rn = ?""",
         [rn],
@@ -70,8 +70,8 @@ def event_lines(con: duckdb.DuckDBPyConnection, rn: object) -> list[tuple[str, s
         lines.append((f"{name} {vals[f]}", _counts(b, nu, nun, ng, ngn, nt, ntn, basis), _style(b)))
     if b_rec and gap is not None:
         text = (
-            f"{b_rec:.1f} bits: back after {gap} days; {_n(ge)} of {_n(total)} baseline reuses of a network "
-            "waited that long"
+            f"{b_rec:.1f} bits: last used {gap} days before the window; {_n(ge)} of {_n(total)} baseline "
+            "reuses of a network waited that long"
         )
         lines.append((f"recency {net}", text, _style(b_rec)))
     missing = [name for f, name in FEATURES if f not in vals and f not in ("device", "mbx", "capp")]

@@ -3,11 +3,11 @@ scored in bits and every score explained by the counts behind it.
 
 Learning and scoring are SQL over counts, never per row in Python:
 
-1. `model_combos`: the events grouped by user, day, hour and the feature values below (what
-   repeats in an export collapses: a user's hundred Outlook syncs an hour are one combination with
-   n = 100). A row *teaches* the model (`learn`) when it is in the baseline, is not a failed sign-in
-   (an attempt against the user, not the user's behaviour: it feeds PASSWORD_SPRAY, and is scored
-   but never learned from) and carries no high or critical indicator (the model does not learn an
+1. `model_combos`: the events grouped by user and the feature values below (what repeats in an
+   export collapses: a user's thousand Outlook reads on weekday mornings are a few combinations).
+   A row *teaches* the model (`learn`) when it is in the baseline, is not a failed sign-in (an
+   attempt against the user, not the user's behaviour: it feeds PASSWORD_SPRAY, and is scored but
+   never learned from) and carries no high or critical indicator (the model does not learn an
    intruder's habits from what hard evidence already called malicious).
 2. Counts per feature value for each user, each peer group and the tenant, from the rows that teach.
 3. Per event, for each feature with a value, P(value | user) smoothed and backed off user → peers →
@@ -17,9 +17,10 @@ Learning and scoring are SQL over counts, never per row in Python:
    labelled so. An event without a user is scored against the tenant and labelled `no user`. A row
    that teaches is scored leave-one-out (its own count taken out of the user's and the tenant's), so a
    baseline event is judged as a window event is: by everything else.
-4. `anomaly` = Σ bits over the features, plus *recency*: a network the user used before, whose last
-   use lies d days back, costs −log₂ P(gap ≥ d) over every gap between one user's consecutive days on
-   one network in the baseline (a network dormant for two months and back is a surprise; daily use is not).
+4. `anomaly` = Σ bits over the features, plus, for a window event, *recency*: a network the user
+   last used d days before the window costs −log₂ P(gap ≥ d) over every gap between one user's
+   consecutive days on one network in the baseline (a network dormant for two months and back is a
+   surprise; daily use is not).
 
 Features (SPEC §11): country, network (IPv4 /24, IPv6 /48; no ASN: no package ships an offline ASN
 table fit for this — see README), app id, client app id, user-agent family (OS and browser, else
@@ -41,7 +42,7 @@ from __future__ import annotations
 
 import duckdb
 
-from tui.engine.analyses.model_features import COLS, FEATURES, GROUP, HOURS_OF_WEEK, feature_view
+from tui.engine.analyses.model_features import FEATURES, GROUP, HOURS_OF_WEEK, feature_view
 from tui.engine.core.options import Options
 from tui.engine.indicators.events_view import events_materialised
 from tui.engine.ingest.work import WORK_DB
@@ -57,48 +58,75 @@ def set_model_options(con: duckdb.DuckDBPyConnection, options: Options) -> None:
 
 
 def learn(con: duckdb.DuckDBPyConnection, baseline_end: object) -> None:
-    """Learn every user's normal from the baseline and score every combination of feature values
-    (`model_combos`, `model_bits`, `model_recency`, `model_users`): the module's docstring says how."""
+    """Learn every user's normal from the baseline and score what `scan` needs — the combinations of
+    feature values that do not teach (the window's, failed sign-ins) — into `model_combos`,
+    `model_bits`, `model_recency`, `model_scores` and `model_users`; `score_events` scores the rest
+    (baseline events, leave-one-out) when the TUI needs every event. The module's docstring says how."""
     con.execute("CREATE OR REPLACE TABLE model_split AS SELECT ?::TIMESTAMP AS be", [baseline_end])
     feature_view(con)
-    # 1. what repeats collapses: one row per user, day, hour and feature values (`how`: hour of week)
+    # 1. one pass over the events: what repeats collapses into combinations of user, hour of week and
+    #    feature values, and the days each user used each network (for recency)
     con.execute(
-        f"""CREATE OR REPLACE TABLE model_combos AS
-        SELECT row_number() OVER () AS cid, *, CASE WHEN day IS NOT NULL
-                   THEN CASE WHEN isodow(day) >= 6 THEN 'weekend ' ELSE 'weekday ' END
-                        || lpad(CAST(hr AS VARCHAR), 2, '0') || 'h UTC' END AS how
-        FROM (SELECT {GROUP}, count(*) AS n FROM model_events GROUP BY ALL)"""
-    )
-    # 2. one row per combination and feature value; the counts of the rows that teach
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _m_long AS
-        SELECT cid, u, learn, f, v, n FROM (
-            UNPIVOT (SELECT cid, u, learn, n, {COLS} FROM model_combos) ON {COLS} INTO NAME f VALUE v)"""
+        f"""CREATE OR REPLACE TABLE model_agg AS
+        SELECT row_number() OVER () AS cid, {GROUP}, day, GROUPING(day) = 1 AS combo, count(*) AS n
+        FROM model_events
+        GROUP BY GROUPING SETS (({GROUP}), (u, net, day, learn))"""
     )
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE _m_uc AS
-        SELECT u, f, v, sum(n) AS n FROM _m_long WHERE learn AND u <> '' GROUP BY ALL"""
-    )
-    con.execute("CREATE OR REPLACE TEMP TABLE _m_un AS SELECT u, f, sum(n) AS n FROM _m_uc GROUP BY ALL")
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _m_tc AS SELECT f, v, sum(n) AS n FROM _m_long WHERE learn GROUP BY ALL"
+        f"""CREATE OR REPLACE VIEW model_combos AS
+        SELECT cid, {GROUP}, n, _m_how(hw) AS how FROM model_agg WHERE combo"""
     )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _m_tn AS SELECT f, sum(n) AS n, count(*) AS k FROM _m_tc GROUP BY f"
+        """CREATE OR REPLACE VIEW _m_days AS
+        SELECT u, net, day FROM model_agg WHERE NOT combo AND learn AND u <> '' AND net IS NOT NULL"""
+    )
+    # 2. per user, feature value and whether the rows teach: their events, and the successful window
+    #    events among them (`wn`, for the user's reasons); one small GROUP BY per feature
+    which = "CASE " + " ".join(f"WHEN GROUPING({c}) = 0 THEN '{c}'" for c, _ in FEATURES) + " END"
+    value = "CASE " + " ".join(f"WHEN GROUPING({c}) = 0 THEN {c}" for c, _ in FEATURES) + " END"
+    sets = ", ".join(f"(u, learn, {c})" for c, _ in FEATURES)
+    con.execute(
+        f"""CREATE OR REPLACE TABLE model_keys AS
+        SELECT * FROM (
+            SELECT {which} AS f, u, learn, {value} AS v, sum(n) AS n,
+                   coalesce(sum(n) FILTER (WHERE phase = 'w' AND NOT failed), 0) AS wn
+            FROM model_combos GROUP BY GROUPING SETS ({sets}))
+        WHERE v IS NOT NULL"""
+    )
+    # 3. the counts: per user (`uc`, `un`), per peer group (`gc`, `gn`), the tenant (`tc`, `tn`, `k`)
+    con.execute(
+        "CREATE OR REPLACE TABLE model_uc AS SELECT u, f, v, n FROM model_keys WHERE learn AND u <> ''"
+    )
+    con.execute("CREATE OR REPLACE TABLE model_un AS SELECT u, f, sum(n) AS n FROM model_uc GROUP BY ALL")
+    con.execute(
+        "CREATE OR REPLACE TABLE model_tc AS "
+        "SELECT f, v, sum(n) AS n FROM model_keys WHERE learn GROUP BY ALL"
+    )
+    con.execute(
+        "CREATE OR REPLACE TABLE model_tn AS SELECT f, sum(n) AS n, count(*) AS k FROM model_tc GROUP BY f"
     )
     _peers(con)
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE _m_gc AS
+        """CREATE OR REPLACE TABLE model_gc AS
         SELECT coalesce(p.grp, '') AS grp, c.f, c.v, sum(c.n) AS n
-        FROM _m_uc c JOIN model_peers p USING (u) GROUP BY ALL"""
+        FROM model_uc c JOIN model_peers p USING (u) GROUP BY ALL"""
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE _m_gn AS SELECT grp, f, sum(n) AS n FROM _m_gc GROUP BY ALL")
-    # 3. bits per user, feature value and whether the row teaches (leave-one-out: its own count out)
+    con.execute("CREATE OR REPLACE TABLE model_gn AS SELECT grp, f, sum(n) AS n FROM model_gc GROUP BY ALL")
+    _recency(con)
+    # 4. bits and scores of what does not teach (the window): the users' scores and reasons need no more
+    _bits(con, teaching=False)
+    _scores(con, teaching=False)
+    _users(con)
+
+
+def _bits(con: duckdb.DuckDBPyConnection, teaching: bool) -> None:
+    """`model_bits`: −log₂ P(value | user) for every user, feature value and whether its rows teach
+    (`teaching`: scored leave-one-out, their own count out), backed off user → peers → tenant."""
+    head = "INSERT INTO model_bits" if teaching else "CREATE OR REPLACE TABLE model_bits AS"
     con.execute(
-        f"""CREATE OR REPLACE TABLE model_bits AS
-        WITH k AS (SELECT DISTINCT u, f, v, learn FROM _m_long),
-        c AS (
-            SELECT k.u, k.f, k.v, k.learn, CAST(k.learn AS INTEGER) AS self,
+        f"""{head}
+        WITH c AS (
+            SELECT k.u, k.f, k.v, k.learn, k.wn, CAST(k.learn AS INTEGER) AS self,
                    coalesce(uc.n, 0) AS uc, coalesce(un.n, 0) AS un,
                    -- peers: the group less the user (the users nothing sets apart are one group)
                    coalesce(gc.n, 0) - coalesce(uc.n, 0) AS ng,
@@ -106,15 +134,16 @@ def learn(con: duckdb.DuckDBPyConnection, baseline_end: object) -> None:
                    coalesce(tc.n, 0) AS tc, coalesce(tn.n, 0) AS tn,
                    CASE WHEN k.f = 'how' THEN {HOURS_OF_WEEK} ELSE coalesce(tn.k, 0) END AS kk,
                    coalesce(p.learning, true) AS learning, p.grp, o.prior
-            FROM k
+            FROM model_keys k
             CROSS JOIN model_options o
             LEFT JOIN model_peers p ON p.u = k.u
-            LEFT JOIN _m_uc uc ON uc.u = k.u AND uc.f = k.f AND uc.v = k.v
-            LEFT JOIN _m_un un ON un.u = k.u AND un.f = k.f
-            LEFT JOIN _m_gc gc ON gc.grp = coalesce(p.grp, '') AND gc.f = k.f AND gc.v = k.v
-            LEFT JOIN _m_gn gn ON gn.grp = coalesce(p.grp, '') AND gn.f = k.f
-            LEFT JOIN _m_tc tc ON tc.f = k.f AND tc.v = k.v
-            LEFT JOIN _m_tn tn ON tn.f = k.f
+            LEFT JOIN model_uc uc ON uc.u = k.u AND uc.f = k.f AND uc.v = k.v
+            LEFT JOIN model_un un ON un.u = k.u AND un.f = k.f
+            LEFT JOIN model_gc gc ON gc.grp = coalesce(p.grp, '') AND gc.f = k.f AND gc.v = k.v
+            LEFT JOIN model_gn gn ON gn.grp = coalesce(p.grp, '') AND gn.f = k.f
+            LEFT JOIN model_tc tc ON tc.f = k.f AND tc.v = k.v
+            LEFT JOIN model_tn tn ON tn.f = k.f
+            WHERE k.learn = ?
         ),
         p AS (
             SELECT *, uc - self AS nu, un - self AS nun, tc - self AS nt, tn - self AS ntn,
@@ -122,30 +151,38 @@ def learn(con: duckdb.DuckDBPyConnection, baseline_end: object) -> None:
             FROM c
         ),
         q AS (SELECT *, (ng + prior * p_t) / (gn_ + prior) AS p_g FROM p)
-        SELECT u, f, v, learn, learning, grp, nu, nun, ng, gn_ AS ngn, nt, ntn,
+        SELECT u, f, v, learn, wn, learning, grp, nu, nun, ng, gn_ AS ngn, nt, ntn,
                -log2(CASE WHEN learning OR u = '' THEN p_g
                           ELSE (nu + prior * p_g) / (nun + prior) END) AS bits
-        FROM q"""
+        FROM q""",
+        [teaching],
     )
-    _recency(con)
-    # 4. a combination's anomaly: its features' bits and the recency of its network
-    pivot = ", ".join(f"coalesce(sum(b.bits) FILTER (WHERE l.f = '{c}'), 0) AS b_{c}" for c, _ in FEATURES)
-    total = " + ".join(f"coalesce(x.b_{c}, 0)" for c, _ in FEATURES)
+
+
+def _scores(con: duckdb.DuckDBPyConnection, teaching: bool) -> None:
+    """`model_scores`: each combination's anomaly — its features' bits (one lookup per feature: a join
+    of the combinations, not of their rows) and, in the window, its network's recency."""
+    head = "INSERT INTO model_scores" if teaching else "CREATE OR REPLACE TABLE model_scores AS"
+    joins = "\n".join(
+        f"LEFT JOIN model_bits b_{c} ON b_{c}.f = '{c}' AND b_{c}.u = c.u AND b_{c}.v = c.{c} "
+        f"AND b_{c}.learn = c.learn"
+        for c, _ in FEATURES
+    )
+    total = " + ".join(f"coalesce(b_{c}.bits, 0)" for c, _ in FEATURES)
     con.execute(
-        f"""CREATE OR REPLACE TABLE model_scores AS
-        SELECT c.cid, {", ".join(f"coalesce(x.b_{c}, 0) AS b_{c}" for c, _ in FEATURES)},
+        f"""{head}
+        SELECT c.cid, {", ".join(f"coalesce(b_{c}.bits, 0) AS b_{c}" for c, _ in FEATURES)},
                coalesce(r.bits, 0) AS b_recency, r.gap,
                round({total} + coalesce(r.bits, 0), 2)::DOUBLE AS anomaly,
                CASE WHEN c.u = '' THEN 'no user' WHEN coalesce(p.learning, true) THEN 'learning'
                     ELSE 'user' END AS basis
         FROM model_combos c
-        LEFT JOIN (SELECT l.cid, {pivot} FROM _m_long l
-                   JOIN model_bits b ON b.u = l.u AND b.f = l.f AND b.v = l.v AND b.learn = l.learn
-                   GROUP BY l.cid) x ON x.cid = c.cid
+        {joins}
         LEFT JOIN model_peers p ON p.u = c.u
-        LEFT JOIN model_recency r ON r.u = c.u AND r.net = c.net AND r.day = c.day"""
+        LEFT JOIN model_recency r ON r.u = c.u AND r.net = c.net AND c.phase = 'w'
+        WHERE c.learn = ?""",
+        [teaching],
     )
-    _users(con)
 
 
 def _peers(con: duckdb.DuckDBPyConnection) -> None:
@@ -160,8 +197,8 @@ def _peers(con: duckdb.DuckDBPyConnection) -> None:
         ),
         total AS (SELECT count(*) AS users FROM users),
         items AS (
-            SELECT u, 'app ' || v AS item, n FROM _m_uc WHERE f = 'app'
-            UNION ALL SELECT u, 'mailbox ' || v, n FROM _m_uc WHERE f = 'mbx' AND v <> 'own'
+            SELECT u, 'app ' || v AS item, n FROM model_uc WHERE f = 'app'
+            UNION ALL SELECT u, 'mailbox ' || v, n FROM model_uc WHERE f = 'mbx' AND v <> 'own'
         ),
         spread AS (SELECT item, count(*) AS users FROM items GROUP BY item),
         scored AS (
@@ -177,28 +214,25 @@ def _peers(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _recency(con: duckdb.DuckDBPyConnection) -> None:
-    """`model_recency(u, net, day, gap, ge, total, bits)`: for each day a user used a network, the days
-    since the user's last use of it that taught the model, and what so long a gap costs: −log₂ of the
-    share of the baseline's gaps (one user's consecutive days on one network) at least as long."""
+    """`model_recency(u, net, gap, ge, total, bits)`: for each network a user used in the baseline,
+    the days from its last use to the window's start, and what so long a gap costs a window event from
+    it: −log₂ of the share of the baseline's gaps (one user's consecutive days on one network) at least
+    as long. Reads the distinct (user, network, day) of the rows that teach (`_m_days`), not the rows."""
     con.execute(
         """CREATE OR REPLACE TABLE model_recency AS
-        WITH d AS (
-            SELECT u, net, day, bool_or(learn) AS learn FROM model_combos
-            WHERE u <> '' AND net IS NOT NULL AND day IS NOT NULL GROUP BY ALL
-        ),
-        g AS (
-            SELECT *, day - max(CASE WHEN learn THEN day END) OVER (
-                       PARTITION BY u, net ORDER BY day
-                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS gap
-            FROM d
-        ),
-        h AS (SELECT gap, count(*) AS n FROM g WHERE learn AND gap IS NOT NULL GROUP BY gap),
+        WITH d AS (SELECT u, net, day FROM _m_days),
+        g AS (SELECT u, net, day - lag(day) OVER (PARTITION BY u, net ORDER BY day) AS gap FROM d),
+        h AS (SELECT gap, count(*) AS n FROM g WHERE gap IS NOT NULL GROUP BY gap),
         cum AS (SELECT gap, sum(n) OVER (ORDER BY gap DESC) AS ge FROM h),
-        total AS (SELECT coalesce(sum(n), 0) AS total FROM h)
-        SELECT g.u, g.net, g.day, g.gap, coalesce(c.ge, 0) AS ge, t.total,
+        total AS (SELECT coalesce(sum(n), 0) AS total FROM h),
+        last AS (
+            SELECT u, net, CAST(any_value(s.be) AS DATE) - max(day) AS gap
+            FROM d CROSS JOIN model_split s GROUP BY u, net
+        )
+        SELECT l.u, l.net, l.gap, coalesce(c.ge, 0) AS ge, t.total,
                -log2((coalesce(c.ge, 0) + 1) / (t.total + 1)) AS bits
-        FROM g CROSS JOIN total t ASOF LEFT JOIN cum c ON g.gap <= c.gap
-        WHERE g.gap IS NOT NULL"""
+        FROM last l CROSS JOIN total t ASOF LEFT JOIN cum c ON l.gap <= c.gap
+        WHERE l.gap >= 1"""
     )
 
 
@@ -221,15 +255,17 @@ def _users(con: duckdb.DuckDBPyConnection) -> None:
                    max(w.anomaly) AS max_anomaly, sum(w.n) AS scored_events
             FROM w CROSS JOIN model_options o GROUP BY w.u
         ),
-        vals AS (  -- each feature value of the user's window events: its bits, counts and events
-            SELECT l.u, l.f, l.v, sum(l.n) AS events, any_value(b.bits) AS bits, any_value(b.nu) AS nu,
-                   any_value(b.nun) AS nun, any_value(b.ng) AS ng, any_value(b.ngn) AS ngn,
-                   any_value(b.nt) AS nt, any_value(b.ntn) AS ntn, any_value(b.learning) AS learning
-            FROM _m_long l
-            JOIN model_combos c USING (cid)
-            JOIN model_bits b ON b.u = l.u AND b.f = l.f AND b.v = l.v AND b.learn = l.learn
-            WHERE c.phase = 'w' AND NOT c.failed AND l.u <> ''
-            GROUP BY ALL
+        vals AS (  -- the user's three most surprising feature values of successful window events
+            SELECT u, f, v, wn AS events, bits, nu, nun, ng, ngn, nt, ntn, learning
+            FROM model_bits WHERE wn > 0 AND NOT learn AND u <> '' AND bits >= 8
+            QUALIFY row_number() OVER (PARTITION BY u ORDER BY bits DESC, wn DESC, f, v) <= 3
+        ),
+        stale AS (  -- and its three longest-unused networks back in the window
+            SELECT r.u, r.net, r.gap, r.ge, r.total, r.bits, sum(c.n) AS events
+            FROM model_recency r JOIN model_combos c ON c.u = r.u AND c.net = r.net
+            WHERE c.phase = 'w' AND NOT c.failed AND r.bits >= 8
+            GROUP BY r.u, r.net, r.gap, r.ge, r.total, r.bits
+            QUALIFY row_number() OVER (PARTITION BY r.u ORDER BY r.bits DESC, events DESC, r.net) <= 3
         ),
         said AS (
             SELECT u, bits, events, f, v,
@@ -239,14 +275,13 @@ def _users(con: duckdb.DuckDBPyConnection) -> None:
                                WHEN nu = 0 THEN format('never seen for this user (0 of {{}})', _m_n(nun))
                                ELSE format('in {{}} of {{}} of this user''s events', _m_n(nu), _m_n(nun)) END,
                           _m_n(nt), _m_n(ntn), bits) AS text
-            FROM vals WHERE bits >= 8
+            FROM vals
             UNION ALL
-            SELECT r.u, r.bits, sum(c.n), 'recency', r.net,
-                   format('network {{}} back after {{}} days, a gap {{}} of {{}} baseline reuses reached '
-                          '({{:.1f}} bits)', r.net, r.gap, _m_n(r.ge), _m_n(r.total), r.bits)
-            FROM model_recency r JOIN model_combos c ON c.u = r.u AND c.net = r.net AND c.day = r.day
-            WHERE c.phase = 'w' AND NOT c.failed AND r.bits >= 8
-            GROUP BY r.u, r.net, r.gap, r.ge, r.total, r.bits
+            SELECT u, bits, events, 'recency', net,
+                   format('network {{}} back, last used {{}} days before the window; {{}} of {{}} '
+                          'baseline reuses waited that long ({{:.1f}} bits)',
+                          net, gap, _m_n(ge), _m_n(total), bits)
+            FROM stale
         ),
         reasons AS (
             SELECT u, array_to_string(list(text ORDER BY bits DESC, events DESC, f, v)[1:3], '; ')
@@ -265,6 +300,9 @@ def score_events(con: duckdb.DuckDBPyConnection) -> None:
     users' scores), from the last `learn`: one UPDATE, so a pane reads the old scores or the new."""
     if not events_materialised(con):
         return
+    if not con.execute("SELECT count(*) FROM model_bits WHERE learn").fetchone()[0]:  # type: ignore[index]
+        _bits(con, teaching=True)
+        _scores(con, teaching=True)
     keys = " AND ".join(f"c.{k} IS NOT DISTINCT FROM e.{k}" for k in GROUP.split(", "))
     con.execute(
         f"""UPDATE {WORK_DB}.events_a AS a SET anomaly = x.anomaly

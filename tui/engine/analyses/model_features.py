@@ -35,8 +35,8 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("how", "hour"),
 )
 COLS = ", ".join(c for c, _ in FEATURES)
-# what model_combos groups the events by (`how` follows from day and hr)
-GROUP = f"u, day, hr, {COLS.replace(', how', '')}, failed, phase, learn"
+# what model_combos groups the events by (`hw`: the hour of week as a number, `how` its words)
+GROUP = f"u, hw, {COLS.replace(', how', '')}, failed, phase, learn"
 HOURS_OF_WEEK = 48
 _HIGH = SEVERITY_RANK["high"]
 
@@ -86,6 +86,10 @@ def macros(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE OR REPLACE MACRO _m_op(op) AS {_OP}")
     con.execute(f"CREATE OR REPLACE MACRO _m_browser(ua) AS {_BROWSER}")
     con.execute("CREATE OR REPLACE MACRO _m_n(x) AS format('{:,}', x)")  # 96,000
+    con.execute(  # hour of week in words: 'weekday 09h UTC'
+        "CREATE OR REPLACE MACRO _m_how(hw) AS CASE WHEN hw >= 24 THEN 'weekend ' ELSE 'weekday ' END "
+        "|| lpad(CAST(hw % 24 AS VARCHAR), 2, '0') || 'h UTC'"
+    )
 
 
 def feature_view(con: duckdb.DuckDBPyConnection) -> None:
@@ -100,21 +104,22 @@ def feature_view(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """CREATE OR REPLACE TABLE model_ip AS
         SELECT ip, _m_net(ip) AS net
-        FROM (SELECT DISTINCT client_ip AS ip FROM events_rows WHERE client_ip IS NOT NULL)"""
+        FROM (SELECT DISTINCT client_ip AS ip FROM events_t WHERE client_ip IS NOT NULL)"""
     )
     con.execute(
         """CREATE OR REPLACE TABLE model_ua AS
         SELECT ua, _m_uaf(ua, _m_os(ua), _m_browser(ua)) AS uaf
-        FROM (SELECT DISTINCT user_agent AS ua FROM events_rows WHERE user_agent IS NOT NULL)"""
+        FROM (SELECT DISTINCT user_agent AS ua FROM events_t WHERE user_agent IS NOT NULL)"""
     )
     con.execute(
         """CREATE OR REPLACE TABLE model_op AS
         SELECT op, _m_op(op) AS nop
-        FROM (SELECT DISTINCT operation AS op FROM events_rows WHERE operation IS NOT NULL)"""
+        FROM (SELECT DISTINCT operation AS op FROM events_t WHERE operation IS NOT NULL)"""
     )
     con.execute(
         f"""CREATE OR REPLACE VIEW model_events AS
-        SELECT e.rn, coalesce(e."user", '') AS u, CAST(e.ts AS DATE) AS day, hour(e.ts) AS hr,
+        SELECT e.rn, coalesce(e."user", '') AS u, CAST(e.ts AS DATE) AS day,
+               CAST(CASE WHEN isodow(e.ts) >= 6 THEN 24 ELSE 0 END + hour(e.ts) AS TINYINT) AS hw,
                e.country, i.net, e.app_id AS app, e.client_app_id AS capp, a.uaf, e.device_id AS device,
                o.nop AS op,
                CASE WHEN e.mailbox IS NULL THEN NULL WHEN e.mailbox = e."user" THEN 'own'
