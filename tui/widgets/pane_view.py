@@ -53,8 +53,8 @@ class PaneLoading(LoadingIndicator):
     information: the header line already shows what is running and how far it is.
     """
 
-    def _on_mount(self, event: Mount) -> None:
-        """No `auto_refresh` (the base class's handler, which sets it, is not run)."""
+    def on_mount(self, event: Mount) -> None:
+        """No `auto_refresh`: the base classes' mount handlers (LoadingIndicator's sets it) are not run."""
         event.prevent_default()
 
     def render(self) -> Text:
