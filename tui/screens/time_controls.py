@@ -9,7 +9,7 @@ import dataclasses
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 import duckdb
 from textual import work
@@ -17,29 +17,38 @@ from textual.message import Message
 
 from tui.engine.analyses import tables as analyses
 from tui.engine.analyses.filter import FilterError, add_term, parse_terms
+from tui.engine.analyses.tables import Where
 from tui.engine.core import timefmt
 from tui.engine.core.safe import inert_cell
+from tui.engine.indicators.split import Split
+from tui.screens.shared import MainScreenBase
 from tui.widgets.header_line import HeaderLine
 from tui.widgets.pane_view import PaneView
 from tui.widgets.timeline import TimelineStrip
+
+if TYPE_CHECKING:
+    from tui.engine.case.session import Session
 
 DAY = timedelta(days=1)
 SPLIT_LOCK = threading.Lock()  # one writer of the annotated events at a time (split recompute, storing)
 
 
-def split_label(split: Any) -> str:
+def split_label(split: Split | None) -> str:
     """`split 2023-05-28 21:06 UTC` (where the baseline ends and the hunt window begins)."""
     if split is None or split.window_start is None:
         return ""
     return f"split {timefmt.show(split.window_start, '%Y-%m-%d %H:%M')}"
 
 
-def moved_split(split: Any, days: int) -> Any | None:
+def moved_split(split: Split | None, days: int) -> Split | None:
     """The split a day earlier/later, or None when the baseline or the window would be under a day."""
-    if split is None or split.window_start is None:
+    if split is None:
         return None
-    start = split.window_start + DAY * days
-    if start - split.baseline_start < DAY or split.window_end - start < DAY:
+    baseline_start, window_start, window_end = split.baseline_start, split.window_start, split.window_end
+    if baseline_start is None or window_start is None or window_end is None:
+        return None  # the data has no times
+    start = window_start + DAY * days
+    if start - baseline_start < DAY or window_end - start < DAY:
         return None
     return dataclasses.replace(split, baseline_end=start, window_start=start)
 
@@ -55,7 +64,7 @@ def narrowed(text: str, start: datetime, end: datetime) -> str:
     return add_term(out, "ts", "<", end)
 
 
-def recompute(con: duckdb.DuckDBPyConnection, session: Any, split: Any, build: bool) -> None:
+def recompute(con: duckdb.DuckDBPyConnection, session: Session, split: Split, build: bool) -> None:
     """NEW_APP_FOR_MAILBOX, then (with `build`) tokens, mailboxes and drift.
 
     Not one transaction: annotate keeps per-row tables in an attached work database, and a
@@ -69,17 +78,16 @@ def recompute(con: duckdb.DuckDBPyConnection, session: Any, split: Any, build: b
             analyses.build(con, split)
 
 
-class TimeControls:
+class TimeControls(MainScreenBase):
     """The drift split and the timeline for `MainScreen`."""
 
-    session: Any
     _resplitting = False  # a recompute is running (a newer move interrupts it)
 
     @dataclass
     class _Resplit(Message):
         """The drift split moved and every split-dependent table is recomputed (or failed)."""
 
-        split: Any
+        split: Split
         error: str | None = None
 
     @dataclass
@@ -92,12 +100,12 @@ class TimeControls:
     # ---- the drift split --------------------------------------------------------------------
 
     def move_split(self, days: int) -> None:
-        if self.session is None or not all(v.ready for v in self.query(PaneView)):  # type: ignore[attr-defined]
-            self.notify("the panes are still loading", severity="warning")  # type: ignore[attr-defined]
+        if self.session is None or not all(v.ready for v in self.query(PaneView)):
+            self.notify("the panes are still loading", severity="warning")
             return
         split = moved_split(self.session.annotation.split, days)
         if split is None:
-            self.notify("the baseline and the window each need at least a day", severity="warning")  # type: ignore[attr-defined]
+            self.notify("the baseline and the window each need at least a day", severity="warning")
             return
         self.session.annotation = dataclasses.replace(self.session.annotation, split=split)
         self._show_split(busy=True)
@@ -107,48 +115,48 @@ class TimeControls:
             except duckdb.Error:
                 pass
         self._resplitting = True
-        self._resplit(split)
+        self._resplit(self.session, split)
 
     @work(thread=True, group="split", exit_on_error=False, name="recomputing the drift split")
-    def _resplit(self, split: Any) -> None:
+    def _resplit(self, session: Session, split: Split) -> None:
         try:
-            recompute(self.session.con, self.session, split, build=True)
+            recompute(session.con, session, split, build=True)
         except duckdb.InterruptException:
             return
         except duckdb.Error as exc:
-            self.post_message(self._Resplit(split, inert_cell(str(exc).splitlines()[0])))  # type: ignore[attr-defined]
+            self.post_message(self._Resplit(split, inert_cell(str(exc).splitlines()[0])))
             return
-        self.post_message(self._Resplit(split))  # type: ignore[attr-defined]
+        self.post_message(self._Resplit(split))
 
     def on_time_controls__resplit(self, message: TimeControls._Resplit) -> None:
-        if message.split != self.session.annotation.split:
+        if self.session is None or message.split != self.session.annotation.split:
             return  # the analyst moved it again meanwhile
         self._resplitting = False
         self._show_split()
         if message.error:
-            self.notify(f"recomputing failed: {message.error}", severity="error")  # type: ignore[attr-defined]
+            self.notify(f"recomputing failed: {message.error}", severity="error")
             return
-        for view in self.query(PaneView):  # type: ignore[attr-defined]
+        for view in self.query(PaneView):
             view.refresh_rows()
-        self.save_session_state()  # type: ignore[attr-defined]
-        self.notify(  # type: ignore[attr-defined]
+        self.save_session_state()
+        self.notify(
             f"Drift and NEW_APP_FOR_MAILBOX recomputed for the {split_label(message.split)}", timeout=4
         )
 
     def _show_split(self, busy: bool = False) -> None:
         label = split_label(self.session.annotation.split) if self.session is not None else ""
-        self.query_one(HeaderLine).split = label + (" (recomputing…)" if busy and label else "")  # type: ignore[attr-defined]
+        self.query_one(HeaderLine).split = label + (" (recomputing…)" if busy and label else "")
 
     # ---- the timeline -----------------------------------------------------------------------
 
     def refresh_timeline(self) -> None:
-        events = self.pane("events")  # type: ignore[attr-defined]
+        events = self.pane("events")
         if self.session is not None and events.ready:
-            self._timeline(events.filter_text, events.where)
+            self._timeline(self.session, events.filter_text, events.where)
 
     @work(thread=True, exclusive=True, group="timeline", exit_on_error=False, name="counting events per hour")
-    def _timeline(self, text: str, where: Any) -> None:
-        cursor = self.session.cursor()
+    def _timeline(self, session: Session, text: str, where: Where) -> None:
+        cursor = session.cursor()
         try:
             table = analyses.run(cursor, "timeline", (), where)
         except duckdb.InterruptException:
@@ -156,24 +164,24 @@ class TimeControls:
         finally:
             cursor.close()
         rows = [(r["hour"], r["events"], r["flagged"]) for r in table.to_pylist()]
-        self.post_message(self._Timeline(text, rows))  # type: ignore[attr-defined]
+        self.post_message(self._Timeline(text, rows))
 
     def on_time_controls__timeline(self, message: TimeControls._Timeline) -> None:
-        if message.filter_text == self.pane("events").filter_text:  # type: ignore[attr-defined]
-            self.query_one(TimelineStrip).show(message.rows)  # type: ignore[attr-defined]
+        if message.filter_text == self.pane("events").filter_text:
+            self.query_one(TimelineStrip).show(message.rows)
 
     def on_timeline_strip_span_chosen(self, message: TimelineStrip.SpanChosen) -> None:
-        events = self.pane("events")  # type: ignore[attr-defined]
+        events = self.pane("events")
         try:
             text = narrowed(events.filter_text, message.start, message.end)
         except FilterError as exc:
-            self.notify(exc.message, severity="warning")  # type: ignore[attr-defined]
+            self.notify(exc.message, severity="warning")
             return
-        self._apply(events, text)  # type: ignore[attr-defined]
-        self.action_pane("events")  # type: ignore[attr-defined]
+        self._apply(events, text)
+        self.action_pane("events")
 
     def on_timeline_strip_left(self, message: TimelineStrip.Left) -> None:
-        self.pane().table.focus()  # type: ignore[attr-defined]
+        self.pane().table.focus()
 
 
 __all__ = ["SPLIT_LOCK", "TimeControls", "moved_split", "narrowed", "recompute", "split_label"]
