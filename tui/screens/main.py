@@ -101,6 +101,7 @@ class MainScreen(Opening, Workflow, TimeControls, Saving, ReportsWorkerErrors, S
         self.marks: dict[str, dict[str, Mark]] = {spec.name: {} for spec in PANES}
         self.init_workflow()
         self.init_opening()
+        self.init_time_controls()
         timefmt.set_zone(options.tz)
 
     def compose(self) -> ComposeResult:

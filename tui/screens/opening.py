@@ -197,6 +197,7 @@ class Opening(MainScreenBase):
         self._quitting = True
         for view in self.query(PaneView):
             view.stop_queries()
+        self.stop_resplit()
         for con in (self._busy_con, self.session.con if self.session is not None else None):
             if con is not None:
                 try:

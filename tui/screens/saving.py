@@ -16,6 +16,7 @@ from tui.engine.findings.save_view import Saved, default_save_path, save_view
 from tui.screens.save_dialog import SaveDialog
 from tui.screens.shared import MainScreenBase
 from tui.widgets.pane_view import PaneView
+from tui.widgets.table_gate import TABLES
 
 if TYPE_CHECKING:
     from tui.engine.case.session import Session
@@ -88,19 +89,20 @@ class Saving(MainScreenBase):
 
         cursor = session.cursor()
         try:
-            saved = save_view(
-                cursor,
-                request.spec,
-                request.where,
-                request.filter_text,
-                request.marked,
-                request.path,
-                inputs=manifest_inputs(session.report),
-                options=self.options,
-                filters=request.filters,
-                order=request.order,
-                order_label=request.order_label,
-            )
+            with TABLES.reading():  # a save waits out a split recompute: its rows are all of one split
+                saved = save_view(
+                    cursor,
+                    request.spec,
+                    request.where,
+                    request.filter_text,
+                    request.marked,
+                    request.path,
+                    inputs=manifest_inputs(session.report),
+                    options=self.options,
+                    filters=request.filters,
+                    order=request.order,
+                    order_label=request.order_label,
+                )
         except (ValueError, OSError) as exc:
             self.post_message(self._Saved(None, inert_cell(str(exc))))
             return

@@ -1,12 +1,20 @@
 """The two ways the analyst moves through time on the main screen: the drift split (`[`/`]`,
 recomputed in a worker) and the timeline strip (events per hour for the Events filter; a span
 chosen on it narrows the Events pane). A mixin of `MainScreen`, beside `tui.screens.workflow`.
+
+The recompute runs on a cursor of its own (interrupted when the analyst moves the split again or
+quits) and holds the table gate (`tui.widgets.table_gate`, which says why not a transaction) while
+it rewrites the tables, so a pane reads each table as it was before or as it is after, never half
+built; the panes query again once it is done. Moves in quick succession: each newer worker
+supersedes the older, which stops where it stands or does not start, so the tables always end as
+the last split asks, whatever order the threads run in.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -14,6 +22,7 @@ from typing import TYPE_CHECKING
 import duckdb
 from textual import work
 from textual.message import Message
+from textual.worker import get_current_worker
 
 from tui.engine.analyses import tables as analyses
 from tui.engine.analyses.filter import FilterError, add_term, parse_terms
@@ -24,6 +33,7 @@ from tui.engine.indicators.split import Split
 from tui.screens.shared import MainScreenBase
 from tui.widgets.header_line import HeaderLine
 from tui.widgets.pane_view import PaneView
+from tui.widgets.table_gate import TABLES, Superseded
 from tui.widgets.timeline import TimelineStrip
 
 if TYPE_CHECKING:
@@ -64,15 +74,24 @@ def narrowed(text: str, start: datetime, end: datetime) -> str:
     return add_term(out, "ts", "<", end)
 
 
-def recompute(con: duckdb.DuckDBPyConnection, session: Session, split: Split, build: bool) -> None:
-    """NEW_APP_FOR_MAILBOX, then (with `build`) tokens, mailboxes and drift.
+def recompute(
+    con: duckdb.DuckDBPyConnection,
+    session: Session,
+    split: Split,
+    build: bool,
+    stop: Callable[[], bool] = lambda: False,
+) -> None:
+    """The split's indicators (NEW_APP_FOR_MAILBOX, IMPOSSIBLE_TRAVEL) and the stored events, then
+    (with `build`) the pane tables, behind the table gate (no reader meanwhile).
 
-    Not one transaction: annotate keeps per-row tables in an attached work database, and a
-    DuckDB transaction may write to one database only. The panes query again when it is done.
+    `stop`: this recompute is moot (a newer split was asked for); checked once the locks are held,
+    it raises `Superseded` there instead of starting. The panes query again when it is done.
     """
     from tui.engine.indicators.run import resplit
 
-    with SPLIT_LOCK:
+    with SPLIT_LOCK, TABLES.writing(stop):
+        if stop():
+            raise Superseded
         resplit(con, session.options, session.case.intel, session.annotation.org, split)
         if build:
             analyses.build(con, split)
@@ -81,7 +100,11 @@ def recompute(con: duckdb.DuckDBPyConnection, session: Session, split: Split, bu
 class TimeControls(MainScreenBase):
     """The drift split and the timeline for `MainScreen`."""
 
-    _resplitting = False  # a recompute is running (a newer move interrupts it)
+    def init_time_controls(self) -> None:
+        self._resplitting = False  # a recompute is running (a newer move interrupts it)
+        # guards `_resplit_cursor`: the worker sets it, the UI thread interrupts it
+        self._resplit_lock = threading.Lock()
+        self._resplit_cursor: duckdb.DuckDBPyConnection | None = None
 
     @dataclass
     class _Resplit(Message):
@@ -109,23 +132,41 @@ class TimeControls(MainScreenBase):
             return
         self.session.annotation = dataclasses.replace(self.session.annotation, split=split)
         self._show_split(busy=True)
-        if self._resplitting:
-            try:
-                self.session.con.interrupt()  # the recompute for the previous split is now moot
-            except duckdb.Error:
-                pass
+        self.stop_resplit()  # the recompute for the previous split is now moot
         self._resplitting = True
-        self._resplit(self.session, split)
+        self._resplit(self.session, split)  # exclusive: starting it cancels the previous worker
 
-    @work(thread=True, group="split", exit_on_error=False, name="recomputing the drift split")
+    def stop_resplit(self) -> None:
+        """Interrupt the running recompute's query (a newer split, or quitting)."""
+        with self._resplit_lock:
+            cursor, self._resplit_cursor = self._resplit_cursor, None
+        if cursor is not None:
+            try:
+                cursor.interrupt()
+            except duckdb.Error:
+                pass  # finished and closed meanwhile
+
+    @work(thread=True, exclusive=True, group="split", exit_on_error=False, name="recomputing the drift split")
     def _resplit(self, session: Session, split: Split) -> None:
+        worker = get_current_worker()
+        cursor = session.cursor()
+        with self._resplit_lock:
+            if worker.is_cancelled:  # a newer split was asked for before this one began
+                cursor.close()
+                return
+            self._resplit_cursor = cursor
         try:
-            recompute(session.con, session, split, build=True)
-        except duckdb.InterruptException:
+            recompute(cursor, session, split, build=True, stop=lambda: worker.is_cancelled)
+        except (duckdb.InterruptException, Superseded):
             return
         except duckdb.Error as exc:
             self.post_message(self._Resplit(split, inert_cell(str(exc).splitlines()[0])))
             return
+        finally:
+            with self._resplit_lock:
+                if self._resplit_cursor is cursor:
+                    self._resplit_cursor = None
+            cursor.close()
         self.post_message(self._Resplit(split))
 
     def on_time_controls__resplit(self, message: TimeControls._Resplit) -> None:
@@ -156,10 +197,12 @@ class TimeControls(MainScreenBase):
 
     @work(thread=True, exclusive=True, group="timeline", exit_on_error=False, name="counting events per hour")
     def _timeline(self, session: Session, text: str, where: Where) -> None:
+        worker = get_current_worker()
         cursor = session.cursor()
         try:
-            table = analyses.run(cursor, "timeline", (), where)
-        except duckdb.InterruptException:
+            with TABLES.reading(stop=lambda: worker.is_cancelled):
+                table = analyses.run(cursor, "timeline", (), where)
+        except (duckdb.InterruptException, Superseded):
             return
         finally:
             cursor.close()

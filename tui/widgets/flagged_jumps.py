@@ -18,8 +18,11 @@ from typing import Any
 import duckdb
 from textual import work
 from textual.message import Message
+from textual.worker import get_current_worker
 
 from tui.engine.analyses.panes import flagged_neighbour
+from tui.widgets.pane_cursors import PaneCursors
+from tui.widgets.table_gate import TABLES, Superseded
 
 
 class FlaggedJumps:
@@ -28,7 +31,7 @@ class FlaggedJumps:
     spec: Any
     table: Any
     where: Any
-    _generation: int
+    cursors: PaneCursors
 
     @dataclass
     class Jumped(Message):
@@ -49,24 +52,30 @@ class FlaggedJumps:
         if raw is None or raw.get("rn") is None:
             view.notify("that row is still loading", severity="warning")
             return
-        view._interrupt("jump")
-        self._run_jump(self._generation, self.where, int(raw["rn"]), forward)
+        if view.session is None:
+            return
+        view.cursors.interrupt("jump")
+        self._run_jump(view.session, self.cursors.generation, self.where, int(raw["rn"]), forward)
 
     @work(thread=True, exclusive=True, group="jump", exit_on_error=False, name="finding a flagged event")
-    def _run_jump(self, generation: int, where: Any, rn: int, forward: bool) -> None:
+    def _run_jump(self, session: Any, generation: int, where: Any, rn: int, forward: bool) -> None:
         view: Any = self
-        cursor = view._cursor("jump")
+        worker = get_current_worker()
+        cursor = view.cursors.take("jump", session, generation)
+        if cursor is None:
+            return  # the filter changed before the search began
         try:
-            place = flagged_neighbour(cursor, where, rn, forward)
-        except duckdb.InterruptException:
+            with TABLES.reading(stop=lambda: worker.is_cancelled):
+                place = flagged_neighbour(cursor, where, rn, forward)
+        except (duckdb.InterruptException, Superseded):
             return  # superseded by another jump or a new filter
         finally:
-            view._release("jump", cursor)
+            view.cursors.release("jump", cursor)
         view.post_message(self.Jumped(generation, place, forward))
 
     def on_flagged_jumps_jumped(self, message: FlaggedJumps.Jumped) -> None:
         message.stop()
-        if message.generation != self._generation:
+        if message.generation != self.cursors.generation:
             return  # the filter changed meanwhile: the place belongs to other rows
         if message.place is None:
             way = "after" if message.forward else "before"
