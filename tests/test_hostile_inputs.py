@@ -199,6 +199,7 @@ def test_truncated_and_empty_parquet_are_named_with_a_reason(tmp_path: Path) -> 
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.unprivileged  # root reads a chmod-000 file (tests/unprivileged.py)
 def test_folder_of_unreadable_things(tmp_path: Path) -> None:
     folder = hostile.unreadable_dir(tmp_path)
     info = inspect_json(folder)
@@ -206,8 +207,7 @@ def test_folder_of_unreadable_things(tmp_path: Path) -> None:
     assert info["pipe.csv"]["note"] == "skipped: a named pipe (FIFO), not a regular file"
     assert info["dangling.csv"]["note"] == "skipped: dangling symlink"
     assert info["loop.json"]["note"] == "skipped: dangling symlink"
-    if os.geteuid() != 0:  # root reads chmod-000 files; then it simply loads
-        assert info["locked.csv"]["error"] == "permission denied"
+    assert info["locked.csv"]["error"] == "permission denied"
     result, tables = scan(folder, tmp_path / "out")
     assert len(tables["tokens.csv"]) == 1
 
