@@ -14,6 +14,7 @@ from evidence_snapshot import snapshot
 from tui.app import TriageApp
 from tui.engine.core.options import Options
 from tui.screens.main import MainScreen
+from tui.widgets.detail_panel import DetailPanel
 
 SIZE = (160, 48)
 
@@ -92,11 +93,15 @@ async def test_deeply_nested_claims_in_the_detail_panel(tmp_path: Path) -> None:
     app = TriageApp([str(folder)], Options())
     told = tui_pilot.Told()
     async with app.run_test(size=SIZE, message_hook=told) as pilot:
-        await settle(pilot, app)
+        screen = await settle(pilot, app)
         await pilot.press("1")
-        await pilot.pause(0.5)
         await settle(pilot, app)
         assert told.messages("error") == [], told.messages("error")
+        # explained, not merely survived: the upn read from under the 10,000 levels, its three uses
+        detail = screen.query_one(DetailPanel).detail
+        assert detail is not None and detail.title == "a@contoso.com"
+        (seen,) = [s for s in detail.sections if s.title == "seen"]
+        assert ("uses", "3") in {(line.label, line.text) for line in seen.lines}
 
 
 @pytest.mark.timeout(60)
