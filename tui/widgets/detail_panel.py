@@ -17,6 +17,7 @@ from textual.worker import get_current_worker
 
 from tui.engine.analyses.explain import Detail, explain
 from tui.widgets.page_backend import SEVERITY_STYLES
+from tui.widgets.pane_cursors import CursorSource
 from tui.widgets.table_gate import TABLES, Superseded
 from tui.widgets.worker_errors import ReportsWorkerErrors
 
@@ -36,7 +37,7 @@ class DetailPanel(ReportsWorkerErrors, VerticalScroll):
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
-        self.session: Any = None
+        self.session: CursorSource | None = None  # the Session, or the Tokens preview's cursors
         self.detail: Detail | None = None
         self._serial = 0
         self._timer: Timer | None = None
@@ -67,7 +68,7 @@ class DetailPanel(ReportsWorkerErrors, VerticalScroll):
         self._explain(self.session, self._serial, pane, row)
 
     @work(thread=True, exclusive=True, group="detail", exit_on_error=False, name="explaining the row")
-    def _explain(self, session: Any, serial: int, pane: str, row: dict[str, Any]) -> None:
+    def _explain(self, session: CursorSource, serial: int, pane: str, row: dict[str, Any]) -> None:
         worker = get_current_worker()
         cursor = session.cursor()
         try:
