@@ -1,4 +1,5 @@
 """Fixtures shared across test files: the indicator tests' generated keys and key list (indicator_kit),
-the Pilot tests' working folder (tui_pilot.repo_cwd)."""
+the Pilot tests' working folder (tui_pilot.repo_cwd), and the `unprivileged` mark (unprivileged:
+run as `nobody` in a child when the suite runs as root)."""
 
-pytest_plugins = ["indicator_kit", "tui_pilot"]
+pytest_plugins = ["indicator_kit", "tui_pilot", "unprivileged"]

@@ -3,17 +3,18 @@ inert, nested claims do not crash the detail panel, inputs stay untouched, and n
 
 from __future__ import annotations
 
-import hashlib
 import socket
 from pathlib import Path
 
 import hostile
 import pytest
 import tui_pilot
+from evidence_snapshot import snapshot
 
 from tui.app import TriageApp
 from tui.engine.core.options import Options
 from tui.screens.main import MainScreen
+from tui.widgets.detail_panel import DetailPanel
 
 SIZE = (160, 48)
 
@@ -40,29 +41,18 @@ async def visit_panes(pilot, app: TriageApp) -> str:  # type: ignore[no-untyped-
     return "\n".join(shots)
 
 
-def errors(app: TriageApp) -> list[str]:
-    return [str(n.message) for n in app._notifications if n.severity == "error"]
-
-
-def digest(folder: Path) -> dict[str, tuple[str, int]]:
-    return {
-        p.name: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
-        for p in sorted(folder.iterdir())
-        if p.is_file()
-    }
-
-
 @pytest.mark.timeout(60)
 async def test_escapes_are_rendered_inert(tmp_path: Path) -> None:
     folder = tmp_path / "ev"
     folder.mkdir()
     hostile.escapes_csv(folder)
-    before = digest(folder)
+    before = snapshot(folder)
     app = TriageApp([str(folder)], Options())
-    async with app.run_test(size=SIZE) as pilot:
+    told = tui_pilot.Told()
+    async with app.run_test(size=SIZE, message_hook=told) as pilot:
         await settle(pilot, app)
         shown = await visit_panes(pilot, app)
-        assert errors(app) == []
+        assert told.messages("error") == []
         # `y` on such a cell copies what is shown, the escape visible, never the control character
         events = app.screen.pane("events")
         backend = events.table.paged
@@ -75,7 +65,7 @@ async def test_escapes_are_rendered_inert(tmp_path: Path) -> None:
         assert raw not in shown
     # the escaped form is what the analyst sees (SVG text escapes the backslash-free parts only)
     assert "\\x1b[31mmallory" in shown or "\\x1b[31mmall" in shown
-    assert digest(folder) == before
+    assert snapshot(folder) == before
     assert sorted(p.name for p in folder.iterdir()) == ["gateway.csv", "signins.json"]
 
 
@@ -85,11 +75,12 @@ async def test_malformed_tokens_open_and_show(tmp_path: Path) -> None:
     folder.mkdir()
     hostile.tokens_parquet(folder)
     app = TriageApp([str(folder)], Options())
-    async with app.run_test(size=SIZE) as pilot:
+    told = tui_pilot.Told()
+    async with app.run_test(size=SIZE, message_hook=told) as pilot:
         screen = await settle(pilot, app)
         assert screen.pane("tokens").total == 16
         shown = await visit_panes(pilot, app)
-        assert errors(app) == [], errors(app)
+        assert told.messages("error") == [], told.messages("error")
     assert "ALG_NONE" in shown
 
 
@@ -100,15 +91,21 @@ async def test_deeply_nested_claims_in_the_detail_panel(tmp_path: Path) -> None:
     deep = hostile.bad_tokens()["deep_nested"]
     hostile._write_csv(folder / "g.csv", hostile.GATEWAY_HEADER, hostile.gateway_rows([deep] * 3))
     app = TriageApp([str(folder)], Options())
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
+    told = tui_pilot.Told()
+    async with app.run_test(size=SIZE, message_hook=told) as pilot:
+        screen = await settle(pilot, app)
         await pilot.press("1")
-        await pilot.pause(0.5)
         await settle(pilot, app)
-        assert errors(app) == [], errors(app)
+        assert told.messages("error") == [], told.messages("error")
+        # explained, not merely survived: the upn read from under the 10,000 levels, its three uses
+        detail = screen.query_one(DetailPanel).detail
+        assert detail is not None and detail.title == "a@contoso.com"
+        (seen,) = [s for s in detail.sections if s.title == "seen"]
+        assert ("uses", "3") in {(line.label, line.text) for line in seen.lines}
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.unprivileged  # root reads a chmod-000 file (tests/unprivileged.py)
 async def test_unreadable_folder_and_no_network(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[object] = []
 
@@ -122,13 +119,15 @@ async def test_unreadable_folder_and_no_network(tmp_path: Path, monkeypatch: pyt
     folder = hostile.unreadable_dir(tmp_path)
     hostile.truncated_parquet(folder)
     app = TriageApp([str(folder)], Options())
-    async with app.run_test(size=SIZE) as pilot:
+    told = tui_pilot.Told()
+    async with app.run_test(size=SIZE, message_hook=told) as pilot:
         screen = await settle(pilot, app)
         await visit_panes(pilot, app)
-        warnings = [str(n.message) for n in app._notifications if n.severity == "warning"]
-        assert errors(app) == []
-        assert screen.pane("events").total == 3  # good.csv 2 rows + locked.csv (root reads it) 1
+        warnings = told.messages("warning")
+        assert told.messages("error") == []
+        assert screen.pane("events").total == 2  # good.csv's 2 rows; locked.csv cannot be read
     assert any("truncated.parquet" in w and "No magic bytes" in w for w in warnings), warnings
+    assert any("locked.csv" in w and "permission denied" in w for w in warnings), warnings
     assert calls == []
 
 
@@ -161,9 +160,10 @@ async def test_rows_at_the_ends_of_the_calendar(tmp_path: Path) -> None:
         "9999-12-31T23:59:59Z,b@x.com,1.2.3.4\n"
     )
     app = TriageApp([str(folder)], Options())
-    async with app.run_test(size=SIZE) as pilot:
+    told = tui_pilot.Told()
+    async with app.run_test(size=SIZE, message_hook=told) as pilot:
         screen = await settle(pilot, app)
         await visit_panes(pilot, app)
-        assert app.is_running and errors(app) == []
+        assert app.is_running and told.messages("error") == []
         assert screen.pane("events").total == 3
         assert "0001-01-01 → 9999-12-31 UTC" in str(screen.query_one("#header").render())

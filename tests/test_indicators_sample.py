@@ -12,9 +12,8 @@ from tui.engine.case.annotate import annotate
 from tui.engine.case.context import Case
 from tui.engine.core.db import connect
 from tui.engine.core.options import Options
-
-sample = pytest.importorskip("tui.engine.sample.incident")
-load_mod = pytest.importorskip("tui.engine.ingest.load")
+from tui.engine.ingest import load as load_mod
+from tui.engine.sample import incident as sample
 
 
 @pytest.fixture(scope="module")

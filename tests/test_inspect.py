@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from shared_data import shared_data
 from typer.testing import CliRunner
 
 from tui.cli import app
 
-M365 = Path(__file__).resolve().parents[2] / "shared" / "data" / "m365"
 runner = CliRunner()
 
 
@@ -121,9 +121,7 @@ def test_escape_sequences_in_data_are_inert(tmp_path: Path) -> None:
 
 
 def test_real_m365_folder() -> None:
-    if not M365.is_dir():
-        pytest.skip("shared/data/m365 not present")
-    result = runner.invoke(app, ["inspect", "--json", str(M365)])
+    result = runner.invoke(app, ["inspect", "--json", str(shared_data("m365"))])
     assert result.exit_code == 0
     doc = json.loads(result.output)
     kinds = {Path(f["path"]).name: f["kind"] for f in doc["files"]}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 
@@ -175,7 +174,7 @@ def test_unreadable_files_are_reported_and_the_rest_loads(tmp_path: Path) -> Non
     assert report.rows == 3 and one(report, "good.csv").loaded
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads any file")
+@pytest.mark.unprivileged  # root reads any file (tests/unprivileged.py)
 def test_permission_denied(tmp_path: Path) -> None:
     path = tmp_path / "secret.csv"
     path.write_text(CSV_TEXT)

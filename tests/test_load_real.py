@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 import pytest
+from shared_data import SHARED_DATA, shared_data
 
 from tui.engine.core.db import connect
 from tui.engine.core.options import Options
 from tui.engine.ingest.load import load
 
-M365 = Path(__file__).resolve().parents[2] / "shared" / "data" / "m365"
+M365 = SHARED_DATA / "m365"
 GOLDEN = M365 / "GoldenSAMLADFSMailAccess"
 
 
 @pytest.fixture(autouse=True)
 def _need_data(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    if not M365.is_dir():
-        pytest.skip("shared/data/m365 not present")
+    shared_data("m365")
     monkeypatch.setenv("TRIAGE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
 
 

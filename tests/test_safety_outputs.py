@@ -4,16 +4,17 @@ no raw tokens, untouched evidence, caches outside it, and no network."""
 from __future__ import annotations
 
 import csv
-import hashlib
 import os
 import socket
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import hostile
 import pytest
+from evidence_snapshot import snapshot
 from typer.testing import CliRunner
 
 from tui.cli import app
@@ -43,16 +44,6 @@ def evidence(tmp_path: Path) -> Path:
     hostile._write_csv(folder / "names.csv", header, [r[:-1] + [hostile.ESC_USER] for r in rows])
     hostile.formula_csv(folder)
     return folder
-
-
-def snapshot(folder: Path) -> dict[str, tuple[str, int, int]]:
-    """Every entry under the folder: content hash, mtime (ns) and mode."""
-    out = {}
-    for path in sorted(folder.rglob("*")):
-        st = path.lstat()
-        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir"
-        out[str(path.relative_to(folder))] = (digest, st.st_mtime_ns, st.st_mode)
-    return out
 
 
 def assert_inert(data: bytes, what: str) -> None:
@@ -120,6 +111,7 @@ def test_exports_neutralise_formulas_and_hold_no_tokens(tmp_path: Path, env: dic
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.unprivileged  # root writes into a read-only folder (tests/unprivileged.py)
 def test_inputs_untouched_read_only_and_caches_elsewhere(tmp_path: Path, env: dict[str, str]) -> None:
     folder = evidence(tmp_path)
     hostile.tokens_parquet(folder)
@@ -141,6 +133,34 @@ def test_inputs_untouched_read_only_and_caches_elsewhere(tmp_path: Path, env: di
     finally:
         folder.chmod(0o755)
     assert (tmp_path / "cache" / "spill").is_dir()  # the DuckDB spill dir went to TRIAGE_CACHE_DIR
+
+
+def test_the_evidence_snapshot_sees_a_file_created_and_removed_beside_the_evidence(tmp_path: Path) -> None:
+    """What the test above relies on: a temporary file made and deleted next to the inputs (in the
+    evidence folder or a subfolder of it) leaves every file as it was, but not the snapshot."""
+    folder = evidence(tmp_path)
+    (folder / "day2").mkdir()
+    hostile.escapes_csv(folder / "day2")
+    before = snapshot(folder)
+    for path in folder.rglob("*"):
+        if path.is_file():
+            path.read_bytes()  # reading is not a change
+    assert snapshot(folder) == before
+    time.sleep(0.05)  # past the clock tick the snapshot was taken in (see evidence_snapshot)
+    for where in (folder, folder / "day2"):
+        files = {k: v for k, v in snapshot(folder).items() if not isinstance(v[0], tuple)}
+        st = where.stat()
+        temp = where / ".triage-tmp-1234"
+        temp.write_bytes(b"a decompressed copy")
+        temp.unlink()
+        os.utime(where, ns=(st.st_atime_ns, st.st_mtime_ns))  # even with the folder's mtime put back
+        after = snapshot(folder)
+        # every file is as it was: a snapshot of the files alone would not see it …
+        assert {k: v for k, v in after.items() if not isinstance(v[0], tuple)} == files
+        # … the folder's own entry does (its ctime, which utime cannot set back)
+        changed = [k for k in after if after[k] != before[k]]
+        assert changed == [str(where.relative_to(folder)) if where != folder else "."], changed
+        before = after
 
 
 def _block_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:

@@ -101,8 +101,18 @@ def test_truth_names_each_intrusion_and_decoy_with_real_users(incident: Path) ->
         "admin_device_code",
     ]
     expected = {sc["name"]: set(sc["expected_codes"]) for sc in identity["intrusions"]}
-    assert expected["aitm_session_replay"] >= {"AITM_SIGNIN", "SESSION_REPLAY", "IMPOSSIBLE_TRAVEL"}
-    assert expected["device_code_phishing"] >= {"DEVICE_CODE_FLOW", "PRT_NEW_DEVICE"}
+    assert expected["aitm_session_replay"] == {
+        "AITM_SIGNIN",
+        "SESSION_REPLAY",
+        "IMPOSSIBLE_TRAVEL",
+        "RISK_DETECTION",
+    }
+    assert expected["device_code_phishing"] == {
+        "DEVICE_CODE_FLOW",
+        "PRT_NEW_DEVICE",
+        "IMPOSSIBLE_TRAVEL",
+        "MFA_CLAIM_UNBACKED",
+    }
     assert expected["password_spray"] == {"PASSWORD_SPRAY", "SINGLE_FACTOR_ACCESS", "LEGACY_AUTH"}
     for sc in identity["intrusions"]:
         assert set(sc["expected_severity"]) == set(sc["expected_codes"]) <= CODES, sc["name"]

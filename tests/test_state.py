@@ -85,9 +85,22 @@ def test_hashes_started_in_the_background_are_each_files_own(tmp_path: Path) -> 
     def broken(path: object) -> str:
         raise PermissionError(f"cannot read {path}")
 
-    failed = hash_in_background(paths[:1], broken)
-    with pytest.raises(PermissionError):
-        input_files(paths[:1], failed)
+    failed = hash_in_background(paths, broken)
+    assert input_files(paths, failed) == ()  # what cannot be read is not part of the session
+
+
+@pytest.mark.unprivileged  # root reads a chmod-000 file (tests/unprivileged.py)
+def test_an_input_that_cannot_be_read_is_left_out_of_the_state_key(tmp_path: Path) -> None:
+    """It used to raise PermissionError, which ended the TUI's opening worker: the app never loaded."""
+    paths = evidence(tmp_path / "case")
+    locked, *readable = paths
+    locked.chmod(0)
+    files = input_files(paths, hash_in_background(paths))
+    assert [f.path for f in files] == sorted(os.path.realpath(p) for p in readable)
+    assert files == input_files(paths) == input_files(readable)
+    assert [f.sha256 for f in files] == [
+        hashlib.sha256(Path(f.path).read_bytes()).hexdigest() for f in files
+    ]
 
 
 def test_state_round_trip_outside_the_evidence(tmp_path: Path) -> None:

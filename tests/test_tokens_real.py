@@ -6,19 +6,22 @@ import json
 from pathlib import Path
 
 import pytest
+from shared_data import SHARED_DATA, shared_data
 
 from tui.engine.core.options import Options
 from tui.engine.findings.decode import decode_tokens
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = SHARED_DATA
 TOKENS = DATA / "tokens" / "tokens.json"
 EXPECTED = DATA / "tokens" / "EXPECTED.json"
 V2_2019 = DATA / "jwks" / "common-v2-2019-alerta.json"
 V1_2019 = DATA / "jwks" / "common-v1-2019-alerta.json"
 
-pytestmark = pytest.mark.skipif(
-    not TOKENS.is_file() or not V2_2019.is_file(), reason="shared/data not present"
-)
+
+@pytest.fixture(autouse=True)
+def _need_data() -> None:
+    shared_data("tokens", "tokens.json")
+    shared_data("jwks", "common-v2-2019-alerta.json")
 
 
 def _tokens() -> dict[str, str]:

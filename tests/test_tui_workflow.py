@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from tui_pilot import SAMPLE, SIZE, needs_sample, save_as, scalar, settle, shown_rows, sql, wait_for
+from tui_pilot import SAMPLE, SIZE, Told, needs_sample, save_as, scalar, settle, shown_rows, sql, wait_for
 
 from tui.app import TriageApp
 from tui.engine.analyses.panes import Order
@@ -95,7 +95,8 @@ async def test_state_comes_back_by_content_and_a_changed_file_starts_clean(tmp_p
     assert len(marked) == 2
     # Same bytes in another folder: everything is back.
     app = TriageApp([str(second)], Options())
-    async with app.run_test(size=SIZE) as pilot:
+    told = Told()
+    async with app.run_test(size=SIZE, message_hook=told) as pilot:
         screen = await settle(pilot, app)
         await wait_for(pilot, lambda: screen.current == "mailboxes", "the saved pane")
         assert set(screen.marks["tokens"]) == marked
@@ -110,16 +111,17 @@ async def test_state_comes_back_by_content_and_a_changed_file_starts_clean(tmp_p
         accesses = [r["accesses"] for r in shown_rows(view)]
         assert accesses == sorted(accesses, reverse=True) and len(set(accesses)) > 1
         assert scalar(screen, "SELECT count(*) FROM marks WHERE pane = 'tokens'") == 2
-        assert "session restored" in {n.title for n in app._notifications}
+        assert "session restored" in told.titles()
     # One changed byte: a clean start that names the file.
     signins = second / "signins.json"
     signins.write_bytes(signins.read_bytes().replace(b"value", b"value", 1) + b"\n")
     app = TriageApp([str(second)], Options())
-    async with app.run_test(size=SIZE) as pilot:
+    told = Told()
+    async with app.run_test(size=SIZE, message_hook=told) as pilot:
         screen = await settle(pilot, app)
         assert screen.current == "tokens" and not screen.marks["tokens"]
         assert screen.pane("mailboxes").filter_text == ""
-        changed = [n.message for n in app._notifications if n.title == "input changed"]
+        changed = [n.message for n in told.notes if n.title == "input changed"]
         assert len(changed) == 1 and changed[0].startswith("signins.json changed since the session of ")
     assert sorted(p.name for p in first.iterdir()) == sorted(p.name for p in SAMPLE.iterdir())
 
@@ -236,14 +238,15 @@ async def test_a_state_folder_that_cannot_be_made_leaves_the_session_unsaved(
     blocked.write_text("a file where the state folder should be")
     monkeypatch.setenv("TRIAGE_STATE_DIR", str(blocked))
     app = TriageApp(["sample_logs"], Options())
-    async with app.run_test(size=SIZE) as pilot:
+    told = Told()
+    async with app.run_test(size=SIZE, message_hook=told) as pilot:
         screen = await settle(pilot, app)
         tokens = screen.pane("tokens")
         assert not tokens.pending and tokens.total == scalar(screen, "SELECT count(*) FROM tokens")
         await pilot.press("space", "down", "space", "slash", *"severity>=high", "enter")
         await settle(pilot, app)
         assert len(screen.marks["tokens"]) == 2 and tokens.filter_text == "severity>=high"
-        (said,) = [n for n in app._notifications if n.title == "session state not saved"]
+        (said,) = [n for n in told.notes if n.title == "session state not saved"]
         assert said.message.startswith(f"the state folder {blocked} cannot be used (")
     assert blocked.read_text() == "a file where the state folder should be"
 

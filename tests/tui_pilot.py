@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from textual import events
 from textual.keys import _character_to_key
+from textual.message import Message
+from textual.notifications import Notification, Notify
 from textual.screen import Screen
 
 from tui.app import TriageApp
@@ -38,6 +40,24 @@ def repo_cwd(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # Tests read the app's notifications after waiting for panes; on a loaded machine that wait can
     # outlast Textual's 5 s toast, and the warning a test looks for is gone (a CI run failed so).
     monkeypatch.setattr(TriageApp, "NOTIFICATION_TIMEOUT", 600.0)
+
+
+class Told:
+    """Every notification the app gave, kept: the app drops one from `_notifications` when its toast
+    times out (5–20 s), which a test on a loaded machine can outlast. `run_test(message_hook=told)`."""
+
+    def __init__(self) -> None:
+        self.notes: list[Notification] = []
+
+    def __call__(self, message: Message) -> None:
+        if isinstance(message, Notify):
+            self.notes.append(message.notification)
+
+    def titles(self) -> set[str]:
+        return {n.title for n in self.notes}
+
+    def messages(self, severity: str | None = None) -> list[str]:
+        return [str(n.message) for n in self.notes if severity is None or n.severity == severity]
 
 
 def sql(screen: MainScreen, query: str, params: list[object] | None = None) -> list[tuple]:

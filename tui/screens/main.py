@@ -8,8 +8,6 @@ routes what the panes ask for: filters, drills
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding
 from textual.containers import Horizontal
@@ -96,13 +94,14 @@ class MainScreen(Opening, Workflow, TimeControls, Saving, ReportsWorkerErrors, S
         super().__init__()
         self.paths = paths
         self.options = options
-        self.session: Any = None
+        self.session = None
         self.current = "tokens"
         # (pane to return to, pane drilled into, that pane's filter before): escape on the second goes back
         self.drill_stack: list[tuple[str, str, str]] = []
         self.marks: dict[str, dict[str, Mark]] = {spec.name: {} for spec in PANES}
         self.init_workflow()
         self.init_opening()
+        self.init_time_controls()
         timefmt.set_zone(options.tz)
 
     def compose(self) -> ComposeResult:

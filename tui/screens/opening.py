@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import duckdb
 from textual import work
@@ -16,22 +16,14 @@ from tui.engine.analyses.panes import build_table, header_summary, progress_adap
 from tui.engine.core.db import connect
 from tui.engine.core.safe import inert_cell
 from tui.engine.ingest.load_report import said_once
+from tui.screens.shared import MainScreenBase
 from tui.screens.time_controls import SPLIT_LOCK
 from tui.widgets.detail_panel import DetailPanel
 from tui.widgets.header_line import HeaderLine
 from tui.widgets.pane_view import PaneView
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-    from concurrent.futures import Future
-
-    from textual.screen import Screen
-
-    from tui.engine.core.options import Options
-
-    _Screen = Screen[None]
-else:
-    _Screen = object
+    from tui.engine.case.session import Cursors, Session
 
 PROGRESS_EVERY_S = 0.25
 NOTES_SHOWN = 6  # notes in the opening toast; `triage inspect` lists every one
@@ -42,24 +34,8 @@ class _Quit(Exception):
     """Raised inside the opening worker when the analyst quits while inputs are still loading."""
 
 
-class Opening(_Screen):
+class Opening(MainScreenBase):
     """Load → (Tokens preview) → annotate → one pane table at a time, off the UI thread."""
-
-    if TYPE_CHECKING:
-        paths: list[str]
-        options: Options
-        session: Any
-        saved_filters: dict[str, str]
-        saved_pane: str | None
-
-        def pane(self, name: str | None = None) -> PaneView: ...
-        def action_pane(self, name: str) -> None: ...
-        def restore_in_worker(
-            self,
-            con: duckdb.DuckDBPyConnection,
-            session: Any,
-            hashes: Mapping[str, Future[str]] | None = None,
-        ) -> None: ...
 
     @dataclass
     class _Progress(Message):
@@ -75,13 +51,13 @@ class Opening(_Screen):
     class _Opened(Message):
         """The inputs are loaded and annotated; `events` can be queried."""
 
-        session: Any
+        session: Session
 
     @dataclass
     class _Previewed(Message):
         """The tokens are decoded: a first `tokens` table (usage still pending) can be queried."""
 
-        source: Any  # `Cursors` on the opening worker's connection
+        source: Cursors  # on the opening worker's connection
         checking: bool  # the signatures are still being checked (`sig = checking`); announced again after
 
     @dataclass
@@ -160,12 +136,12 @@ class Opening(_Screen):
         self._show_activity(message.fraction)
 
     def on_opening__opened(self, message: Opening._Opened) -> None:
-        self.session = message.session
+        self.session = session = message.session
         for view in self.query(PaneView):
-            view.session = self.session
-        self.query_one(DetailPanel).session = self.session
-        report = self.session.report
-        self.query_one(HeaderLine).summary = header_summary(report, self.session.annotation)
+            view.session = session
+        self.query_one(DetailPanel).session = session
+        report = session.report
+        self.query_one(HeaderLine).summary = header_summary(report, session.annotation)
         for bad in report.errors:
             self.notify(
                 f"{inert_cell(bad.path)}: {inert_cell(bad.error)}",
@@ -174,7 +150,7 @@ class Opening(_Screen):
             )
         said = said_once([(str(f.path), f.note) for f in report.files if f.view and f.note])
         notes = [f"{inert_cell(who)}: {inert_cell(text)}" for who, text in said]
-        notes += [inert_cell(n) for n in getattr(self.session.annotation, "notes", ())]
+        notes += [inert_cell(n) for n in getattr(session.annotation, "notes", ())]
         if notes:  # as `triage inspect` and `triage scan` list them: a --map column no file has, a
             # key list without keys, an --ioc line skipped, a guessed CSV dialect or encoding
             more = (
@@ -232,6 +208,7 @@ class Opening(_Screen):
         self._quitting = True
         for view in self.query(PaneView):
             view.stop_queries()
+        self.stop_resplit()
         for con in (self._busy_con, self.session.con if self.session is not None else None):
             if con is not None:
                 try:

@@ -4,32 +4,40 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.message import Message
 
+from tui.engine.analyses.pane_specs import PaneSpec
+from tui.engine.analyses.tables import Where
 from tui.engine.core.safe import inert_cell
 from tui.engine.findings.save_view import Saved, default_save_path, save_view
 from tui.screens.save_dialog import SaveDialog
+from tui.screens.shared import MainScreenBase
 from tui.widgets.pane_view import PaneView
+from tui.widgets.table_gate import TABLES
 
 if TYPE_CHECKING:
-    from textual.screen import Screen
-
-    _Screen = Screen[None]
-else:
-    _Screen = object
+    from tui.engine.case.session import Session
 
 
-class Saving(_Screen):
+@dataclass(frozen=True)
+class _Request:
+    """What to save: the pane's view as the analyst confirmed the dialog."""
+
+    spec: PaneSpec
+    where: Where
+    filter_text: str
+    marked: list[str]
+    path: Path
+    filters: dict[str, str]  # every pane's filter, for the manifest
+    order: str
+    order_label: str
+
+
+class Saving(MainScreenBase):
     """`ctrl+s`: marked rows (with verdict and note) or the current view, plus the manifest."""
-
-    if TYPE_CHECKING:
-        session: Any
-        options: Any
-
-        def pane(self, name: str | None = None) -> PaneView: ...
 
     @dataclass
     class _Saved(Message):
@@ -53,31 +61,48 @@ class Saving(_Screen):
 
         dialog = SaveDialog(default_save_path(view.spec.name), evidence_folders(self.session.report), what)
 
+        session = self.session
+
         def chosen(path: Path | None) -> None:
-            if path is not None:
-                self._save(view, marked, path)
+            if path is None:
+                return
+            # the view as it is now, read here on the UI thread: the worker never reads the widgets
+            self._save(
+                session,
+                _Request(
+                    view.spec,
+                    view.where,
+                    view.filter_text,
+                    marked,
+                    path,
+                    filters={v.spec.name: v.filter_text for v in self.query(PaneView)},
+                    order=view.order_sql,
+                    order_label=view.order.label() if view.order is not None else "",
+                ),
+            )
 
         self.app.push_screen(dialog, chosen)
 
     @work(thread=True, exclusive=True, group="save", exit_on_error=False, name="saving findings")
-    def _save(self, view: PaneView, marked: list[str], path: Path) -> None:
+    def _save(self, session: Session, request: _Request) -> None:
         from tui.engine.findings.scan import manifest_inputs
 
-        cursor = self.session.cursor()
+        cursor = session.cursor()
         try:
-            saved = save_view(
-                cursor,
-                view.spec,
-                view.where,
-                view.filter_text,
-                marked,
-                path,
-                inputs=manifest_inputs(self.session.report),
-                options=self.options,
-                filters={v.spec.name: v.filter_text for v in self.query(PaneView)},
-                order=view.order_sql,
-                order_label=view.order.label() if view.order is not None else "",
-            )
+            with TABLES.reading():  # a save waits out a split recompute: its rows are all of one split
+                saved = save_view(
+                    cursor,
+                    request.spec,
+                    request.where,
+                    request.filter_text,
+                    request.marked,
+                    request.path,
+                    inputs=manifest_inputs(session.report),
+                    options=self.options,
+                    filters=request.filters,
+                    order=request.order,
+                    order_label=request.order_label,
+                )
         except (ValueError, OSError) as exc:
             self.post_message(self._Saved(None, inert_cell(str(exc))))
             return

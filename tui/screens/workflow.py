@@ -16,7 +16,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import duckdb
 from textual import work
@@ -36,9 +36,14 @@ from tui.engine.case.state import (
     save_state,
 )
 from tui.engine.core.safe import inert_cell
+from tui.engine.indicators.split import Split
+from tui.screens.shared import MainScreenBase
 from tui.screens.time_controls import recompute
 from tui.screens.verdict_dialog import VerdictChoice, VerdictDialog
 from tui.widgets.pane_view import PaneView
+
+if TYPE_CHECKING:
+    from tui.engine.case.session import Session
 
 
 def _reason(exc: OSError) -> str:
@@ -47,12 +52,8 @@ def _reason(exc: OSError) -> str:
     return inert_cell(f"the state folder{where} cannot be used ({exc.strerror or type(exc).__name__})")
 
 
-class Workflow:
+class Workflow(MainScreenBase):
     """Marks, verdicts and persistence for `MainScreen`."""
-
-    marks: dict[str, dict[str, Mark]]
-    session: Any
-    current: str
 
     @dataclass
     class _Restored(Message):
@@ -82,7 +83,10 @@ class Workflow:
     # ---- restoring (called in the opening worker, on the session's own connection) ---------
 
     def restore_in_worker(
-        self, con: duckdb.DuckDBPyConnection, session: Any, hashes: Mapping[str, Future[str]] | None = None
+        self,
+        con: duckdb.DuckDBPyConnection,
+        session: Session,
+        hashes: Mapping[str, Future[str]] | None = None,
     ) -> None:
         """Hash the inputs (or take `hashes`, started while they loaded), read their saved state, put
         back its marks and split before the panes build."""
@@ -110,7 +114,7 @@ class Workflow:
                     recompute(con, session, moved, build=False)
                     session.annotation = dataclasses.replace(session.annotation, split=moved)
             restored = dataclasses.replace(restored, state=state)
-        self.post_message(self._Restored(files, restored, unreadable))  # type: ignore[attr-defined]
+        self.post_message(self._Restored(files, restored, unreadable))
 
     def on_workflow__restored(self, message: Workflow._Restored) -> None:
         self.files = message.files
@@ -121,23 +125,23 @@ class Workflow:
         if state is None:
             if message.restored.changed:
                 names = ", ".join(inert_cell(Path(p).name) for p in message.restored.changed)
-                self.notify(  # type: ignore[attr-defined]
+                self.notify(
                     f"{names} changed since the session of {inert_cell(message.restored.last_saved)} "
                     "(its content hash differs): starting clean",
                     title="input changed",
                     severity="warning",
                     timeout=20,
                 )
-            self._show_split()  # type: ignore[attr-defined]
+            self._show_split()
             return
         for mark in state.marks:
             self.marks.setdefault(mark.pane, {})[mark.key] = mark
         self.saved_filters = dict(state.filters)
         self.saved_sorts = dict(state.sorts)
         self.saved_pane = state.pane
-        self._show_split()  # type: ignore[attr-defined]
+        self._show_split()
         if state.marks or any(state.filters.values()):
-            self.notify(  # type: ignore[attr-defined]
+            self.notify(
                 f"{len(state.marks):,} marks and the filters of your last session are back",
                 title="session restored",
                 timeout=6,
@@ -164,14 +168,14 @@ class Workflow:
         if self._unsaved_said:
             return
         self._unsaved_said = True
-        self.notify(  # type: ignore[attr-defined]
+        self.notify(
             f"{reason}: marks, verdicts and filters last until you quit (save a view with ctrl+s)",
             title="session state not saved",
             severity="warning",
             timeout=20,
         )
 
-    def _write_state(self, split: Any, every: list[Mark], sha_of_source: Mapping[str, str]) -> None:
+    def _write_state(self, split: Split, every: list[Mark], sha_of_source: Mapping[str, str]) -> None:
         save_state(
             SavedState(
                 key=inputs_key(self.files),
@@ -179,20 +183,18 @@ class Workflow:
                 pane=self.saved_pane or self.current,  # until the restored pane is shown
                 filters={
                     v.spec.name: self.saved_filters.get(v.spec.name, v.filter_text)  # pending ones too
-                    for v in self.query(PaneView)  # type: ignore[attr-defined]
+                    for v in self.query(PaneView)
                 },
                 sorts={  # a pane not shown yet keeps the one it was given back
                     **self.saved_sorts,
                     **{
                         v.spec.name: (v.order.column, v.order.descending)
-                        for v in self.query(PaneView)  # type: ignore[attr-defined]
+                        for v in self.query(PaneView)
                         if v.order is not None
                     },
                 },
                 marks=portable_marks(every, sha_of_source),
-                split=tuple(b.isoformat() for b in analyses.split_params(split))  # type: ignore[arg-type]
-                if split.window_start is not None
-                else None,
+                split=_split_bounds(split),
             )
         )
 
@@ -200,7 +202,7 @@ class Workflow:
 
     def on_pane_view_mark_wanted(self, message: PaneView.MarkWanted) -> None:
         if self.session is None:  # the Tokens preview: the marks table comes with the session
-            self.notify("marks can be set once the inputs are read", severity="warning")  # type: ignore[attr-defined]
+            self.notify("marks can be set once the inputs are read", severity="warning")
             return
         book = self.marks.setdefault(message.pane, {})
         existing = book.get(message.key)
@@ -220,7 +222,7 @@ class Workflow:
             else:
                 self._set_mark(Mark(message.pane, message.key, choice.verdict, choice.note, _now()))
 
-        self.app.push_screen(  # type: ignore[attr-defined]
+        self.app.push_screen(
             VerdictDialog(
                 what,
                 existing.verdict if existing else None,
@@ -239,29 +241,38 @@ class Workflow:
         self._marks_changed(pane)
 
     def _marks_changed(self, pane: str) -> None:
-        view = self.pane(pane)  # type: ignore[attr-defined]
+        view = self.pane(pane)
         view.table.rows_changed()
         view._update_status()
         self._mark_serial += 1
         every = [m for marks in self.marks.values() for m in marks.values()]
-        self._write_marks(self._mark_serial, every, (pane, "events"))
+        if self.session is not None:
+            self._write_marks(self.session, self._mark_serial, every, (pane, "events"))
         self.save_session_state()
 
     @work(thread=True, group="marks", exit_on_error=False, name="saving the marks")
-    def _write_marks(self, serial: int, marks: list[Mark], panes: tuple[str, ...]) -> None:
+    def _write_marks(self, session: Session, serial: int, marks: list[Mark], panes: tuple[str, ...]) -> None:
         with self._marks_lock:
             if serial != self._mark_serial:
                 return  # a newer change writes the newer marks
-            cursor = self.session.cursor()
+            cursor = session.cursor()
             try:
                 write_marks(cursor, marks)
             finally:
                 cursor.close()
-        self.post_message(self._MarksWritten(serial, panes))  # type: ignore[attr-defined]
+        self.post_message(self._MarksWritten(serial, panes))
 
     def on_workflow__marks_written(self, message: Workflow._MarksWritten) -> None:
         for name in dict.fromkeys(message.panes):
-            self.pane(name).refresh_rows()  # type: ignore[attr-defined]
+            self.pane(name).refresh_rows()
+
+
+def _split_bounds(split: Split) -> tuple[str, str, str, str] | None:
+    """The split as the state file keeps it: its four bounds in ISO form (None: the data has no times)."""
+    if split.window_start is None:
+        return None
+    a, b, c, d = (bound.isoformat() for bound in analyses.split_params(split))
+    return a, b, c, d
 
 
 def _now() -> str:

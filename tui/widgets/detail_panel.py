@@ -13,9 +13,12 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Static
+from textual.worker import get_current_worker
 
 from tui.engine.analyses.explain import Detail, explain
 from tui.widgets.page_backend import SEVERITY_STYLES
+from tui.widgets.pane_cursors import CursorSource
+from tui.widgets.table_gate import TABLES, Superseded
 from tui.widgets.worker_errors import ReportsWorkerErrors
 
 DEBOUNCE_S = 0.08  # holding an arrow key should not queue a query per row
@@ -34,7 +37,7 @@ class DetailPanel(ReportsWorkerErrors, VerticalScroll):
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
-        self.session: Any = None
+        self.session: CursorSource | None = None  # the Session, or the Tokens preview's cursors
         self.detail: Detail | None = None
         self._serial = 0
         self._timer: Timer | None = None
@@ -62,16 +65,20 @@ class DetailPanel(ReportsWorkerErrors, VerticalScroll):
         if row is None:
             self._body(Text("loading…", style="dim"))
             return
-        self._explain(self._serial, pane, row)
+        self._explain(self.session, self._serial, pane, row)
 
     @work(thread=True, exclusive=True, group="detail", exit_on_error=False, name="explaining the row")
-    def _explain(self, serial: int, pane: str, row: dict[str, Any]) -> None:
-        cursor = self.session.cursor()
+    def _explain(self, session: CursorSource, serial: int, pane: str, row: dict[str, Any]) -> None:
+        worker = get_current_worker()
+        cursor = session.cursor()
         try:
             # the Session once opened (during the Tokens preview `session` is its cursors only); the
             # TUI never shows a raw token, so the original record's are always hidden
-            detail = explain(cursor, pane, row, report=getattr(self.session, "report", None))
+            with TABLES.reading(stop=lambda: worker.is_cancelled):
+                detail = explain(cursor, pane, row, report=getattr(session, "report", None))
             self.post_message(self._Ready(serial, detail))
+        except Superseded:
+            return  # another row was chosen meanwhile
         except duckdb.Error as exc:
             self.post_message(self._Ready(serial, None, str(exc).splitlines()[0]))
         finally:

@@ -10,14 +10,13 @@ from textual import events
 from textual.dom import DOMNode
 from textual.widgets import Input
 
+from tui.widgets.textual_adapter import node_bindings
+
 
 async def run_binding_now(node: DOMNode, key: str) -> bool:
     """Run `node`'s own binding for `key` as the key arrives, as the App would once the key had bubbled
     up to it (False: none applies); priority bindings already ran when the App read the key."""
-    bindings = node._bindings.copy()
-    if node.app._keymap:
-        bindings.apply_keymap(node.app._keymap)
-    for binding in bindings.key_to_bindings.get(key, ()):
+    for binding in node_bindings(node).key_to_bindings.get(key, ()):
         if not binding.priority and await node.app.run_action(binding.action, node):
             return True
     return False
@@ -35,7 +34,8 @@ class InOrderInput(Input):
     dialog, which runs its bindings for them with `run_binding_now`, so they too keep their place.
     """
 
-    async def _on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
+        """Runs before Input's own key handler (this class comes first in the MRO)."""
         if not event.is_printable and await run_binding_now(self, event.key):
             event.stop()
 

@@ -46,7 +46,8 @@ class PagedBackend(DataTableBackend[None]):
         marks: dict[str, Mark] | None = None,
         inherit: bool = False,
     ) -> None:
-        self._render_markup = False
+        super().__init__(data, max_rows, column_names)
+        self.render_markup = False
         self._columns = (MARK, *(column_names or ()))
         self._widths = [1, *widths]
         self.total = total

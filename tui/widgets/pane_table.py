@@ -10,6 +10,7 @@ from textual.message import Message
 from textual_fastdatatable import DataTable
 
 from tui.widgets.page_backend import PagedBackend
+from tui.widgets.textual_adapter import redraw_table
 
 
 class PaneTable(DataTable):
@@ -70,21 +71,17 @@ class PaneTable(DataTable):
     def show(self, backend: PagedBackend, keep_cursor: bool = False) -> None:
         """Swap in the rows of a new query (a new filter) without remounting the widget."""
         self.backend = backend
-        self._ordered_columns = None  # the table derives columns from the backend once
-        self.rows_changed()
+        redraw_table(self, new_backend=True)
         row = min(self.cursor_row, backend.row_count - 1) if keep_cursor else 0
         column = min(max(self.cursor_column, 0), max(backend.column_count - 1, 0))
-        self.cursor_coordinate = Coordinate(max(row, 0), column)
-        if not keep_cursor:
+        if keep_cursor:
+            self.cursor_coordinate = Coordinate(max(row, 0), column)
+        else:
             # to the first row; across, the cursor's column stays in view (a sort by a column
             # far right showed the leftmost columns, not the one sorted by)
             self.scroll_to(y=0, animate=False)
-            self._scroll_cursor_into_view()
+            self.move_cursor(row=0, column=column, animate=False)
 
     def rows_changed(self) -> None:
         """Pages arrived or marks changed: forget rendered lines and draw again."""
-        self._clear_caches()
-        self._update_count += 1
-        self._require_update_dimensions = True
-        self.check_idle()
-        self.refresh()
+        redraw_table(self)

@@ -4,6 +4,15 @@ The pane owns its queries. A new filter starts a `query` worker (count + first p
 DuckDB cursor; a newer filter interrupts that cursor, so a slow superseded query stops at once and
 its result, if any, is dropped by generation. Pages the table asks for are fetched by a `pages`
 worker in the same way. The table keeps showing the last good result until a new one is ready.
+Every worker reads the tables through the gate (`tui.widgets.table_gate`), so none reads a table
+the drift-split recompute is rebuilding.
+
+Threads: the pane's state lives on the UI thread. A worker never reads or writes it (but `spec`,
+fixed when the pane is made): it gets what it needs as arguments (`_Query`: the session, the
+filter, the columns, the totals already known) and answers with a message, handled on the UI
+thread. The one exception is `cursors` (`tui.widgets.pane_cursors`), the running workers'
+cursors and the generation they work for, which the UI thread interrupts and moves on: that
+object does both under its own lock.
 """
 
 from __future__ import annotations
@@ -40,9 +49,27 @@ from tui.engine.core.safe import inert_cell
 from tui.engine.core.schema import LOWER_CASE_FIELDS
 from tui.widgets.flagged_jumps import FlaggedJumps
 from tui.widgets.page_backend import PagedBackend
+from tui.widgets.pane_cursors import CursorSource, PaneCursors
 from tui.widgets.pane_table import PaneTable
+from tui.widgets.table_gate import TABLES, Superseded
 from tui.widgets.table_keys import TableKeys
 from tui.widgets.worker_errors import ReportsWorkerErrors
+
+
+@dataclass(frozen=True)
+class _Query:
+    """What a `query` worker needs, taken on the UI thread when the filter is applied."""
+
+    generation: int
+    session: CursorSource
+    text: str
+    where: Where
+    follow: str | None  # a Tokens row key to find in the result
+    order: str
+    columns: dict[str, str]  # the pane's columns ({}: not known yet, the worker reads them)
+    total: int | None  # the pane's grand total and flagged count, when still valid (None: count)
+    flagged: int | None
+    recount: bool  # count both afresh (a new split, the full table replacing the preview)
 
 
 class PaneLoading(LoadingIndicator):
@@ -53,8 +80,8 @@ class PaneLoading(LoadingIndicator):
     information: the header line already shows what is running and how far it is.
     """
 
-    def _on_mount(self, event: Mount) -> None:
-        """No `auto_refresh` (the base class's handler, which sets it, is not run)."""
+    def on_mount(self, event: Mount) -> None:
+        """No `auto_refresh`: the base classes' mount handlers (LoadingIndicator's sets it) are not run."""
         event.prevent_default()
 
     def render(self) -> Text:
@@ -132,22 +159,23 @@ class PaneView(TableKeys, FlaggedJumps, ReportsWorkerErrors, Vertical):
         where: Where | None = None
         columns: dict[str, str] | None = None
         cursor_row: int | None = None  # where the cursor goes (the followed key's place)
+        recounted: bool = False  # the totals were counted afresh (a pending recount is done)
 
     def __init__(self, spec: PaneSpec) -> None:
         super().__init__(id=f"pane-{spec.name}", classes="pane")
         self.spec = spec
-        self.session: Any = None
+        self.session: CursorSource | None = None
         self.marks: dict[str, Mark] = {}  # key → this pane's own marks (the screen's book)
         self.filter_text = ""  # the last filter that produced the rows on screen
+        self._requested = ""  # the last filter asked for (its rows may still be coming)
         self.where = Where()
         self.shown = 0
         self.total: int | None = None
         self.flagged: int | None = None
         self._columns: dict[str, str] = {}
         self._widths: tuple[int, ...] | None = None
-        self._generation = 0
+        self.cursors = PaneCursors()  # the running workers' cursors and the generation they work for
         self._wanted: set[int] = set()
-        self._cursors: dict[str, duckdb.DuckDBPyConnection] = {}
         self._keep_cursor = False
         self._recount = False  # the grand total and flags may have changed (a new split)
         self.pending = False  # showing the Tokens preview: usage columns and indicators still to come
@@ -177,10 +205,11 @@ class PaneView(TableKeys, FlaggedJumps, ReportsWorkerErrors, Vertical):
         return Where(compiled.where, compiled.params), None
 
     def refresh_rows(self) -> None:
-        """Query the current filter again (marks or the split changed), keeping the cursor where it is."""
+        """Query the current filter again (marks or the split changed), keeping the cursor where it is;
+        a filter asked for whose rows have not come yet is the current one."""
         if self.ready:
             self._recount = True
-            self.apply_filter(self.filter_text, keep_cursor=True)
+            self.apply_filter(self._requested, keep_cursor=True)
 
     def replaced(self, pending: bool = False) -> None:
         """The pane's table was replaced by the full one (after the preview; `pending`: by the preview
@@ -194,73 +223,77 @@ class PaneView(TableKeys, FlaggedJumps, ReportsWorkerErrors, Vertical):
         self.checking = False
         self._widths = None
         self._recount = True
-        self.apply_filter(self.filter_text, follow=follow)
+        self.apply_filter(self._requested, follow=follow)
 
     def apply_filter(self, text: str, keep_cursor: bool = False, follow: str | None = None) -> str | None:
         """Start the query for `text`; returns the inline error instead when it does not compile.
 
         `follow`: a Tokens row key to put the cursor on in the result, wherever it stands."""
         where, error = self.check_filter(text)
-        if error is None:
+        if error is None and self.session is not None:
             self._keep_cursor = keep_cursor
-            self._generation += 1
-            self._interrupt("query")
-            self._interrupt("pages")
+            self._requested = text
+            generation = self.cursors.supersede("query", "pages")
             self.set_class(True, "-querying")
-            self._run_query(self._generation, text, where, follow, self.order_sql)
+            known = not self._recount
+            self._run_query(
+                _Query(
+                    generation,
+                    self.session,
+                    text,
+                    where,
+                    follow,
+                    self.order_sql,
+                    dict(self._columns),
+                    self.total if known else None,
+                    self.flagged if known else None,
+                    self._recount,
+                )
+            )
         return error
 
-    def _interrupt(self, kind: str) -> None:
-        cursor = self._cursors.pop(kind, None)
-        if cursor is not None:
-            try:
-                cursor.interrupt()
-            except duckdb.Error:
-                pass  # it finished and closed in the meantime: nothing left to stop
-
-    def _cursor(self, kind: str) -> duckdb.DuckDBPyConnection:
-        cursor = self.session.cursor()
-        self._cursors[kind] = cursor
-        return cursor
-
-    def _release(self, kind: str, cursor: duckdb.DuckDBPyConnection) -> None:
-        if self._cursors.get(kind) is cursor:
-            self._cursors.pop(kind, None)
-        cursor.close()
-
     @work(thread=True, exclusive=True, group="query", exit_on_error=False, name="running the filter")
-    def _run_query(
-        self, generation: int, text: str, where: Where, follow: str | None = None, order: str = ""
-    ) -> None:
-        cursor = self._cursor("query")
-        recount = False
+    def _run_query(self, query: _Query) -> None:
+        worker = get_current_worker()
+        cursor = self.cursors.take("query", query.session, query.generation)
+        if cursor is None:
+            return
+        spec, where, order = self.spec, query.where, query.order
         place: int | None = None
         try:
-            columns = self._columns or pane_columns(cursor, self.spec.name)
-            shown = count_rows(cursor, self.spec, where)
-            pages = [fetch_page(cursor, self.spec, where, 0, order=order)]
-            if follow is not None and self.spec.name == "tokens":
-                place = token_position(cursor, where, follow, order)
-                if place is not None and place >= PAGE_SIZE:
-                    pages.append(fetch_page(cursor, self.spec, where, place - place % PAGE_SIZE, order=order))
-            recount, self._recount = self._recount, False
-            grand = self.total if self.total is not None and not recount else count_rows(cursor, self.spec)
-            flagged = (
-                self.flagged if self.flagged is not None and not recount else flagged_count(cursor, self.spec)
-            )
-        except duckdb.InterruptException:
-            self._recount = self._recount or recount
+            with TABLES.reading(stop=lambda: worker.is_cancelled):
+                columns = query.columns or pane_columns(cursor, spec.name)
+                shown = count_rows(cursor, spec, where)
+                pages = [fetch_page(cursor, spec, where, 0, order=order)]
+                if query.follow is not None and spec.name == "tokens":
+                    place = token_position(cursor, where, query.follow, order)
+                    if place is not None and place >= PAGE_SIZE:
+                        pages.append(fetch_page(cursor, spec, where, place - place % PAGE_SIZE, order=order))
+                grand = query.total if query.total is not None else count_rows(cursor, spec)
+                flagged = query.flagged if query.flagged is not None else flagged_count(cursor, spec)
+        except (duckdb.InterruptException, Superseded):
             return  # superseded by a newer filter
         except duckdb.Error as exc:
-            if not get_current_worker().is_cancelled:
+            if not worker.is_cancelled:
                 self.post_message(
-                    self.QueryFailed(self.spec.name, text, inert_cell(str(exc).splitlines()[0]))
+                    self.QueryFailed(spec.name, query.text, inert_cell(str(exc).splitlines()[0]))
                 )
             return
         finally:
-            self._release("query", cursor)
+            self.cursors.release("query", cursor)
         self.post_message(
-            self._Arrived(generation, tuple(pages), shown, grand, flagged, text, where, columns, place)
+            self._Arrived(
+                query.generation,
+                tuple(pages),
+                shown,
+                grand,
+                flagged,
+                query.text,
+                where,
+                columns,
+                place,
+                recounted=query.recount,
+            )
         )
 
     # ---- pages ----------------------------------------------------------------------------
@@ -275,27 +308,33 @@ class PaneView(TableKeys, FlaggedJumps, ReportsWorkerErrors, Vertical):
         backend = self.table.paged
         pages = sorted(p for p in self._wanted if backend is not None and not backend.has_page(p))
         self._wanted.clear()
-        if pages:
-            self._interrupt("pages")
-            self._run_pages(self._generation, self.where, pages, self.order_sql)
+        if pages and self.session is not None:
+            self.cursors.interrupt("pages")
+            self._run_pages(self.session, self.cursors.generation, self.where, pages, self.order_sql)
 
     @work(thread=True, exclusive=True, group="pages", exit_on_error=False, name="fetching a page")
-    def _run_pages(self, generation: int, where: Where, numbers: list[int], order: str = "") -> None:
-        cursor = self._cursor("pages")
+    def _run_pages(
+        self, session: CursorSource, generation: int, where: Where, numbers: list[int], order: str = ""
+    ) -> None:
+        worker = get_current_worker()
+        cursor = self.cursors.take("pages", session, generation)
+        if cursor is None:
+            return
         try:
-            for number in numbers:
-                if get_current_worker().is_cancelled:
-                    return
-                page = fetch_page(cursor, self.spec, where, number * PAGE_SIZE, order=order)
-                self.post_message(self._Arrived(generation, (page,)))
-        except duckdb.InterruptException:
+            with TABLES.reading(stop=lambda: worker.is_cancelled):
+                for number in numbers:
+                    if worker.is_cancelled:
+                        return
+                    page = fetch_page(cursor, self.spec, where, number * PAGE_SIZE, order=order)
+                    self.post_message(self._Arrived(generation, (page,)))
+        except (duckdb.InterruptException, Superseded):
             return
         finally:
-            self._release("pages", cursor)
+            self.cursors.release("pages", cursor)
 
     def on_pane_view__arrived(self, message: PaneView._Arrived) -> None:
         message.stop()
-        if message.generation != self._generation:
+        if message.generation != self.cursors.generation:
             return
         table = self.table
         if message.total is None:  # more pages of the current result
@@ -324,6 +363,8 @@ class PaneView(TableKeys, FlaggedJumps, ReportsWorkerErrors, Vertical):
         for page in message.pages:
             backend.put(page)
         self.filter_text, self.where = message.filter_text, message.where or Where()
+        if message.recounted:
+            self._recount = False
         self._columns = message.columns or self._columns
         self.shown, self.total, self.flagged = message.total, message.grand_total, message.flagged
         self.set_class(False, "-querying")
@@ -339,6 +380,8 @@ class PaneView(TableKeys, FlaggedJumps, ReportsWorkerErrors, Vertical):
 
     def on_pane_view_query_failed(self, message: PaneView.QueryFailed) -> None:
         self.set_class(False, "-querying")
+        if message.filter_text == self._requested:
+            self._requested = self.filter_text  # the rows on screen stay the current ones
 
     # ---- the cursor and the row keys ------------------------------------------------------------
 
@@ -372,7 +415,4 @@ class PaneView(TableKeys, FlaggedJumps, ReportsWorkerErrors, Vertical):
 
     def stop_queries(self) -> None:
         """Interrupt whatever this pane is running (on quit)."""
-        self._generation += 1
-        self._interrupt("query")
-        self._interrupt("pages")
-        self._interrupt("jump")
+        self.cursors.supersede("query", "pages", "jump")

@@ -13,22 +13,29 @@ sort is kept with the session's state and comes back on reopen.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from tui.engine.analyses.panes import Order, cell_term, display_value, order_sql
 from tui.widgets.pane_table import PaneTable
+
+if TYPE_CHECKING:
+    from tui.widgets.pane_view import PaneView
 
 
 class TableKeys:
     """The row actions of `PaneView`: the dispatch, `sort_by` with the sort's SQL, `copy_cell`."""
 
-    spec: Any
     _columns: dict[str, str]
+
+    @property
+    def _pane(self) -> PaneView:
+        """The pane this is mixed into, as mypy should check it."""
+        return cast("PaneView", self)
 
     def on_pane_table_requested(self, message: PaneTable.Requested) -> None:
         """A row action key on a cell: drill, keep, exclude, mark, verdict, sort, copy."""
         message.stop()
-        view: Any = self
+        view = self._pane
         backend = view.table.paged
         raw = backend.raw_at(message.row) if backend is not None else None
         if backend is None or raw is None:
@@ -41,13 +48,13 @@ class TableKeys:
             self.copy_cell(column, raw, backend.key_at(message.row))
         elif message.action in ("mark", "verdict"):
             key = backend.key_at(message.row) or ""
-            view.post_message(view.MarkWanted(self.spec.name, key, raw, message.action == "verdict"))
+            view.post_message(view.MarkWanted(view.spec.name, key, raw, message.action == "verdict"))
         elif message.action == "drill":
-            field = self.spec.drill_field
+            field = view.spec.drill_field
             if field is None or raw.get(field) is None:
-                view.notify(self.spec.no_drill, severity="warning")
+                view.notify(view.spec.no_drill, severity="warning")
                 return
-            view.post_message(view.DrillWanted(self.spec.name, field, raw[field]))
+            view.post_message(view.DrillWanted(view.spec.name, field, raw[field]))
         else:
             if column not in raw:
                 view.notify("move the cursor onto a value to filter by it", severity="warning")
@@ -56,7 +63,7 @@ class TableKeys:
             if isinstance(term, str):
                 view.notify(term, severity="warning")
                 return
-            view.post_message(view.TermWanted(self.spec.name, term[0], term[1], message.action == "exclude"))
+            view.post_message(view.TermWanted(view.spec.name, term[0], term[1], message.action == "exclude"))
 
     def init_order(self) -> None:
         self.order: Order | None = None
@@ -64,8 +71,8 @@ class TableKeys:
 
     def sort_by(self, column: str, descending: bool) -> None:
         """Sort by `column` (or back to the pane's own order when it is already sorted so)."""
-        view: Any = self
-        if self.spec.name == "events":
+        view = self._pane
+        if view.spec.name == "events":
             view.notify(
                 "Events stay in time order: filter them, or sort Tokens, Mailboxes or Drift",
                 severity="warning",
@@ -83,7 +90,7 @@ class TableKeys:
         """Take `order` for the next queries (False, and no change, when the pane cannot sort so).
         The session state keeps it: a reopened session is sorted as it was left."""
         try:
-            terms = order_sql(self.spec, order, list(self._columns))
+            terms = order_sql(self._pane.spec, order, list(self._columns))
         except ValueError:
             return False
         self.order, self.order_sql = order, terms
@@ -95,7 +102,7 @@ class TableKeys:
         the terminal (OSC 52), so it works over ssh and in tmux with `set-clipboard on`. On the ✓
         column (where the cursor starts), the row's `key`: what a mark refers to (a token's
         `sha256:…`, a mailbox, a user, an event's `file#row`)."""
-        view: Any = self
+        view = self._pane
         if column not in raw and key:
             column, raw = "row key", {"row key": key}
         if column not in raw:

@@ -8,13 +8,21 @@ traceback on a broken terminal.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 from textual.worker import Worker, WorkerState
 
+if TYPE_CHECKING:
+    from textual.message_pump import MessagePump
 
-class ReportsWorkerErrors:
-    """Mixin for widgets and screens that run workers."""
+    _Node = MessagePump
+else:
+    _Node = object
+
+
+class ReportsWorkerErrors(_Node):
+    """Mixin for widgets and screens that run workers (for mypy, a `MessagePump`)."""
 
     @dataclass
     class Failed(Message):
@@ -25,4 +33,4 @@ class ReportsWorkerErrors:
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.post_message(ReportsWorkerErrors.Failed(event.worker.name or "work", event.worker.error))  # type: ignore[attr-defined]
+            self.post_message(ReportsWorkerErrors.Failed(event.worker.name or "work", event.worker.error))

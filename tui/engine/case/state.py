@@ -93,7 +93,10 @@ def file_sha256(path: Path | str, cache: Path | None = None) -> str:
         return str(entry["sha256"])
     digest = sha256_of(path)
     known[str(path)] = {**stamp, "sha256": digest}
-    _atomic_write(cache, json.dumps(known, indent=1, sort_keys=True))
+    try:
+        _atomic_write(cache, json.dumps(known, indent=1, sort_keys=True))
+    except OSError:
+        pass  # a cache that cannot be written only means hashing the file again next time
     return digest
 
 
@@ -134,10 +137,19 @@ def hash_in_background(
 def input_files(
     paths: Iterable[Path | str], started: Mapping[str, Future[str]] | None = None
 ) -> tuple[InputFile, ...]:
-    """Each input file with its content hash, sorted by path (from `started` when it is there)."""
+    """Each input file with its content hash, sorted by path (from `started` when it is there).
+
+    A file that cannot be read (permission denied, gone since) is left out: none of its content is
+    in the session, and the loader reports it. (Hashing it raised, and ended the TUI's opening.)"""
     unique = sorted({os.path.realpath(p) for p in paths})
     hashes = started or {}
-    return tuple(InputFile(p, hashes[p].result() if p in hashes else file_sha256(p)) for p in unique)
+    files = []
+    for p in unique:
+        try:
+            files.append(InputFile(p, hashes[p].result() if p in hashes else file_sha256(p)))
+        except OSError:
+            continue
+    return tuple(files)
 
 
 def inputs_key(files: Iterable[InputFile]) -> str:

@@ -119,9 +119,13 @@ def manifest_inputs(
     for f in report.files:  # type: ignore[attr-defined]
         path = Path(f.path)
         started = (hashes or {}).get(os.path.realpath(path))
+        try:
+            sha256 = (started.result() if started else sha256_of(path)) if path.is_file() else None
+        except OSError:  # unreadable (permission denied; its error says so): no bytes to pin
+            sha256 = None
         entry: dict[str, object] = {
             "path": str(path),
-            "sha256": (started.result() if started else sha256_of(path)) if path.is_file() else None,
+            "sha256": sha256,
             "format": f.format,
             "kind": f.kind,
             "rows": f.rows,
