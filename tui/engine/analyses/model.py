@@ -64,34 +64,45 @@ def learn(con: duckdb.DuckDBPyConnection, baseline_end: object) -> None:
     (baseline events, leave-one-out) when the TUI needs every event. The module's docstring says how."""
     con.execute("CREATE OR REPLACE TABLE model_split AS SELECT ?::TIMESTAMP AS be", [baseline_end])
     feature_view(con)
-    # 1. one pass over the events: what repeats collapses into combinations of user, hour of week and
-    #    feature values, and the days each user used each network (for recency)
-    con.execute(
-        f"""CREATE OR REPLACE TABLE model_agg AS
-        SELECT row_number() OVER () AS cid, {GROUP}, day, GROUPING(day) = 1 AS combo, count(*) AS n
-        FROM model_events
-        GROUP BY GROUPING SETS (({GROUP}), (u, net, day, learn))"""
+    # 1. one pass over the events (GROUPING SETS): per user, feature value and whether the rows teach,
+    #    their events and the successful window events among them (`wn`, for the user's reasons); the
+    #    days each user used each network (recency); and what does not teach (the window, failed
+    #    sign-ins) collapsed into combinations of user, hour of week and feature values — the rows
+    #    that teach fold into one group per user there (their features NULLed): `scan` scores only
+    #    the window, and `score_events` collapses the rest when the TUI scores every event.
+    plain = [c for c in GROUP.split(", ") if c not in ("u", "failed", "phase", "learn")]
+    folded = ", ".join(f"CASE WHEN learn THEN NULL ELSE {c} END AS w_{c}" for c in plain)
+    combo_set = ", ".join(["u", *(f"w_{c}" for c in plain), "failed", "phase", "learn"])
+    key_cols = [c for c, _ in FEATURES if c != "how"] + ["hw"]
+    sets = ", ".join([f"({combo_set})", *(f"(u, learn, {c})" for c in key_cols), "(u, net, day, learn)"])
+    # which feature a key row counts (the days set groups `net` too: it is no key)
+    which = "CASE WHEN GROUPING(day) = 0 THEN NULL " + " ".join(
+        f"WHEN GROUPING({c}) = 0 THEN '{'how' if c == 'hw' else c}'" for c in key_cols
+    )
+    value = "CASE WHEN GROUPING(day) = 0 THEN NULL " + " ".join(
+        f"WHEN GROUPING({c}) = 0 THEN {'_m_how(hw)' if c == 'hw' else c}" for c in key_cols
     )
     con.execute(
-        f"""CREATE OR REPLACE VIEW model_combos AS
-        SELECT cid, {GROUP}, n, _m_how(hw) AS how FROM model_agg WHERE combo"""
+        f"""CREATE OR REPLACE TEMP TABLE _m_agg AS
+        SELECT GROUPING(w_{plain[0]}) = 0 AS is_combo, GROUPING(day) = 0 AS is_day,
+               {which} END AS f, {value} END AS v, {combo_set}, net, day, count(*) AS n,
+               coalesce(count(*) FILTER (WHERE phase = 'w' AND NOT failed), 0) AS wn
+        FROM (SELECT *, {folded} FROM model_events)
+        GROUP BY GROUPING SETS ({sets})"""
+    )
+    unfolded = ", ".join(f"w_{c} AS {c}" if c in plain else c for c in GROUP.split(", "))
+    con.execute(
+        f"""CREATE OR REPLACE TABLE model_combos AS
+        SELECT row_number() OVER () AS cid, {unfolded}, n, _m_how(w_hw) AS how
+        FROM _m_agg WHERE is_combo AND NOT learn"""
     )
     con.execute(
-        """CREATE OR REPLACE VIEW _m_days AS
-        SELECT u, net, day FROM model_agg WHERE NOT combo AND learn AND u <> '' AND net IS NOT NULL"""
+        """CREATE OR REPLACE TEMP TABLE _m_days AS
+        SELECT u, net, day FROM _m_agg WHERE is_day AND learn AND u <> '' AND net IS NOT NULL"""
     )
-    # 2. per user, feature value and whether the rows teach: their events, and the successful window
-    #    events among them (`wn`, for the user's reasons); one small GROUP BY per feature
-    which = "CASE " + " ".join(f"WHEN GROUPING({c}) = 0 THEN '{c}'" for c, _ in FEATURES) + " END"
-    value = "CASE " + " ".join(f"WHEN GROUPING({c}) = 0 THEN {c}" for c, _ in FEATURES) + " END"
-    sets = ", ".join(f"(u, learn, {c})" for c, _ in FEATURES)
     con.execute(
-        f"""CREATE OR REPLACE TABLE model_keys AS
-        SELECT * FROM (
-            SELECT {which} AS f, u, learn, {value} AS v, sum(n) AS n,
-                   coalesce(sum(n) FILTER (WHERE phase = 'w' AND NOT failed), 0) AS wn
-            FROM model_combos GROUP BY GROUPING SETS ({sets}))
-        WHERE v IS NOT NULL"""
+        """CREATE OR REPLACE TABLE model_keys AS
+        SELECT f, u, learn, v, n, wn FROM _m_agg WHERE f IS NOT NULL AND v IS NOT NULL"""
     )
     # 3. the counts: per user (`uc`, `un`), per peer group (`gc`, `gn`), the tenant (`tc`, `tn`, `k`)
     con.execute(
@@ -191,9 +202,9 @@ def _peers(con: duckdb.DuckDBPyConnection) -> None:
     of the user (the module's docstring), NULL (the tenant) where none is."""
     con.execute(
         """CREATE OR REPLACE TABLE model_peers AS
-        WITH users AS (
+        WITH users AS (  -- every user: the events it teaches (the hour of week is on every timed row)
             SELECT u, coalesce(sum(n) FILTER (WHERE learn), 0) AS events
-            FROM model_combos WHERE u <> '' GROUP BY u
+            FROM model_keys WHERE u <> '' AND f = 'how' GROUP BY u
         ),
         total AS (SELECT count(*) AS users FROM users),
         items AS (
@@ -301,6 +312,11 @@ def score_events(con: duckdb.DuckDBPyConnection) -> None:
     if not events_materialised(con):
         return
     if not con.execute("SELECT count(*) FROM model_bits WHERE learn").fetchone()[0]:  # type: ignore[index]
+        con.execute(
+            f"""INSERT INTO model_combos
+            SELECT (SELECT coalesce(max(cid), 0) FROM model_combos) + row_number() OVER (), *, _m_how(hw)
+            FROM (SELECT {GROUP}, count(*) AS n FROM model_events WHERE learn GROUP BY ALL)"""
+        )
         _bits(con, teaching=True)
         _scores(con, teaching=True)
     keys = " AND ".join(f"c.{k} IS NOT DISTINCT FROM e.{k}" for k in GROUP.split(", "))
