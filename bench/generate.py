@@ -131,7 +131,35 @@ def generate(path: Path, rows: int, tokens: int, memory_limit: str = "4GB") -> N
     con.close()
 
 
-if __name__ == "__main__":  # python bench/generate.py PATH ROWS TOKENS (bench.py runs it as a child)
+# The sizes bench.py --size names: (rows, distinct tokens), tokens growing with the rows (issue 24).
+SIZES = {"1m": (1_000_000, 55_000), "10m": (10_000_000, 300_000), "100m": (100_000_000, 3_000_000)}
+
+
+def dense_ioc(parquet: Path, out: Path) -> int:
+    """The dense-hit case: an `--ioc` file naming every client IP of `parquet` (its `client`
+    column is `ip:port`), so `IOC_IP` fires on every row. Returns how many IPs it names."""
+    con = duckdb.connect()
+    try:
+        con.execute(
+            r"""CREATE TEMP TABLE ips AS SELECT DISTINCT regexp_replace(client, ':\d+$', '') AS ip
+            FROM read_parquet(?) WHERE client IS NOT NULL""",
+            [str(parquet)],
+        )
+        con.execute(
+            f"COPY (SELECT 'ip' AS type, ip, 'dense-hit bench' AS note FROM ips ORDER BY ip) "
+            f"TO '{str(out).replace(chr(39), chr(39) * 2)}' (HEADER false)"
+        )
+        return int(con.execute("SELECT count(*) FROM ips").fetchone()[0])  # type: ignore[index]
+    finally:
+        con.close()
+
+
+if __name__ == "__main__":
+    # python bench/generate.py PATH ROWS TOKENS   (bench.py runs it as a child)
+    # python bench/generate.py --dense-ioc PARQUET OUT.csv   (every client IP as an --ioc file)
     import sys
 
-    generate(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))
+    if sys.argv[1] == "--dense-ioc":
+        print(dense_ioc(Path(sys.argv[2]), Path(sys.argv[3])), "client IPs")
+    else:
+        generate(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))

@@ -1,7 +1,8 @@
 """Where `triage scan`'s time goes: every engine SQL statement slower than 0.2 s (or $STAGES_THRESHOLD),
 and for each stage its wall time, CPU time and the cores it kept busy.
 
-Usage: python bench/stages.py PARQUET [OUT_DIR]   (runs load → annotate → analyses → findings in-process)
+Usage: python bench/stages.py PARQUET [OUT_DIR] [--ioc FILE]   (runs load → annotate → analyses →
+findings in-process; `--ioc` as `triage scan --ioc`, e.g. the dense-hit case's list of every client IP)
 """
 
 from __future__ import annotations
@@ -47,9 +48,15 @@ class Timed:
 
 
 def main() -> None:
-    path = sys.argv[1]
-    out = Path(sys.argv[2] if len(sys.argv) > 2 else "/tmp/triage-stages")
-    con, options = connect(), Options()
+    args = sys.argv[1:]
+    iocs: tuple[Path, ...] = ()
+    if "--ioc" in args:
+        at = args.index("--ioc")
+        iocs = (Path(args[at + 1]),)
+        del args[at : at + 2]
+    path = args[0]
+    out = Path(args[1] if len(args) > 1 else "/tmp/triage-stages")
+    con, options = connect(), Options(iocs=iocs)
     # the inputs hashed in a thread from the start, as `triage scan` does (the manifest waits for it)
     hashes = hash_in_background([Path(path)], sha256_of)
     timed: Any = Timed(con)

@@ -62,6 +62,10 @@ Map = Annotated[
     Optional[list[str]], typer.Option("--map", help="FIELD=COLUMN, overrides detection (repeatable).")
 ]
 Tz = Annotated[str, typer.Option("--tz", help="Zone for displayed times (stored times stay UTC).")]
+Quiet = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="No progress on stderr (none is drawn unless stderr is a terminal)."),
+]
 # SPEC §10's sign-in indicator bounds and SPEC §11's model bounds, one flag for all:
 # `--bound spray-users=3` (the defaults are Options')
 BOUNDS = {
@@ -162,8 +166,13 @@ def _finish(text: str, code: int) -> None:
 INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for a command stopped by Ctrl-C
 
 
-def _stoppable(what: str, run: Callable[[], tuple[str, int]]) -> None:
+def _stoppable(
+    what: str, run: Callable[[Callable[[str, float], None] | None], tuple[str, int]], quiet: bool = True
+) -> None:
     """Run a headless command; Ctrl-C stops it with one line on stderr and exit code 130.
+
+    `run` is given a `(stage, fraction)` progress callback (`tui.progress`), or None: with `quiet`,
+    or when stderr is not a terminal. The progress line is gone before anything is printed.
 
     DuckDB turns the signal into its own errors mid-query (`Query interrupted`, or a connection
     left busy when the KeyboardInterrupt landed between two fetches and a cleanup query followed),
@@ -179,8 +188,11 @@ def _stoppable(what: str, run: Callable[[], tuple[str, int]]) -> None:
         signal.default_int_handler(signum, frame)  # KeyboardInterrupt, which DuckDB checks for
 
     signal.signal(signal.SIGINT, on_sigint)
+    from tui.progress import terminal_progress
+
     try:
-        result = run()
+        with terminal_progress(quiet) as say:
+            result = run(say)
     except BaseException:
         if not stopped:
             raise
@@ -227,12 +239,13 @@ def scan(
     mapping: Map = None,
     tz: Tz = "UTC",
     bound: Bound = None,
+    quiet: Quiet = False,
 ) -> None:
     """Analyse headless: write the findings files (tokens, mailboxes, drift, sessions), manifest, summary."""
     options = _options(jwks, tenant, domain, ioc, baseline_until, window, mapping, tz, include_secrets, bound)
     from tui.engine.findings.scan import run_scan
 
-    _stoppable("scan", lambda: run_scan(paths, out, options))
+    _stoppable("scan", lambda say: run_scan(paths, out, options, say), quiet)
 
 
 @app.command()
@@ -247,12 +260,13 @@ def inspect(
     window: Window = 14,
     mapping: Map = None,
     tz: Tz = "UTC",
+    quiet: Quiet = False,
 ) -> None:
     """Pre-flight: per file the format, kind, mapping, rows, time range and what the evidence can answer."""
     options = _options(jwks, tenant, domain, ioc, baseline_until, window, mapping, tz)
     from tui.engine.findings.inspect import run_inspect
 
-    _stoppable("inspect", lambda: run_inspect(paths, options, as_json))
+    _stoppable("inspect", lambda say: run_inspect(paths, options, as_json, say), quiet)
 
 
 @app.command()
@@ -280,7 +294,7 @@ def decode(
         raise typer.BadParameter("no token given (argument or one per line on stdin)")
     from tui.engine.findings.decode import run_decode
 
-    _stoppable("decode", lambda: run_decode(tokens, options, as_json))
+    _stoppable("decode", lambda _: run_decode(tokens, options, as_json))
 
 
 @app.command()
@@ -294,7 +308,7 @@ def sample(
     """Write a realistic synthetic Storm-0558-style incident, with truth.json naming what was planted."""
     from tui.engine.sample.incident import run_sample
 
-    _stoppable("sample", lambda: run_sample(out_dir, rows, seed, tuple(tenant or ()), tuple(domain or ())))
+    _stoppable("sample", lambda _: run_sample(out_dir, rows, seed, tuple(tenant or ()), tuple(domain or ())))
 
 
 def _version(value: bool) -> None:

@@ -10,7 +10,7 @@ only, and its values travel as parameters in the right position.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -110,24 +110,71 @@ def split_params(split: object) -> list[datetime]:
     ]
 
 
-def build(con: duckdb.DuckDBPyConnection, split: object) -> None:
+Progress = Callable[[str, float], None]  # (stage, fraction done 0..1): `case.session.Progress`
+
+# The analyses in the order `build` runs them, with the share of its time each took on 1M gateway
+# rows (the behaviour model's learning and scoring are most of it): the fractions a progress bar shows.
+BUILD_STAGES = (
+    ("identities", 0.05),
+    ("actions", 0.05),
+    ("tokens", 0.15),
+    ("mailboxes", 0.05),
+    ("the behaviour model", 0.4),
+    ("drift", 0.05),
+    ("scoring events", 0.15),
+    ("sessions", 0.1),
+)
+
+
+def _stages(progress: Progress | None) -> Callable[[str], None]:
+    """Say `analysing <stage>` at the fraction of `build` done before it (nothing without `progress`)."""
+    before = {}
+    done = 0.0
+    for name, share in BUILD_STAGES:
+        before[name] = done
+        done += share
+
+    def at(name: str) -> None:
+        if progress is not None:
+            progress(f"analysing: {name}", before[name])
+
+    return at
+
+
+def build(con: duckdb.DuckDBPyConnection, split: object, progress: Progress | None = None) -> None:
     """(Re)build the `tokens`, `mailboxes`, `drift`, `sessions` and `actions` tables from their named
-    queries (the mailboxes with the actions on them: `analyses.actions`)."""
+    queries (the mailboxes with the actions on them: `analyses.actions`); `progress` hears each
+    analysis as it starts (`BUILD_STAGES`) and 1.0 at the end."""
+    at = _stages(progress)
+    at("identities")
     build_identity_tables(con)
+    at("actions")
     build_actions(con)
+    at("tokens")
     con.execute(f"CREATE OR REPLACE TABLE tokens AS {named_query('tokens').sql}")
+    at("mailboxes")
     con.execute(f"CREATE OR REPLACE TABLE mailboxes AS {named_query('mailboxes').sql}")
     add_mailbox_actions(con)
-    build_drift(con, split)
+    build_drift(con, split, at)
+    at("sessions")
     build_sessions(con)
     ensure_marks(con)  # the page queries read `<pane>_marked`
+    if progress is not None:
+        progress("analysed", 1.0)
 
 
-def build_drift(con: duckdb.DuckDBPyConnection, split: object) -> None:
+def build_drift(
+    con: duckdb.DuckDBPyConnection, split: object, at: Callable[[str], None] | None = None
+) -> None:
     """Re-learn the behaviour model and recompute the drift table, e.g. after the analyst moves the
-    baseline/window split (the Events pane's scores follow with `model.score_events`)."""
+    baseline/window split (the Events pane's scores follow with `model.score_events`); `at` hears
+    each of the three steps (`build`'s progress)."""
+    say = at or (lambda name: None)
+    say("the behaviour model")
     learn(con, split.baseline_end)  # type: ignore[attr-defined]
+    say("drift")
     con.execute(f"CREATE OR REPLACE TABLE drift AS {named_query('drift').sql}", split_params(split))
+    say("scoring events")
     score_events(con)
 
 

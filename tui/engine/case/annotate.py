@@ -102,11 +102,14 @@ def annotate(
     con, options = case.con, case.options
     previewed = decoded is not None
     case = case.with_key_lists(getattr(report, "jwks_files", ()))
-    _say(progress, "reading events", 0.0)
+    rows = f"{getattr(report, 'rows', 0):,} events"
+    _say(progress, f"reading {rows}", 0.0)
     _materialise(con)
     keep_token_text(con)
     if decoded is None:
-        _say(progress, "decoding and verifying tokens", 0.1)
+        if progress is not None:  # a count of the distinct tokens: what "how far" is measured in
+            (tokens,) = con.execute("SELECT count(*) FROM _tok_map").fetchone() or (0,)
+            _say(progress, f"decoding and verifying {tokens:,} distinct tokens", 0.1)
         decoded = decode_tokens(con, case.key_lists, case.intel)
     _rebase(con, with_token=False)
     notes = (
@@ -117,7 +120,7 @@ def annotate(
     )
     org = infer_org(con, options)
     split = drift_split(con, options)
-    _say(progress, "running indicators", 0.5)
+    _say(progress, f"running indicators on {rows}", 0.5)
     prepare(con, case.intel, org, split, options, previewed=previewed)
     run_catalogue(con, kept=CLAIM_CODES if previewed else ())
     register_events(con, materialise=materialise_events)

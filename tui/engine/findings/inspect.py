@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,12 +21,24 @@ from tui.engine.ingest.repeats import Repeats, repeated_records
 SIGNIN_SLACK = timedelta(hours=2)
 
 
-def run_inspect(paths: list[str], options: Options, as_json: bool) -> tuple[str, int]:
-    """Load the inputs and describe them; exit code 2 when an input is unreadable or nothing was found."""
+def run_inspect(
+    paths: list[str], options: Options, as_json: bool, progress: Callable[[str, float], None] | None = None
+) -> tuple[str, int]:
+    """Load the inputs and describe them; exit code 2 when an input is unreadable or nothing was found.
+
+    `progress` hears (stage, fraction done): reading the files is the first 80%, the time gaps and
+    the repeated records the rest."""
+
+    def say(stage: str, fraction: float) -> None:
+        if progress is not None:
+            progress(stage, fraction)
+
     con = connect()
     try:
-        report = load(con, paths, options)
+        report = load(con, paths, options, lambda done, total, text: say(text, 0.8 * done / max(total, 1)))
+        say("looking for time gaps", 0.8)
         gaps = time_gaps(con) if any(f.loaded for f in report.files) else {}
+        say("looking for repeated records", 0.9)
         repeats = repeated_records(con, report.files)
     finally:
         con.close()

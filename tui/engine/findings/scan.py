@@ -8,7 +8,7 @@ only in its run start time (fixed too when `SOURCE_DATE_EPOCH` is set), so no du
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from datetime import datetime, timezone
 from pathlib import Path
@@ -52,6 +52,21 @@ FINDINGS = {
     # SPEC §10: one row per action event and code, in time order (`analyses.actions`)
     "actions.csv": f"SELECT {ACTIONS_COLUMNS} FROM actions ORDER BY {ACTIONS_ORDER}",
 }
+
+Progress = Callable[[str, float], None]  # (stage, fraction done 0..1): `case.session.Progress`
+
+
+def _part(progress: Progress | None, start: float, end: float) -> Progress | None:
+    """`progress` for one part of the scan: that part's fractions 0..1 as `start`..`end`."""
+    if progress is None:
+        return None
+    say = progress
+
+    def scaled(stage: str, fraction: float) -> None:
+        say(stage, start + (end - start) * fraction)
+
+    return scaled
+
 
 SEVERITIES = ("critical", "high", "medium", "low", "info", "none")
 
@@ -194,8 +209,13 @@ def summary(
     return inert("\n".join(lines))  # data cells were escaped one by one above, newlines included
 
 
-def run_scan(paths: list[str], out: Path, options: Options) -> tuple[str, int]:
-    """Load, annotate, analyse and write the findings; exit 2 if an input was unreadable or none found."""
+def run_scan(
+    paths: list[str], out: Path, options: Options, progress: Progress | None = None
+) -> tuple[str, int]:
+    """Load, annotate, analyse and write the findings; exit 2 if an input was unreadable or none found.
+
+    `progress` hears (stage, fraction of the scan): the open is the first 80% (reading the inputs,
+    decoding the tokens, the indicators), the analyses the next 17%, the findings files the rest."""
     from tui.engine.case.session import Session
     from tui.engine.ingest.inputs import expand
 
@@ -211,14 +231,17 @@ def run_scan(paths: list[str], out: Path, options: Options) -> tuple[str, int]:
     from tui.engine.case.state import hash_in_background, sha256_of
 
     hashes = hash_in_background(found, sha256_of)  # uncached: the manifest pins the bytes read now
-    session = Session.open(paths, options, materialise_events=False)  # three grouped passes, no paging
+    # three grouped passes, no paging
+    session = Session.open(paths, options, _part(progress, 0.0, 0.8), materialise_events=False)
     try:
         report = session.report
         if not report.files:
             return inert(f"triage scan: no input files found in {', '.join(paths)}"), 2
         # The split annotate computed: asking `events_base` again would now join every row's token
         # text (a 300k × 1.3 KB hash table at 10M rows, 2.6 GB at 2M all-distinct tokens).
-        analyses.build(session.con, session.annotation.split)
+        analyses.build(session.con, session.annotation.split, _part(progress, 0.8, 0.97))
+        if progress is not None:
+            progress(f"writing the findings to {out}", 0.97)
         files = write_findings(session.con, out, options, report, started, hashes)
         text = summary(session.con, report, out, files, session.annotation)
         return text, 2 if report.errors else 0

@@ -46,6 +46,7 @@ def register_events(con: duckdb.DuckDBPyConnection, *, materialise: bool = True)
              ELSE _codes_text(flatten([coalesce(t_codes, []), coalesce(u_codes, []), coalesce(r_codes, [])]))
         END"""
     )
+    coded_all = "list(CAST(5 - sev_rank AS VARCHAR) || code) FILTER (WHERE code IS NOT NULL)"
     coded = "list(DISTINCT CAST(5 - sev_rank AS VARCHAR) || code) FILTER (WHERE code IS NOT NULL)"
     # token_claims holds one row per tok_key (work.keep_token_text), so each token's
     # indicators are grouped first and joined 1:1: grouping token_claims with any_value() of nine
@@ -65,10 +66,20 @@ def register_events(con: duckdb.DuckDBPyConnection, *, materialise: bool = True)
         SELECT substr(tkey, 5) AS uti, max(sev_rank) AS sev_rank, list_sort({coded}) AS codes
         FROM token_indicators WHERE tkey LIKE 'uti:%' GROUP BY tkey"""
     )
+    # Cost follows the rows, not the hits: a row with one hit (most, when an indicator fires on
+    # every row: an --ioc naming every client IP) takes its rank and its one code as they are; only
+    # the rows with several are grouped. `row_indicators` holds one hit per row and code (each code
+    # is fired once, grouped per row: `run.run_indicator`), so no DISTINCT is needed. 1M hits: 1.18
+    # -> 0.28 s CPU (bench/RESULTS.md, session 13).
     con.execute(
         f"""CREATE OR REPLACE TABLE row_severity AS
-        SELECT source, source_row, max(sev_rank) AS sev_rank, list_sort({coded}) AS codes
-        FROM row_indicators GROUP BY source, source_row"""
+        WITH several AS (SELECT source, source_row FROM row_indicators GROUP BY source, source_row
+                         HAVING count(*) > 1)
+        SELECT source, source_row, sev_rank, [CAST(5 - sev_rank AS VARCHAR) || code] AS codes
+        FROM row_indicators ANTI JOIN several USING (source, source_row) WHERE code IS NOT NULL
+        UNION ALL
+        SELECT source, source_row, max(sev_rank) AS sev_rank, list_sort({coded_all}) AS codes
+        FROM row_indicators SEMI JOIN several USING (source, source_row) GROUP BY source, source_row"""
     )
     # Every row's annotations are computed once (`events_lazy`) and stored with the row's place in the Events
     # pane's order (`rn`: the stored `_rowid`, or the file position: `work.rn_sql`), so a page is an `rn`

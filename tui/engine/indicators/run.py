@@ -158,12 +158,20 @@ def run_indicator(con: duckdb.DuckDBPyConnection, ind: Any) -> None:
             [ind.code, ind.rank],
         )
     else:
+        # One hit per row and code: the rows hit once are written as they are, only those hit
+        # several times (a join fanning out, several SQLs) are grouped; grouping every hit by row
+        # with min(evidence) cost as much again when an indicator fired on every row (session 13).
         con.execute(
             f"""INSERT INTO row_indicators
+            WITH hit AS MATERIALIZED (
+                SELECT *, {rank} AS r FROM ({union}) AS hit(source, source_row, tkey, {columns})),
+            several AS (SELECT source, source_row FROM hit GROUP BY source, source_row HAVING count(*) > 1)
+            SELECT source, source_row, tkey, ?, ({_NAMES})[r], r, evidence
+            FROM hit ANTI JOIN several USING (source, source_row)
+            UNION ALL
             SELECT source, source_row, any_value(tkey), ?, ({_NAMES})[max(r)], max(r), min(evidence)
-            FROM (SELECT *, {rank} AS r FROM ({union}) AS hit(source, source_row, tkey, {columns}))
-            GROUP BY source, source_row""",
-            [ind.code, ind.rank],
+            FROM hit SEMI JOIN several USING (source, source_row) GROUP BY source, source_row""",
+            [ind.rank, ind.code, ind.code],
         )
     if ind.scope == "row":
         con.execute(
