@@ -443,6 +443,7 @@ def test_risk_detection_takes_its_risk_level_and_marks_the_signin_it_names() -> 
 def test_failed_sign_ins_are_attempts_against_the_user_not_its_drift() -> None:
     """A spray's failed attempts from a foreign IP do not make its target look drifted (issue 22's
     point 2, in the fixed drift score); the target's own sign-in from the same IP does."""
+    from tui.engine.analyses.model import learn
     from tui.engine.analyses.sessions import build_identity_tables
     from tui.engine.core.queries import named_query
 
@@ -456,6 +457,7 @@ def test_failed_sign_ins_are_attempts_against_the_user_not_its_drift() -> None:
     con = run(rows, OPTIONS)
     build_identity_tables(con)
     split = [T0 - timedelta(days=21), T0 - timedelta(days=5), T0 - timedelta(days=5), T0 + timedelta(hours=1)]
+    learn(con, split[1])  # drift.sql joins the behaviour model's users
     got = dict(
         con.execute(f'SELECT "user", new_countries FROM ({named_query("drift").sql})', split).fetchall()
     )

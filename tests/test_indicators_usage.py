@@ -152,6 +152,7 @@ def test_malformed_and_events_view(keys: dict[str, Any]) -> None:
         "sev_rank",
         "indicators",
         "rn",  # the row's place in the Events pane's order (ts, source, source_row)
+        "anomaly",  # the behaviour model's bits (SPEC §11), NULL until the TUI scores the stored rows
     }
     got = con.execute(
         "SELECT source_row, severity, sev_rank, indicators, tkey IS NOT NULL FROM events ORDER BY 1"
