@@ -53,6 +53,12 @@ LEGACY_CLIENTS = (
     "authenticated smtp",
     "exchange activesync",
     "other clients",
+    # older exports name the protocol after "Other clients; " (Graph beta's `clientAppUsed` values)
+    "other clients; imap",
+    "other clients; pop",
+    "other clients; smtp",
+    "other clients; mapi",
+    "other clients; older office clients",
 )
 # Operations a session does with a mailbox or to the directory (SINGLE_FACTOR_ACCESS)
 ACCESS_OPERATIONS = (
