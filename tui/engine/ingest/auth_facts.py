@@ -13,6 +13,15 @@ and a token's provenance (`no_issuance_record` too) are the analyses' (`tui.engi
 Step requirement names are matched loosely (`Multi-factor authentication`, `Multifactor
 authentication`, `MFA`, `Phishing resistant MFA`); `Previously satisfied` and `Satisfied by token`
 are no fresh factor; `Password` is never a second one.
+
+A malformed `authenticationDetails` (Sentinel's CSV keeps it as JSON text) is read as far as it
+goes: a single step object where a list was due (PowerShell's `ConvertTo-Json` unwraps a one-element
+array) is that one step; a list cut short keeps the steps that are complete before the cut; entries
+that are not steps (numbers, strings, empty objects, a `succeeded` that is no boolean) are skipped.
+What could not be read is named after the steps (`…; unreadable: 1 of 3 entries`, `…; unreadable:
+cut short at {"authenticationMe`), and a value with no readable step at all is kept as written
+(`unreadable: …`). Steps read in part can show MFA performed or satisfied by claim; they never
+show `single_factor` (the missing steps may hold the second factor).
 """
 
 from __future__ import annotations
@@ -21,12 +30,20 @@ from tui.engine.core.sql import literal
 
 # The members of one authenticationDetails step that the facts read; `succeeded` is a JSON boolean
 # in Graph and Event Hub records and a string in some CSV round trips: read as text, compared lower.
-_STEP = (
-    '[{"authenticationMethod": "VARCHAR", "authenticationStepRequirement": "VARCHAR", '
-    '"succeeded": "VARCHAR", "authenticationStepResultDetail": "VARCHAR"}]'
+_ONE = (
+    '{"authenticationMethod": "VARCHAR", "authenticationStepRequirement": "VARCHAR", '
+    '"succeeded": "VARCHAR", "authenticationStepResultDetail": "VARCHAR"}'
 )
+_STEP = f"[{_ONE}]"
 _MFA_STEP = r"(?i)(multi.?factor|\bmfa\b)"
 _NO_FRESH_FACTOR = "['previously satisfied', 'satisfied by token']"  # a DuckDB list
+# An entry that is a step: an object naming its method or its requirement, whose `succeeded` (when
+# present) is a boolean (`"yes"`, a number or an object is a value of the wrong type: not read)
+_READ = (
+    "s IS NOT NULL AND coalesce(s.authenticationMethod, s.authenticationStepRequirement) IS NOT NULL "
+    "AND (s.succeeded IS NULL OR lower(s.succeeded) IN ('true', 'false'))"
+)
+MAX_SHOWN = 200  # characters of an unreadable value kept in auth_steps
 
 # A sign-in's category from whichever name its export gives it: a diagnostic record's `category`,
 # Sentinel's `Category` or `Type`, Graph beta's `signInEventTypes` (a list: its first member).
@@ -70,14 +87,40 @@ def interactive_sql(text: str) -> str:
     return f"try_cast(lower(trim({text})) AS BOOLEAN)"
 
 
-def _steps(json_text: str) -> str:
-    return f"try(from_json({json_text}, {literal(_STEP)}))"
+def _listed(text: str) -> str:
+    """The value read as a JSON list of steps (entries that are not objects read as empty steps);
+    NULL when it is not a JSON list."""
+    return f"try(from_json({text}, {literal(_STEP)}))"
+
+
+def _all_entries(text: str) -> str:
+    """Every entry the value holds: its list; a single step object as a one-step list; else the
+    complete flat objects before a cut (a truncated list)."""
+    single = (
+        f"CASE WHEN starts_with(ltrim({text}), '{{') AND json_valid({text}) "
+        f"THEN [try(from_json({text}, {literal(_ONE)}))] END"
+    )
+    pieces = f"regexp_extract_all({text}, '\\{{[^{{}}]*\\}}')"
+    salvaged = f"list_transform({pieces}, lambda o: try(from_json(o, {literal(_ONE)})))"
+    return f"coalesce({_listed(text)}, {single}, {salvaged})"
+
+
+def _steps(text: str) -> str:
+    """The readable steps of the value (`_READ`), in order; an empty list when there is none."""
+    return f"list_filter({_all_entries(text)}, lambda s: {_READ})"
+
+
+def _whole(text: str) -> str:
+    """Every entry of the value was read as a step: a JSON list (or a single step object) of steps only."""
+    entries, steps = _all_entries(text), _steps(text)
+    return f"(len({steps}) = len({entries}) AND ({_listed(text)} IS NOT NULL OR json_valid({text})))"
 
 
 def auth_steps_sql(json_text: str) -> str:
     """`authenticationDetails` condensed: `Password [Primary authentication] ok: Correct password; …`.
 
-    NULL for an empty list; a value that is not a list of steps is kept, marked `unreadable:`."""
+    NULL for an empty list; what could not be read is named after the steps or, when no step could
+    be read, kept as written: `unreadable: …` (the module's docstring says how far a value is read)."""
     steps = _steps(json_text)
     one = (
         "concat_ws(' ', coalesce(s.authenticationMethod, '?'), "
@@ -85,11 +128,20 @@ def auth_steps_sql(json_text: str) -> str:
         "CASE lower(s.succeeded) WHEN 'true' THEN 'ok' WHEN 'false' THEN 'failed' END) "
         "|| coalesce(': ' || nullif(s.authenticationStepResultDetail, ''), '')"
     )
-    readable = f"nullif(array_to_string(list_transform({steps}, lambda s: {one}), '; '), '')"
+    readable = f"array_to_string(list_transform({steps}, lambda s: {one}), '; ')"
     blank = f"regexp_full_match(trim({json_text}), '\\[\\s*\\]|null|')"
+    entries = _all_entries(json_text)
+    lost = (
+        f"CASE WHEN {_listed(json_text)} IS NOT NULL OR json_valid({json_text}) "
+        f"THEN (len({entries}) - len({steps})) || ' of ' || len({entries}) || ' entries' "
+        f"ELSE 'cut short' || coalesce(' at ' || nullif(left(regexp_extract({json_text}, "
+        f"'\\{{[^}}]*$'), {MAX_SHOWN}), ''), '') END"
+    )
     return (
         f"CASE WHEN {json_text} IS NULL OR {blank} THEN NULL "
-        f"WHEN {steps} IS NULL THEN 'unreadable: ' || left({json_text}, 200) ELSE {readable} END"
+        f"WHEN len({steps}) = 0 THEN 'unreadable: ' || left({json_text}, {MAX_SHOWN}) "
+        f"WHEN {_whole(json_text)} THEN {readable} "
+        f"ELSE {readable} || '; unreadable: ' || {lost} END"
     )
 
 
@@ -114,7 +166,7 @@ def mfa_sql(json_text: str | None, hint: str | None) -> str:
         cases += [
             f"WHEN list_bool_or(list_transform({steps}, lambda s: {fresh})) THEN 'performed'",
             f"WHEN list_bool_or(list_transform({steps}, lambda s: {claimed})) THEN 'by_claim'",
-            f"WHEN len({steps}) > 0 THEN 'single_factor'",
+            f"WHEN len({steps}) > 0 AND {_whole(json_text)} THEN 'single_factor'",
         ]
     if hint is not None:
         cases += [
@@ -127,6 +179,7 @@ def mfa_sql(json_text: str | None, hint: str | None) -> str:
 
 __all__ = [
     "CATEGORY_NAMES",
+    "MAX_SHOWN",
     "auth_steps_sql",
     "category_sql",
     "interactive_sql",

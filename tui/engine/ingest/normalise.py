@@ -20,6 +20,7 @@ from tui.engine.ingest.auth_facts import (
 )
 from tui.engine.ingest.detect import Detection, Source
 from tui.engine.ingest.json_reads import JsonReads
+from tui.engine.ingest.signin_values import ENUM_FIELDS, canonical_sql
 from tui.engine.ingest.source_sql import (
     NUMBER_TYPES,
     TEXT_TYPES,
@@ -263,6 +264,8 @@ def field_sql(
         return category_sql(value)
     if name == "interactive":
         return interactive_sql(value)
+    if name in ENUM_FIELDS:
+        return canonical_sql(name, value)
     return value
 
 
