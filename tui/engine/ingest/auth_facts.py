@@ -73,6 +73,36 @@ def category_sql(text: str) -> str:
     return f"nullif(CASE {key} {cases} ELSE trim({first}) END, '')"
 
 
+# The portal's "Download" names each file after its category (`InteractiveSignIns_2025-12-01_2025-12-
+# 04.csv`, `NonInteractiveSignIns_…`, `ApplicationSignIns_…` or `AppSignIns_…`, `MSISignIns_…`) and
+# its CSV has no category column: the name is the only evidence of it. `…_AuthDetails_…` files hold
+# steps, not sign-ins.
+FILE_CATEGORIES = (
+    ("noninteractivesignins", "nonInteractiveUser"),
+    ("interactivesignins", "interactiveUser"),
+    ("applicationsignins", "servicePrincipal"),
+    ("appsignins", "servicePrincipal"),
+    ("msisignins", "managedIdentity"),
+)
+
+
+def file_category(path: str) -> str | None:
+    """The category a portal download's file name gives its sign-ins, else None."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    if "authdetails" in name:
+        return None
+    return next((cat for prefix, cat in FILE_CATEGORIES if name.startswith(prefix)), None)
+
+
+def file_category_sql(path: str) -> str:
+    """`file_category` of each row's file (`path` is a column: several files read as one)."""
+    name = f"lower(regexp_extract({path}, '[^/\\\\]*$'))"
+    cases = " ".join(
+        f"WHEN starts_with({name}, {literal(prefix)}) THEN {literal(cat)}" for prefix, cat in FILE_CATEGORIES
+    )
+    return f"CASE WHEN contains({name}, 'authdetails') THEN NULL {cases} END"
+
+
 def signin_category_sql(category: str, interactive: str) -> str:
     """A sign-in's category, from `isInteractive` where its export names none (Graph v1.0, the
     portal's CSV of one category)."""
@@ -179,6 +209,9 @@ def mfa_sql(json_text: str | None, hint: str | None) -> str:
 
 __all__ = [
     "CATEGORY_NAMES",
+    "FILE_CATEGORIES",
+    "file_category",
+    "file_category_sql",
     "MAX_SHOWN",
     "auth_steps_sql",
     "category_sql",
