@@ -7,6 +7,8 @@
 -- of the tokens used in it. The rows are grouped once on what the row shows (session, token, kind, IP,
 -- country, agent, device, app, user): a token's requests mostly share them, so the lists, the counts and
 -- the token severities are taken per group, and only the rows an indicator fired on are read again.
+-- A sign-in's own token id is left out of that grouping (every sign-in has its own: grouping on it made
+-- a group per sign-in); the token indicators of the sign-ins' ids are joined from the rows directly.
 WITH base AS NOT MATERIALIZED (
     SELECT coalesce(e.session_id, t.sid) AS sid, e.tok_key,
            CASE WHEN e.tok_key IS NULL THEN e.token_id END AS uti, e.kind, e.client_ip, e.country,
@@ -17,8 +19,8 @@ WITH base AS NOT MATERIALIZED (
     WHERE e.session_id IS NOT NULL OR t.sid IS NOT NULL
 ),
 g AS (
-    SELECT sid, tok_key, uti, kind, client_ip, country, user_agent, device_id, app, usr,
-           count(*) AS n, min(ts) AS t0, max(ts) AS t1
+    SELECT sid, tok_key, CASE WHEN kind = 'entra_signin' THEN NULL ELSE uti END AS uti, kind, client_ip,
+           country, user_agent, device_id, app, usr, count(*) AS n, min(ts) AS t0, max(ts) AS t1
     FROM base
     GROUP BY ALL
 ),
@@ -61,6 +63,12 @@ hits AS (
         SELECT sid, code, sev_rank, evidence FROM hit_rows WHERE sid IS NOT NULL
         UNION ALL
         SELECT s.sid, i.code, i.sev_rank, i.evidence FROM subjects AS s JOIN token_indicators AS i USING (tkey)
+        UNION ALL
+        SELECT b.sid, i.code, i.sev_rank, i.evidence
+        FROM base AS b
+        JOIN (SELECT substr(tkey, 5) AS uti, code, sev_rank, evidence FROM token_indicators
+              WHERE starts_with(tkey, 'uti:')) AS i ON i.uti = b.uti
+        WHERE b.kind = 'entra_signin'
     )
     GROUP BY sid, code
 ),

@@ -26,6 +26,8 @@ show `single_factor` (the missing steps may hold the second factor).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from tui.engine.core.sql import literal
 
 # The members of one authenticationDetails step that the facts read; `succeeded` is a JSON boolean
@@ -117,41 +119,45 @@ def interactive_sql(text: str) -> str:
     return f"try_cast(lower(trim({text})) AS BOOLEAN)"
 
 
-def _listed(text: str) -> str:
-    """The value read as a JSON list of steps (entries that are not objects read as empty steps);
-    NULL when it is not a JSON list."""
-    return f"try(from_json({text}, {literal(_STEP)}))"
+Once = Callable[[str], str]
 
 
-def _all_entries(text: str) -> str:
-    """Every entry the value holds: its list; a single step object as a one-step list; else the
-    complete flat objects before a cut (a truncated list)."""
+def _plain(expr: str) -> str:
+    return expr
+
+
+def _read(text: str, once: Once) -> tuple[str, str]:
+    """(entries, json) of the value: every entry it holds (its list; a single step object as a
+    one-step list; else the complete flat objects before a cut: a truncated list), and whether the
+    value is JSON (a list or one object: nothing was cut). `once` computes an expression once a row
+    (`JsonReads.once`) however often the facts read it."""
+    text = once(text)
+    listed = once(f"try(from_json({text}, {literal(_STEP)}))")
+    valid = once(f"CASE WHEN {listed} IS NOT NULL THEN true ELSE json_valid({text}) END")
     single = (
-        f"CASE WHEN starts_with(ltrim({text}), '{{') AND json_valid({text}) "
+        f"CASE WHEN starts_with(ltrim({text}), '{{') AND {valid} "
         f"THEN [try(from_json({text}, {literal(_ONE)}))] END"
     )
     pieces = f"regexp_extract_all({text}, '\\{{[^{{}}]*\\}}')"
     salvaged = f"list_transform({pieces}, lambda o: try(from_json(o, {literal(_ONE)})))"
-    return f"coalesce({_listed(text)}, {single}, {salvaged})"
+    return once(f"coalesce({listed}, {single}, {salvaged})"), valid
 
 
-def _steps(text: str) -> str:
-    """The readable steps of the value (`_READ`), in order; an empty list when there is none."""
-    return f"list_filter({_all_entries(text)}, lambda s: {_READ})"
+def _steps(text: str, once: Once) -> tuple[str, str, str]:
+    """(steps, entries, whole): the readable steps of the value (`_READ`), in order (an empty list
+    when there is none); every entry; and whether every entry of a JSON value was read as a step."""
+    entries, valid = _read(text, once)
+    steps = once(f"list_filter({entries}, lambda s: {_READ})")
+    return steps, entries, f"(len({steps}) = len({entries}) AND {valid})"
 
 
-def _whole(text: str) -> str:
-    """Every entry of the value was read as a step: a JSON list (or a single step object) of steps only."""
-    entries, steps = _all_entries(text), _steps(text)
-    return f"(len({steps}) = len({entries}) AND ({_listed(text)} IS NOT NULL OR json_valid({text})))"
-
-
-def auth_steps_sql(json_text: str) -> str:
+def auth_steps_sql(json_text: str, once: Once = _plain) -> str:
     """`authenticationDetails` condensed: `Password [Primary authentication] ok: Correct password; …`.
 
     NULL for an empty list; what could not be read is named after the steps or, when no step could
     be read, kept as written: `unreadable: …` (the module's docstring says how far a value is read)."""
-    steps = _steps(json_text)
+    json_text = once(json_text)  # the text as read (trimmed: a copy), once a row
+    steps, entries, whole = _steps(json_text, once)
     one = (
         "concat_ws(' ', coalesce(s.authenticationMethod, '?'), "
         "'[' || s.authenticationStepRequirement || ']', "
@@ -160,26 +166,26 @@ def auth_steps_sql(json_text: str) -> str:
     )
     readable = f"array_to_string(list_transform({steps}, lambda s: {one}), '; ')"
     blank = f"regexp_full_match(trim({json_text}), '\\[\\s*\\]|null|')"
-    entries = _all_entries(json_text)
     lost = (
-        f"CASE WHEN {_listed(json_text)} IS NOT NULL OR json_valid({json_text}) "
+        f"CASE WHEN {_read(json_text, once)[1]} "
         f"THEN (len({entries}) - len({steps})) || ' of ' || len({entries}) || ' entries' "
         f"ELSE 'cut short' || coalesce(' at ' || nullif(left(regexp_extract({json_text}, "
         f"'\\{{[^}}]*$'), {MAX_SHOWN}), ''), '') END"
     )
-    return (
-        f"CASE WHEN {json_text} IS NULL OR {blank} THEN NULL "
-        f"WHEN len({steps}) = 0 THEN 'unreadable: ' || left({json_text}, {MAX_SHOWN}) "
-        f"WHEN {_whole(json_text)} THEN {readable} "
+    return (  # the blank test (a regex over the whole text) only where no step was read
+        f"CASE WHEN {json_text} IS NULL THEN NULL "
+        f"WHEN len({steps}) = 0 "
+        f"THEN CASE WHEN NOT {blank} THEN 'unreadable: ' || left({json_text}, {MAX_SHOWN}) END "
+        f"WHEN {whole} THEN {readable} "
         f"ELSE {readable} || '; unreadable: ' || {lost} END"
     )
 
 
-def mfa_sql(json_text: str | None, hint: str | None) -> str:
+def mfa_sql(json_text: str | None, hint: str | None, once: Once = _plain) -> str:
     """What one sign-in shows of MFA (the module's docstring says how), from its steps and hint."""
     cases = []
     if json_text is not None:
-        steps = _steps(json_text)
+        steps, _, whole = _steps(once(json_text), once)
         fresh = (
             "lower(s.succeeded) = 'true' AND NOT list_contains("
             f"{_NO_FRESH_FACTOR}, lower(trim(s.authenticationMethod))) "
@@ -196,7 +202,7 @@ def mfa_sql(json_text: str | None, hint: str | None) -> str:
         cases += [
             f"WHEN list_bool_or(list_transform({steps}, lambda s: {fresh})) THEN 'performed'",
             f"WHEN list_bool_or(list_transform({steps}, lambda s: {claimed})) THEN 'by_claim'",
-            f"WHEN len({steps}) > 0 AND {_whole(json_text)} THEN 'single_factor'",
+            f"WHEN len({steps}) > 0 AND {whole} THEN 'single_factor'",
         ]
     if hint is not None:
         cases += [

@@ -31,7 +31,8 @@ def auth_steps_field(
         parts.append(f"'amr: ' || coalesce({amr})")
     elif listed:
         texts = [json_text_sql(s, types, reads) for s in listed]
-        parts.append(auth_steps_sql(texts[0] if len(texts) == 1 else f"coalesce({', '.join(texts)})"))
+        text = texts[0] if len(texts) == 1 else f"coalesce({', '.join(texts)})"
+        parts.append(auth_steps_sql(text, reads.once) if reads is not None else auth_steps_sql(text))
     for group, label in ((named, lambda s: s.named), (titled, lambda s: PORTAL_STEP_COLUMNS[norm(s.column)])):
         if group:
             each = ", ".join(
@@ -66,10 +67,9 @@ def mfa_field_sql(
         )
     steps = [json_text_sql(s, types, reads) for s in det.fields.get("auth_steps", ()) if not portal_step(s)]
     hints = [text_sql(source_sql(s, types, reads)) for s in det.fields.get("mfa", ())]
-    return mfa_sql(
-        f"coalesce({', '.join(steps)})" if steps else None,
-        f"coalesce({', '.join(hints)})" if hints else None,
-    )
+    text = (steps[0] if len(steps) == 1 else f"coalesce({', '.join(steps)})") if steps else None
+    hint = f"coalesce({', '.join(hints)})" if hints else None
+    return mfa_sql(text, hint, reads.once) if reads is not None else mfa_sql(text, hint)
 
 
 __all__ = ["auth_steps_field", "mfa_field_sql", "portal_step"]

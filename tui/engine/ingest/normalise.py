@@ -333,6 +333,8 @@ def events_select(
     cols.append(f"{token_raw_sql(det, types, reads)} AS tok_raw")
     lists = reads.projection()
     rows = f"(SELECT *, {lists} FROM {ident(view)})" if lists else ident(view)
+    for layer in reads.layers():  # expressions computed once a row (`JsonReads.once`)
+        rows = f"(SELECT *, {layer} FROM {rows})"
     return f"SELECT {', '.join(cols)} FROM {rows}"
 
 
