@@ -38,6 +38,10 @@ _OTHER_DEVICE = """(CASE WHEN e.device IS NOT NULL THEN e.device IS DISTINCT FRO
      ELSE (e.os IS NOT NULL AND s.os IS NOT NULL AND e.os <> s.os)
           OR (e.browser IS NOT NULL AND s.browser IS NOT NULL AND e.browser <> s.browser) END)"""
 
+# AITM_SIGNIN's time slot of a row: `aitm_seconds` wide, so a window (t, t + aitm_seconds] spans the
+# slot of t and the next
+_SLOT = "CAST(floor(epoch(ts) / q.aitm_seconds) AS BIGINT)"
+
 
 IDENTITY: tuple[Indicator, ...] = (
     Indicator(
@@ -211,20 +215,21 @@ IDENTITY: tuple[Indicator, ...] = (
             # Pairs are found by equality (the same session, or the same user's sign-ins) within the
             # same `aitm_seconds` slot or the next: an OR of the two keys made DuckDB compare every
             # device-less sign-in with every event (100k rows: 15 s; quadratic).
+            # (The user's later sign-ins are read from `_signins`, the session's events from `_iev`.)
             f"""WITH e AS (
                 SELECT source, source_row, tkey, usr, sid, ip, net, ts, unnest([slot, slot + 1]) AS slot
-                FROM (SELECT *, CAST(floor(epoch(ts) / q.aitm_seconds) AS BIGINT) AS slot
+                FROM (SELECT *, {_SLOT} AS slot
                       FROM _signins, _identity_params q WHERE ok AND device IS NULL AND ip IS NOT NULL)
-            ), r AS (
-                SELECT sid, usr, is_signin, ip, net, ts,
-                       CAST(floor(epoch(ts) / q.aitm_seconds) AS BIGINT) AS slot
-                FROM _iev, _identity_params q WHERE ok AND ip IS NOT NULL
             ), pairs AS (
                 SELECT e.*, r.ts AS r_ts, r.ip AS r_ip, r.net AS r_net, r.sid = e.sid AS same_session
-                FROM e JOIN r ON r.sid = e.sid AND r.slot = e.slot
+                FROM e JOIN (SELECT sid, ip, net, ts, {_SLOT} AS slot FROM _iev, _identity_params q
+                             WHERE ok AND ip IS NOT NULL AND sid IS NOT NULL) r
+                  ON r.sid = e.sid AND r.slot = e.slot
                 UNION ALL
                 SELECT e.*, r.ts, r.ip, r.net, r.sid = e.sid
-                FROM e JOIN r ON r.usr = e.usr AND r.slot = e.slot AND r.is_signin
+                FROM e JOIN (SELECT usr, sid, ip, net, ts, {_SLOT} AS slot FROM _signins, _identity_params q
+                             WHERE ok AND ip IS NOT NULL AND usr IS NOT NULL) r
+                  ON r.usr = e.usr AND r.slot = e.slot
             )
             SELECT source, source_row, tkey,
                    format('{{}} signed in without a device id from {{}} at {{}}; {{}} s later {{}} from {{}}',
