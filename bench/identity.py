@@ -108,7 +108,7 @@ def main() -> int:
                         f"findings of {repo} run {run + 1}",
                         f"DIFFER from the first run's: {', '.join(differ)}",
                     )
-    for repo in repos:
+    for repo in dict.fromkeys(repos):  # a repo given twice (after, before, after) is one line
         add(f"triage scan ({repo}): wall / peak RSS per run", "; ".join(times[repo]))
     if first is not None and not any("DIFFER" in v for _, v, _, _ in rows):
         add("findings (tokens, mailboxes, drift, sessions, actions CSVs)", "byte-identical across every run")

@@ -235,7 +235,7 @@ IDENTITY: tuple[Indicator, ...] = (
                    format('{{}} signed in without a device id from {{}} at {{}}; {{}} s later {{}} from {{}}',
                           _v(usr), _v(ip), _iso(ts), epoch(min(r_ts) - ts),
                           CASE WHEN bool_or(same_session) THEN 'the same session' ELSE 'the same user' END,
-                          _v(arg_min(r_ip, r_ts)))
+                          _v(arg_min(r_ip, (r_ts, r_ip))))  -- two at the same time: the least address
             FROM pairs, _identity_params q
             WHERE r_ts > ts AND r_ts <= ts + to_seconds(q.aitm_seconds) AND r_net IS DISTINCT FROM net
               AND {_FAMILY.format("r_ip")} = {_FAMILY.format("ip")}
