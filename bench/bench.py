@@ -46,7 +46,7 @@ class Child:
     stderr: str
 
 
-def run_child(cmd: list[str], env: dict[str, str], log: Path) -> Child:
+def run_child(cmd: list[str], env: dict[str, str], log: Path, cwd: Path = REPO) -> Child:
     """Run `cmd`, wait for it with wait4 so the peak RSS is this child's own.
 
     The previous children's outputs (a 1 GB tokens.csv, spilled GBs) are flushed to disk first, so a
@@ -57,7 +57,7 @@ def run_child(cmd: list[str], env: dict[str, str], log: Path) -> Child:
         os.sync()
     t = time.monotonic()
     with open(log, "w") as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=env, cwd=REPO, text=True)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=env, cwd=cwd, text=True)
         assert proc.stdout is not None
         text = proc.stdout.read()
         _, status, usage = os.wait4(proc.pid, 0)

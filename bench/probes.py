@@ -6,6 +6,7 @@
 `latency`  a session as the TUI opens it, then Events-pane filters and random-offset page fetches
            through the engine calls the panes use (`panes.count_rows`/`fetch_page` → `analyses.run`).
 `pyjwt`    PyJWT decoding each row of a slice in a loop (unverified header + claims).
+`identity_floor` the bare DuckDB pass over the identity mix (bench/generate_identity.py).
 `essential` a lower bound for `triage scan`: the distinct sets its findings list, and hashing and
            parsing each distinct token once, as bare DuckDB queries (bench/RESULTS.md, "the bound").
 Times are measured from the top of the child (interpreter start, imports included).
@@ -39,6 +40,34 @@ def floor(path: str) -> None:
     ).fetchone()
     assert row is not None
     _emit(seconds=time.monotonic() - T0, rows=row[0], tokens=row[1], clients=row[2], mailboxes=row[3])
+
+
+def identity_floor(folder: str) -> None:
+    """The identity mix's bare DuckDB pass (`bench/identity.py`): the sign-ins' count, distinct
+    sessions, users, addresses and time range, and the mail reads' count and distinct sessions (their
+    `AuditData` parsed once a row, as any reader must)."""
+    import duckdb
+
+    con = duckdb.connect()
+    signins = con.execute(
+        "SELECT count(*), count(DISTINCT SessionId), count(DISTINCT UserPrincipalName), "
+        "count(DISTINCT IPAddress), min(TimeGenerated), max(TimeGenerated) FROM read_parquet(?)",
+        [f"{folder}/signins.parquet"],
+    ).fetchone()
+    reads = con.execute(
+        "SELECT count(*), count(DISTINCT json_extract_string(AuditData, '$.SessionId')) FROM read_parquet(?)",
+        [f"{folder}/purview.parquet"],
+    ).fetchone()
+    assert signins is not None and reads is not None
+    _emit(
+        seconds=time.monotonic() - T0,
+        signins=signins[0],
+        sessions=signins[1],
+        users=signins[2],
+        ips=signins[3],
+        audit=reads[0],
+        audit_sessions=reads[1],
+    )
 
 
 def tui(path: str, *more: str) -> None:
@@ -266,6 +295,8 @@ def main(argv: list[str]) -> None:
         pyjwt(path, int(rest[0]))
     elif name == "essential":
         essential(path)
+    elif name == "identity_floor":
+        identity_floor(path)
     else:
         raise SystemExit(f"unknown probe {name}")
 

@@ -37,7 +37,14 @@ class Timed:
         result = self.con.execute(sql, *args, **kwargs)
         took = time.monotonic() - t
         if took > THRESHOLD:
-            print(f"    {took:6.2f} s  {' '.join(sql.split())[:100]}", flush=True)
+            # an indicator's INSERT names its code in its first parameter
+            code = (
+                args[0][0]
+                if args and isinstance(args[0], list) and args[0] and isinstance(args[0][0], str)
+                else ""
+            )
+            label = f"[{code}] " if code and code.isupper() else ""
+            print(f"    {took:6.2f} s  {label}{' '.join(sql.split())[:100]}", flush=True)
         return result
 
     def cursor(self) -> Any:

@@ -4,9 +4,12 @@
 -- uti_severity, row_severity), the indicators' hits (row_indicators, token_indicators) and `session_facts`
 -- (indicators/identity.py: each session's user, own device and MFA provenance).
 -- A session's severity is the worst of its events'; its indicators and evidence are those of its rows and
--- of the tokens used in it. The rows are grouped once on what the row shows (session, token, kind, IP,
--- country, agent, device, app, user): a token's requests mostly share them, so the lists, the counts and
--- the token severities are taken per group, and only the rows an indicator fired on are read again.
+-- of the tokens used in it. The rows are grouped once on what the row shows (session, raw token, kind, IP,
+-- country, agent, device, app, user): a token's requests mostly share them, so the lists and the counts
+-- are taken per group, and only the rows an indicator fired on are read again. Token ids (uti) are not
+-- in that grouping (every sign-in has its own, and an audit record's often changes within a session: a
+-- group per row): each session's token subjects are their own distinct set, and the token indicators of
+-- the sign-ins' own ids are joined from the rows.
 WITH base AS NOT MATERIALIZED (
     SELECT coalesce(e.session_id, t.sid) AS sid, e.tok_key,
            CASE WHEN e.tok_key IS NULL THEN e.token_id END AS uti, e.kind, e.client_ip, e.country,
@@ -17,10 +20,25 @@ WITH base AS NOT MATERIALIZED (
     WHERE e.session_id IS NOT NULL OR t.sid IS NOT NULL
 ),
 g AS (
-    SELECT sid, tok_key, uti, kind, client_ip, country, user_agent, device_id, app, usr,
+    SELECT sid, tok_key, kind, client_ip, country, user_agent, device_id, app, usr,
            count(*) AS n, min(ts) AS t0, max(ts) AS t1
     FROM base
     GROUP BY ALL
+),
+subjects AS (
+    -- each session's token subjects, with their tkey for the token indicators' evidence: raw tokens,
+    -- and the token ids of rows without one (a sign-in's own id: joined from the rows, below)
+    SELECT s.*,
+           CASE WHEN s.tok_key IS NOT NULL THEN 'sha256:' || t.tok_sha256 WHEN s.uti IS NOT NULL THEN 'uti:' || s.uti END
+               AS tkey
+    FROM (SELECT DISTINCT sid, tok_key, CASE WHEN kind = 'entra_signin' THEN NULL ELSE uti END AS uti,
+                 kind = 'entra_signin' AS signin
+          FROM base WHERE tok_key IS NOT NULL OR (uti IS NOT NULL AND kind IS DISTINCT FROM 'entra_signin')) AS s
+    LEFT JOIN tok_severity AS t ON t.tok_key = s.tok_key
+),
+tokens AS (
+    SELECT sid, count(DISTINCT coalesce(CAST(tok_key AS VARCHAR), 'uti:' || uti)) AS tokens
+    FROM subjects WHERE signin IS NOT TRUE GROUP BY sid
 ),
 per AS (
     SELECT
@@ -29,8 +47,6 @@ per AS (
         max(t1) AS last_seen,
         sum(n) AS events,
         coalesce(sum(n) FILTER (WHERE kind = 'entra_signin'), 0) AS signins,
-        count(DISTINCT coalesce(CAST(tok_key AS VARCHAR), 'uti:' || uti))
-            FILTER (WHERE (kind <> 'entra_signin' OR kind IS NULL) AND (tok_key IS NOT NULL OR uti IS NOT NULL)) AS tokens,
         list_sort(list(DISTINCT client_ip) FILTER (WHERE client_ip IS NOT NULL)) AS ips,
         list_sort(list(DISTINCT country) FILTER (WHERE country IS NOT NULL)) AS countries,
         list_sort(list(DISTINCT user_agent) FILTER (WHERE user_agent IS NOT NULL)) AS user_agents,
@@ -39,14 +55,6 @@ per AS (
         arg_min(usr, t0) FILTER (WHERE usr IS NOT NULL) AS usr
     FROM g
     GROUP BY sid
-),
-subjects AS (
-    -- each session's token subjects, with their tkey for the token indicators' evidence
-    SELECT DISTINCT g.sid, g.tok_key, g.uti,
-           CASE WHEN g.tok_key IS NOT NULL THEN 'sha256:' || t.tok_sha256 WHEN g.uti IS NOT NULL THEN 'uti:' || g.uti END
-               AS tkey
-    FROM g LEFT JOIN tok_severity AS t ON t.tok_key = g.tok_key
-    WHERE g.tok_key IS NOT NULL OR g.uti IS NOT NULL
 ),
 hit_rows AS (
     -- the rows an indicator fired on (row scope), with their session
@@ -61,6 +69,12 @@ hits AS (
         SELECT sid, code, sev_rank, evidence FROM hit_rows WHERE sid IS NOT NULL
         UNION ALL
         SELECT s.sid, i.code, i.sev_rank, i.evidence FROM subjects AS s JOIN token_indicators AS i USING (tkey)
+        UNION ALL
+        SELECT b.sid, i.code, i.sev_rank, i.evidence
+        FROM base AS b
+        JOIN (SELECT substr(tkey, 5) AS uti, code, sev_rank, evidence FROM token_indicators
+              WHERE starts_with(tkey, 'uti:')) AS i ON i.uti = b.uti
+        WHERE b.kind = 'entra_signin'
     )
     GROUP BY sid, code
 ),
@@ -86,7 +100,7 @@ SELECT
     p.last_seen,
     p.events,
     p.signins,
-    p.tokens,
+    coalesce(k.tokens, 0) AS tokens,
     p.ips,
     p.countries,
     p.user_agents,
@@ -95,3 +109,4 @@ SELECT
 FROM per AS p
 LEFT JOIN session_facts AS f ON f.sid = p.sid
 LEFT JOIN said AS s ON s.sid = p.sid
+LEFT JOIN tokens AS k ON k.sid = p.sid

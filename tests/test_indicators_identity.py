@@ -267,9 +267,18 @@ def test_legacy_auth_and_ropc() -> None:
             client_app_used="Mobile Apps and Desktop clients",
             request_id="modern",
         ),
+        # older exports name the legacy protocol after "Other clients; " (Graph beta's clientAppUsed)
+        signin("ann@contoso.gov", T0, OFFICE, client_app_used="Other clients; POP", request_id="pop"),
+        signin(
+            "ann@contoso.gov",
+            T0,
+            OFFICE,
+            client_app_used="Other clients; Older Office clients",
+            request_id="old",
+        ),
     ]
     con = run(rows, OPTIONS)
-    assert set(hits(con, "LEGACY_AUTH")) == {1, 2, 3}
+    assert set(hits(con, "LEGACY_AUTH")) == {1, 2, 3, 5, 6}
     assert "(failed)" in con.execute("SELECT evidence FROM row_indicators WHERE source_row = 2").fetchone()[0]  # type: ignore[index]
 
 

@@ -267,7 +267,11 @@ def test_inspect_lists_the_kinds_of_a_mixed_file_and_what_the_identity_evidence_
     assert "  kinds (each record's own category): entra_signin 2, entra_audit 1" in out
     assert "  mapping of entra_audit (AuditLogs; times as written: ISO 8601 with zone" in out
     assert "    request_id       <- properties.correlationId | correlationId" in out
-    assert "  1 sign-ins have authentication details that cannot be read (kept as written)" in out
+    assert (
+        "  note: 1 sign-in(s) with authentication details that cannot be read (kept as written after "
+        "`unreadable:` in auth_steps; MFA unknown); 1 event(s) with a session id that is not a GUID "
+        "(e.g. anon-session-1): kept as written, sessions group by it"
+    ) in out
     assert (
         "  sign-in categories: interactiveUser 1, nonInteractiveUser 1; no servicePrincipal, "
         "managedIdentity: not loaded, not proof of none"
@@ -289,4 +293,6 @@ def test_inspect_lists_the_kinds_of_a_mixed_file_and_what_the_identity_evidence_
         "with_steps": 0,
         "mfa_unknown": 2,
         "unreadable": 1,
+        "read_in_part": 0,
     }
+    assert data["answers"]["unknown_values"] == {"session_id": {"rows": 1, "examples": ["anon-session-1"]}}

@@ -14,6 +14,7 @@ from tui.engine.core.safe import inert, inert_cell
 from tui.engine.core.schema import Kind
 from tui.engine.ingest.gaps import GAPS_LISTED, Gap, time_gaps
 from tui.engine.ingest.load import TRUNCATION_SIZES, FileReport, LoadReport, load
+from tui.engine.ingest.load_report import odd_values
 from tui.engine.ingest.repeats import Repeats, repeated_records
 
 # A token is used for its lifetime (60–90 min by default) after the sign-in that issued it, so a
@@ -119,7 +120,8 @@ def identity_answers(loaded: list[FileReport]) -> dict[str, Any]:
     authentication steps (an absent step is then missing data, not an absent MFA)."""
     categories: dict[str, int] = {}
     joins: dict[str, dict[str, int]] = {}
-    auth = {"sign_ins": 0, "with_steps": 0, "mfa_unknown": 0, "unreadable": 0}
+    auth = {"sign_ins": 0, "with_steps": 0, "mfa_unknown": 0, "unreadable": 0, "read_in_part": 0}
+    facets = [c for f in loaded for c in f.facets]
     for f in loaded:
         for c in f.facets:
             j = joins.setdefault(c.kind, {"rows": 0, "session_ids": 0, "token_ids": 0})
@@ -133,10 +135,15 @@ def identity_answers(loaded: list[FileReport]) -> dict[str, Any]:
                 auth["with_steps"] += c.with_steps
                 auth["mfa_unknown"] += c.mfa_unknown
                 auth["unreadable"] += c.unreadable_steps
+                auth["read_in_part"] += c.partial_steps
     return {
         "sign_in_categories": categories,
         "join_coverage": dict(sorted(joins.items())),
         "authentication_details": auth,
+        # values outside the known ones, kept as written (`signin_values`): rows and examples per field
+        "unknown_values": {
+            name: {"rows": o.rows, "examples": list(o.examples)} for name, o in odd_values(facets).items()
+        },
     }
 
 
@@ -165,7 +172,19 @@ def _identity_text(a: dict[str, Any]) -> list[str]:
         )
         if auth["unreadable"]:
             text += f"; {auth['unreadable']:,} unreadable (shown as `unreadable:` in auth_steps)"
+        if auth["read_in_part"]:
+            text += f"; {auth['read_in_part']:,} read in part"
         lines.append(f"  auth details:       {text}")
+    odd = a["unknown_values"]
+    for n, (name, o) in enumerate(odd.items()):
+        label = "  unknown values:     " if n == 0 else " " * 22
+        examples = " / ".join(inert_cell(e) for e in o["examples"])
+        what = (
+            "session ids that are not GUIDs (kept; sessions group by them)"
+            if name == "session_id"
+            else "values triage does not know (kept as written; no indicator reads them)"
+        )
+        lines.append(f"{label}{name}: {o['rows']:,} {what}, e.g. {examples}")
     return lines
 
 
@@ -279,11 +298,6 @@ def _file_text(f: FileReport, tz: str) -> list[str]:
     else:
         lines.append("  mapping:")
         lines += [f"    {field:<16} <- {inert_cell(col)}" for field, col in f.mapping.items()]
-    unreadable = sum(c.unreadable_steps for c in f.facets)
-    if unreadable:
-        lines.append(
-            f"  {unreadable:,} sign-ins have authentication details that cannot be read (kept as written)"
-        )
     lines.append(
         f"  evidence: raw tokens {f.counts.get('tokens', 0):,}; "
         f"token ids (uti) {f.counts.get('token_ids', 0):,}; "

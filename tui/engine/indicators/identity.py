@@ -53,6 +53,12 @@ LEGACY_CLIENTS = (
     "authenticated smtp",
     "exchange activesync",
     "other clients",
+    # older exports name the protocol after "Other clients; " (Graph beta's `clientAppUsed` values)
+    "other clients; imap",
+    "other clients; pop",
+    "other clients; smtp",
+    "other clients; mapi",
+    "other clients; older office clients",
 )
 # Operations a session does with a mailbox or to the directory (SINGLE_FACTOR_ACCESS)
 ACCESS_OPERATIONS = (
@@ -114,18 +120,27 @@ def prepare_identity(con: duckdb.DuckDBPyConnection, options: Options) -> None:
               FROM _ev e LEFT JOIN token_claims t ON t.tok_key = e.tok_key)"""
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE _signins AS SELECT * FROM _iev WHERE kind = '{SIGNIN}'")
+    # Per user, each place (country, network, device) it used and when first: one pass over the
+    # events grouped on the user's few combinations, then one row per value (unnesting every row
+    # made three rows per event to group).
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _places AS
+        SELECT usr, country, net, device, min(ts) AS first_ts FROM _iev WHERE ok AND usr IS NOT NULL
+        GROUP BY ALL"""
+    )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _first_seen AS
-        SELECT usr, dim, value, min(ts) AS first_ts FROM (
-            SELECT usr, ts, unnest(['country', 'net', 'device']) AS dim,
+        SELECT usr, dim, value, min(first_ts) AS first_ts FROM (
+            SELECT usr, first_ts, unnest(['country', 'net', 'device']) AS dim,
                    unnest([country, net, device]) AS value
-            FROM _iev WHERE ok AND usr IS NOT NULL AND ts IS NOT NULL)
+            FROM _places WHERE first_ts IS NOT NULL)
         WHERE value IS NOT NULL GROUP BY ALL"""
     )
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE _history AS
-        SELECT usr, min(ts) AS start_ts FROM _iev WHERE ok AND usr IS NOT NULL GROUP BY usr"""
+        "CREATE OR REPLACE TEMP TABLE _history AS "
+        "SELECT usr, min(first_ts) AS start_ts FROM _places GROUP BY usr"
     )
+    con.execute("DROP TABLE _places")
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _identity_params AS
         SELECT ?::INTEGER AS aitm_seconds, ?::INTEGER AS spray_users, ?::INTEGER AS spray_minutes,

@@ -38,6 +38,10 @@ _OTHER_DEVICE = """(CASE WHEN e.device IS NOT NULL THEN e.device IS DISTINCT FRO
      ELSE (e.os IS NOT NULL AND s.os IS NOT NULL AND e.os <> s.os)
           OR (e.browser IS NOT NULL AND s.browser IS NOT NULL AND e.browser <> s.browser) END)"""
 
+# AITM_SIGNIN's time slot of a row: `aitm_seconds` wide, so a window (t, t + aitm_seconds] spans the
+# slot of t and the next
+_SLOT = "CAST(floor(epoch(ts) / q.aitm_seconds) AS BIGINT)"
+
 
 IDENTITY: tuple[Indicator, ...] = (
     Indicator(
@@ -87,21 +91,31 @@ IDENTITY: tuple[Indicator, ...] = (
         "a sign-in by device code (authenticationProtocol deviceCode / originalTransferMethod "
         "deviceCodeFlow); high when the session is used from an IP or device new to the user",
         (
-            f"""SELECT e.source, e.source_row, e.tkey,
+            # The session's later events are found by equality (its session id), and the sign-in
+            # itself beside them: an OR of the two in a correlated subquery compared every
+            # device-code sign-in with every event.
+            f"""WITH e AS (
+                SELECT * FROM _signins
+                WHERE lower(auth_protocol) = 'devicecode' OR lower(transfer_method) = 'devicecodeflow'
+            ), r AS (
+                SELECT e.source, e.source_row, e.usr, e.ts AS since, r.ip, r.device, r.net, r.ts
+                FROM e JOIN _iev r ON r.sid = e.sid WHERE r.ok
+                UNION ALL
+                SELECT source, source_row, usr, ts, ip, device, net, ts FROM e WHERE ok
+            ), n AS (
+                SELECT r.source, r.source_row, min(coalesce(r.ip, r.device)) AS ip FROM r
+                WHERE r.ts >= r.since AND ({new_to_user("net", "r.net", "r.since", "r.ts", "r.usr")}
+                                           OR {new_to_user("device", "r.device", "r.since", "r.ts", "r.usr")})
+                GROUP BY r.source, r.source_row
+            )
+            SELECT e.source, e.source_row, e.tkey,
                    format('{{}} signed in by device code (protocol {{}}, transfer {{}}) from {{}}{{}}',
                           _v(e.usr), _v(e.auth_protocol), _v(e.transfer_method), _v(e.ip),
                           CASE WHEN n.ip IS NOT NULL
                                THEN format('; the session is then used from {{}}, new to the user', n.ip)
                                ELSE '' END),
                    CASE WHEN n.ip IS NOT NULL THEN 'high' END
-            FROM _signins e
-            LEFT JOIN LATERAL (
-                SELECT min(coalesce(r.ip, r.device)) AS ip FROM _iev r
-                WHERE (r.sid = e.sid OR (r.source = e.source AND r.source_row = e.source_row)) AND r.ok
-                  AND r.ts >= e.ts AND ({new_to_user("net", "r.net", "e.ts", "r.ts")}
-                                        OR {new_to_user("device", "r.device", "e.ts", "r.ts")})
-            ) n ON true
-            WHERE lower(e.auth_protocol) = 'devicecode' OR lower(e.transfer_method) = 'devicecodeflow'""",
+            FROM e LEFT JOIN n ON n.source = e.source AND n.source_row = e.source_row""",
         ),
         graded=True,
     ),
@@ -198,18 +212,34 @@ IDENTITY: tuple[Indicator, ...] = (
         "a sign-in without a device id followed within seconds by the same session or user from "
         "another network",
         (
-            f"""SELECT e.source, e.source_row, e.tkey,
+            # Pairs are found by equality (the same session, or the same user's sign-ins) within the
+            # same `aitm_seconds` slot or the next: an OR of the two keys made DuckDB compare every
+            # device-less sign-in with every event (100k rows: 15 s; quadratic).
+            # (The user's later sign-ins are read from `_signins`, the session's events from `_iev`.)
+            f"""WITH e AS (
+                SELECT source, source_row, tkey, usr, sid, ip, net, ts, unnest([slot, slot + 1]) AS slot
+                FROM (SELECT *, {_SLOT} AS slot
+                      FROM _signins, _identity_params q WHERE ok AND device IS NULL AND ip IS NOT NULL)
+            ), pairs AS (
+                SELECT e.*, r.ts AS r_ts, r.ip AS r_ip, r.net AS r_net, r.sid = e.sid AS same_session
+                FROM e JOIN (SELECT sid, ip, net, ts, {_SLOT} AS slot FROM _iev, _identity_params q
+                             WHERE ok AND ip IS NOT NULL AND sid IS NOT NULL) r
+                  ON r.sid = e.sid AND r.slot = e.slot
+                UNION ALL
+                SELECT e.*, r.ts, r.ip, r.net, r.sid = e.sid
+                FROM e JOIN (SELECT usr, sid, ip, net, ts, {_SLOT} AS slot FROM _signins, _identity_params q
+                             WHERE ok AND ip IS NOT NULL AND usr IS NOT NULL) r
+                  ON r.usr = e.usr AND r.slot = e.slot
+            )
+            SELECT source, source_row, tkey,
                    format('{{}} signed in without a device id from {{}} at {{}}; {{}} s later {{}} from {{}}',
-                          _v(e.usr), _v(e.ip), _iso(e.ts), epoch(min(r.ts) - e.ts),
-                          CASE WHEN bool_or(r.sid = e.sid) THEN 'the same session' ELSE 'the same user' END,
-                          _v(arg_min(r.ip, r.ts)))
-            FROM _signins e JOIN _iev r
-              ON (r.sid = e.sid OR (r.usr = e.usr AND r.is_signin)) AND r.ts > e.ts AND r.ok
-             AND r.net IS DISTINCT FROM e.net AND {_FAMILY.format("r.ip")} = {_FAMILY.format("e.ip")}
-            , _identity_params q
-            WHERE e.ok AND e.device IS NULL AND e.ip IS NOT NULL AND r.ip IS NOT NULL
-              AND r.ts <= e.ts + to_seconds(q.aitm_seconds)
-            GROUP BY e.source, e.source_row, e.tkey, e.usr, e.ip, e.ts""",
+                          _v(usr), _v(ip), _iso(ts), epoch(min(r_ts) - ts),
+                          CASE WHEN bool_or(same_session) THEN 'the same session' ELSE 'the same user' END,
+                          _v(arg_min(r_ip, (r_ts, r_ip))))  -- two at the same time: the least address
+            FROM pairs, _identity_params q
+            WHERE r_ts > ts AND r_ts <= ts + to_seconds(q.aitm_seconds) AND r_net IS DISTINCT FROM net
+              AND {_FAMILY.format("r_ip")} = {_FAMILY.format("ip")}
+            GROUP BY source, source_row, tkey, usr, ip, ts""",
         ),
     ),
     Indicator(

@@ -322,12 +322,16 @@ def _sibling(path: str, member: str) -> str:
 
 
 def _plausible(name: str, src: Source, texts: _Texts, types: Mapping[str, str]) -> bool:
-    """Paths need JSON text or nested data; identifier fields must hold GUIDs (not Defender's numbers);
-    a column named like a token header (`Authorization`) holding JSON objects is no bearer token (an
-    Azure Activity record's RBAC `authorization` object)."""
+    """Paths need JSON text (most sample values an object or a list: not the portal CSV's `Status`
+    of `Success` for `Status.additionalDetails`) or nested data; identifier fields must hold GUIDs
+    (not Defender's numbers); a column named like a token header (`Authorization`) holding JSON
+    objects is no bearer token (an Azure Activity record's RBAC `authorization` object)."""
     if src.path is not None:
         typ = types.get(src.column, "VARCHAR").upper()
-        return typ in ("VARCHAR", "JSON") or typ.startswith(("STRUCT", "MAP", "UNION"))
+        if typ == "VARCHAR":
+            texts_of = texts[src.column]
+            return not texts_of or _enough(texts_of, lambda t: t.lstrip()[:1] in ("{", "["), 0.5)
+        return typ == "JSON" or typ.startswith(("STRUCT", "MAP", "UNION"))
     typ = types.get(src.column, "VARCHAR").upper()
     if name == "token" and (
         typ.startswith(("STRUCT", "MAP")) or _enough(texts[src.column], lambda t: t.lstrip()[:1] == "{", 0.5)

@@ -133,6 +133,17 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     # SPEC §10's identity fields. Sign-ins: Graph (beta) camelCase, Sentinel PascalCase (there the
     # nested ones are dynamic in SigninLogs and JSON strings in AADNonInteractiveUserSignInLogs), the
     # portal CSV's titles; `DeviceDetail.deviceId` is `""` for an unregistered device (read as NULL).
+    # The portal's "Download" CSV (Entra admin centre > Sign-in logs; `InteractiveSignIns_<from>_<to>
+    # .csv`, `NonInteractiveSignIns_…`, `ApplicationSignIns_…`, `MSISignIns_…`) titles its 56 columns
+    # `Date (UTC)`, `Request ID`, `User agent`, `Correlation ID`, `User ID`, `User`, `Username`, …,
+    # `Incoming token type` (twice: the first is read), `Authentication Protocol`, `Unique token
+    # identifier`, `Original transfer method`, `Token Protection - Sign In Session`, `Application ID `
+    # (a trailing space), `Resource tenant ID`, `Home tenant ID`, `IP address`, `Status`, `Sign-in error
+    # code`, `Client app`, `Device ID`, `Multifactor authentication result`, `Multifactor authentication
+    # auth method`, `Multifactor authentication auth detail`, `Authentication requirement`, `Session ID`,
+    # `Token issuer type`, `Conditional Access`: the header line as public parsers of those downloads
+    # match it verbatim (a PowerShell converter that compares the whole line, a Python schema registry
+    # and its tests, an incident-review column map; found with the code search, 2025-26 exports).
     "category": ("category", "Category", "signInEventTypes", "SignInEventTypes", "category_name"),
     "device_id": (
         "deviceDetail.deviceId",
@@ -156,7 +167,8 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     ),
     "auth_requirement": ("authenticationRequirement", "Authentication requirement", "auth_requirement"),
     # a UAL sign-in's steps are named, not listed: `RequestType` (`SAS:ProcessAuth` is the second
-    # factor), `ResultStatusDetail`, `UserAuthenticationMethod` (a bit field of primary methods)
+    # factor), `ResultStatusDetail`, `UserAuthenticationMethod` (a bit field of primary methods); the
+    # portal CSV names the MFA step's method and result (`PORTAL_STEP_COLUMNS`: shown by title)
     "auth_steps": (
         "authenticationDetails",
         "Authentication details",
@@ -164,6 +176,8 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
         "ExtendedProperties[Name=RequestType]",
         "ExtendedProperties[Name=ResultStatusDetail]",
         "ExtendedProperties[Name=UserAuthenticationMethod]",
+        "Multifactor authentication auth method",
+        "Multifactor authentication result",
     ),
     "incoming_token_type": ("incomingTokenType", "Incoming token type", "incoming_token_type"),
     "transfer_method": ("originalTransferMethod", "Original transfer method", "transfer_method"),
@@ -171,6 +185,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "token_protection": (
         "signInTokenProtectionStatus",
         "TokenProtectionStatusDetails.signInSessionStatus",
+        "Token Protection - Sign In Session",  # the portal CSV (its `… StatusCode` column is a code)
         "Token protection - sign in session status",
         "token_protection",
     ),
@@ -178,10 +193,13 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "interactive": ("isInteractive", "Is Interactive", "interactive"),
     "ca_status": ("conditionalAccessStatus", "Conditional Access", "ca_status"),
     # not a column anyone maps: the hints a sign-in's `mfa` falls back on when it lists no steps
+    # (the portal CSV's result says `MFA successfully completed`, `MFA requirement satisfied by claim
+    # in the token`…, as `status.additionalDetails` does)
     "mfa": (
         "status.additionalDetails",
         "Status.additionalDetails",
         "Additional Details",
+        "Multifactor authentication result",
         "mfaDetail.authMethod",
     ),
     "token": (
@@ -305,6 +323,11 @@ OVERRIDES: dict[str, dict[str, tuple[str, ...]]] = {
     Kind.HAR: {"operation": (), "user": (), "client_ip": ()},
 }
 
+# The portal CSV's MFA columns, by `detect.norm`: an `auth_steps` of their titled values, not JSON
+PORTAL_STEP_COLUMNS = {
+    "multifactorauthenticationauthmethod": "MFA method",
+    "multifactorauthenticationresult": "MFA result",
+}
 URL_COLUMNS = ("url", "request_url", "RequestUri", "uri", "cs-uri-stem", "request", "path")
 METHOD_COLUMNS = ("method", "RequestMethod", "http_method", "cs-method")
 ROOT_PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_.*]*$")  # `*`: each element of a list
@@ -363,6 +386,7 @@ __all__ = [
     "METHOD_COLUMNS",
     "NO_TOKEN_KINDS",
     "OVERRIDES",
+    "PORTAL_STEP_COLUMNS",
     "RECORD_KINDS",
     "ROOTS",
     "ROOT_PATH",

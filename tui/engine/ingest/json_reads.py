@@ -21,18 +21,44 @@ class JsonReads:
     def __init__(self, taken: Collection[str]) -> None:
         self._taken = {t.lower() for t in taken}
         self._columns: dict[str, tuple[str, str, list[str]]] = {}  # column → (alias, text, paths)
+        self._once: dict[str, tuple[str, int]] = {}  # expression → (alias, layer)
+
+    def _alias(self, stem: str, n: int) -> str:
+        alias = f"__{stem}_{n}"
+        while alias.lower() in self._taken:
+            alias = "_" + alias
+        return alias
 
     def member(self, column: str, text: str, path: str) -> str:
         """The element of `column`'s list that holds `path` (a JSON path without wildcards)."""
         if column not in self._columns:
-            alias = f"__json_{len(self._columns)}"
-            while alias.lower() in self._taken:
-                alias = "_" + alias
-            self._columns[column] = (alias, text, [])
+            self._columns[column] = (self._alias("json", len(self._columns)), text, [])
         alias, _, paths = self._columns[column]
         if path not in paths:
             paths.append(path)
         return f"{ident(alias)}[{paths.index(path) + 1}]"
+
+    def once(self, expr: str) -> str:
+        """`expr` computed once per row (a column of a projection above the lists, `layers`), however
+        many times the event columns use it: a sign-in's `authenticationDetails` parsed into steps is
+        read by `auth_steps` and by `mfa`, each several times (1 in place of ~8 parses a row). An
+        expression that reads another `once` column is computed in a projection above that one."""
+        if any(expr == ident(alias) for alias, _ in self._once.values()):
+            return expr  # already a `once` column
+        if expr not in self._once:
+            below = [layer for alias, layer in self._once.values() if ident(alias) in expr]
+            self._once[expr] = (self._alias("once", len(self._once)), 1 + max(below, default=0))
+        return ident(self._once[expr][0])
+
+    def layers(self) -> list[str]:
+        """The `once` columns, one projection per layer, lowest first (empty when none)."""
+        top = max((layer for _, layer in self._once.values()), default=0)
+        return [
+            ", ".join(
+                f"{expr} AS {ident(alias)}" for expr, (alias, layer) in self._once.items() if layer == n
+            )
+            for n in range(1, top + 1)
+        ]
 
     def projection(self) -> str:
         """The lists, as columns to add to the source's own (empty when nothing is read from JSON)."""

@@ -32,6 +32,7 @@ from tui.engine.ingest.load_report import (
     LoadReport,
     fold,
     grouped_stats,
+    noted,
 )
 from tui.engine.ingest.normalise import events_constants, events_select
 from tui.engine.ingest.readers import BadEncoding, NotEventLog, register
@@ -162,7 +163,7 @@ def _with_stats(con: duckdb.DuckDBPyConnection, reports: list[FileReport]) -> li
         if r.events_view is None:
             out.append(r)
             continue
-        out.append(dataclasses.replace(r, **fold(by_source.get(str(r.path), []))))
+        out.append(noted(dataclasses.replace(r, **fold(by_source.get(str(r.path), [])))))
     return out
 
 
@@ -291,22 +292,24 @@ class Normalised:
     ) -> FileReport:
         notes = [n for n in (self.reg.note, *self.det.notes) if n]
         parts = self.kind_parts(path) if self.parts else ()
-        return FileReport(
-            path=path,
-            format=self.reg.format,
-            compression=comp,
-            kind=parts[0].kind if parts else self.det.kind,
-            bad_rows=bad,
-            bad_examples=examples,
-            mapping=dict(parts[0].mapping) if parts else self.det.mapping(),
-            parts=parts if len(parts) > 1 else (),
-            view=self.reg.view,
-            note="; ".join(notes) or None,
-            events_view=f"ev_{self.i}",
-            time_format=parts[0].time_format if parts else self.profile.label,
-            columns=tuple(c for c, _ in (self.reg.columns if columns is None else columns)),
-            constants=self.constants,
-            **fold(counted or []),
+        return noted(
+            FileReport(
+                path=path,
+                format=self.reg.format,
+                compression=comp,
+                kind=parts[0].kind if parts else self.det.kind,
+                bad_rows=bad,
+                bad_examples=examples,
+                mapping=dict(parts[0].mapping) if parts else self.det.mapping(),
+                parts=parts if len(parts) > 1 else (),
+                view=self.reg.view,
+                note="; ".join(notes) or None,
+                events_view=f"ev_{self.i}",
+                time_format=parts[0].time_format if parts else self.profile.label,
+                columns=tuple(c for c, _ in (self.reg.columns if columns is None else columns)),
+                constants=self.constants,
+                **fold(counted or []),
+            )
         )
 
 

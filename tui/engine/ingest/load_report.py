@@ -3,20 +3,34 @@ counts each file's report carries (`STATS`)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tui.engine.ingest.signin_values import ODD_FIELDS, odd_field_sql
+
 TRUNCATION_SIZES = (5_000, 50_000)
+
+
+@dataclass(frozen=True)
+class Odd:
+    """Records whose `field` holds a value triage does not know (`signin_values`), kept as written:
+    how many, and the least and greatest such value as examples."""
+
+    field: str
+    rows: int
+    examples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Facet:
     """A file's records of one kind (a sign-in's also of one category): how many carry a session id
     and a token id (uti), and of sign-ins how many list their authentication steps, how many of those
-    could not be read, and how many say nothing of MFA (`unknown`)."""
+    could not be read at all or only in part, and how many say nothing of MFA (`unknown`); and
+    per enumerated field (and the session id) the values outside the known ones (`Odd`)."""
 
     kind: str
     category: str | None
@@ -26,6 +40,8 @@ class Facet:
     with_steps: int = 0
     unreadable_steps: int = 0
     mfa_unknown: int = 0
+    partial_steps: int = 0
+    odd: tuple[Odd, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,13 +139,34 @@ GROUPED_STATS = (
     "kind, CASE WHEN kind = 'entra_signin' THEN coalesce(category, '') END, {stats}, "
     "count(session_id), count(token_id), "
     "count(auth_steps) - count_if(starts_with(auth_steps, 'unreadable:')), "
-    "count_if(starts_with(auth_steps, 'unreadable:')), count_if(mfa = 'unknown')"
+    "count_if(starts_with(auth_steps, 'unreadable:')), count_if(mfa = 'unknown'), "
+    "count_if(contains(auth_steps, '; unreadable: ')), {odd}"
 )
+# The `Facet` counts after STATS, in GROUPED_STATS order
+FACET_COUNTS = ("session_ids", "token_ids", "with_steps", "unreadable_steps", "mfa_unknown", "partial_steps")
+EXAMPLE_CHARS = 60  # of an odd value shown as an example
 
 
 def grouped_stats(token: str) -> str:
     """The select list of the grouped counts (`GROUP BY ALL`), read back with `fold`."""
-    return GROUPED_STATS.format(stats=STATS.format(token=token))
+    odd = ", ".join(
+        f"count_if({odd_field_sql(f)}), min(left({f}, {EXAMPLE_CHARS})) FILTER (WHERE {odd_field_sql(f)}), "
+        f"max(left({f}, {EXAMPLE_CHARS})) FILTER (WHERE {odd_field_sql(f)})"
+        for f in ODD_FIELDS
+    )
+    return GROUPED_STATS.format(stats=STATS.format(token=token), odd=odd)
+
+
+def _odd(values: Sequence[Any]) -> tuple[Odd, ...]:
+    """The `Odd` of each field with any, from its (count, least, greatest) triples in ODD_FIELDS order."""
+    out = []
+    for n, name in enumerate(ODD_FIELDS):
+        rows, least, most = values[3 * n : 3 * n + 3]
+        if rows:
+            out.append(
+                Odd(name, int(rows), tuple(dict.fromkeys(str(v) for v in (least, most) if v is not None)))
+            )
+    return tuple(out)
 
 
 def fold(groups: Sequence[Sequence[Any]]) -> dict[str, Any]:
@@ -140,12 +177,64 @@ def fold(groups: Sequence[Sequence[Any]]) -> dict[str, Any]:
     stats: list[Any] = [None if k in (1, 2) else sum(int(g[2 + k] or 0) for g in groups) for k in range(n)]
     stats[1] = min((g[3] for g in groups if g[3] is not None), default=None)
     stats[2] = max((g[4] for g in groups if g[4] is not None), default=None)
+    counts = 2 + n + len(FACET_COUNTS)
     facets = tuple(
-        Facet(str(g[0]), str(g[1]) if g[1] else None, int(g[2]), *(int(v or 0) for v in g[2 + n :]))
+        Facet(
+            str(g[0]),
+            str(g[1]) if g[1] else None,
+            int(g[2]),
+            odd=_odd(g[counts:]),
+            **{name: int(v or 0) for name, v in zip(FACET_COUNTS, g[2 + n : counts], strict=True)},
+        )
         for g in sorted(groups, key=lambda g: (-int(g[2]), str(g[0]), str(g[1])))
         if g[0] is not None
     )
     return {**stats_fields(stats), "facets": facets}
+
+
+def odd_values(facets: Sequence[Facet]) -> dict[str, Odd]:
+    """Per field, the odd values of all these facets: their count and at most two examples."""
+    found: dict[str, list[Odd]] = {}
+    for f in facets:
+        for o in f.odd:
+            found.setdefault(o.field, []).append(o)
+    out = {}
+    for name in ODD_FIELDS:
+        if name in found:
+            examples = sorted({e for o in found[name] for e in o.examples})
+            shown = tuple(dict.fromkeys((examples[0], examples[-1]))) if examples else ()
+            out[name] = Odd(name, sum(o.rows for o in found[name]), shown)
+    return out
+
+
+def remarks(facets: Sequence[Facet]) -> list[str]:
+    """What a file's records hold that could not be read, or not known, said once per kind of
+    trouble (for the load's notes: the TUI, `scan` and `inspect` list them)."""
+    out = []
+    unreadable = sum(f.unreadable_steps for f in facets)
+    partial = sum(f.partial_steps for f in facets)
+    if unreadable:
+        out.append(
+            f"{unreadable:,} sign-in(s) with authentication details that cannot be read "
+            "(kept as written after `unreadable:` in auth_steps; MFA unknown)"
+        )
+    if partial:
+        out.append(
+            f"{partial:,} sign-in(s) with authentication details read in part "
+            "(what was lost is named after `unreadable:` in auth_steps)"
+        )
+    odd = odd_values(facets)
+    enums = [o for name, o in odd.items() if name != "session_id"]
+    if enums:
+        said = ", ".join(f"{o.field} {o.rows:,} (e.g. {' / '.join(o.examples)})" for o in enums)
+        out.append(f"values triage does not know, kept as written: {said}")
+    if "session_id" in odd:
+        o = odd["session_id"]
+        out.append(
+            f"{o.rows:,} event(s) with a session id that is not a GUID (e.g. {' / '.join(o.examples)}): "
+            "kept as written, sessions group by it"
+        )
+    return out
 
 
 def stats_fields(stats: Sequence[Any]) -> dict[str, Any]:
@@ -161,6 +250,14 @@ def stats_fields(stats: Sequence[Any]) -> dict[str, Any]:
             "mail_items_accessed": int(mia),
         },
     }
+
+
+def noted(report: FileReport) -> FileReport:
+    """The report with what its records hold that could not be read added to its note (`remarks`)."""
+    said = remarks(report.facets)
+    if not said:
+        return report
+    return dataclasses.replace(report, note="; ".join([*([report.note] if report.note else []), *said]))
 
 
 def said_once(said: Sequence[tuple[str, str]], most: int = 3) -> list[tuple[str, str]]:
@@ -181,6 +278,10 @@ def said_once(said: Sequence[tuple[str, str]], most: int = 3) -> list[tuple[str,
 
 __all__ = [
     "Facet",
+    "Odd",
+    "noted",
+    "odd_values",
+    "remarks",
     "fold",
     "grouped_stats",
     "KindPart",

@@ -12,14 +12,16 @@ from collections.abc import Mapping, Sequence
 from tui.engine.core.schema import EVENT_COLUMNS, Kind
 from tui.engine.core.sql import ident, literal
 from tui.engine.ingest.auth_facts import (
-    auth_steps_sql,
     category_sql,
+    file_category,
+    file_category_sql,
     interactive_sql,
-    mfa_sql,
     signin_category_sql,
 )
+from tui.engine.ingest.auth_fields import auth_steps_field, mfa_field_sql
 from tui.engine.ingest.detect import Detection, Source
 from tui.engine.ingest.json_reads import JsonReads
+from tui.engine.ingest.signin_values import ENUM_FIELDS, canonical_sql
 from tui.engine.ingest.source_sql import (
     NUMBER_TYPES,
     TEXT_TYPES,
@@ -231,7 +233,7 @@ def field_sql(
     elif name == "folders":
         parts = [folders_source_sql(s, types, reads) for s in sources]
     elif name == "auth_steps":
-        return _auth_steps_field(det, sources, types, reads)
+        return auth_steps_field(det, sources, types, reads)
     elif name == "params" and det.kind == Kind.RISK:
         return _object_sql(sources, types, reads)
     elif name == "params":
@@ -263,33 +265,9 @@ def field_sql(
         return category_sql(value)
     if name == "interactive":
         return interactive_sql(value)
+    if name in ENUM_FIELDS:
+        return canonical_sql(name, value)
     return value
-
-
-def _auth_steps_field(
-    det: Detection, sources: Sequence[Source], types: Mapping[str, str], reads: JsonReads | None
-) -> str:
-    """`auth_steps` from whatever a record has: a sign-in's `authenticationDetails` condensed
-    (`auth_facts.auth_steps_sql`), an Azure Activity caller's `amr: rsa,mfa` (the claim as written:
-    an MFA it claims, not one a sign-in shows), a UAL sign-in's named facts
-    (`RequestType: SAS:ProcessAuth; ResultStatusDetail: Success; UserAuthenticationMethod: 1`)."""
-    listed = [s for s in sources if s.named is None]
-    named = [s for s in sources if s.named is not None]
-    parts = []
-    if listed and det.kind == Kind.AZURE_ACTIVITY:
-        amr = ", ".join(text_sql(source_sql(s, types, reads)) for s in listed)
-        parts.append(f"'amr: ' || coalesce({amr})")
-    elif listed:
-        texts = [json_text_sql(s, types, reads) for s in listed]
-        parts.append(auth_steps_sql(texts[0] if len(texts) == 1 else f"coalesce({', '.join(texts)})"))
-    if named:
-        each = ", ".join(
-            f"{literal(f'{s.named}: ')} || {text_sql(source_sql(s, types, reads))}" for s in named
-        )
-        parts.append(f"nullif(concat_ws('; ', {each}), '')")
-    if not parts:
-        return "NULL"
-    return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
 
 def _object_sql(sources: Sequence[Source], types: Mapping[str, str], reads: JsonReads | None) -> str:
@@ -302,28 +280,6 @@ def _object_sql(sources: Sequence[Source], types: Mapping[str, str], reads: Json
     pairs = ", ".join(f"{literal(k[:1].lower() + k[1:])}, {v}" for k, v in zip(values, texts, strict=True))
     any_value = f"coalesce({', '.join(texts)})"
     return f"CASE WHEN {any_value} IS NOT NULL THEN CAST(json_object({pairs}) AS VARCHAR) END"
-
-
-def mfa_field_sql(det: Detection, types: Mapping[str, str], reads: JsonReads | None = None) -> str:
-    """A sign-in's own MFA fact (`auth_facts.mfa_sql`); other kinds carry none (NULL), but a UAL
-    sign-in (UserLoggedIn) whose `RequestType` is `SAS:ProcessAuth` is the second-factor step of a
-    sign-in: `performed` for that record (any other UAL sign-in record: `unknown`)."""
-    if det.kind != Kind.SIGNIN:
-        kinds = [s for s in det.fields.get("auth_steps", ()) if (s.named or "").lower() == "requesttype"]
-        if not kinds:
-            return "NULL"
-        request = f"coalesce({', '.join(text_sql(source_sql(s, types, reads)) for s in kinds)})"
-        operation = field_sql("operation", det, types, TimeProfile(""), reads)
-        return (
-            f"CASE WHEN {request} = 'SAS:ProcessAuth' AND {operation} = 'UserLoggedIn' THEN 'performed' "
-            f"WHEN {request} IS NOT NULL THEN 'unknown' END"
-        )
-    steps = [json_text_sql(s, types, reads) for s in det.fields.get("auth_steps", ())]
-    hints = [text_sql(source_sql(s, types, reads)) for s in det.fields.get("mfa", ())]
-    return mfa_sql(
-        f"coalesce({', '.join(steps)})" if steps else None,
-        f"coalesce({', '.join(hints)})" if hints else None,
-    )
 
 
 def _event_exprs(
@@ -346,11 +302,21 @@ def _event_exprs(
         elif name == "country":
             exprs[name] = "NULL"
         elif name == "mfa":
-            exprs[name] = mfa_field_sql(det, types, reads)
+            operation = field_sql("operation", det, types, TimeProfile(""), reads)
+            exprs[name] = mfa_field_sql(det, types, operation, reads)
         else:
             exprs[name] = field_sql(name, det, types, profile, reads)
     if det.kind == Kind.SIGNIN and exprs["interactive"] != "NULL":
         exprs["category"] = signin_category_sql(exprs["category"], exprs["interactive"])
+    elif det.kind == Kind.SIGNIN and exprs["category"] == "NULL":  # a portal download (`file_category`)
+        if source is None:
+            exprs["category"] = file_category_sql("source_file")
+        else:
+            found = file_category(source)
+            exprs["category"] = "NULL" if found is None else literal(found)
+        if exprs["category"] != "NULL":
+            flag = "WHEN 'interactiveUser' THEN true WHEN 'nonInteractiveUser' THEN false"
+            exprs["interactive"] = f"CASE {exprs['category']} {flag} END"
     return exprs
 
 
@@ -367,6 +333,8 @@ def events_select(
     cols.append(f"{token_raw_sql(det, types, reads)} AS tok_raw")
     lists = reads.projection()
     rows = f"(SELECT *, {lists} FROM {ident(view)})" if lists else ident(view)
+    for layer in reads.layers():  # expressions computed once a row (`JsonReads.once`)
+        rows = f"(SELECT *, {layer} FROM {rows})"
     return f"SELECT {', '.join(cols)} FROM {rows}"
 
 
