@@ -1,7 +1,10 @@
-"""The one DuckDB connection the engine owns, bounded in memory and kept off the network."""
+"""The one DuckDB connection the engine owns, bounded in memory and kept off the network, and the
+cache folders it and the loader write into: each process's own entries, named `<pid>-…`, removed at
+its exit and, when it could not (SIGKILL, an out-of-memory kill, a power cut), by the next run."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -11,6 +14,14 @@ import duckdb
 import platformdirs
 
 DEFAULT_MEMORY_LIMIT = "1200MB"
+# Cache folders whose entries belong to one process and are named `<pid>-…`: DuckDB's spill files and
+# work database (`spill`), and the copies of inputs DuckDB cannot read as they are
+# (`tui.engine.ingest.cache_copies`: decompressed, transcoded to UTF-8, a document's record list
+# unwrapped). The copies hold the inputs' raw bearer tokens, the spill files may.
+SPILL_FOLDER = "spill"
+COPY_FOLDERS = ("decompressed", "transcoded", "unwrapped")
+PER_PROCESS_FOLDERS = (SPILL_FOLDER, *COPY_FOLDERS)
+_OWN: list[Path] = []  # this process's entries, removed at its exit
 
 
 def cache_dir() -> Path:
@@ -30,16 +41,58 @@ def state_dir() -> Path:
 def spill_dir() -> Path:
     """A fresh per-process spill directory under the cache, so parallel runs never share one.
 
-    Directories left by processes that no longer run (killed, crashed: a 10M-row session leaves
-    ~1 GB of work database and spill files) are removed first; each is named `<pid>-…`.
+    What processes that no longer run left in the cache is removed first (`prune_dead`).
     """
-    base = cache_dir() / "spill"
+    prune_dead()
+    base = cache_dir() / SPILL_FOLDER
     base.mkdir(parents=True, exist_ok=True)
-    for child in base.iterdir():
-        owner = child.name.split("-", 1)[0]
-        if child.is_dir() and owner.isdigit() and not _running(int(owner)):
-            shutil.rmtree(child, ignore_errors=True)
-    return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=base))
+    return own(Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=base)))
+
+
+def own(path: Path) -> Path:
+    """Register a cache entry of this process (named `<pid>-…`) to be removed at its exit."""
+    _OWN.append(path)
+    return path
+
+
+def prune_dead() -> list[Path]:
+    """Remove every per-process cache entry whose process no longer runs; returns what was removed.
+
+    A run removes its own entries at exit, Ctrl-C, SIGTERM and SIGHUP included (`_remove_own`), but
+    nothing runs after SIGKILL or an out-of-memory kill: a 10M-row session leaves ~1 GB of work
+    database and spill files, and a `.gz` input its decompressed copy with every raw token in it.
+    Every command starts by calling this (`tui.cli.main`), and so does every new connection. An
+    entry's owner is the `<pid>` its name starts with; one of another user's processes counts as
+    running (we may not signal it), and a name without a pid prefix is left alone.
+    """
+    removed = []
+    root = cache_dir()
+    for folder in PER_PROCESS_FOLDERS:
+        base = root / folder
+        if not base.is_dir():
+            continue
+        for child in base.iterdir():
+            owner = child.name.split("-", 1)[0]
+            if not owner.isdigit() or _running(int(owner)):
+                continue
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
+            removed.append(child)
+    return removed
+
+
+@atexit.register
+def _remove_own() -> None:
+    """This process's spill folders and copies of inputs, at any exit Python gets to run (a normal
+    end, Ctrl-C, and SIGTERM / SIGHUP, which `tui.cli` turns into the same clean stop)."""
+    for path in reversed(_OWN):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    _OWN.clear()
 
 
 def _running(pid: int) -> bool:
