@@ -281,15 +281,17 @@ def decode(
 ) -> None:
     """Decode tokens: header, claims with UTC times, signature status (with --jwks) and indicators."""
     options = _options(jwks, tenant, domain, ioc, baseline_until, window, mapping, tz)
-    if token is not None:
-        tokens = [token]
-    else:
-        tokens = [line.strip() for line in sys.stdin if line.strip()]
-    if not tokens:
-        raise typer.BadParameter("no token given (argument or one per line on stdin)")
-    from tui.engine.findings.decode import run_decode
 
-    _stoppable("decode", lambda: run_decode(tokens, options, as_json))
+    def run() -> tuple[str, int]:
+        # Read inside `_stoppable`: a Ctrl-C while it waits on stdin is a stop like any other.
+        tokens = [token] if token is not None else [line.strip() for line in sys.stdin if line.strip()]
+        if not tokens:
+            raise typer.BadParameter("no token given (argument or one per line on stdin)")
+        from tui.engine.findings.decode import run_decode
+
+        return run_decode(tokens, options, as_json)
+
+    _stoppable("decode", run)
 
 
 @app.command()

@@ -73,7 +73,7 @@ def prune_dead() -> list[Path]:
             continue
         for child in base.iterdir():
             owner = child.name.split("-", 1)[0]
-            if not owner.isdigit() or _running(int(owner)):
+            if not owner.isdigit() or running(int(owner)):
                 continue
             if child.is_dir() and not child.is_symlink():
                 shutil.rmtree(child, ignore_errors=True)
@@ -95,7 +95,7 @@ def _remove_own() -> None:
     _OWN.clear()
 
 
-def _running(pid: int) -> bool:
+def running(pid: int) -> bool:
     """Whether a process with this id exists (one of another user's counts as running)."""
     if os.name != "posix":
         return True  # on Windows os.kill(pid, 0) sends CTRL_C_EVENT: never prune there
