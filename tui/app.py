@@ -19,6 +19,7 @@ from textual_fastdatatable import DataTable
 from tui.engine.core import timefmt
 from tui.engine.core.options import Options
 from tui.engine.core.safe import inert_cell
+from tui.engine.core.secrets import mask_text
 from tui.screens.commands import triage_commands
 from tui.screens.help import HelpScreen, binding_rows
 from tui.screens.main import MainScreen
@@ -129,7 +130,8 @@ class TriageApp(App[int]):
         Messages carry file paths, DuckDB errors and filter text. Read as Textual markup, a path
         through a folder named `a[` to a file `b].parquet` raised MarkupError and ended the app, and
         `[@click=app.quit]` in a name would have made a clickable action."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+        # …and a raw token in one (a DuckDB error quoting a value) is shown by its key (core.secrets)
+        super().notify(mask_text(message), title=title, severity=severity, timeout=timeout, markup=False)
 
     def on_reports_worker_errors_failed(self, message: ReportsWorkerErrors.Failed) -> None:
         self.notify(

@@ -32,6 +32,7 @@ from tui.engine.analyses.sessions import SESSIONS_ORDER
 from tui.engine.analyses.tables import TOKENS_ORDER
 from tui.engine.core.options import Options
 from tui.engine.core.safe import inert, inert_cell
+from tui.engine.core.secrets import mask_text, redacted
 from tui.engine.ingest.load_report import said_once
 
 TOKENS_COLUMNS = (
@@ -120,7 +121,10 @@ def write_findings(
             )
             cur = con.cursor()
             try:
-                reader = cur.sql(sql.replace("{secret}", secret)).to_arrow_reader(BATCH_ROWS)
+                rel = cur.sql(sql.replace("{secret}", secret))
+                if not options.include_secrets:  # a raw token in any cell, whatever its column
+                    rel = redacted(rel)
+                reader = rel.to_arrow_reader(BATCH_ROWS)
                 write_csv(reader, staging / name, include_secrets=options.include_secrets)
             finally:
                 cur.close()
@@ -290,7 +294,9 @@ def summary(
     for user, score, reasons in drift:
         lines.append(f"  {score:>6.2f}  {inert_cell(user)}  {inert_cell(reasons)}")
     lines.append(f"wrote {', '.join(files)} to {out}")
-    return inert("\n".join(lines))  # data cells were escaped one by one above, newlines included
+    # data cells were escaped one by one above, newlines included; a raw token in a user or reason
+    # (a column mapped from the wrong header) is shown by its key, as in the files
+    return inert(mask_text("\n".join(lines)))
 
 
 def run_scan(paths: list[str], out: Path, options: Options) -> tuple[str, int]:
