@@ -108,22 +108,45 @@ def running(pid: int) -> bool:
     return True
 
 
+# The DuckDB settings every connection the product opens has, and keeps (tests/test_network.py reads
+# them back on the connections of a scan, an open and their cursors). DuckDB reaches the network only
+# to fetch an extension (`INSTALL`, or a reader or function that would autoload one: `https://` paths
+# need httpfs, which is not built in): no extension is installed or loaded on its own, none from the
+# community or unsigned, and an explicit INSTALL looks in a repository that is not one (the null
+# device) instead of extensions.duckdb.org. `lock_configuration` then keeps any statement from
+# changing a setting back; only `preserve_insertion_order`, which the loader sets per statement,
+# stays open. `enable_external_access = false` is not used: it also stops DuckDB reading local
+# files, the evidence and the work database in the cache.
+NO_NETWORK = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "allow_unsigned_extensions": False,
+    "custom_extension_repository": os.devnull,
+    "autoinstall_extension_repository": os.devnull,
+}
+CHANGEABLE = ("preserve_insertion_order",)
+
+
 def connect(memory_limit: str | None = None, threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with a memory cap, a spill directory and no extension downloads."""
-    con = duckdb.connect(
-        ":memory:",
-        config={
-            "memory_limit": memory_limit or os.environ.get("TRIAGE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
-            "temp_directory": str(spill_dir()),
-            "autoinstall_known_extensions": False,
-            "autoload_known_extensions": False,
-            "preserve_insertion_order": False,
-        },
-    )
+    """An in-memory DuckDB with a memory cap, a spill directory, no extension downloads and its
+    configuration locked (`NO_NETWORK`); the connection's cursors share all of it."""
+    config: dict[str, object] = {
+        "memory_limit": memory_limit or os.environ.get("TRIAGE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
+        "temp_directory": str(spill_dir()),
+        **NO_NETWORK,
+        "preserve_insertion_order": False,
+        "allowed_configs": list(CHANGEABLE),
+    }
     if threads:
-        con.execute(f"SET threads = {int(threads)}")
-    con.execute("SET TimeZone = 'UTC'")
+        config["threads"] = int(threads)
+    con = duckdb.connect(":memory:", config=config)
+    # GLOBAL: a cursor (every worker's) starts from the global value, which was the machine's own zone:
+    # on a laptop in Berlin a cursor read TIMESTAMPTZ '… 00:00+00' as 02:00. (An ICU setting, so not
+    # one the config above knows.)
+    con.execute("SET GLOBAL TimeZone = 'UTC'")
     # DuckDB draws a progress bar on stdout for a query that runs over 2 s (a session setting, which
     # the connection's cursors inherit): it would land in `triage scan`'s output or a pipe.
     con.execute("SET enable_progress_bar = false")
+    con.execute("SET lock_configuration = true")
     return con
