@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import glob
+import signal
+import sys
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -16,6 +19,7 @@ from textual_fastdatatable import DataTable
 from tui.engine.core import timefmt
 from tui.engine.core.options import Options
 from tui.engine.core.safe import inert_cell
+from tui.engine.core.secrets import mask_text
 from tui.screens.commands import triage_commands
 from tui.screens.help import HelpScreen, binding_rows
 from tui.screens.main import MainScreen
@@ -52,10 +56,31 @@ class TriageApp(App[int]):
         super().__init__()
         self.paths = paths
         self.options = options
+        self.stopped_by: int | None = None  # the signal that ended the app (SIGTERM, SIGHUP)
         timefmt.set_zone(options.tz)  # displayed times only; stored and saved times stay UTC
 
     def on_mount(self) -> None:
         self.push_screen(MainScreen(self.paths, self.options))
+        # SIGTERM (`kill`) and SIGHUP (the terminal or ssh connection gone) end the app as `q` does,
+        # from the event loop, so the terminal is given back and the cache cleaned (tui.cli.STOPS).
+        try:
+            loop = asyncio.get_running_loop()
+            for signum in STOP_SIGNALS:
+                loop.add_signal_handler(signum, self._stop_by_signal, signum)
+        except (NotImplementedError, RuntimeError, ValueError):  # not POSIX, or not the main thread
+            pass
+
+    def on_unmount(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+            for signum in STOP_SIGNALS:
+                loop.remove_signal_handler(signum)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+
+    def _stop_by_signal(self, signum: int) -> None:
+        self.stopped_by = signum
+        self._quit(128 + signum)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
@@ -83,10 +108,13 @@ class TriageApp(App[int]):
         yield from super().get_system_commands(screen)
 
     async def action_quit(self) -> None:
+        self._quit(0)
+
+    def _quit(self, code: int) -> None:
         for screen in self.screen_stack:
             if isinstance(screen, MainScreen):
                 screen.stop_queries()
-        self.exit(0)
+        self.exit(code)
 
     def notify(
         self,
@@ -102,12 +130,17 @@ class TriageApp(App[int]):
         Messages carry file paths, DuckDB errors and filter text. Read as Textual markup, a path
         through a folder named `a[` to a file `b].parquet` raised MarkupError and ended the app, and
         `[@click=app.quit]` in a name would have made a clickable action."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+        # …and a raw token in one (a DuckDB error quoting a value) is shown by its key (core.secrets)
+        super().notify(mask_text(message), title=title, severity=severity, timeout=timeout, markup=False)
 
     def on_reports_worker_errors_failed(self, message: ReportsWorkerErrors.Failed) -> None:
         self.notify(
             inert_cell(f"{message.error}"), title=f"error while {message.where}", severity="error", timeout=15
         )
+
+
+# The signals that end `triage open` as cleanly as `q`, with the exit code 128 + the signal's number.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 def missing_inputs(paths: list[str]) -> list[str]:
@@ -124,4 +157,11 @@ def run_app(paths: list[str], options: Options) -> int:
     warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
     app = TriageApp(paths, options)
     code = app.run()
+    stopped = app.stopped_by
+    if stopped is not None:
+        try:  # after SIGHUP the terminal may be gone
+            print(f"triage open: stopped by {signal.Signals(stopped).name}", file=sys.stderr, flush=True)
+        except OSError:
+            pass
+        return 128 + stopped
     return code if isinstance(code, int) else (app.return_code or 0)

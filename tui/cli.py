@@ -28,7 +28,7 @@ SHARED_HELP = """Shared options (open, scan, inspect, decode): --jwks FILE (repe
 --ioc FILE (extra indicators), --baseline-until DATE / --window DAYS (drift split; default: the last
 14 days are the hunt window), --map FIELD=COLUMN (repeatable; overrides detection), --tz ZONE
 (display only; everything is stored in UTC). Exit codes: 0 ok, 2 usage or unreadable input, 130
-interrupted (Ctrl-C)."""
+interrupted (Ctrl-C), 143 stopped by SIGTERM, 129 by SIGHUP."""
 
 app = typer.Typer(
     name="triage",
@@ -164,30 +164,42 @@ def _finish(text: str, code: int) -> None:
 
 
 INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for a command stopped by Ctrl-C
+# How a run ends when it is asked to stop: the code a shell reports for a command the signal ended
+# (128 + its number) and the one line said on stderr. SIGTERM (`kill`, a service manager, a batch
+# scheduler's time limit) and SIGHUP (the terminal or the ssh connection closed) stop it as cleanly
+# as Ctrl-C: the copies of inputs and the spill files are removed, no findings file is left half
+# written, no traceback.
+STOPS: dict[int, tuple[int, str]] = {
+    signal.SIGINT: (INTERRUPTED, "interrupted"),
+    signal.SIGTERM: (128 + signal.SIGTERM, "stopped by SIGTERM"),
+}
+if hasattr(signal, "SIGHUP"):  # POSIX
+    STOPS[signal.SIGHUP] = (128 + signal.SIGHUP, "stopped by SIGHUP")
 
 
 def _stoppable(
     what: str, run: Callable[[Callable[[str, float], None] | None], tuple[str, int]], quiet: bool = True
 ) -> None:
-    """Run a headless command; Ctrl-C stops it with one line on stderr and exit code 130.
+    """Run a headless command; Ctrl-C, SIGTERM or SIGHUP stop it with one line on stderr and the
+    signal's exit code (`STOPS`: 130, 143, 129).
 
     `run` is given a `(stage, fraction)` progress callback (`tui.progress`), or None: with `quiet`,
     or when stderr is not a terminal. The progress line is gone before anything is printed.
 
     DuckDB turns the signal into its own errors mid-query (`Query interrupted`, or a connection
     left busy when the KeyboardInterrupt landed between two fetches and a cleanup query followed),
-    so whatever is raised after a Ctrl-C is the interrupt, and no traceback is printed for it. A
-    findings file is written next to its place and renamed (`export._atomic`): none is left
-    half written."""
-    stopped = False
-    previous = signal.getsignal(signal.SIGINT)
+    so whatever is raised after a stop is the stop, and no traceback is printed for it. The
+    findings are written as a set (`tui.engine.findings.scan.write_findings`): none is left half
+    written, and an old set is never mixed with a new one."""
+    stopped: list[int] = []
+    previous = {signum: signal.getsignal(signum) for signum in STOPS}
 
-    def on_sigint(signum: int, frame: FrameType | None) -> None:
-        nonlocal stopped
-        stopped = True
+    def on_stop(signum: int, frame: FrameType | None) -> None:
+        stopped.append(signum)
         signal.default_int_handler(signum, frame)  # KeyboardInterrupt, which DuckDB checks for
 
-    signal.signal(signal.SIGINT, on_sigint)
+    for signum in STOPS:
+        signal.signal(signum, on_stop)
     from tui.progress import terminal_progress
 
     try:
@@ -196,10 +208,12 @@ def _stoppable(
     except BaseException:
         if not stopped:
             raise
-        typer.echo(f"triage {what}: interrupted", err=True)
-        raise typer.Exit(INTERRUPTED) from None
+        code, said = STOPS[stopped[0]]
+        typer.echo(f"triage {what}: {said}", err=True)
+        raise typer.Exit(code) from None
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     _finish(*result)
 
 
@@ -286,15 +300,17 @@ def decode(
 ) -> None:
     """Decode tokens: header, claims with UTC times, signature status (with --jwks) and indicators."""
     options = _options(jwks, tenant, domain, ioc, baseline_until, window, mapping, tz)
-    if token is not None:
-        tokens = [token]
-    else:
-        tokens = [line.strip() for line in sys.stdin if line.strip()]
-    if not tokens:
-        raise typer.BadParameter("no token given (argument or one per line on stdin)")
-    from tui.engine.findings.decode import run_decode
 
-    _stoppable("decode", lambda _: run_decode(tokens, options, as_json))
+    def run(_: object) -> tuple[str, int]:
+        # Read inside `_stoppable`: a Ctrl-C while it waits on stdin is a stop like any other.
+        tokens = [token] if token is not None else [line.strip() for line in sys.stdin if line.strip()]
+        if not tokens:
+            raise typer.BadParameter("no token given (argument or one per line on stdin)")
+        from tui.engine.findings.decode import run_decode
+
+        return run_decode(tokens, options, as_json)
+
+    _stoppable("decode", run)
 
 
 @app.command()
@@ -326,10 +342,11 @@ def main(
     """Find forged and abused access tokens in Microsoft 365 / Entra ID / proxy log exports."""
     if any(arg in ("--help", "-h") for arg in sys.argv[1:]):
         return  # help needs no cache folder
-    from tui.engine.core.db import cache_dir
+    from tui.engine.core.db import cache_dir, prune_dead
 
     try:  # the spill files and work database live there: say so instead of a traceback later
         cache_dir()
+        prune_dead()  # what runs killed before their exit left there (copies with raw tokens)
     except OSError as exc:
         where = exc.filename or os.environ.get("TRIAGE_CACHE_DIR", "")
         reason = exc.strerror or type(exc).__name__

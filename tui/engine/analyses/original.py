@@ -15,7 +15,6 @@ anywhere in a value, and the whole value of the column the token was read from, 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -25,16 +24,14 @@ from typing import Any
 import duckdb
 
 from tui.engine.core.safe import inert_cell
+from tui.engine.core.secrets import mask_text, token_mark
 
 MAX_LINES = 300  # a record with more leaves (a huge AuditData) is cut, and says so
 MAX_TEXT = 400  # characters of one value
-# A JWT (three base64url segments, the first a JSON header `{"…`), or what a `Bearer` scheme carries.
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
-_BEARER = re.compile(r"(?i)(bearer\s+)([A-Za-z0-9._~+/=-]{16,})")
-# An OAuth token in a URL (`#access_token=…` of an implicit grant) or a JSON member of that name (a
-# token endpoint's response), JWT or opaque (an MSA `EwB…` ticket, a refresh token).
+# An OAuth token in a JSON member of that name (a token endpoint's response), JWT or opaque (an MSA
+# `EwB…` ticket, a refresh token); in a URL (`#access_token=…`) and anywhere else, `core.secrets`
+# finds it by its shape.
 TOKEN_NAMES = ("access_token", "refresh_token", "id_token")
-_PARAM = re.compile(r"(?i)([?&#](?:access_token|refresh_token|id_token)=)([^&#\s\"']+)")
 
 
 def record(
@@ -78,7 +75,7 @@ def lines(values: Mapping[str, Any], token_columns: tuple[str, ...], secrets: bo
             text = _text(leaf)
             named = re.split(r"[.\[]", path)[-1].lower() in TOKEN_NAMES and leaf is not None
             if not secrets:
-                text = _token_mark(text) if named else _masked(text)
+                text = _token_mark(text) if named else mask_text(text)
             if len(text) > MAX_TEXT and column not in token_columns:  # an asked-for token is whole
                 text = text[: MAX_TEXT - 1] + "…"
             out.append((inert_cell(path), inert_cell(text)))
@@ -116,11 +113,4 @@ def _text(value: Any) -> str:
 
 def _token_mark(text: str) -> str:
     """A token (with or without its `Bearer `), by the key the Tokens pane shows it under."""
-    token = re.sub(r"(?i)^\s*bearer\s+", "", text).strip()
-    return f"‹token sha256:{hashlib.sha256(token.encode()).hexdigest()[:16]}… ({len(token):,} characters)›"
-
-
-def _masked(text: str) -> str:
-    text = _PARAM.sub(lambda m: m.group(1) + _token_mark(m.group(2)), text)  # first: a mark has no `eyJ`
-    text = _JWT.sub(lambda m: _token_mark(m.group(0)), text)
-    return _BEARER.sub(lambda m: m.group(1) + _token_mark(m.group(2)), text)
+    return token_mark(re.sub(r"(?i)^\s*bearer\s+", "", text).strip())

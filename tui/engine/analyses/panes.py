@@ -25,6 +25,7 @@ from tui.engine.analyses.tables import TOKENS_ORDER, Where
 from tui.engine.core import timefmt
 from tui.engine.core.queries import named_query
 from tui.engine.core.safe import inert_cell
+from tui.engine.core.secrets import holds_token, mask_text
 from tui.engine.core.sql import ident
 
 PAGE_SIZE = 500
@@ -53,7 +54,8 @@ def display_columns(spec: PaneSpec, fetched: Sequence[str]) -> tuple[str, ...]:
 
 
 def display_value(value: object) -> object:
-    """A cell as the table shows it: numbers stay numbers, everything else one inert line."""
+    """A cell as the table shows it: numbers stay numbers, everything else one inert line, with any
+    raw bearer value in it shown by its key (`core.secrets`: the TUI never shows a raw token)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -66,7 +68,7 @@ def display_value(value: object) -> object:
         return value.isoformat()
     if isinstance(value, (list, tuple)):
         return inert_cell(", ".join("" if v is None else str(display_value(v)) for v in value))
-    return inert_cell(value)
+    return inert_cell(mask_text(str(value)))  # a raw token in any column: shown by its key
 
 
 def row_key(spec: PaneSpec, row: dict[str, Any]) -> str:
@@ -214,6 +216,8 @@ def cell_term(column: str, value: object) -> tuple[str, object] | str:
         return column, ""
     if isinstance(value, str) and inert_cell(value) != value:
         return f"{column} holds control characters; filter it with {column}:text"
+    if isinstance(value, str) and holds_token(value):  # the filter bar would show it
+        return f"{column} holds a raw token; filter it with {column}:text"
     return column, value
 
 

@@ -1,7 +1,10 @@
-"""The one DuckDB connection the engine owns, bounded in memory and kept off the network."""
+"""The one DuckDB connection the engine owns, bounded in memory and kept off the network, and the
+cache folders it and the loader write into: each process's own entries, named `<pid>-…`, removed at
+its exit and, when it could not (SIGKILL, an out-of-memory kill, a power cut), by the next run."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -11,6 +14,14 @@ import duckdb
 import platformdirs
 
 DEFAULT_MEMORY_LIMIT = "1200MB"
+# Cache folders whose entries belong to one process and are named `<pid>-…`: DuckDB's spill files and
+# work database (`spill`), and the copies of inputs DuckDB cannot read as they are
+# (`tui.engine.ingest.cache_copies`: decompressed, transcoded to UTF-8, a document's record list
+# unwrapped). The copies hold the inputs' raw bearer tokens, the spill files may.
+SPILL_FOLDER = "spill"
+COPY_FOLDERS = ("decompressed", "transcoded", "unwrapped")
+PER_PROCESS_FOLDERS = (SPILL_FOLDER, *COPY_FOLDERS)
+_OWN: list[Path] = []  # this process's entries, removed at its exit
 
 
 def cache_dir() -> Path:
@@ -30,19 +41,61 @@ def state_dir() -> Path:
 def spill_dir() -> Path:
     """A fresh per-process spill directory under the cache, so parallel runs never share one.
 
-    Directories left by processes that no longer run (killed, crashed: a 10M-row session leaves
-    ~1 GB of work database and spill files) are removed first; each is named `<pid>-…`.
+    What processes that no longer run left in the cache is removed first (`prune_dead`).
     """
-    base = cache_dir() / "spill"
+    prune_dead()
+    base = cache_dir() / SPILL_FOLDER
     base.mkdir(parents=True, exist_ok=True)
-    for child in base.iterdir():
-        owner = child.name.split("-", 1)[0]
-        if child.is_dir() and owner.isdigit() and not _running(int(owner)):
-            shutil.rmtree(child, ignore_errors=True)
-    return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=base))
+    return own(Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=base)))
 
 
-def _running(pid: int) -> bool:
+def own(path: Path) -> Path:
+    """Register a cache entry of this process (named `<pid>-…`) to be removed at its exit."""
+    _OWN.append(path)
+    return path
+
+
+def prune_dead() -> list[Path]:
+    """Remove every per-process cache entry whose process no longer runs; returns what was removed.
+
+    A run removes its own entries at exit, Ctrl-C, SIGTERM and SIGHUP included (`_remove_own`), but
+    nothing runs after SIGKILL or an out-of-memory kill: a 10M-row session leaves ~1 GB of work
+    database and spill files, and a `.gz` input its decompressed copy with every raw token in it.
+    Every command starts by calling this (`tui.cli.main`), and so does every new connection. An
+    entry's owner is the `<pid>` its name starts with; one of another user's processes counts as
+    running (we may not signal it), and a name without a pid prefix is left alone.
+    """
+    removed = []
+    root = cache_dir()
+    for folder in PER_PROCESS_FOLDERS:
+        base = root / folder
+        if not base.is_dir():
+            continue
+        for child in base.iterdir():
+            owner = child.name.split("-", 1)[0]
+            if not owner.isdigit() or running(int(owner)):
+                continue
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
+            removed.append(child)
+    return removed
+
+
+@atexit.register
+def _remove_own() -> None:
+    """This process's spill folders and copies of inputs, at any exit Python gets to run (a normal
+    end, Ctrl-C, and SIGTERM / SIGHUP, which `tui.cli` turns into the same clean stop)."""
+    for path in reversed(_OWN):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    _OWN.clear()
+
+
+def running(pid: int) -> bool:
     """Whether a process with this id exists (one of another user's counts as running)."""
     if os.name != "posix":
         return True  # on Windows os.kill(pid, 0) sends CTRL_C_EVENT: never prune there
@@ -55,22 +108,45 @@ def _running(pid: int) -> bool:
     return True
 
 
+# The DuckDB settings every connection the product opens has, and keeps (tests/test_network.py reads
+# them back on the connections of a scan, an open and their cursors). DuckDB reaches the network only
+# to fetch an extension (`INSTALL`, or a reader or function that would autoload one: `https://` paths
+# need httpfs, which is not built in): no extension is installed or loaded on its own, none from the
+# community or unsigned, and an explicit INSTALL looks in a repository that is not one (the null
+# device) instead of extensions.duckdb.org. `lock_configuration` then keeps any statement from
+# changing a setting back; only `preserve_insertion_order`, which the loader sets per statement,
+# stays open. `enable_external_access = false` is not used: it also stops DuckDB reading local
+# files, the evidence and the work database in the cache.
+NO_NETWORK: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "allow_unsigned_extensions": False,
+    "custom_extension_repository": os.devnull,
+    "autoinstall_extension_repository": os.devnull,
+}
+CHANGEABLE = ("preserve_insertion_order",)
+
+
 def connect(memory_limit: str | None = None, threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with a memory cap, a spill directory and no extension downloads."""
-    con = duckdb.connect(
-        ":memory:",
-        config={
-            "memory_limit": memory_limit or os.environ.get("TRIAGE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
-            "temp_directory": str(spill_dir()),
-            "autoinstall_known_extensions": False,
-            "autoload_known_extensions": False,
-            "preserve_insertion_order": False,
-        },
-    )
+    """An in-memory DuckDB with a memory cap, a spill directory, no extension downloads and its
+    configuration locked (`NO_NETWORK`); the connection's cursors share all of it."""
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "memory_limit": memory_limit or os.environ.get("TRIAGE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
+        "temp_directory": str(spill_dir()),
+        **NO_NETWORK,
+        "preserve_insertion_order": False,
+        "allowed_configs": list(CHANGEABLE),
+    }
     if threads:
-        con.execute(f"SET threads = {int(threads)}")
-    con.execute("SET TimeZone = 'UTC'")
+        config["threads"] = int(threads)
+    con = duckdb.connect(":memory:", config=config)
+    # GLOBAL: a cursor (every worker's) starts from the global value, which was the machine's own zone:
+    # on a laptop in Berlin a cursor read TIMESTAMPTZ '… 00:00+00' as 02:00. (An ICU setting, so not
+    # one the config above knows.)
+    con.execute("SET GLOBAL TimeZone = 'UTC'")
     # DuckDB draws a progress bar on stdout for a query that runs over 2 s (a session setting, which
     # the connection's cursors inherit): it would land in `triage scan`'s output or a pipe.
     con.execute("SET enable_progress_bar = false")
+    con.execute("SET lock_configuration = true")
     return con

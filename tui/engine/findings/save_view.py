@@ -20,6 +20,7 @@ from tui.engine.analyses.pane_specs import PaneSpec
 from tui.engine.analyses.panes import count_rows, display_columns
 from tui.engine.analyses.tables import Where
 from tui.engine.core.safe import inert_cell
+from tui.engine.core.secrets import mask_text, redacted
 
 SAVE_LIMIT = 1_000_000  # a bigger view goes through `triage scan`, not an in-memory Arrow table
 
@@ -93,7 +94,16 @@ def save_view(
     table = analyses.run(con, spec.page_query, [total, 0], chosen, order)
     shown = display_columns(spec, table.column_names)
     table = table.select([*shown, *(c for c in table.column_names if c not in shown)])
-    rows = write_csv(table, path, include_secrets=bool(getattr(options, "include_secrets", False)))
+    secrets = bool(getattr(options, "include_secrets", False))
+    if not secrets:  # a raw token in any cell, whatever its column, is shown by its key (core.secrets)
+        cur = con.cursor()
+        try:
+            table = redacted(cur.from_arrow(table)).to_arrow_table()
+        finally:
+            cur.close()
+        filter_text = mask_text(filter_text)
+        filters = {pane: mask_text(text) for pane, text in (filters or {spec.name: filter_text}).items()}
+    rows = write_csv(table, path, include_secrets=secrets)
     manifest = manifest_path(path)
     write_manifest(
         manifest,

@@ -3,13 +3,23 @@
 The files are written from the same tables the TUI's panes read (`tui.engine.analyses.tables`), in a
 fixed row order, so two runs over the same inputs give byte-identical CSVs. The manifest differs
 only in its run start time (fixed too when `SOURCE_DATE_EPOCH` is set), so no duration is recorded.
+
+The files are one set (`write_findings`): an `--out` that held an earlier run's findings holds either
+that set or the new one, never a new `tokens.csv` beside an old `manifest.json`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Mapping
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,6 +32,7 @@ from tui.engine.analyses.sessions import SESSIONS_ORDER
 from tui.engine.analyses.tables import DRIFT_ORDER, TOKENS_ORDER
 from tui.engine.core.options import Options
 from tui.engine.core.safe import inert, inert_cell
+from tui.engine.core.secrets import mask_text, redacted
 from tui.engine.ingest.load_report import said_once
 
 TOKENS_COLUMNS = (
@@ -94,34 +105,130 @@ def write_findings(
     hashes: Mapping[str, Future[str]] | None = None,
 ) -> list[str]:
     """Write the findings files (`FINDINGS`: tokens, mailboxes, drift, sessions, actions) and
-    manifest.json into `out`.
+    manifest.json into `out`, as one set.
+
+    Every file is first written whole into a staging folder inside `out` (`.triage-<pid>-…`, so the
+    renames below stay on one file system), which is what a stop during the minutes of writing
+    leaves behind, removed on the way out (and, after a SIGKILL, by the next scan into `out`): the
+    earlier set in `out` is untouched until all of the new one exists. Then the swap (`_swap`):
+    the old manifest.json goes first, each file is renamed over its old self, and the new
+    manifest.json comes last, so a manifest only ever sits beside the files written with it. The
+    swap is a few renames; Ctrl-C, SIGTERM and SIGHUP wait for its end (`stops_deferred`), so a stop
+    leaves the old set or the new one. Only a SIGKILL or power loss inside those microseconds could
+    leave new files beside old ones, and then without a manifest.json. Anything else in `out` (the
+    analyst's notes, an earlier `--include-secrets` copy saved under another name) is left as it is.
 
     `hashes`: the inputs' SHA-256 being computed since the scan started (`state.hash_in_background`)."""
     from tui.engine.findings.export import BATCH_ROWS, write_csv, write_manifest
 
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, sql in FINDINGS.items():
-        secret = (  # the raw token lives once, in token_text
-            ", (SELECT t.token FROM token_text t WHERE t.tok_key = tokens.tok_key) AS token"
-            if options.include_secrets and name == "tokens.csv"
-            else ""
+    _remove_dead_staging(out)
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=out))
+    done = False
+    try:
+        written = []
+        for name, sql in FINDINGS.items():
+            secret = (  # the raw token lives once, in token_text
+                ", (SELECT t.token FROM token_text t WHERE t.tok_key = tokens.tok_key) AS token"
+                if options.include_secrets and name == "tokens.csv"
+                else ""
+            )
+            cur = con.cursor()
+            try:
+                rel = cur.sql(sql.replace("{secret}", secret))
+                if not options.include_secrets:  # a raw token in any cell, whatever its column
+                    rel = redacted(rel)
+                reader = rel.to_arrow_reader(BATCH_ROWS)
+                write_csv(reader, staging / name, include_secrets=options.include_secrets)
+            finally:
+                cur.close()
+            written.append(name)
+            if len(written) == 1:
+                _test_pause("staged")
+        write_manifest(
+            staging / "manifest.json",
+            inputs=manifest_inputs(report, hashes),
+            options=options,
+            outputs=written,
+            started_at=started,
         )
-        cur = con.cursor()
-        try:
-            reader = cur.sql(sql.replace("{secret}", secret)).to_arrow_reader(BATCH_ROWS)
-            write_csv(reader, out / name, include_secrets=options.include_secrets)
-        finally:
-            cur.close()
-        written.append(name)
-    write_manifest(
-        out / "manifest.json",
-        inputs=manifest_inputs(report, hashes),
-        options=options,
-        outputs=written,
-        started_at=started,
-    )
-    return [*written, "manifest.json"]
+        files = [*written, "manifest.json"]
+        _swap(staging, out, files)
+        done = True
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if created and not done:  # a stopped first run leaves no empty folder behind
+            with contextlib.suppress(OSError):
+                out.rmdir()
+    return files
+
+
+# The staging folders of `write_findings` inside `--out`: `.triage-<pid>-…`.
+STAGING_PREFIX = ".triage-"
+
+
+def _remove_dead_staging(out: Path) -> None:
+    """Staging folders a killed scan left in `out` (its pid no longer runs)."""
+    from tui.engine.core.db import running
+
+    for child in out.glob(f"{STAGING_PREFIX}*"):
+        owner = child.name.removeprefix(STAGING_PREFIX).split("-", 1)[0]
+        if owner.isdigit() and not running(int(owner)) and child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def _swap(staging: Path, out: Path, files: list[str]) -> None:
+    """Move the staged set into `out` over the old one: manifest.json out first, in last."""
+    manifest = files[-1]
+    with stops_deferred():
+        (out / manifest).unlink(missing_ok=True)
+        for i, name in enumerate(files[:-1]):
+            os.replace(staging / name, out / name)
+            if i == 0:
+                _test_pause("swap")
+        os.replace(staging / manifest, out / manifest)
+
+
+@contextmanager
+def stops_deferred() -> Iterator[None]:
+    """Hold Ctrl-C, SIGTERM and SIGHUP until the block ends, then let the first one through.
+
+    For steps that must not be cut in two (the findings' swap: a few renames). Only the main
+    thread may set signal handlers; elsewhere (a TUI worker) the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    names = ("SIGINT", "SIGTERM", "SIGHUP")
+    signums = [getattr(signal, n) for n in names if hasattr(signal, n)]
+    pending: list[int] = []
+    previous = {s: signal.getsignal(s) for s in signums}
+    for s in signums:
+        signal.signal(s, lambda signum, _frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if pending:
+            signal.raise_signal(pending[0])  # to the handler in force again (tui.cli's stop)
+
+
+def _test_pause(step: str) -> None:
+    """A test-only hook to stop a scan at a known point of its write (tests/test_interrupts.py).
+
+    With `TRIAGE_TEST_PAUSE=<step>:<file>` in the environment, the scan creates `<file>` when it
+    reaches `<step>` — `staged` (the first findings file written into the staging folder) or
+    `swap` (the first file renamed into `--out`) — and waits there until the file is removed
+    (at most 60 s). Unset, as it always is outside the tests, this does nothing."""
+    step_name, _, marker = os.environ.get("TRIAGE_TEST_PAUSE", "").partition(":")
+    if step_name != step or not marker:
+        return
+    flag = Path(marker)
+    flag.touch()
+    deadline = time.monotonic() + 60
+    while flag.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def manifest_inputs(
@@ -206,7 +313,9 @@ def summary(
     for sev, score, user, why in drift:
         lines.append(f"  {sev:<8} {score:>7.1f}  {inert_cell(user)}  {inert_cell(why)}")
     lines.append(f"wrote {', '.join(files)} to {out}")
-    return inert("\n".join(lines))  # data cells were escaped one by one above, newlines included
+    # data cells were escaped one by one above, newlines included; a raw token in a user or reason
+    # (a column mapped from the wrong header) is shown by its key, as in the files
+    return inert(mask_text("\n".join(lines)))
 
 
 def run_scan(

@@ -1,9 +1,13 @@
 """Copies in the cache of inputs DuckDB cannot read as they are — decompressed Parquet, text
-transcoded to UTF-8, a large document's record list — never next to the evidence, removed at exit."""
+transcoded to UTF-8, a large document's record list — never next to the evidence.
+
+Each copy is named `<pid>-…-<input name>` in its folder of `tui.engine.core.db.COPY_FOLDERS` and
+holds what the input holds, raw bearer tokens included: it is removed at the process's exit
+(`db.own`), and when the process was killed before it could, by the next run (`db.prune_dead`).
+"""
 
 from __future__ import annotations
 
-import atexit
 import codecs
 import gzip
 import os
@@ -17,19 +21,18 @@ import zstandard
 
 from tui.engine.ingest.formats import PREFIX_BYTES, UnreadableError
 
-_TEMP_FILES: list[Path] = []
 Stream = BinaryIO | gzip.GzipFile | zstandard.ZstdDecompressionReader
 
 
 def _cache_file(path: Path, folder: str) -> tuple[int, Path]:
     """A new file (descriptor, path) in the cache's `folder`, named after the input, removed at exit."""
-    from tui.engine.core.db import cache_dir
+    from tui.engine.core.db import COPY_FOLDERS, cache_dir, own
 
+    assert folder in COPY_FOLDERS  # the folders db.prune_dead looks in
     target_dir = cache_dir() / folder
     target_dir.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix="-" + path.name, dir=target_dir)
-    _TEMP_FILES.append(Path(name))
-    return fd, Path(name)
+    return fd, own(Path(name))
 
 
 def _content(raw: BinaryIO, compression: str | None) -> Stream:
@@ -108,9 +111,3 @@ def unwrap_to_cache(path: Path, compression: str | None, at: int) -> Path:
             )
         dst.truncate(size - len(tail) + end.start() + 1)
     return target
-
-
-@atexit.register
-def _cleanup() -> None:
-    for path in _TEMP_FILES:
-        path.unlink(missing_ok=True)

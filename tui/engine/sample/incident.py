@@ -55,9 +55,8 @@ def run_sample(
     mean = max(3.5, genuine_rows / count)
     genuine = plan_genuine(world, keys, count, mean, rng)
 
-    con = connect(threads=1)
+    con = connect(memory_limit="400MB", threads=1)
     con.execute("SET preserve_insertion_order = true")
-    con.execute("SET memory_limit = '400MB'")
     gateway = GatewayWriter(con)
     purview = PurviewBuilder(con, world.tenant, world.domain)
     for tok in genuine:
