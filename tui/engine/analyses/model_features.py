@@ -20,6 +20,7 @@ from __future__ import annotations
 import duckdb
 
 from tui.engine.core.schema import Kind
+from tui.engine.indicators.identity import BROWSER_FAMILY, OS_FAMILY
 from tui.engine.indicators.indicator import SEVERITY_RANK
 
 # (feature column in model_combos, its name in explanations)
@@ -57,12 +58,6 @@ _NET = r"""CASE WHEN regexp_matches(ip, '^\d+\.\d+\.\d+\.\d+(:\d+)?$')
 # the OS and the browser, else the product token (`python-requests`, `Microsoft Office`, `Outlook-iOS`)
 _UA_FAMILY = """nullif(concat_ws(' ', os, coalesce(browser,
      nullif(regexp_extract(ua, '^([A-Za-z][A-Za-z0-9 ._-]*?)\\s*(/|\\(|$)', 1), ''))), '')"""
-_OS = """CASE WHEN ua ILIKE '%windows%' THEN 'Windows'
-     WHEN ua ILIKE '%iphone%' OR ua ILIKE '%ipad%' THEN 'iOS'
-     WHEN ua ILIKE '%android%' THEN 'Android' WHEN ua ILIKE '%mac os%' OR ua ILIKE '%macintosh%' THEN 'macOS'
-     WHEN ua ILIKE '%linux%' THEN 'Linux' END"""
-_BROWSER = """CASE WHEN ua ILIKE '%edg/%' THEN 'Edge' WHEN ua ILIKE '%firefox/%' THEN 'Firefox'
-     WHEN ua ILIKE '%chrome/%' THEN 'Chrome' WHEN ua ILIKE '%safari/%' THEN 'Safari' END"""
 # an operation with the identifiers taken out (a request path's message ids, GUIDs, numbers, OData keys,
 # user names, its query): `get /v1.0/me/messages/{id}`, so a user's thousand reads are one habit
 _OP = r"""nullif(array_to_string(list_transform(
@@ -82,9 +77,9 @@ def macros(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE OR REPLACE MACRO _m_v6(ip) AS {_V6}")
     con.execute(f"CREATE OR REPLACE MACRO _m_net(ip) AS {_NET}")
     con.execute(f"CREATE OR REPLACE MACRO _m_uaf(ua, os, browser) AS {_UA_FAMILY}")
-    con.execute(f"CREATE OR REPLACE MACRO _m_os(ua) AS {_OS}")
+    con.execute(f"CREATE OR REPLACE MACRO _m_os(ua) AS {OS_FAMILY}")
     con.execute(f"CREATE OR REPLACE MACRO _m_op(op) AS {_OP}")
-    con.execute(f"CREATE OR REPLACE MACRO _m_browser(ua) AS {_BROWSER}")
+    con.execute(f"CREATE OR REPLACE MACRO _m_browser(ua) AS {BROWSER_FAMILY}")
     con.execute("CREATE OR REPLACE MACRO _m_n(x) AS format('{:,}', x)")  # 96,000
     con.execute(  # hour of week in words: 'weekday 09h UTC'
         "CREATE OR REPLACE MACRO _m_how(hw) AS CASE WHEN hw >= 24 THEN 'weekend ' ELSE 'weekday ' END "

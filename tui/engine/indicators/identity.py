@@ -74,11 +74,12 @@ ACCESS_OPERATIONS = (
     "new-transportrule",
 )
 
-_OS = """CASE WHEN ua ILIKE '%windows%' THEN 'Windows'
+# OS and browser family of a user agent `ua` (SESSION_REPLAY; the behaviour model's user-agent family)
+OS_FAMILY = """CASE WHEN ua ILIKE '%windows%' THEN 'Windows'
      WHEN ua ILIKE '%iphone%' OR ua ILIKE '%ipad%' THEN 'iOS'
      WHEN ua ILIKE '%android%' THEN 'Android' WHEN ua ILIKE '%mac os%' OR ua ILIKE '%macintosh%' THEN 'macOS'
      WHEN ua ILIKE '%linux%' THEN 'Linux' END"""
-_BROWSER = """CASE WHEN ua ILIKE '%edg/%' THEN 'Edge' WHEN ua ILIKE '%firefox/%' THEN 'Firefox'
+BROWSER_FAMILY = """CASE WHEN ua ILIKE '%edg/%' THEN 'Edge' WHEN ua ILIKE '%firefox/%' THEN 'Firefox'
      WHEN ua ILIKE '%chrome/%' THEN 'Chrome' WHEN ua ILIKE '%safari/%' THEN 'Safari' END"""
 _NET = """CASE WHEN ip LIKE '%:%' THEN array_to_string(string_split(ip, ':')[1:3], ':') || '::/48'
      ELSE regexp_extract(ip, '^(\\d+\\.\\d+\\.\\d+)\\.', 1) || '.0/24' END"""
@@ -107,7 +108,7 @@ def prepare_identity(con: duckdb.DuckDBPyConnection, options: Options) -> None:
     """The helper relations the identity indicators read (the module's docstring lists them)."""
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW _iev AS
-        SELECT *, {_OS} AS os, {_BROWSER} AS browser, {_NET} AS net,
+        SELECT *, {OS_FAMILY} AS os, {BROWSER_FAMILY} AS browser, {_NET} AS net,
                CASE WHEN kind = '{SIGNIN}' THEN coalesce(status, '0') IN ('0', 'Success', 'success')
                     ELSE coalesce(lower(operation), '') <> 'userloginfailed' END AS ok
         FROM (SELECT e.source, e.source_row, e.tkey, e.tok_key, e.ts, e.kind, e.operation, e.status,
