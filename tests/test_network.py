@@ -111,10 +111,10 @@ def test_a_scans_connections_forbid_extensions(
     real_build = tables.build
     checked: list[int] = []
 
-    def build(con: duckdb.DuckDBPyConnection, split: object) -> None:
+    def build(con: duckdb.DuckDBPyConnection, split: object, progress: object = None) -> None:
         check([*opened, con])
         checked.append(len(opened))
-        real_build(con, split)
+        real_build(con, split, progress)  # type: ignore[arg-type]
 
     monkeypatch.setattr(tables, "build", build)
     text, code = run_scan([str(SAMPLE)], tmp_path / "out", Options())

@@ -21,6 +21,7 @@ import duckdb
 from tui.engine.analyses import explain_identity, explain_model, original
 from tui.engine.analyses.panes import display_value
 from tui.engine.core.safe import inert_cell
+from tui.engine.core.secrets import mask_text
 from tui.engine.tokens.jwt_decode import JSON_FROM, json_text_sql
 
 SEVERITY_NAMES = ("none", "info", "low", "medium", "high", "critical")
@@ -265,6 +266,12 @@ FROM counted GROUP BY dim ORDER BY dim
 """
 
 
+def _model_line(label: str, text: str, style: str) -> Line:
+    """A behaviour-model line, inert, with any raw token in a feature's value shown by its key (a
+    token mapped into a user-agent or operation column becomes a feature value)."""
+    return Line(inert_cell(mask_text(label)), inert_cell(mask_text(text)), style)
+
+
 def _drift_sections(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> tuple[Section, ...]:
     new = [
         Line(label, _text(row.get(column)), "high")
@@ -296,7 +303,7 @@ def _drift_sections(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> tupl
         row,
         ("baseline_events", "window_events", "volume_ratio", "off_hours_share", "window_start", "window_end"),
     )
-    model = tuple(Line(*line) for line in explain_model.user_lines(con, row))
+    model = tuple(_model_line(*line) for line in explain_model.user_lines(con, row))
     return (
         *((Section("behaviour model", model),) if model else ()),
         Section("why it drifted", why),
@@ -333,10 +340,7 @@ def _event_sections(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> tupl
     )
     hits = explain_identity.event_hit_rows(con, row.get("source"), row.get("source_row"))
     own = (_section("why this record is flagged", hits),) if hits else ()
-    model = tuple(
-        Line(label, inert_cell(text), style)
-        for label, text, style in explain_model.event_lines(con, row.get("rn"))
-    )
+    model = tuple(_model_line(*line) for line in explain_model.event_lines(con, row.get("rn")))
     own = (*own, Section("how unusual (behaviour model)", model)) if model else own
     if row.get("tkey") is None:
         return (*own, Section("event", event))

@@ -57,7 +57,7 @@ _NET = r"""CASE WHEN regexp_matches(ip, '^\d+\.\d+\.\d+\.\d+(:\d+)?$')
      END"""
 # the OS and the browser, else the product token (`python-requests`, `Microsoft Office`, `Outlook-iOS`)
 _UA_FAMILY = """nullif(concat_ws(' ', os, coalesce(browser,
-     nullif(regexp_extract(ua, '^([A-Za-z][A-Za-z0-9 ._-]*?)\\s*(/|\\(|$)', 1), ''))), '')"""
+     nullif(regexp_extract(ua, '^([A-Za-z][A-Za-z0-9 _-]{0,39}?)\\s*(/|\\(|$)', 1), ''))), '')"""
 # an operation with the identifiers taken out (a request path's message ids, GUIDs, numbers, OData keys,
 # user names, its query): `get /v1.0/me/messages/{id}`, so a user's thousand reads are one habit
 _OP = r"""nullif(array_to_string(list_transform(
