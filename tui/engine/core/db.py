@@ -131,7 +131,7 @@ CHANGEABLE = ("preserve_insertion_order",)
 def connect(memory_limit: str | None = None, threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with a memory cap, a spill directory, no extension downloads and its
     configuration locked (`NO_NETWORK`); the connection's cursors share all of it."""
-    config: dict[str, object] = {
+    config: dict[str, str | bool | int | float | list[str]] = {
         "memory_limit": memory_limit or os.environ.get("TRIAGE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
         "temp_directory": str(spill_dir()),
         **NO_NETWORK,
