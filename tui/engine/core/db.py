@@ -117,7 +117,7 @@ def running(pid: int) -> bool:
 # changing a setting back; only `preserve_insertion_order`, which the loader sets per statement,
 # stays open. `enable_external_access = false` is not used: it also stops DuckDB reading local
 # files, the evidence and the work database in the cache.
-NO_NETWORK = {
+NO_NETWORK: dict[str, str | bool] = {
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
     "allow_community_extensions": False,
