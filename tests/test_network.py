@@ -47,8 +47,23 @@ def settings(con: duckdb.DuckDBPyConnection, names: list[str]) -> list[dict[str,
     return out
 
 
+class Opened(list[duckdb.DuckDBPyConnection]):
+    """The connections opened, in order; `.at_open[i]`: connection i's settings (`WATCHED`, on it
+    and its cursors) read as `connect` returned it, for those a command closes before a test can look."""
+
+    at_open: list[list[dict[str, Any]]]
+
+
+# What is read at each connection's opening: the locked settings and the memory cap's.
+WATCHED = [*LOCKED, "memory_limit", "threads", "temp_directory"]
+
+
 @pytest.fixture()
-def opened(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[duckdb.DuckDBPyConnection]]:
+def opened(monkeypatch: pytest.MonkeyPatch) -> Iterator[Opened]:
+    yield from watch_connections(monkeypatch)
+
+
+def watch_connections(monkeypatch: pytest.MonkeyPatch) -> Iterator[Opened]:
     """Every connection the product opens while the test runs, through `tui.engine.core.db.connect`
     wherever a module imported it; and a check that no DuckDB connection was opened any other way."""
     import importlib
@@ -59,12 +74,14 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[duckdb.DuckDBPyConn
 
     for info in pkgutil.walk_packages(tui.__path__, "tui."):
         importlib.import_module(info.name)  # every importer of `connect` is loaded, so patched below
-    real, made, raw = db.connect, [], []
+    real, made, raw = db.connect, Opened(), []
+    made.at_open = []
     real_duckdb = duckdb.connect
 
     def spy(*args: Any, **kwargs: Any) -> duckdb.DuckDBPyConnection:
         con = real(*args, **kwargs)
         made.append(con)
+        made.at_open.append(settings(con, WATCHED))
         return con
 
     def raw_spy(*args: Any, **kwargs: Any) -> duckdb.DuckDBPyConnection:
@@ -100,7 +117,7 @@ def check(cons: list[duckdb.DuckDBPyConnection]) -> None:
 
 
 def test_a_scans_connections_forbid_extensions(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, opened: list[duckdb.DuckDBPyConnection]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, opened: Opened
 ) -> None:
     """Read on the scan's connection while it is open: after the load, when the analyses are built."""
     from tui.engine.analyses import tables
@@ -126,7 +143,7 @@ def test_a_scans_connections_forbid_extensions(
 @tui_pilot.needs_sample
 @pytest.mark.timeout(120)
 async def test_opens_connections_forbid_extensions(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, opened: list[duckdb.DuckDBPyConnection]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, opened: Opened
 ) -> None:
     from tui.app import TriageApp
     from tui.engine.core.options import Options

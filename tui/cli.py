@@ -27,8 +27,9 @@ SHARED_HELP = """Shared options (open, scan, inspect, decode): --jwks FILE (repe
 --tenant TID and --domain DOMAIN (repeatable; the organisation, inferred from the data when absent),
 --ioc FILE (extra indicators), --baseline-until DATE / --window DAYS (drift split; default: the last
 14 days are the hunt window), --map FIELD=COLUMN (repeatable; overrides detection), --tz ZONE
-(display only; everything is stored in UTC). Exit codes: 0 ok, 2 usage or unreadable input, 130
-interrupted (Ctrl-C), 143 stopped by SIGTERM, 129 by SIGHUP."""
+(display only; everything is stored in UTC). Exit codes: 0 ok, 2 usage or unreadable input, 1 out
+of memory (raise TRIAGE_MEMORY_LIMIT), 130 interrupted (Ctrl-C), 143 stopped by SIGTERM, 129 by
+SIGHUP."""
 
 app = typer.Typer(
     name="triage",
@@ -177,6 +178,25 @@ if hasattr(signal, "SIGHUP"):  # POSIX
     STOPS[signal.SIGHUP] = (128 + signal.SIGHUP, "stopped by SIGHUP")
 
 
+OUT_OF_MEMORY = 1  # the analysis could not finish under DuckDB's memory cap
+
+
+def _out_of_memory(exc: BaseException) -> str:
+    """For DuckDB's out-of-memory error, the one line said instead of its traceback ("" otherwise):
+    the cap it ran into and how to raise it (bench/RESULTS.md, Session 13, for what needs more)."""
+    if type(exc).__name__ != "OutOfMemoryException" or not type(exc).__module__.startswith(
+        ("duckdb", "_duckdb")
+    ):
+        return ""
+    from tui.engine.core.db import DEFAULT_MEMORY_LIMIT
+
+    cap = os.environ.get("TRIAGE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
+    return (
+        f"out of memory: DuckDB needed more than its {cap} cap for these inputs "
+        f"(set TRIAGE_MEMORY_LIMIT higher, e.g. TRIAGE_MEMORY_LIMIT=4GB, on a machine that has it)"
+    )
+
+
 def _stoppable(
     what: str, run: Callable[[Callable[[str, float], None] | None], tuple[str, int]], quiet: bool = True
 ) -> None:
@@ -205,8 +225,11 @@ def _stoppable(
     try:
         with terminal_progress(quiet) as say:
             result = run(say)
-    except BaseException:
+    except BaseException as exc:
         if not stopped:
+            if _out_of_memory(exc):
+                typer.echo(f"triage {what}: {_out_of_memory(exc)}", err=True)
+                raise typer.Exit(OUT_OF_MEMORY) from None
             raise
         code, said = STOPS[stopped[0]]
         typer.echo(f"triage {what}: {said}", err=True)
