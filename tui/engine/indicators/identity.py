@@ -81,8 +81,17 @@ OS_FAMILY = """CASE WHEN ua ILIKE '%windows%' THEN 'Windows'
      WHEN ua ILIKE '%linux%' THEN 'Linux' END"""
 BROWSER_FAMILY = """CASE WHEN ua ILIKE '%edg/%' THEN 'Edge' WHEN ua ILIKE '%firefox/%' THEN 'Firefox'
      WHEN ua ILIKE '%chrome/%' THEN 'Chrome' WHEN ua ILIKE '%safari/%' THEN 'Safari' END"""
-_NET = """CASE WHEN ip LIKE '%:%' THEN array_to_string(string_split(ip, ':')[1:3], ':') || '::/48'
-     ELSE regexp_extract(ip, '^(\\d+\\.\\d+\\.\\d+)\\.', 1) || '.0/24' END"""
+
+
+def net_sql(ip: str) -> str:
+    """The network of address `ip`: its IPv4 /24, its IPv6 /48."""
+    return (
+        f"CASE WHEN {ip} LIKE '%:%' THEN array_to_string(string_split({ip}, ':')[1:3], ':') || '::/48' "
+        f"ELSE regexp_extract({ip}, '^(\\d+\\.\\d+\\.\\d+)\\.', 1) || '.0/24' END"
+    )
+
+
+_NET = net_sql("ip")
 
 
 @functools.cache
@@ -232,6 +241,7 @@ def new_to_user(dim: str, value: str, since: str, at: str, usr: str = "e.usr") -
 
 __all__ = [
     "ACCESS_OPERATIONS",
+    "net_sql",
     "new_to_user",
     "FAILED_CREDENTIALS",
     "LEGACY_CLIENTS",

@@ -14,6 +14,7 @@ from tui.engine.indicators.identity import (
     FAILED_CREDENTIALS,
     LEGACY_CLIENTS,
     RISK,
+    net_sql,
     new_to_user,
 )
 from tui.engine.indicators.indicator import Indicator
@@ -93,12 +94,14 @@ IDENTITY: tuple[Indicator, ...] = (
         (
             # The session's later events are found by equality (its session id), and the sign-in
             # itself beside them: an OR of the two in a correlated subquery compared every
-            # device-code sign-in with every event.
+            # device-code sign-in with every event. (A row's network is computed after the join,
+            # for the session's rows alone: `_iev.net` is a regex on every row's address.)
             f"""WITH e AS (
                 SELECT * FROM _signins
                 WHERE lower(auth_protocol) = 'devicecode' OR lower(transfer_method) = 'devicecodeflow'
             ), r AS (
-                SELECT e.source, e.source_row, e.usr, e.ts AS since, r.ip, r.device, r.net, r.ts
+                SELECT e.source, e.source_row, e.usr, e.ts AS since, r.ip, r.device,
+                       {net_sql("r.ip")} AS net, r.ts
                 FROM e JOIN _iev r ON r.sid = e.sid WHERE r.ok
                 UNION ALL
                 SELECT source, source_row, usr, ts, ip, device, net, ts FROM e WHERE ok
@@ -215,14 +218,16 @@ IDENTITY: tuple[Indicator, ...] = (
             # Pairs are found by equality (the same session, or the same user's sign-ins) within the
             # same `aitm_seconds` slot or the next: an OR of the two keys made DuckDB compare every
             # device-less sign-in with every event (100k rows: 15 s; quadratic).
-            # (The user's later sign-ins are read from `_signins`, the session's events from `_iev`.)
+            # (The user's later sign-ins are read from `_signins`, the session's events from `_iev`,
+            # their network computed for the pairs alone.)
             f"""WITH e AS (
                 SELECT source, source_row, tkey, usr, sid, ip, net, ts, unnest([slot, slot + 1]) AS slot
                 FROM (SELECT *, {_SLOT} AS slot
                       FROM _signins, _identity_params q WHERE ok AND device IS NULL AND ip IS NOT NULL)
             ), pairs AS (
-                SELECT e.*, r.ts AS r_ts, r.ip AS r_ip, r.net AS r_net, r.sid = e.sid AS same_session
-                FROM e JOIN (SELECT sid, ip, net, ts, {_SLOT} AS slot FROM _iev, _identity_params q
+                SELECT e.*, r.ts AS r_ts, r.ip AS r_ip, {net_sql("r.ip")} AS r_net,
+                       r.sid = e.sid AS same_session
+                FROM e JOIN (SELECT sid, ip, ts, {_SLOT} AS slot FROM _iev, _identity_params q
                              WHERE ok AND ip IS NOT NULL AND sid IS NOT NULL) r
                   ON r.sid = e.sid AND r.slot = e.slot
                 UNION ALL
