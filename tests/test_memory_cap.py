@@ -73,9 +73,9 @@ def test_scan_inspect_decode_and_sample_connections_are_capped(
     mid_scan: list[list[dict[str, Any]]] = []
     real_build = tables.build
 
-    def build(con: duckdb.DuckDBPyConnection, split: object) -> None:
+    def build(con: duckdb.DuckDBPyConnection, split: object, progress: object = None) -> None:
         mid_scan.append(settings(con, WATCHED))  # the scan's connection and cursors, after the load
-        real_build(con, split)
+        real_build(con, split, progress)  # type: ignore[arg-type]
 
     monkeypatch.setattr(tables, "build", build)
     assert run_scan([str(SAMPLE)], tmp_path / "out", Options())[1] == 0
@@ -138,7 +138,7 @@ def test_running_out_of_memory_is_one_line_naming_the_cap(
     monkeypatch.setenv("TRIAGE_MEMORY_LIMIT", "30MB")
     small = duckdb.connect(config={"memory_limit": "30MB"})
 
-    def run() -> tuple[str, int]:
+    def run(_progress: object) -> tuple[str, int]:
         small.execute("SELECT list(range(10000000))").fetchall()
         return "never", 0
 
