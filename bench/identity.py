@@ -110,7 +110,7 @@ def main() -> int:
                     )
     for repo in dict.fromkeys(repos):  # a repo given twice (after, before, after) is one line
         add(f"triage scan ({repo}): wall / peak RSS per run", "; ".join(times[repo]))
-    if first is not None and not any("DIFFER" in v for _, v, _, _ in rows):
+    if args.runs * len(repos) > 1 and not any("DIFFER" in v for _, v, _, _ in rows):
         add("findings (tokens, mailboxes, drift, sessions, actions CSVs)", "byte-identical across every run")
     text = f"Run {started}; {machine()}\n\nCommand: `{command}`\n\n{table(rows)}\n"
     (directory / "identity-results.md").write_text(text)
