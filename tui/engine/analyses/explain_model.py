@@ -56,18 +56,20 @@ def event_lines(con: duckdb.DuckDBPyConnection, rn: object) -> list[tuple[str, s
         lines.append(("failed sign-in", "an attempt against the user: scored, never learned from", "dim"))
     elif learn:
         lines.append(("baseline event", "scored leave-one-out: against everything but itself", "dim"))
+    found = {  # every feature's bits and counts in one read of model_bits
+        r[0]: r[1:]
+        for r in con.execute(
+            """SELECT b.f, b.bits, b.nu, b.nun, b.ng, b.ngn, b.nt, b.ntn
+               FROM model_bits b
+               JOIN (SELECT unnest(?::VARCHAR[]) AS f, unnest(?::VARCHAR[]) AS v) w ON w.f = b.f AND w.v = b.v
+               WHERE b.u = ? AND b.learn = ?""",
+            [list(vals), [str(v) for v in vals.values()], u, learn],
+        ).fetchall()
+    }
     for f, name in FEATURES:
-        if f not in vals:
-            continue
-        found = con.execute(
-            "SELECT bits, nu, nun, ng, ngn, nt, ntn FROM model_bits "
-            "WHERE u = ? AND f = ? AND v = ? AND learn = ?",
-            [u, f, vals[f], learn],
-        ).fetchone()
-        if found is None:
-            continue
-        b, nu, nun, ng, ngn, nt, ntn = found
-        lines.append((f"{name} {vals[f]}", _counts(b, nu, nun, ng, ngn, nt, ntn, basis), _style(b)))
+        if f in vals and f in found:
+            b, nu, nun, ng, ngn, nt, ntn = found[f]
+            lines.append((f"{name} {vals[f]}", _counts(b, nu, nun, ng, ngn, nt, ntn, basis), _style(b)))
     if b_rec and gap is not None:
         text = (
             f"{b_rec:.1f} bits: last used {gap} days before the window; {_n(ge)} of {_n(total)} baseline "
