@@ -51,8 +51,12 @@ def _random_bytes_b64(seed: str, n_md5: int) -> str:
     return f"rtrim(translate(to_base64(unhex({hexes})), '+/', '-_'), '=')"
 
 
-def generate(path: Path, rows: int, tokens: int, memory_limit: str = "4GB") -> None:
-    """Write the benchmark Parquet (overwrites `path`)."""
+def generate(path: Path, rows: int, tokens: int, memory_limit: str = "4GB", shift_hours: int = 0) -> None:
+    """Write the benchmark Parquet (overwrites `path`).
+
+    `shift_hours`: the dense-expiry case of issue 24 — every row's time moved that many hours later,
+    as an export written in local time and read as UTC looks: the same rows and tokens, and with a
+    shift past the tokens' lifetime (≤ 90 minutes) every use is after its token's `exp`."""
     import json
 
     header64 = (
@@ -96,7 +100,8 @@ def generate(path: Path, rows: int, tokens: int, memory_limit: str = "4GB") -> N
     )
     con.execute(
         f"""COPY (
-        SELECT make_timestamptz(CAST(({START_EPOCH} + (i * {SPAN_S}) / {rows}) * 1000000 AS BIGINT)) AS time,
+        SELECT make_timestamptz(CAST(({START_EPOCH} + {shift_hours * 3600} + (i * {SPAN_S}) / {rows}) * 1000000
+                                     AS BIGINT)) AS time,
                CASE WHEN h % 5 = 0
                     THEN '102.' || (h // 5 % 200) || '.' || (h // 1000 % 250) || '.' || (h % 199)
                     ELSE t.ipaddr END || ':' || (1024 + h % 60000) AS client,
@@ -157,9 +162,12 @@ def dense_ioc(parquet: Path, out: Path) -> int:
 if __name__ == "__main__":
     # python bench/generate.py PATH ROWS TOKENS   (bench.py runs it as a child)
     # python bench/generate.py --dense-ioc PARQUET OUT.csv   (every client IP as an --ioc file)
+    # python bench/generate.py --shift-hours H PATH ROWS TOKENS   (every row H hours late: all expired)
     import sys
 
-    if sys.argv[1] == "--dense-ioc":
+    if sys.argv[1] == "--shift-hours":
+        generate(Path(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), shift_hours=int(sys.argv[2]))
+    elif sys.argv[1] == "--dense-ioc":
         print(dense_ioc(Path(sys.argv[2]), Path(sys.argv[3])), "client IPs")
     else:
         generate(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))

@@ -20,6 +20,8 @@ import base64
 import csv
 import ipaddress
 import json
+import re
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -27,6 +29,7 @@ from pathlib import Path
 
 INTEL_DIR = Path(__file__).with_name("intel")
 IOC_TYPES = ("ip", "cidr", "kid", "thumbprint", "app", "ua")
+_KINDS = {k: k for k in IOC_TYPES}
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class BadKey:
     note: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: an --ioc file may name millions (issue 24's dense case)
 class Ioc:
     """One indicator value with where it came from."""
 
@@ -113,9 +116,18 @@ def _builtin() -> tuple[str, str, tuple[BadKey, ...], tuple[Ioc, ...], tuple[tup
     return version, storm["consumer_tenant"], keys, iocs, first_party
 
 
+# A dotted-quad IPv4 address already in the form `ipaddress` gives back (no leading zeros, ASCII
+# digits): taken as it is, without building an address object. 1.8M IOC lines: ipaddress was
+# two thirds of a minute-long parse (bench/RESULTS.md, session 14).
+_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_CANONICAL_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+
+
 def _normalise(kind: str, value: str) -> str:
     """The comparable form of an indicator value; raises ValueError when it is not one."""
     if kind == "ip":
+        if _CANONICAL_IPV4.fullmatch(value):
+            return value
         return str(ipaddress.ip_address(value))
     if kind == "cidr":
         return str(ipaddress.ip_network(value, strict=False))
@@ -147,8 +159,9 @@ def read_ioc_file(path: Path) -> tuple[tuple[Ioc, ...], tuple[str, ...]]:
             except ValueError as exc:
                 notes.append(f"{path.name}:{lineno}: {kind} {row[1].strip()[:60]!r}: {exc}")
                 continue
-            note = row[2].strip() if len(row) == 3 and row[2].strip() else f"{path.name}:{lineno}"
-            found.append(Ioc(kind, value, note))
+            # the same note on many lines (a feed's name) is kept once; the kind is one of IOC_TYPES
+            note = sys.intern(row[2].strip()) if len(row) == 3 and row[2].strip() else f"{path.name}:{lineno}"
+            found.append(Ioc(_KINDS[kind], value, note))
     return tuple(found), tuple(notes)
 
 

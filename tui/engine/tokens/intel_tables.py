@@ -12,6 +12,7 @@ import ipaddress
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from tui.engine.ingest.work import exists
 from tui.engine.tokens.intel import Intel, thumbprint_to_x5t
@@ -20,12 +21,25 @@ from tui.engine.tokens.intel import Intel, thumbprint_to_x5t
 def _insert(
     con: duckdb.DuckDBPyConnection, table: str, types: tuple[str, ...], rows: list[tuple[Any, ...]]
 ) -> None:
-    """Append `rows` to the TEMP `table` (a name from code) in one statement: one bound list per
-    column, unnested side by side. `executemany` runs one INSERT per row: an `--ioc` file naming
-    200k client IPs took 40 s of a 1M-row scan that way (bench/RESULTS.md, session 13)."""
+    """Append `rows` to the TEMP `table` (a name from code) in one statement.
+
+    `executemany` runs one INSERT per row: an `--ioc` file naming 200k client IPs took 40 s of a
+    1M-row scan that way (bench/RESULTS.md, session 13). Text columns go in as an Arrow table, which
+    DuckDB scans in place: bound lists (`unnest(?::VARCHAR[])`) became one DuckDB value per element,
+    outside the memory cap (an `--ioc` of 1.8M IPs: session 14). Other types (the few compromised
+    keys' times) keep the bound lists, whose time-zone handling the key checks were tested with."""
     columns = [list(column) for column in zip(*rows, strict=True)]
-    unnest = ", ".join(f"unnest(?::{t}[])" for t in types)
-    con.execute(f"INSERT INTO {table} SELECT {unnest}", columns)
+    if any(t != "VARCHAR" for t in types):
+        unnest = ", ".join(f"unnest(?::{t}[])" for t in types)
+        con.execute(f"INSERT INTO {table} SELECT {unnest}", columns)
+        return
+    batch = pa.table({f"c{i}": pa.array(column, type=pa.string()) for i, column in enumerate(columns)})
+    view = f"_insert_{table.strip('_')}"
+    con.register(view, batch)
+    try:
+        con.execute(f"INSERT INTO {table} SELECT * FROM {view}")
+    finally:
+        con.unregister(view)
 
 
 def bad_key_table(con: duckdb.DuckDBPyConnection, intel: Intel) -> None:
