@@ -73,3 +73,23 @@ def test_control_characters_in_claims_are_made_inert() -> None:
     result = runner.invoke(app, ["decode", token])
     assert "\x1b" not in result.output and "\u202e" not in result.output
     assert "evil\\x1b[31mred\\u202eflip" in result.output
+
+
+def test_claims_nested_too_deep_for_python_are_still_shown() -> None:
+    """Python's json recurses; 5,000 levels raise RecursionError. The other claims are shown and the
+    deep one is named with its size, in text and JSON."""
+
+    def b64(text: str) -> str:
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    deep = "[" * 5000 + "]" * 5000
+    claims = '{"upn": "a@b.c", "x": ' + deep + "}"
+    token = b64(json.dumps({"alg": "RS256", "kid": "k"})) + "." + b64(claims) + ".c2ln"
+    result = CliRunner().invoke(app, ["decode", token])
+    assert result.exit_code == 0
+    assert "  upn: a@b.c\n  x: (nested too deeply to show: 10,000 characters of JSON)\n" in result.output
+    shown = json.loads(CliRunner().invoke(app, ["decode", "--json", token]).output)
+    assert shown[0]["claims"] == {
+        "upn": "a@b.c",
+        "x": "(nested too deeply to show: 10,000 characters of JSON)",
+    }

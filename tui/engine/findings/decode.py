@@ -31,14 +31,33 @@ def _iso(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
 
 
-def _loads(text: str | None) -> dict[str, Any] | None:
+def _loads(text: str | None, con: Any) -> dict[str, Any] | None:
+    """A header's or claims' JSON text as a dict (None when it is not an object).
+
+    JSON nested deeper than Python's reader recurses (RecursionError) is still shown: its top-level
+    members are listed through DuckDB's reader, which decoded it, and each member too deep to show is
+    said to be so, with its size, rather than the whole part vanishing without a word."""
     if text is None:
         return None
     try:
         value = json.loads(text)
-    except (ValueError, RecursionError):  # RecursionError: claims nested thousands of levels deep
+    except ValueError:
         return None
+    except RecursionError:
+        members = con.execute(
+            "SELECT k, CAST(json_extract(CAST(? AS JSON), '/' || replace(replace(k, '~', '~0'), '/', '~1'))"
+            " AS VARCHAR) FROM unnest(json_keys(CAST(? AS JSON))) AS u(k)",
+            [text, text],
+        ).fetchall()
+        return {name: _member(member) for name, member in members}
     return value if isinstance(value, dict) else None
+
+
+def _member(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except RecursionError:
+        return f"(nested too deeply to show: {len(text):,} characters of JSON)"
 
 
 def decode_tokens(tokens: list[str], options: Options) -> list[dict[str, Any]]:
@@ -65,6 +84,7 @@ def decode_tokens(tokens: list[str], options: Options) -> list[dict[str, Any]]:
             "SELECT tkey, code, severity, evidence FROM token_indicators ORDER BY sev_rank DESC, code"
         ).fetchall():
             fired.setdefault(tkey, []).append({"code": code, "severity": severity, "evidence": evidence})
+        parts = {key: (_loads(row[1], con), _loads(row[2], con)) for key, row in claims.items()}
         keys = [
             r[0] for r in con.execute("SELECT hash(t) FROM unnest(?::VARCHAR[]) AS u(t)", [tokens]).fetchall()
         ]
@@ -72,15 +92,15 @@ def decode_tokens(tokens: list[str], options: Options) -> list[dict[str, Any]]:
         con.close()
     out = []
     for key in keys:
-        sha, header, payload, iat, nbf, exp, sig, error, length, jwk_source = claims[key]
+        sha, _header, _payload, iat, nbf, exp, sig, error, length, jwk_source = claims[key]
         indicators = fired.get(f"sha256:{sha}", [])
         out.append(
             {
                 "sha256": sha,
                 "length": length,
                 "decode_error": error,
-                "header": _loads(header),
-                "claims": _loads(payload),
+                "header": parts[key][0],
+                "claims": parts[key][1],
                 "times_utc": {"iat": _iso(iat), "nbf": _iso(nbf), "exp": _iso(exp)},
                 "signature": sig,
                 "signature_key_source": jwk_source if sig in ("valid", "invalid") else None,
