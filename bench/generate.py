@@ -67,6 +67,8 @@ def generate(path: Path, rows: int, tokens: int, memory_limit: str = "4GB", shif
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{memory_limit}'")
+    # its spill beside the output (bench/out, ignored by git), not in the working directory
+    con.execute(f"SET temp_directory = '{path.parent / '.generate-spill'}'")
     con.execute(
         f"""CREATE TEMP TABLE tok AS
         SELECT k, u, iat,
@@ -98,10 +100,9 @@ def generate(path: Path, rows: int, tokens: int, memory_limit: str = "4GB", shif
                   FROM range({tokens}) r(k))
         )"""
     )
-    con.execute(
-        f"""COPY (
-        SELECT make_timestamptz(CAST(({START_EPOCH} + {shift_hours * 3600} + (i * {SPAN_S}) / {rows}) * 1000000
-                                     AS BIGINT)) AS time,
+    rows_sql = f"""
+        SELECT make_timestamptz(CAST(({START_EPOCH} + {shift_hours * 3600} + (i * {SPAN_S}) / {rows})
+                                     * 1000000 AS BIGINT)) AS time,
                CASE WHEN h % 5 = 0
                     THEN '102.' || (h // 5 % 200) || '.' || (h // 1000 % 250) || '.' || (h % 199)
                     ELSE t.ipaddr END || ':' || (1024 + h % 60000) AS client,
@@ -125,15 +126,48 @@ def generate(path: Path, rows: int, tokens: int, memory_limit: str = "4GB", shif
                    CASE WHEN base <> (i - 1) * {tokens} // {rows} OR i = 0 THEN base
                         ELSE greatest(0, base - CAST(h // 7 % {window} AS BIGINT)) END AS k
             FROM (SELECT i, i * {tokens} // {rows} AS base, CAST(hash(i) >> 1 AS BIGINT) AS h
-                  FROM range({rows}) r(i))
+                  FROM range({{lo}}, {{hi}}) r(i))
         ) r
         JOIN (SELECT k, u, token,
                      '81.' || (u % 200) || '.' || (u // 200 % 250) || '.' || (10 + u % 97) AS ipaddr
-              FROM tok) t USING (k)
-        ORDER BY i
-        ) TO '{path}' (FORMAT parquet)"""
-    )
+              FROM tok WHERE k BETWEEN {{k_lo}} AND {{k_hi}}) t USING (k)
+        ORDER BY i"""
+    if rows <= ONE_COPY_ROWS:  # one COPY, as every input measured before session 14 was written
+        chunk = rows_sql.format(lo=0, hi=rows, k_lo=0, k_hi=tokens)
+        con.execute(f"COPY ({chunk}) TO '{path}' (FORMAT parquet)")
+    else:
+        _write_chunks(con, path, rows_sql, rows, tokens, window)
     con.close()
+
+
+def _write_chunks(
+    con: duckdb.DuckDBPyConnection, path: Path, rows_sql: str, rows: int, tokens: int, window: int
+) -> None:
+    """Past `ONE_COPY_ROWS`: the rows in order, `CHUNK_ROWS` at a time, into one Parquet file.
+
+    One `COPY … ORDER BY i` sorts every joined row with its 1.2 KB token: at 100M rows its spill
+    passed 18 GB within minutes on its way to ~150 GB (session 14). A chunk joins only the tokens its
+    rows use (token k's rows lie within `window` tokens of the chunk's own), and sorts only itself."""
+    import pyarrow.parquet as pq
+
+    writer = None
+    try:
+        for lo in range(0, rows, CHUNK_ROWS):
+            hi = min(rows, lo + CHUNK_ROWS)
+            k_lo, k_hi = max(0, lo * tokens // rows - window - 1), hi * tokens // rows + 1
+            reader = con.sql(rows_sql.format(lo=lo, hi=hi, k_lo=k_lo, k_hi=k_hi)).to_arrow_reader(ROW_GROUP)
+            for batch in reader:
+                if writer is None:
+                    writer = pq.ParquetWriter(str(path), batch.schema, compression="snappy")
+                writer.write_batch(batch, row_group_size=ROW_GROUP)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+ONE_COPY_ROWS = 20_000_000  # up to this many rows: one COPY (the 1M and 10M files of earlier sessions)
+CHUNK_ROWS = 2_000_000  # past it: ~3 GB of joined rows sorted at a time, under the 4 GB limit
+ROW_GROUP = 122_880  # DuckDB's own row group size
 
 
 # The sizes bench.py --size names: (rows, distinct tokens), tokens growing with the rows (issue 24).
