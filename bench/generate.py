@@ -158,7 +158,12 @@ def _write_chunks(
             reader = con.sql(rows_sql.format(lo=lo, hi=hi, k_lo=k_lo, k_hi=k_hi)).to_arrow_reader(ROW_GROUP)
             for batch in reader:
                 if writer is None:
-                    writer = pq.ParquetWriter(str(path), batch.schema, compression="snappy")
+                    writer = pq.ParquetWriter(
+                        str(path),
+                        batch.schema,
+                        compression="snappy",
+                        dictionary_pagesize_limit=DICTIONARY_BYTES,
+                    )
                 writer.write_batch(batch, row_group_size=ROW_GROUP)
     finally:
         if writer is not None:
@@ -168,6 +173,10 @@ def _write_chunks(
 ONE_COPY_ROWS = 20_000_000  # up to this many rows: one COPY (the 1M and 10M files of earlier sessions)
 CHUNK_ROWS = 2_000_000  # past it: ~3 GB of joined rows sorted at a time, under the 4 GB limit
 ROW_GROUP = 122_880  # DuckDB's own row group size
+# A row group's distinct tokens (~3,700 of 1.3 KB at 100M rows) in one dictionary, as DuckDB's writer
+# keeps them: pyarrow's default 1 MB limit fell back to writing every row's token (a 9.7 GB file
+# at 18% of the rows, session 14).
+DICTIONARY_BYTES = 64 << 20
 
 
 # The sizes bench.py --size names: (rows, distinct tokens), tokens growing with the rows (issue 24).
