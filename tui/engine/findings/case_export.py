@@ -1,0 +1,152 @@
+"""`scan --out DIR` writes `DIR/case/` (SPEC §9): the analysis tables and the flagged events as Parquet,
+for `triage open DIR` (`tui.engine.case.folder` says what the folder holds and how it is opened).
+
+Written by `write_case` into the scan's staging folder (`findings.scan.write_findings`), so case/
+is part of the findings set: a stopped scan leaves the old case/ or the new one. Each table is written
+by DuckDB's Parquet writer (COPY … TO … (FORMAT parquet), zstd) from the scan's own tables through
+`core.secrets.redacted`: no raw token in any file, whatever `--include-secrets` says.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from tui.engine.analyses.detail_sources import BASELINE_VALUES, EXPORTS, TOKEN_CLAIMS_EXPORT
+from tui.engine.analyses.model import teach
+from tui.engine.analyses.model_features import GROUP
+from tui.engine.analyses.tables import split_params
+from tui.engine.case.folder import CASE_FORMAT, CASE_JSON, CASE_VERSION, TABLES
+from tui.engine.core.schema import Kind
+from tui.engine.core.secrets import mask_text, redacted
+
+FLAGGED_RANK = 3  # medium or worse: what the panes call flagged (`analyses.panes.FLAGGED_RANK`)
+SIGNINS_SHOWN = 8  # a session's sign-ins the detail panel lists (`explain_identity.SIGNINS_SHOWN`)
+
+# The events case/ holds (`case.folder`'s docstring says why these).
+SELECTION = (
+    "every event with an indicator of any severity (its own, its token's or its token id's), every "
+    "event of a session at severity medium or worse, and the sign-in that issued a token at medium or worse"
+)
+_SELECTED = f"""
+    CREATE OR REPLACE TEMP TABLE _case_events AS
+    SELECT e.* EXCLUDE (rn), row_number() OVER (ORDER BY e.rn) - 1 AS rn, e.rn AS scan_rn
+    FROM events_rows e
+    WHERE e.sev_rank >= 1
+       OR e.session_id IN (SELECT session_id FROM sessions WHERE sev_rank >= {FLAGGED_RANK})
+       OR (e.kind = '{Kind.SIGNIN}'
+           AND e.token_id IN (SELECT uti FROM tokens WHERE sev_rank >= {FLAGGED_RANK} AND uti IS NOT NULL))"""
+_KEYS = " AND ".join(f"c.{k} IS NOT DISTINCT FROM m.{k}" for k in GROUP.split(", "))
+# the exported events' model features (the detail panel's "how unusual"), numbered as exported
+_MODEL = """
+    CREATE OR REPLACE TEMP TABLE _case_model AS
+    SELECT m.* EXCLUDE (rn), x.rn
+    FROM model_events m JOIN _case_events x ON x.scan_rn = m.rn"""
+_SCORED = f"""
+    UPDATE _case_events AS e SET anomaly = s.anomaly
+    FROM _case_model m JOIN model_combos c ON {_KEYS} JOIN model_scores s ON s.cid = c.cid
+    WHERE e.rn = m.rn"""
+# each session's first sign-ins, interactive first, and the sign-in that names each token's uti
+_SIGNINS = f"""
+    SELECT * EXCLUDE (_s, _u) FROM (
+        SELECT *,
+               row_number() OVER (PARTITION BY session_id ORDER BY NOT coalesce(interactive, false), ts) AS _s,
+               row_number() OVER (PARTITION BY token_id ORDER BY ts) AS _u
+        FROM events_t WHERE kind = '{Kind.SIGNIN}')
+    WHERE (session_id IS NOT NULL AND _s <= {SIGNINS_SHOWN})
+       OR (_u = 1 AND token_id IN (SELECT uti FROM tokens WHERE uti IS NOT NULL))"""
+
+_SOURCES: dict[str, str] = {
+    "token_claims": TOKEN_CLAIMS_EXPORT,
+    "model_events": "SELECT * FROM _case_model",
+    "signins": _SIGNINS,
+    "events": "SELECT * EXCLUDE (scan_rn) FROM _case_events",
+    **{name: sql for name, (sql, _) in EXPORTS.items()},
+}
+
+
+def write_case(con: duckdb.DuckDBPyConnection, target: Path, report: Any, annotation: Any) -> int:
+    """Write case/ into `target` (a new folder) from the scan's tables; returns the events exported.
+
+    The behaviour model first scores the baseline's combinations too (`model.teach`, as the TUI does
+    before it scores every event), so every exported event has its score."""
+    target.mkdir()
+    teach(con)
+    cur = con.cursor()
+    try:
+        for step in (_SELECTED, _MODEL, _SCORED):
+            cur.execute(step).fetchall()
+        tables: dict[str, dict[str, object]] = {}
+        for name in TABLES:
+            sql = _SOURCES.get(name, f"SELECT * FROM {name}")
+            takes = EXPORTS.get(name, ("", ""))[1]
+            params = [*split_params(annotation.split)[:2], BASELINE_VALUES] if takes == "baseline" else None
+            file = f"{name}.parquet"
+            # the temporary tables above are this cursor's own: every table is written on it
+            redacted(cur.sql(sql, params=params)).write_parquet(str(target / file), compression="zstd")
+            ((rows,),) = cur.execute("SELECT count(*) FROM read_parquet(?)", [str(target / file)]).fetchall()
+            tables[name] = {"file": file, "rows": int(rows)}
+        ((total,),) = cur.execute("SELECT count(*) FROM events_t").fetchall()
+        exported = int(tables["events"]["rows"])  # type: ignore[call-overload]
+    finally:
+        for temp in ("_case_events", "_case_model"):
+            cur.execute(f"DROP TABLE IF EXISTS {temp}").fetchall()
+        cur.close()
+    document = {
+        "format": CASE_FORMAT,
+        "version": CASE_VERSION,
+        "tables": tables,
+        "events": {"exported": exported, "total": int(total), "selection": SELECTION},
+        "split": dict(
+            zip(("baseline_start", "baseline_end", "window_start", "window_end"), split_params(annotation.split))
+        ),
+        "org": {
+            "tenants": list(annotation.org.tenants),
+            "domains": list(annotation.org.domains),
+            "inferred": annotation.org.inferred,
+            "evidence": annotation.org.evidence,
+        },
+        "annotation": {
+            "notes": list(annotation.notes),
+            "intel_version": annotation.intel_version,
+            "key_lists_used": [str(p) for p in annotation.key_lists_used],
+            "tokens": annotation.tokens,
+            "malformed": annotation.malformed,
+            "signatures": [list(s) for s in annotation.signatures],
+            "indicator_counts": [list(c) for c in annotation.indicator_counts],
+        },
+        "report": {
+            "rows": report.rows,
+            "ts_min": report.ts_min,
+            "ts_max": report.ts_max,
+            "files": [
+                {
+                    "path": str(f.path),
+                    "format": f.format,
+                    "kind": f.kind,
+                    "rows": f.rows,
+                    "bad_rows": f.bad_rows,
+                    "error": f.error,
+                    "note": f.note,
+                    "ts_min": f.ts_min,
+                    "ts_max": f.ts_max,
+                }
+                for f in report.files
+            ],
+        },
+    }
+    text = json.dumps(document, indent=1, sort_keys=True, ensure_ascii=True, default=_iso) + "\n"
+    (target / CASE_JSON).write_text(mask_text(text), encoding="utf-8")  # a token in a note: its key
+    return exported
+
+
+def _iso(value: object) -> str:
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+__all__ = ["SELECTION", "write_case"]
