@@ -85,9 +85,14 @@ class CaseFolderError(Exception):
 
 
 def is_findings_folder(path: Path) -> bool:
-    """A folder `triage scan` wrote into: it holds a manifest.json naming triage as its tool."""
+    """A folder `triage scan` wrote into: it holds a manifest.json naming triage as its tool, or a
+    case/case.json (whose folder lost its manifest: `read_folder` says so)."""
     manifest = path / MANIFEST
-    if not path.is_dir() or not manifest.is_file():
+    if not path.is_dir():
+        return False
+    if (path / CASE_DIR / CASE_JSON).is_file():
+        return True
+    if not manifest.is_file():
         return False
     try:
         document = json.loads(manifest.read_text(encoding="utf-8"))
@@ -124,9 +129,9 @@ class CaseFolder:
 
 def read_folder(path: Path) -> CaseFolder:
     """The findings folder at `path`, checked: raises CaseFolderError saying why it cannot be opened."""
-    if not is_findings_folder(path):
-        raise CaseFolderError(f"{path} is not a findings folder (no manifest.json written by triage scan)")
     case_json = path / CASE_DIR / CASE_JSON
+    if not is_findings_folder(path) or not (path / MANIFEST).is_file():
+        raise CaseFolderError(f"{path} is not a findings folder (no manifest.json written by triage scan)")
     if not case_json.is_file():
         raise CaseFolderError(
             f"{path} holds findings but no {CASE_DIR}/{CASE_JSON} (an older triage scan wrote it): "
