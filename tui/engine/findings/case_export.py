@@ -22,6 +22,7 @@ from tui.engine.analyses.tables import split_params
 from tui.engine.case.folder import CASE_FORMAT, CASE_JSON, CASE_VERSION, TABLES
 from tui.engine.core.schema import Kind
 from tui.engine.core.secrets import mask_text, redacted
+from tui.engine.core.sql import ident
 
 FLAGGED_RANK = 3  # medium or worse: what the panes call flagged (`analyses.panes.FLAGGED_RANK`)
 SIGNINS_SHOWN = 8  # a session's sign-ins the detail panel lists (`explain_identity.SIGNINS_SHOWN`)
@@ -86,7 +87,8 @@ def write_case(con: duckdb.DuckDBPyConnection, target: Path, report: Any, annota
             params = [*split_params(annotation.split)[:2], BASELINE_VALUES] if takes == "baseline" else None
             file = f"{name}.parquet"
             # the temporary tables above are this cursor's own: every table is written on it
-            redacted(cur.sql(sql, params=params)).write_parquet(str(target / file), compression="zstd")
+            rel = _storable(redacted(cur.sql(sql, params=params)))
+            rel.write_parquet(str(target / file), compression="zstd")
             ((rows,),) = cur.execute("SELECT count(*) FROM read_parquet(?)", [str(target / file)]).fetchall()
             tables[name] = {"file": file, "rows": int(rows)}
         ((total,),) = cur.execute("SELECT count(*) FROM events_t").fetchall()
@@ -141,6 +143,18 @@ def write_case(con: duckdb.DuckDBPyConnection, target: Path, report: Any, annota
     text = json.dumps(document, indent=1, sort_keys=True, ensure_ascii=True, default=_iso) + "\n"
     (target / CASE_JSON).write_text(mask_text(text), encoding="utf-8")  # a token in a note: its key
     return exported
+
+
+def _storable(rel: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """`rel` with its 128-bit integers (a SUM of BIGINT counts: a mailbox's items) as BIGINT: Parquet
+    has no such type and DuckDB would write a DOUBLE, shown back as `644.0`."""
+    if not any(str(t) in ("HUGEINT", "UHUGEINT") for t in rel.types):
+        return rel
+    cols = [
+        f"CAST({ident(n)} AS BIGINT) AS {ident(n)}" if str(t) in ("HUGEINT", "UHUGEINT") else ident(n)
+        for n, t in zip(rel.columns, rel.types, strict=True)
+    ]
+    return rel.project(", ".join(cols))
 
 
 def _iso(value: object) -> str:
