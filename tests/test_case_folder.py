@@ -32,8 +32,15 @@ from tui.engine.core.secrets import mask_text
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_logs"
-pytestmark = pytest.mark.skipif(not (SAMPLE / "gateway.parquet").is_file(), reason="sample_logs/ not generated")
-CSV_TABLES = {"tokens": "tokens.csv", "mailboxes": "mailboxes.csv", "drift": "drift.csv", "sessions": "sessions.csv"}
+pytestmark = pytest.mark.skipif(
+    not (SAMPLE / "gateway.parquet").is_file(), reason="sample_logs/ not generated"
+)
+CSV_TABLES = {
+    "tokens": "tokens.csv",
+    "mailboxes": "mailboxes.csv",
+    "drift": "drift.csv",
+    "sessions": "sessions.csv",
+}
 EVERYTHING = 100_000  # a page holding a whole pane of the sample
 
 
@@ -74,7 +81,9 @@ def test_case_holds_every_table_with_the_rows_of_the_findings_files(scanned: Pat
     assert sorted(document["tables"]) == sorted(TABLES)
     con = duckdb.connect()
     for name, entry in document["tables"].items():
-        (rows,) = con.execute("SELECT count(*) FROM read_parquet(?)", [str(scanned / "case" / entry["file"])]).fetchone()
+        (rows,) = con.execute(
+            "SELECT count(*) FROM read_parquet(?)", [str(scanned / "case" / entry["file"])]
+        ).fetchone()
         assert rows == entry["rows"], name
     for table, file in CSV_TABLES.items():
         assert document["tables"][table]["rows"] == _csv_rows(scanned / file), table
@@ -102,12 +111,18 @@ def test_a_findings_folder_shows_the_live_panes_rows(live: Session, folder: Sess
     assert got == expected
 
 
-def test_the_events_pane_holds_the_flagged_events_as_the_live_one_shows_them(live: Session, folder: Session) -> None:
+def test_the_events_pane_holds_the_flagged_events_as_the_live_one_shows_them(
+    live: Session, folder: Session
+) -> None:
     """The selection, computed here from the live rows: an indicator of any severity, a session at
     medium or worse, or the sign-in that issued a token at medium or worse."""
     cur = live.cursor()
-    flagged_sessions = {s for (s,) in cur.execute("SELECT session_id FROM sessions WHERE sev_rank >= 3").fetchall()}
-    flagged_utis = {u for (u,) in cur.execute("SELECT uti FROM tokens WHERE sev_rank >= 3 AND uti IS NOT NULL").fetchall()}
+    flagged_sessions = {
+        s for (s,) in cur.execute("SELECT session_id FROM sessions WHERE sev_rank >= 3").fetchall()
+    }
+    flagged_utis = {
+        u for (u,) in cur.execute("SELECT uti FROM tokens WHERE sev_rank >= 3 AND uti IS NOT NULL").fetchall()
+    }
     everything = _all(live, "events")
     assert len(everything) == 21_957
     chosen = [
@@ -136,7 +151,9 @@ def _sections(detail: object) -> list[object]:
 
 
 @pytest.mark.parametrize("pane", [spec.name for spec in PANES])
-def test_the_detail_panel_says_the_same_on_a_findings_folder(live: Session, folder: Session, pane: str) -> None:
+def test_the_detail_panel_says_the_same_on_a_findings_folder(
+    live: Session, folder: Session, pane: str
+) -> None:
     """Every section but the original record (read from the evidence's files) is the same for the
     worst rows and one further down: the tokens and sessions that read a mailbox and a user's
     baseline come from the folder's stored aggregates, an event's model lines from its model rows."""
@@ -164,7 +181,9 @@ def _open(path: Path) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_a_folder_without_case_or_of_another_version_is_refused_in_one_line(scanned: Path, tmp_path: Path) -> None:
+def test_a_folder_without_case_or_of_another_version_is_refused_in_one_line(
+    scanned: Path, tmp_path: Path
+) -> None:
     bare = tmp_path / "bare"
     shutil.copytree(scanned, bare)
     shutil.rmtree(bare / "case")
@@ -174,11 +193,14 @@ def test_a_folder_without_case_or_of_another_version_is_refused_in_one_line(scan
     newer = tmp_path / "newer"
     shutil.copytree(scanned, newer)
     document = json.loads((newer / "case" / "case.json").read_text(encoding="utf-8"))
-    (newer / "case" / "case.json").write_text(json.dumps({**document, "version": CASE_VERSION + 1}), encoding="utf-8")
+    (newer / "case" / "case.json").write_text(
+        json.dumps({**document, "version": CASE_VERSION + 1}), encoding="utf-8"
+    )
     code, output = _open(newer)
     assert (code, output) == (
         2,
-        f"triage open: {newer}: case/ has schema version {CASE_VERSION + 1}; this triage reads version {CASE_VERSION}\n",
+        f"triage open: {newer}: case/ has schema version {CASE_VERSION + 1}; "
+        f"this triage reads version {CASE_VERSION}\n",
     )
     (scanned_events := newer / "case" / "events.parquet").unlink()
     (newer / "case" / "case.json").write_text(json.dumps(document), encoding="utf-8")
@@ -186,7 +208,10 @@ def test_a_folder_without_case_or_of_another_version_is_refused_in_one_line(scan
     assert (code, output) == (2, f"triage open: {newer}: case/events.parquet is missing\n")
     assert not scanned_events.exists()
     code, output = _open_many(scanned, SAMPLE)
-    assert code == 2 and output == f"triage open: {scanned} is a findings folder: open it alone (triage open {scanned})\n"
+    assert (
+        code == 2
+        and output == f"triage open: {scanned} is a findings folder: open it alone (triage open {scanned})\n"
+    )
 
 
 def _open_many(*paths: Path) -> tuple[int, str]:

@@ -101,7 +101,9 @@ def two_sets(tmp_path: Path) -> Sets:
         assert child.wait(timeout=120) == 0, child.communicate()
     (out / "notes.txt").write_text("the analyst's own notes\n", encoding="utf-8")
     old, new = contents(out), contents(tmp_path / "reference")
-    assert names(new) == sorted([*FINDINGS, "case"]) and names(old) == sorted([*FINDINGS, "case", "notes.txt"])
+    assert names(new) == sorted([*FINDINGS, "case"]) and names(old) == sorted(
+        [*FINDINGS, "case", "notes.txt"]
+    )
     assert old["tokens.csv"] != new["tokens.csv"] and old["manifest.json"] != new["manifest.json"]
     assert old["case/tokens.parquet"] != new["case/tokens.parquet"]  # 3 tokens, then 5
     assert old["case/case.json"] != new["case/case.json"]

@@ -126,7 +126,14 @@ def test_findings_withhold_tokens_in_any_column_unless_secrets_are_asked_for(dir
     evidence = innocuous(dirs / "evidence")
     _scan([evidence], dirs / "out")
     files = {p.name: p.read_text(encoding="utf-8") for p in (dirs / "out").iterdir() if p.is_file()}
-    assert sorted(files) == ["actions.csv", "drift.csv", "mailboxes.csv", "manifest.json", "sessions.csv", "tokens.csv"]
+    assert sorted(files) == [
+        "actions.csv",
+        "drift.csv",
+        "mailboxes.csv",
+        "manifest.json",
+        "sessions.csv",
+        "tokens.csv",
+    ]
     for name, text in files.items():
         assert raw_tokens_in(text) == [], name
     case = case_text(dirs / "out" / "case")  # the folder `triage open` reads: every cell of every table

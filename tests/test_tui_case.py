@@ -42,7 +42,13 @@ async def test_every_pane_of_a_findings_folder_works_and_its_marks_come_back(fin
         header = str(screen.query_one(HeaderLine).render())
         assert f"findings {findings.name}/" in header and "887 of 21,957 events" in header
         assert screen.session is not None and screen.session.folder is not None
-        for key, pane in (("2", "mailboxes"), ("3", "drift"), ("4", "events"), ("5", "sessions"), ("1", "tokens")):
+        for key, pane in (
+            ("2", "mailboxes"),
+            ("3", "drift"),
+            ("4", "events"),
+            ("5", "sessions"),
+            ("1", "tokens"),
+        ):
             await pilot.press(key)
             await settle(pilot, app)
             view = screen.pane(pane)
@@ -50,11 +56,18 @@ async def test_every_pane_of_a_findings_folder_works_and_its_marks_come_back(fin
             assert view.shown == rows[pane] > 0, pane
             first = shown_rows(view)[0]
             panel = screen.query_one(DetailPanel)
-            await wait_for(pilot, lambda: panel.detail is not None, f"the {pane} detail")
+            await wait_for(pilot, lambda p=panel: p.detail is not None, f"the {pane} detail")
             if pane == "tokens":
-                assert first["severity"] == "critical" and "why flagged" in panel.plain and "claims" in panel.plain
+                assert (
+                    first["severity"] == "critical"
+                    and "why flagged" in panel.plain
+                    and "claims" in panel.plain
+                )
             if pane == "mailboxes":
-                assert "tokens that read it, worst first" in panel.plain and "sessions that read it" in panel.plain
+                assert (
+                    "tokens that read it, worst first" in panel.plain
+                    and "sessions that read it" in panel.plain
+                )
             if pane == "drift":  # the baseline stored for the scan's split, not "no baseline activity"
                 assert "baseline 2023-05-01" in panel.plain and "no baseline activity" not in panel.plain
             if pane == "events":
@@ -62,14 +75,18 @@ async def test_every_pane_of_a_findings_folder_works_and_its_marks_come_back(fin
         # a filter and a drill work as on the evidence
         await pilot.press("slash", *"severity>=high", "enter")
         await settle(pilot, app)
-        assert screen.pane("tokens").shown == scalar(screen, "SELECT count(*) FROM tokens WHERE sev_rank >= 4")
+        assert screen.pane("tokens").shown == scalar(
+            screen, "SELECT count(*) FROM tokens WHERE sev_rank >= 4"
+        )
         token = shown_rows(screen.pane("tokens"))[0]
         await pilot.press("enter")  # → its events
         await settle(pilot, app)
         assert screen.current == "events"
-        assert screen.pane("events").shown == scalar(
-            screen, "SELECT count(*) FROM events WHERE tkey = ?", [token["tkey"]]
-        ) == token["uses"]
+        assert (
+            screen.pane("events").shown
+            == scalar(screen, "SELECT count(*) FROM events WHERE tkey = ?", [token["tkey"]])
+            == token["uses"]
+        )
         await pilot.press("escape", "escape")
         await settle(pilot, app)
         # a verdict on the token, a plain mark on an event
@@ -90,7 +107,9 @@ async def test_every_pane_of_a_findings_folder_works_and_its_marks_come_back(fin
         # the split is the scan's: `]` says so and moves nothing
         split = screen.session.annotation.split
         await pilot.press("right_square_bracket")
-        await wait_for(pilot, lambda: any("split of its scan" in m for m in told.messages("warning")), "the refusal")
+        await wait_for(
+            pilot, lambda: any("split of its scan" in m for m in told.messages("warning")), "the refusal"
+        )
         assert screen.session.annotation.split == split
     again = TriageApp([str(findings)], Options())
     async with again.run_test(size=SIZE) as pilot:

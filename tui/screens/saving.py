@@ -135,4 +135,7 @@ def _inputs(session: Session, of_report: Callable[[Any], list[dict[str, object]]
     from tui.engine.case.state import sha256_of
 
     manifest = session.folder.path / "manifest.json"
-    return [*session.folder.inputs(), {"path": str(manifest), "sha256": sha256_of(manifest), "kind": "findings"}]
+    return [
+        *session.folder.inputs(),
+        {"path": str(manifest), "sha256": sha256_of(manifest), "kind": "findings"},
+    ]

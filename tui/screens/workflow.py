@@ -93,7 +93,9 @@ class Workflow(MainScreenBase):
         if session.folder is not None:  # a findings folder is its own input set: its files' content
             files = input_files(session.folder.files())
         else:
-            files = input_files((Path(f.path) for f in session.report.files if Path(f.path).is_file()), hashes)
+            files = input_files(
+                (Path(f.path) for f in session.report.files if Path(f.path).is_file()), hashes
+            )
         unreadable = ""
         try:
             restored = load_state(files)

@@ -25,7 +25,8 @@ CASE_INFO = "case_info"  # the table a session opened on a findings folder has (
 # and last, and the folders read. `{where}` selects the rows.
 _MAILBOX_TOKENS = """SELECT mailbox, tkey, max(sev_rank) AS rank, count(*) AS n, min(ts) AS first_ts,
     max(ts) AS last_ts,
-    list_sort(list_distinct(flatten(list(string_split(folders, '; ')) FILTER (folders IS NOT NULL)))) AS folders
+    list_sort(list_distinct(flatten(list(string_split(folders, '; ')) FILTER (folders IS NOT NULL))))
+        AS folders
     FROM events_rows WHERE ({where}) AND tkey IS NOT NULL GROUP BY mailbox, tkey"""
 _TOKENS_ORDER = "rank DESC NULLS LAST, n DESC, tkey LIMIT 10"
 
@@ -77,7 +78,11 @@ def mailbox_tokens(con: duckdb.DuckDBPyConnection, mailbox: str) -> list[tuple[A
     if in_case(con):
         sql = "SELECT * EXCLUDE (mailbox) FROM case_mailbox_tokens WHERE lower(mailbox) = lower(?)"
     else:
-        sql = "SELECT * EXCLUDE (mailbox) FROM (" + _MAILBOX_TOKENS.format(where="lower(mailbox) = lower(?)") + ")"
+        sql = (
+            "SELECT * EXCLUDE (mailbox) FROM ("
+            + _MAILBOX_TOKENS.format(where="lower(mailbox) = lower(?)")
+            + ")"
+        )
     return con.execute(f"{sql} ORDER BY {_TOKENS_ORDER}", [mailbox]).fetchall()
 
 
@@ -95,7 +100,7 @@ def baseline_values(
     if in_case(con):  # stored for the scan's split, the only one a findings folder has
         return con.execute(
             "SELECT dim, distinct_values, top, all_values FROM case_drift_baseline "
-            "WHERE lower(\"user\") = lower(?) ORDER BY dim",
+            'WHERE lower("user") = lower(?) ORDER BY dim',
             [user],
         ).fetchall()
     sql = _BASELINE.format(where='lower("user") = lower(?)')

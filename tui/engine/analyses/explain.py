@@ -75,7 +75,10 @@ def explain(
             detail = Detail(detail.title, (*detail.sections, Section("original record", shown)))
         elif getattr(report, "folder", None) is not None:  # a findings folder holds the events, not the files
             where = f"{_text(row.get('source'))} row {_text(row.get('source_row'))}"
-            shown = (Line("in", where), Line("not in a findings folder", "open the evidence to read it", "dim"))
+            shown = (
+                Line("in", where),
+                Line("not in a findings folder", "open the evidence to read it", "dim"),
+            )
             detail = Detail(detail.title, (*detail.sections, Section("original record", shown)))
     if not row.get("mark"):
         return detail
@@ -235,8 +238,6 @@ def _mailbox_sections(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> tu
         )
     )
     return tuple(sections)
-
-
 
 
 def _model_line(label: str, text: str, style: str) -> Line:

@@ -230,7 +230,12 @@ def header_summary(report: Any, annotation: Any = None) -> str:
     inputs = [f for f in report.files if f.view is not None or (folder is not None and f.error is None)]
     parts = ["triage", f"{len(inputs)} input{'s' if len(inputs) != 1 else ''}", f"{report.rows:,} events"]
     if folder is not None:  # what the Events pane holds of them
-        parts = ["triage", f"findings {folder.name}/", *parts[1:-1], f"{report.exported:,} of {report.rows:,} events"]
+        parts = [
+            "triage",
+            f"findings {folder.name}/",
+            *parts[1:-1],
+            f"{report.exported:,} of {report.rows:,} events",
+        ]
     if report.ts_min is not None and report.ts_max is not None:
         first, last = timefmt.local(report.ts_min), timefmt.local(report.ts_max)
         span = f"{timefmt.stamp(first, '%Y-%m-%d')} → {timefmt.stamp(last, '%Y-%m-%d')}"

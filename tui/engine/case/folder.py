@@ -232,7 +232,9 @@ def report_of(folder: CaseFolder) -> CaseReport:
 def split_of(document: dict[str, Any]) -> Split:
     """The drift split the scan used (a findings folder has only that one)."""
     bounds = document.get("split") or {}
-    return Split(*(_time(bounds.get(k)) for k in ("baseline_start", "baseline_end", "window_start", "window_end")))
+    return Split(
+        *(_time(bounds.get(k)) for k in ("baseline_start", "baseline_end", "window_start", "window_end"))
+    )
 
 
 def org_of(document: dict[str, Any]) -> Org:

@@ -54,7 +54,8 @@ _SCORED = f"""
 _SIGNINS = f"""
     SELECT * EXCLUDE (_s, _u) FROM (
         SELECT *,
-               row_number() OVER (PARTITION BY session_id ORDER BY NOT coalesce(interactive, false), ts) AS _s,
+               row_number() OVER (PARTITION BY session_id
+                                  ORDER BY NOT coalesce(interactive, false), ts) AS _s,
                row_number() OVER (PARTITION BY token_id ORDER BY ts) AS _u
         FROM events_t WHERE kind = '{Kind.SIGNIN}')
     WHERE (session_id IS NOT NULL AND _s <= {SIGNINS_SHOWN})
@@ -103,7 +104,11 @@ def write_case(con: duckdb.DuckDBPyConnection, target: Path, report: Any, annota
         "tables": tables,
         "events": {"exported": exported, "total": int(total), "selection": SELECTION},
         "split": dict(
-            zip(("baseline_start", "baseline_end", "window_start", "window_end"), split_params(annotation.split))
+            zip(
+                ("baseline_start", "baseline_end", "window_start", "window_end"),
+                split_params(annotation.split),
+                strict=True,
+            )
         ),
         "org": {
             "tenants": list(annotation.org.tenants),
