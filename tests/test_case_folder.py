@@ -228,3 +228,15 @@ def test_opening_a_folder_writes_nothing_into_it(scanned: Path) -> None:
         session.close()
     after = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in sorted(scanned.rglob("*")) if p.is_file()}
     assert after == before
+
+
+def test_a_scan_into_a_folder_whose_case_is_a_file_replaces_it(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "case").write_text("not a folder\n", encoding="utf-8")
+    (out / "notes.txt").write_text("mine\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["scan", str(SAMPLE), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "case" / "case.json").read_text(encoding="utf-8"))["events"]["exported"] == 887
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine\n"
+    assert not list(out.glob(".triage-*"))

@@ -5,7 +5,8 @@ fixed row order, so two runs over the same inputs give byte-identical CSVs. The 
 only in its run start time (fixed too when `SOURCE_DATE_EPOCH` is set), so no duration is recorded.
 
 The files are one set (`write_findings`): an `--out` that held an earlier run's findings holds either
-that set or the new one, never a new `tokens.csv` beside an old `manifest.json`.
+that set or the new one, never a new `tokens.csv` beside an old `manifest.json`. The set includes
+`case/` (`case_export`): the analysis tables and the flagged events as Parquet, for `triage open DIR`.
 """
 
 from __future__ import annotations
@@ -194,8 +195,9 @@ def _swap(staging: Path, out: Path, files: list[str]) -> None:
     with stops_deferred():
         (out / manifest).unlink(missing_ok=True)
         for i, name in enumerate(files[:-1]):
-            if (staging / name).is_dir() and (out / name).is_dir() and not (out / name).is_symlink():
-                os.replace(out / name, staging / f"{name}.old")  # a folder is not renamed over another
+            if (staging / name).is_dir() and ((out / name).exists() or (out / name).is_symlink()):
+                # a folder is not renamed over another (nor over a file): the old one goes aside
+                os.replace(out / name, staging / f"{name}.old")
             os.replace(staging / name, out / name)
             if i == 0:
                 _test_pause("swap")
