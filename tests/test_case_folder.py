@@ -207,6 +207,12 @@ def test_a_folder_without_case_or_of_another_version_is_refused_in_one_line(
     code, output = _open(newer)
     assert (code, output) == (2, f"triage open: {newer}: case/events.parquet is missing\n")
     assert not scanned_events.exists()
+    code, output = _open(scanned / "case")
+    assert (code, output) == (
+        2,
+        f"triage open: {scanned / 'case'} is the case/ of a findings folder: open the folder "
+        f"(triage open {scanned})\n",
+    )
     code, output = _open_many(scanned, SAMPLE)
     assert (
         code == 2

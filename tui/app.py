@@ -151,8 +151,11 @@ def missing_inputs(paths: list[str]) -> list[str]:
 def findings_folder_refusal(paths: list[str]) -> str:
     """Why a findings folder among `paths` cannot be opened ("" when none is, or it can): it opens
     alone, and its case/ must be one this triage reads (`tui.engine.case.folder.read_folder`)."""
-    from tui.engine.case.folder import CaseFolderError, is_findings_folder, read_folder
+    from tui.engine.case.folder import CASE_DIR, CaseFolderError, is_findings_folder, read_folder
 
+    for p in paths:  # case/ alone would be read as evidence: its tables as logs
+        if is_findings_folder(Path(p).parent) and Path(p).resolve() == (Path(p).parent / CASE_DIR).resolve():
+            return f"{p} is the case/ of a findings folder: open the folder (triage open {Path(p).parent})"
     folders = [p for p in paths if is_findings_folder(Path(p))]
     if not folders:
         return ""
