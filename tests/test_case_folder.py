@@ -246,3 +246,24 @@ def test_a_scan_into_a_folder_whose_case_is_a_file_replaces_it(tmp_path: Path) -
     assert json.loads((out / "case" / "case.json").read_text(encoding="utf-8"))["events"]["exported"] == 887
     assert (out / "notes.txt").read_text(encoding="utf-8") == "mine\n"
     assert not list(out.glob(".triage-*"))
+
+
+def test_two_scans_write_the_same_case_tables(scanned: Path, tmp_path: Path) -> None:
+    """Row for row (in any order), the behaviour model's combination numbers included."""
+    again = tmp_path / "again"
+    result = CliRunner().invoke(app, ["scan", str(SAMPLE), "--out", str(again)])
+    assert result.exit_code == 0, result.output
+    con = duckdb.connect()
+    for name in TABLES:
+        rows = [
+            sorted(
+                map(
+                    repr,
+                    con.execute(
+                        "SELECT * FROM read_parquet(?)", [str(f / "case" / f"{name}.parquet")]
+                    ).fetchall(),
+                )
+            )
+            for f in (scanned, again)
+        ]
+        assert rows[0] == rows[1], name

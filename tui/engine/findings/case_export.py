@@ -52,6 +52,11 @@ _SCORES = f"""
     CREATE OR REPLACE TEMP TABLE _case_scores AS
     SELECT m.rn, s.anomaly
     FROM _case_model m JOIN model_combos c ON {_KEYS} JOIN model_scores s ON s.cid = c.cid"""
+# The behaviour model's combinations numbered by what they are, not as the scan's threads met them
+# (`row_number() OVER ()`): two scans of the same evidence write the same case/ tables.
+_CIDS = f"""
+    CREATE OR REPLACE TEMP TABLE _case_cids AS
+    SELECT cid, row_number() OVER (ORDER BY {GROUP}) AS new FROM model_combos"""
 # the chosen events, every column, numbered and scored (the filter repeated: it is what DuckDB
 # pushes into the rows' scan; the join alone read every row)
 _EVENTS = f"""
@@ -72,6 +77,8 @@ _SIGNINS = f"""
 _SOURCES: dict[str, str] = {
     "token_claims": TOKEN_CLAIMS_EXPORT,
     "model_events": "SELECT * FROM _case_model",
+    "model_combos": "SELECT c.* REPLACE (m.new AS cid) FROM model_combos c JOIN _case_cids m USING (cid)",
+    "model_scores": "SELECT s.* REPLACE (m.new AS cid) FROM model_scores s JOIN _case_cids m USING (cid)",
     "signins": _SIGNINS,
     "events": _EVENTS,
     **{name: sql for name, (sql, _) in EXPORTS.items()},
@@ -87,7 +94,7 @@ def write_case(con: duckdb.DuckDBPyConnection, target: Path, report: Any, annota
     teach(con)
     cur = con.cursor()
     try:
-        for step in (_KEYS_SQL, _MODEL, _SCORES):
+        for step in (_KEYS_SQL, _MODEL, _SCORES, _CIDS):
             cur.execute(step).fetchall()
         tables: dict[str, dict[str, object]] = {}
         for name in TABLES:
@@ -103,7 +110,7 @@ def write_case(con: duckdb.DuckDBPyConnection, target: Path, report: Any, annota
         ((total,),) = cur.execute("SELECT count(*) FROM events_t").fetchall()
         exported = int(tables["events"]["rows"])  # type: ignore[call-overload]
     finally:
-        for temp in ("_case_keys", "_case_model", "_case_scores"):
+        for temp in ("_case_keys", "_case_model", "_case_scores", "_case_cids"):
             cur.execute(f"DROP TABLE IF EXISTS {temp}").fetchall()
         cur.close()
     document = {
