@@ -64,7 +64,24 @@ def wait_for(flag: Path, child: subprocess.Popen[str], timeout: float = 120) -> 
 
 
 def contents(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+    """The folder's files, and its case/ (`case/<name>`): each Parquet table as its sorted rows (two
+    scans may store the same rows in another order), case.json as its bytes."""
+    import duckdb
+
+    found = {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+    con = duckdb.connect()
+    for p in sorted((folder / "case").glob("*")):
+        if p.suffix == ".parquet":
+            rows = con.execute("SELECT * FROM read_parquet(?)", [str(p)]).fetchall()
+            found[f"case/{p.name}"] = repr(sorted(map(repr, rows))).encode()
+        else:
+            found[f"case/{p.name}"] = p.read_bytes()
+    return found
+
+
+def names(found: dict[str, bytes]) -> list[str]:
+    """The entries of the folder `contents` read (case/ once)."""
+    return sorted({name.split("/")[0] for name in found})
 
 
 # the environment, the new inputs, `out`, the old set (with the analyst's file) and the new set
@@ -84,8 +101,12 @@ def two_sets(tmp_path: Path) -> Sets:
         assert child.wait(timeout=120) == 0, child.communicate()
     (out / "notes.txt").write_text("the analyst's own notes\n", encoding="utf-8")
     old, new = contents(out), contents(tmp_path / "reference")
-    assert set(new) == set(FINDINGS) and set(old) == {*FINDINGS, "notes.txt"}
+    assert names(new) == sorted([*FINDINGS, "case"]) and names(old) == sorted(
+        [*FINDINGS, "case", "notes.txt"]
+    )
     assert old["tokens.csv"] != new["tokens.csv"] and old["manifest.json"] != new["manifest.json"]
+    assert old["case/tokens.parquet"] != new["case/tokens.parquet"]  # 3 tokens, then 5
+    assert old["case/case.json"] != new["case/case.json"]
     return env, new_in, out, old, new
 
 
@@ -102,7 +123,7 @@ def test_a_scan_stopped_while_writing_leaves_the_old_set_whole(tmp_path: Path, t
     stdout, stderr = child.communicate(timeout=60)
     assert (child.returncode, stderr, stdout) == (130, "triage scan: interrupted\n", "")
     assert contents(out) == old
-    assert sorted(p.name for p in out.iterdir()) == sorted(old)
+    assert sorted(p.name for p in out.iterdir()) == names(old)
 
 
 def test_a_stop_during_the_swap_waits_for_it_and_leaves_the_new_set_whole(

@@ -125,9 +125,20 @@ def dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_findings_withhold_tokens_in_any_column_unless_secrets_are_asked_for(dirs: Path) -> None:
     evidence = innocuous(dirs / "evidence")
     _scan([evidence], dirs / "out")
-    files = {p.name: p.read_text(encoding="utf-8") for p in (dirs / "out").iterdir()}
+    files = {p.name: p.read_text(encoding="utf-8") for p in (dirs / "out").iterdir() if p.is_file()}
+    assert sorted(files) == [
+        "actions.csv",
+        "drift.csv",
+        "mailboxes.csv",
+        "manifest.json",
+        "sessions.csv",
+        "tokens.csv",
+    ]
     for name, text in files.items():
         assert raw_tokens_in(text) == [], name
+    case = case_text(dirs / "out" / "case")  # the folder `triage open` reads: every cell of every table
+    assert raw_tokens_in(case) == []
+    assert mark(HIDDEN) in case and mark(TICKET) in case  # the columns are there, each token by its key
     sessions = list(csv.DictReader((dirs / "out" / "sessions.csv").open(encoding="utf-8")))
     assert [r["session_id"] for r in sessions] == [mark(TICKET)]
     assert set(sessions[0]["user_agents"].split(";")) == {mark(HIDDEN), f"seen {mark(HIDDEN)} here"}
@@ -141,6 +152,18 @@ def test_findings_withhold_tokens_in_any_column_unless_secrets_are_asked_for(dir
     assert [r["session_id"] for r in sessions] == [TICKET]
     tokens = list(csv.DictReader((dirs / "secret" / "tokens.csv").open(encoding="utf-8")))
     assert (tokens[0]["token"], tokens[0]["session_id"]) == (BEARER, TICKET)
+    # case/ holds no raw token even then: the TUI shows none, so the folder needs none
+    secret_case = case_text(dirs / "secret" / "case")
+    assert raw_tokens_in(secret_case) == [] and mark(TICKET) in secret_case
+
+
+def case_text(folder: Path) -> str:
+    """Every cell of every Parquet file in a findings folder's case/ as text, and its case.json."""
+    con = duckdb.connect()
+    tables = sorted(folder.glob("*.parquet"))
+    assert len(tables) > 20
+    cells = [str(con.execute("SELECT * FROM read_parquet(?)", [str(p)]).fetchall()) for p in tables]
+    return "\n".join([*cells, (folder / "case.json").read_text(encoding="utf-8")])
 
 
 def test_a_saved_view_withholds_tokens_in_any_column(dirs: Path) -> None:

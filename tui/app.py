@@ -148,11 +148,35 @@ def missing_inputs(paths: list[str]) -> list[str]:
     return [p for p in paths if not Path(p).exists() and not glob.glob(p, recursive=True)]
 
 
+def findings_folder_refusal(paths: list[str]) -> str:
+    """Why a findings folder among `paths` cannot be opened ("" when none is, or it can): it opens
+    alone, and its case/ must be one this triage reads (`tui.engine.case.folder.read_folder`)."""
+    from tui.engine.case.folder import CASE_DIR, CaseFolderError, is_findings_folder, read_folder
+
+    for p in paths:  # case/ alone would be read as evidence: its tables as logs
+        if is_findings_folder(Path(p).parent) and Path(p).resolve() == (Path(p).parent / CASE_DIR).resolve():
+            return f"{p} is the case/ of a findings folder: open the folder (triage open {Path(p).parent})"
+    folders = [p for p in paths if is_findings_folder(Path(p))]
+    if not folders:
+        return ""
+    if len(paths) > 1:
+        return f"{folders[0]} is a findings folder: open it alone (triage open {folders[0]})"
+    try:
+        read_folder(Path(folders[0]))
+    except CaseFolderError as exc:
+        return str(exc)
+    return ""
+
+
 def run_app(paths: list[str], options: Options) -> int:
     """Run the TUI over the inputs; 0 on a clean quit, 2 when an input does not exist."""
     missing = missing_inputs(paths)
     if missing:
         print(inert_cell(f"triage open: no such file or directory: {', '.join(missing)}"))
+        return 2
+    refusal = findings_folder_refusal(paths)
+    if refusal:
+        print(inert_cell(f"triage open: {refusal}"))
         return 2
     warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
     app = TriageApp(paths, options)

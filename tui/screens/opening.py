@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -13,6 +14,7 @@ from textual.message import Message
 
 from tui.engine.analyses.pane_specs import PANES
 from tui.engine.analyses.panes import build_table, header_summary, progress_adapter
+from tui.engine.case.folder import is_findings_folder
 from tui.engine.core.db import connect
 from tui.engine.core.safe import inert_cell
 from tui.engine.ingest.load_report import said_once
@@ -95,6 +97,9 @@ class Opening(MainScreenBase):
                 last = now
                 self.post_message(self._Progress(stage, fraction))
 
+        if len(self.paths) == 1 and is_findings_folder(Path(self.paths[0])):
+            self._open_folder(Path(self.paths[0]))
+            return
         found, _, _ = expand(self.paths)
         hashes = hash_in_background(found)  # for the saved state; hashed while the inputs load
         self._busy_con = connect()
@@ -129,6 +134,26 @@ class Opening(MainScreenBase):
             if not self._quitting:
                 raise
             return
+        self.post_message(self._Progress("", None))
+
+    def _open_folder(self, path: Path) -> None:
+        """A findings folder (SPEC §9): its case/ tables copied in, the saved state put back, every
+        pane shown at once (nothing to analyse: `Session.open_case`). In the opening worker."""
+        from tui.engine.case.session import Session
+
+        self._busy_con = connect()
+        self.post_message(self._Progress(f"reading the findings in {path}", 0.1))
+        try:
+            session = Session.open_case(path, self.options, con=self._busy_con)
+            self.post_message(self._Opened(session))
+            self.post_message(self._Progress("hashing the findings folder", 0.95))
+            self.restore_in_worker(self._busy_con, session)
+        except duckdb.InterruptException:
+            if not self._quitting:
+                raise
+            return
+        for name in BUILD_ORDER:
+            self.post_message(self._Built(name))
         self.post_message(self._Progress("", None))
 
     def on_opening__progress(self, message: Opening._Progress) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.message import Message
@@ -59,7 +60,10 @@ class Saving(MainScreenBase):
         )
         from tui.engine.findings.scan import evidence_folders
 
-        dialog = SaveDialog(default_save_path(view.spec.name), evidence_folders(self.session.report), what)
+        evidence = evidence_folders(self.session.report)
+        if self.session.folder is not None:  # a findings folder is evidence too
+            evidence.append(self.session.folder.path)
+        dialog = SaveDialog(default_save_path(view.spec.name), evidence, what)
 
         session = self.session
 
@@ -97,7 +101,7 @@ class Saving(MainScreenBase):
                     request.filter_text,
                     request.marked,
                     request.path,
-                    inputs=manifest_inputs(session.report),
+                    inputs=_inputs(session, manifest_inputs),
                     options=self.options,
                     filters=request.filters,
                     order=request.order,
@@ -121,3 +125,17 @@ class Saving(MainScreenBase):
             title="findings saved",
             timeout=8,
         )
+
+
+def _inputs(session: Session, of_report: Callable[[Any], list[dict[str, object]]]) -> list[dict[str, object]]:
+    """A saved view's manifest inputs: the evidence's files hashed (`of_report`), or for a findings
+    folder the inputs its scan pinned and the folder's own manifest.json with its hash."""
+    if session.folder is None:
+        return of_report(session.report)
+    from tui.engine.case.state import sha256_of
+
+    manifest = session.folder.path / "manifest.json"
+    return [
+        *session.folder.inputs(),
+        {"path": str(manifest), "sha256": sha256_of(manifest), "kind": "findings"},
+    ]

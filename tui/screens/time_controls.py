@@ -126,6 +126,13 @@ class TimeControls(MainScreenBase):
         if self.session is None or not all(v.ready for v in self.query(PaneView)):
             self.notify("the panes are still loading", severity="warning")
             return
+        if self.session.folder is not None:  # its drift table and model were built for the scan's split
+            self.notify(
+                "a findings folder keeps the split of its scan; scan the evidence with --baseline-until "
+                "to move it",
+                severity="warning",
+            )
+            return
         split = moved_split(self.session.annotation.split, days)
         if split is None:
             self.notify("the baseline and the window each need at least a day", severity="warning")

@@ -90,7 +90,12 @@ class Workflow(MainScreenBase):
     ) -> None:
         """Hash the inputs (or take `hashes`, started while they loaded), read their saved state, put
         back its marks and split before the panes build."""
-        files = input_files((Path(f.path) for f in session.report.files if Path(f.path).is_file()), hashes)
+        if session.folder is not None:  # a findings folder is its own input set: its files' content
+            files = input_files(session.folder.files())
+        else:
+            files = input_files(
+                (Path(f.path) for f in session.report.files if Path(f.path).is_file()), hashes
+            )
         unreadable = ""
         try:
             restored = load_state(files)
@@ -99,9 +104,7 @@ class Workflow(MainScreenBase):
         ensure_marks(con)
         state = restored.state
         if state is not None:
-            sources = {str(f.path): os.path.realpath(f.path) for f in session.report.files}
-            sha = {f.path: f.sha256 for f in files}
-            source_of_sha = {sha[p]: s for s, p in sources.items() if p in sha}
+            source_of_sha = {sha: source for source, sha in _sha_of_source(session, files).items()}
             state = dataclasses.replace(state, marks=local_marks(state.marks, source_of_sha))
             write_marks(con, state.marks)
             if state.split is not None:
@@ -153,9 +156,7 @@ class Workflow(MainScreenBase):
         """Write filters, marks, pane and split to the state file (cheap: a small JSON)."""
         if not self._state_ready or self.session is None:
             return
-        sources = {str(f.path): os.path.realpath(f.path) for f in self.session.report.files}
-        sha = {f.path: f.sha256 for f in self.files}
-        sha_of_source = {s: sha[p] for s, p in sources.items() if p in sha}
+        sha_of_source = _sha_of_source(self.session, self.files)
         split = self.session.annotation.split
         every = [m for pane in self.marks.values() for m in pane.values()]
         try:
@@ -265,6 +266,16 @@ class Workflow(MainScreenBase):
     def on_workflow__marks_written(self, message: Workflow._MarksWritten) -> None:
         for name in dict.fromkeys(message.panes):
             self.pane(name).refresh_rows()
+
+
+def _sha_of_source(session: Session, files: tuple[InputFile, ...]) -> dict[str, str]:
+    """An event's `source` → the SHA-256 of its file, which event marks are stored against: the
+    loaded inputs' hashes, or for a findings folder those its manifest pinned at the scan."""
+    if session.folder is not None:
+        return dict(session.folder.sha_of_source())
+    sources = {str(f.path): os.path.realpath(f.path) for f in session.report.files}
+    sha = {f.path: f.sha256 for f in files}
+    return {s: sha[p] for s, p in sources.items() if p in sha}
 
 
 def _split_bounds(split: Split) -> tuple[str, str, str, str] | None:

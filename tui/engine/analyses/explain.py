@@ -18,15 +18,13 @@ from typing import Any
 
 import duckdb
 
-from tui.engine.analyses import explain_identity, explain_model, original
+from tui.engine.analyses import detail_sources, explain_identity, explain_model, original
 from tui.engine.analyses.panes import display_value
 from tui.engine.core.safe import inert_cell
 from tui.engine.core.secrets import mask_text
-from tui.engine.tokens.jwt_decode import JSON_FROM, json_text_sql
 
 SEVERITY_NAMES = ("none", "info", "low", "medium", "high", "critical")
 TIME_CLAIMS = ("iat", "nbf", "exp", "auth_time")
-BASELINE_VALUES = 8  # per dimension; the panel is for reading, the Events pane for everything
 
 
 @dataclass(frozen=True)
@@ -74,6 +72,13 @@ def explain(
         found = original.record(con, report, row.get("source"), row.get("source_row"))
         if found is not None:
             shown = tuple(Line(label, text) for label, text in original.lines(*found, secrets=secrets))
+            detail = Detail(detail.title, (*detail.sections, Section("original record", shown)))
+        elif getattr(report, "folder", None) is not None:  # a findings folder holds the events, not the files
+            where = f"{_text(row.get('source'))} row {_text(row.get('source_row'))}"
+            shown = (
+                Line("in", where),
+                Line("not in a findings folder", "open the evidence to read it", "dim"),
+            )
             detail = Detail(detail.title, (*detail.sections, Section("original record", shown)))
     if not row.get("mark"):
         return detail
@@ -145,11 +150,7 @@ def token_sections(con: duckdb.DuckDBPyConnection, tkey: object, sha256: object)
     sections = [Section("why flagged", why or (Line("no indicator fired", "", "dim"),))]
     claims = None
     if sha256 is not None:
-        claims = con.execute(
-            f"SELECT c.alg, c.kid, c.sig, c.decode_error, {json_text_sql('header')}, "
-            f"{json_text_sql('claims')} FROM {JSON_FROM} WHERE c.tok_sha256 = ? LIMIT 1",
-            [str(sha256)],
-        ).fetchone()
+        claims = con.execute(detail_sources.token_json_sql(con), [str(sha256)]).fetchone()
     if claims is None:
         sections.append(
             Section("token", (Line("subject", _text(tkey)), Line("raw token", "not in the evidence", "dim")))
@@ -186,13 +187,7 @@ def _section(title: str, rows: Iterable[tuple[str, str, str]]) -> Section:
 
 
 def _mailbox_sections(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> tuple[Section, ...]:
-    tokens = con.execute(
-        "SELECT tkey, max(sev_rank) AS rank, count(*) AS n, min(ts), max(ts), "
-        "list_sort(list_distinct(flatten(list(string_split(folders, '; ')) FILTER (folders IS NOT NULL)))) "
-        "FROM events WHERE lower(mailbox) = lower(?) AND tkey IS NOT NULL GROUP BY tkey "
-        "ORDER BY rank DESC NULLS LAST, n DESC, tkey LIMIT 10",
-        [str(row.get("mailbox"))],
-    ).fetchall()
+    tokens = detail_sources.mailbox_tokens(con, str(row.get("mailbox")))
     sections = [
         Section(
             "why flagged",
@@ -245,27 +240,6 @@ def _mailbox_sections(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> tu
     return tuple(sections)
 
 
-_BASELINE_SQL = """
-WITH ev AS (
-    SELECT client_ip, country, app_id, client_app_id, user_agent, CAST(hour(ts) AS VARCHAR) AS h
-    FROM events WHERE lower("user") = lower(?) AND ts >= ? AND ts < ?
-), vals AS (
-    SELECT 'ips' AS dim, client_ip AS v FROM ev WHERE client_ip IS NOT NULL
-    UNION ALL SELECT 'countries', country FROM ev WHERE country IS NOT NULL
-    UNION ALL SELECT 'app ids', app_id FROM ev WHERE app_id IS NOT NULL
-    UNION ALL SELECT 'client app ids', client_app_id FROM ev WHERE client_app_id IS NOT NULL
-    UNION ALL SELECT 'user agents', user_agent FROM ev WHERE user_agent IS NOT NULL
-    UNION ALL SELECT 'hours (UTC)', lpad(h, 2, '0') FROM ev
-), counted AS (
-    SELECT dim, v, count(*) AS n FROM vals GROUP BY dim, v
-)
-SELECT dim, count(*) AS distinct_values,
-       list(v || ' ×' || n ORDER BY n DESC, v)[1:?] AS top,
-       list(v ORDER BY v) AS all_values
-FROM counted GROUP BY dim ORDER BY dim
-"""
-
-
 def _model_line(label: str, text: str, style: str) -> Line:
     """A behaviour-model line, inert, with any raw token in a feature's value shown by its key (a
     token mapped into a user-agent or operation column becomes a feature value)."""
@@ -292,9 +266,9 @@ def _drift_sections(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> tupl
     start, end = row.get("baseline_start"), row.get("baseline_end")
     base: list[Line] = []
     if start is not None and end is not None:
-        for dim, distinct, top, all_values in con.execute(
-            _BASELINE_SQL, [str(row.get("user")), start, end, BASELINE_VALUES]
-        ).fetchall():
+        for dim, distinct, top, all_values in detail_sources.baseline_values(
+            con, str(row.get("user")), start, end
+        ):
             text = " ".join(all_values) if dim == "hours (UTC)" else ", ".join(top)
             more = f" (+{distinct - len(top)} more)" if dim != "hours (UTC)" and distinct > len(top) else ""
             base.append(Line(dim, inert_cell(text + more)))

@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from tui.engine.analyses import detail_sources
 from tui.engine.analyses.actions import ACTIONS_ORDER
 from tui.engine.analyses.panes import display_value
 from tui.engine.core.schema import Kind
@@ -141,10 +142,8 @@ def token_mfa_rows(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> list[
 def mailbox_session_rows(con: duckdb.DuckDBPyConnection, mailbox: object) -> list[Row]:
     """The sessions that read a mailbox, worst first (from its reads' session ids)."""
     fetched = con.execute(
-        """SELECT s.session_id, s."user", s.severity, s.sev_rank, s.mfa, m.n
-        FROM (SELECT session_id, count(*) AS n FROM events_rows
-              WHERE mailbox = lower(?) AND session_id IS NOT NULL
-              GROUP BY session_id) m JOIN sessions s USING (session_id)
+        f"""SELECT s.session_id, s."user", s.severity, s.sev_rank, s.mfa, m.n
+        FROM ({detail_sources.mailbox_sessions_sql(con)}) m JOIN sessions s USING (session_id)
         ORDER BY s.sev_rank DESC, m.n DESC, s.session_id LIMIT 10""",
         [str(mailbox)],
     ).fetchall()

@@ -311,14 +311,7 @@ def score_events(con: duckdb.DuckDBPyConnection) -> None:
     users' scores), from the last `learn`: one UPDATE, so a pane reads the old scores or the new."""
     if not events_materialised(con):
         return
-    if not con.execute("SELECT count(*) FROM model_bits WHERE learn").fetchone()[0]:  # type: ignore[index]
-        con.execute(
-            f"""INSERT INTO model_combos
-            SELECT (SELECT coalesce(max(cid), 0) FROM model_combos) + row_number() OVER (), *, _m_how(hw)
-            FROM (SELECT {GROUP}, count(*) AS n FROM model_events WHERE learn GROUP BY ALL)"""
-        )
-        _bits(con, teaching=True)
-        _scores(con, teaching=True)
+    teach(con)
     keys = " AND ".join(f"c.{k} IS NOT DISTINCT FROM e.{k}" for k in GROUP.split(", "))
     con.execute(
         f"""UPDATE {WORK_DB}.events_a AS a SET anomaly = x.anomaly
@@ -329,4 +322,17 @@ def score_events(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-__all__ = ["FEATURES", "feature_view", "learn", "score_events", "set_model_options"]
+def teach(con: duckdb.DuckDBPyConnection) -> None:
+    """Score the combinations `learn` left out — the baseline's, leave-one-out — once, so every event
+    has a score (`score_events`; `scan` too, for the flagged events it writes into case/)."""
+    if not con.execute("SELECT count(*) FROM model_bits WHERE learn").fetchone()[0]:  # type: ignore[index]
+        con.execute(
+            f"""INSERT INTO model_combos
+            SELECT (SELECT coalesce(max(cid), 0) FROM model_combos) + row_number() OVER (), *, _m_how(hw)
+            FROM (SELECT {GROUP}, count(*) AS n FROM model_events WHERE learn GROUP BY ALL)"""
+        )
+        _bits(con, teaching=True)
+        _scores(con, teaching=True)
+
+
+__all__ = ["FEATURES", "feature_view", "learn", "score_events", "set_model_options", "teach"]

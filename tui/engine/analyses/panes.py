@@ -226,8 +226,16 @@ def cell_term(column: str, value: object) -> tuple[str, object] | str:
 
 def header_summary(report: Any, annotation: Any = None) -> str:
     """`triage · 3 inputs · 61,010 events · 2023-05-01 → 2023-06-12 UTC · tenant 43bf…df9`."""
-    inputs = [f for f in report.files if f.view is not None]
+    folder = getattr(report, "folder", None)  # a findings folder's (`case.folder.CaseReport`)
+    inputs = [f for f in report.files if f.view is not None or (folder is not None and f.error is None)]
     parts = ["triage", f"{len(inputs)} input{'s' if len(inputs) != 1 else ''}", f"{report.rows:,} events"]
+    if folder is not None:  # what the Events pane holds of them
+        parts = [
+            "triage",
+            f"findings {folder.name}/",
+            *parts[1:-1],
+            f"{report.exported:,} of {report.rows:,} events",
+        ]
     if report.ts_min is not None and report.ts_max is not None:
         first, last = timefmt.local(report.ts_min), timefmt.local(report.ts_max)
         span = f"{timefmt.stamp(first, '%Y-%m-%d')} → {timefmt.stamp(last, '%Y-%m-%d')}"

@@ -42,8 +42,9 @@ class Session:
 
     case: Case
     paths: tuple[str, ...]
-    report: Any  # tui.engine.ingest.load.LoadReport
+    report: Any  # tui.engine.ingest.load.LoadReport (a findings folder's: `folder.CaseReport`)
     annotation: Any  # tui.engine.case.annotate.Annotation
+    folder: Any = None  # the findings folder opened (`folder.CaseFolder`, `open_case`); None: the evidence
     _cursors: Cursors = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -116,6 +117,37 @@ class Session:
         )
         case = case.with_org(annotation.org)
         return cls(case=case, paths=tuple(paths), report=report, annotation=annotation)
+
+    @classmethod
+    def open_case(cls, path: Path, options: Options, con: duckdb.DuckDBPyConnection | None = None) -> Session:
+        """Open a findings folder (`triage scan --out DIR`'s, SPEC §9) instead of the evidence: its
+        case/ tables copied into the connection under the names the panes read (`folder.load`), the
+        scan's organisation and drift split, no ingest or annotation run. Raises
+        `folder.CaseFolderError` (one line) when the folder cannot be opened."""
+        from tui.engine.case.annotate import Annotation
+        from tui.engine.case.folder import load, org_of, read_folder, report_of, split_of
+
+        found = read_folder(path)
+        doc = found.document
+        said = doc.get("annotation") or {}
+        org = org_of(doc)
+        annotation = Annotation(
+            org=org,
+            split=split_of(doc),
+            intel_version=str(said.get("intel_version") or ""),
+            jwks_files=(),
+            key_lists_used=tuple(Path(p) for p in said.get("key_lists_used") or ()),
+            tokens=int(said.get("tokens") or 0),
+            malformed=int(said.get("malformed") or 0),
+            signatures=tuple((str(s), int(n)) for s, n in said.get("signatures") or ()),
+            indicator_counts=tuple((str(c), int(n)) for c, n in said.get("indicator_counts") or ()),
+            notes=tuple(str(n) for n in said.get("notes") or ()),
+        )
+        case = Case.start(options, con).with_org(org)
+        load(case.con, found)
+        return cls(
+            case=case, paths=(str(path),), report=report_of(found), annotation=annotation, folder=found
+        )
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for one worker thread (DuckDB connections are not shared across threads)."""

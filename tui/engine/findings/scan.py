@@ -5,7 +5,8 @@ fixed row order, so two runs over the same inputs give byte-identical CSVs. The 
 only in its run start time (fixed too when `SOURCE_DATE_EPOCH` is set), so no duration is recorded.
 
 The files are one set (`write_findings`): an `--out` that held an earlier run's findings holds either
-that set or the new one, never a new `tokens.csv` beside an old `manifest.json`.
+that set or the new one, never a new `tokens.csv` beside an old `manifest.json`. The set includes
+`case/` (`case_export`): the analysis tables and the flagged events as Parquet, for `triage open DIR`.
 """
 
 from __future__ import annotations
@@ -103,9 +104,11 @@ def write_findings(
     report: object,
     started: datetime,
     hashes: Mapping[str, Future[str]] | None = None,
+    annotation: object = None,
 ) -> list[str]:
-    """Write the findings files (`FINDINGS`: tokens, mailboxes, drift, sessions, actions) and
-    manifest.json into `out`, as one set.
+    """Write the findings files (`FINDINGS`: tokens, mailboxes, drift, sessions, actions), the case/
+    folder `triage open DIR` reads (`case_export.write_case`; with the scan's `annotation`, else
+    none) and manifest.json into `out`, as one set.
 
     Every file is first written whole into a staging folder inside `out` (`.triage-<pid>-…`, so the
     renames below stay on one file system), which is what a stop during the minutes of writing
@@ -117,6 +120,8 @@ def write_findings(
     leaves the old set or the new one. Only a SIGKILL or power loss inside those microseconds could
     leave new files beside old ones, and then without a manifest.json. Anything else in `out` (the
     analyst's notes, an earlier `--include-secrets` copy saved under another name) is left as it is.
+    case/ is one of the set's entries: in the same swap the old one is renamed aside into the
+    staging folder (removed with it) and the new one in.
 
     `hashes`: the inputs' SHA-256 being computed since the scan started (`state.hash_in_background`)."""
     from tui.engine.findings.export import BATCH_ROWS, write_csv, write_manifest
@@ -146,11 +151,17 @@ def write_findings(
             written.append(name)
             if len(written) == 1:
                 _test_pause("staged")
+        if annotation is not None:
+            from tui.engine.case.folder import CASE_DIR
+            from tui.engine.findings.case_export import write_case
+
+            write_case(con, staging / CASE_DIR, report, annotation)
+            written.append(CASE_DIR)
         write_manifest(
             staging / "manifest.json",
             inputs=manifest_inputs(report, hashes),
             options=options,
-            outputs=written,
+            outputs=[name for name in written if name in FINDINGS],  # case/ describes itself (case.json)
             started_at=started,
         )
         files = [*written, "manifest.json"]
@@ -184,6 +195,9 @@ def _swap(staging: Path, out: Path, files: list[str]) -> None:
     with stops_deferred():
         (out / manifest).unlink(missing_ok=True)
         for i, name in enumerate(files[:-1]):
+            if (staging / name).is_dir() and ((out / name).exists() or (out / name).is_symlink()):
+                # a folder is not renamed over another (nor over a file): the old one goes aside
+                os.replace(out / name, staging / f"{name}.old")
             os.replace(staging / name, out / name)
             if i == 0:
                 _test_pause("swap")
@@ -312,7 +326,8 @@ def summary(
     lines.append("top users (hard evidence first, then the behaviour model's bits):")
     for sev, score, user, why in drift:
         lines.append(f"  {sev:<8} {score:>7.1f}  {inert_cell(user)}  {inert_cell(why)}")
-    lines.append(f"wrote {', '.join(files)} to {out}")
+    shown = [f"{name}/" if (out / name).is_dir() else name for name in files]  # case/
+    lines.append(f"wrote {', '.join(shown)} to {out}")
     # data cells were escaped one by one above, newlines included; a raw token in a user or reason
     # (a column mapped from the wrong header) is shown by its key, as in the files
     return inert(mask_text("\n".join(lines)))
@@ -351,7 +366,7 @@ def run_scan(
         analyses.build(session.con, session.annotation.split, _part(progress, 0.8, 0.97))
         if progress is not None:
             progress(f"writing the findings to {out}", 0.97)
-        files = write_findings(session.con, out, options, report, started, hashes)
+        files = write_findings(session.con, out, options, report, started, hashes, session.annotation)
         text = summary(session.con, report, out, files, session.annotation)
         return text, 2 if report.errors else 0
     finally:
