@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +39,18 @@ def need_spark() -> None:
         pytest.skip(what)
 
 
+# The master the session fixture uses: local[2], or the loopback cluster a test started and runs a
+# child pytest against (tests/test_spark_scan.py).
+MASTER = "TRIAGE_TEST_SPARK_MASTER"
+
+
 @pytest.fixture(scope="session")
 def spark_run() -> Iterator[Any]:
     """One Spark session (local[2]) made by the engine's own `start`, for every Spark test."""
     need_spark()
     from tui.engine.spark.session import start
 
-    run = start("local[2]")
+    run = start(os.environ.get(MASTER, "local[2]"))
     try:
         yield run
     finally:
@@ -90,9 +96,15 @@ def _workers_registered(log: Path, count: int, seconds: float = 60) -> None:
     raise RuntimeError(f"{count} workers did not register with the master within {seconds:g} s")
 
 
+@dataclass(frozen=True)
+class Cluster:
+    master: str  # spark://127.0.0.1:<port>
+    logs: Path  # master.log, worker1.log, worker2.log
+
+
 @pytest.fixture(scope="module")
-def spark_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`spark://127.0.0.1:<port>`: a standalone master and two workers (one core, 1 GB each)."""
+def spark_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """A standalone master and two workers (one core, 1 GB each) on 127.0.0.1."""
     need_spark()
     home = spark_home()
     folder = tmp_path_factory.mktemp("spark-cluster")
@@ -152,7 +164,7 @@ def spark_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 master,
             )
         _workers_registered(folder / "master.log", 2)
-        yield master
+        yield Cluster(master, folder)
     finally:
         for proc in reversed(procs):
             proc.terminate()
