@@ -99,8 +99,24 @@ def test_a_kind_not_yet_read_on_spark_is_refused_by_name(spark: Any, tmp_path: P
         _scan(spark, [str(SAMPLE / "signins.json")], tmp_path / "out", Options(), None)
     assert str(refused.value) == (
         f"{SAMPLE / 'signins.json'}: entra_signin (json {{value: [...]}}) is not yet read by the Spark "
-        "engine (it reads gateway logs so far); use --engine duckdb"
+        "engine (it reads gateway logs in Parquet or CSV so far); use --engine duckdb"
     )
+
+
+def test_a_gateway_scan_reads_on_spark_and_says_the_findings_are_not_written_yet(tmp_path: Path) -> None:
+    """The CLI end to end on the sample's gateway log: Spark reads, decodes and verifies it, then the
+    scan says in one line that the findings files are not written yet, and writes none (exit 2)."""
+    need_spark()
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for name in ("gateway.parquet", "jwks.json"):
+        shutil.copy(SAMPLE / name, logs / name)
+    done = _triage(str(logs), "--out", str(tmp_path / "out"), "--spark-master", "local[1]")
+    assert _one_line(done) == (
+        "triage scan --engine spark: the Spark engine reads these inputs and decodes and verifies their "
+        "tokens, but does not write the findings files yet (SPEC §9 in progress); use --engine duckdb"
+    )
+    assert not (tmp_path / "out").exists()
     assert not (tmp_path / "out").exists()
 
 

@@ -14,7 +14,8 @@ The analysis runs in its own SQL session (`SparkSession.newSession()`: the same 
 settings and temporary views), so an adopted session's settings are never changed:
 - `spark.sql.ansi.enabled=false`: a list index past the end is NULL, as DuckDB's `list[i]` is (the
   engine's SQL relies on that everywhere); the engine's SQL never relies on a cast raising;
-- `spark.sql.session.timeZone=UTC`: the engine's times are naive UTC, as DuckDB's are.
+- `spark.sql.session.timeZone=UTC` and `spark.sql.timestampType=TIMESTAMP_NTZ`: the engine's times
+  are naive UTC, as DuckDB's `TIMESTAMP` is.
 
 Python workers run this interpreter (`spark.pyspark.python`) with this package importable
 (`spark.executorEnv.PYTHONPATH`): the signature checks' pandas UDF imports `tui.engine.tokens.verify`.
@@ -134,6 +135,7 @@ def start(master: str = DEFAULT_MASTER, extra: dict[str, str] | None = None) -> 
             "(install one, e.g. apt-get install default-jre-headless, or set JAVA_HOME)"
         )
     check_master(master)
+    quiet_python_loggers()
     try:
         from pyspark import SparkConf, SparkContext
         from pyspark.java_gateway import launch_gateway
@@ -165,6 +167,17 @@ def start(master: str = DEFAULT_MASTER, extra: dict[str, str] | None = None) -> 
     return SparkRun(spark=analysis_session(session), owned=True, log=log)
 
 
+def quiet_python_loggers() -> None:
+    """pyspark logs a failed statement's whole JVM trace, as JSON, to stderr from Python
+    (`SQLQueryContextLogger`); the error itself is raised and said in one line (`cause`)."""
+    import logging
+
+    for name in ("SQLQueryContextLogger", "py4j", "py4j.clientserver", "py4j.java_gateway"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.CRITICAL)
+        logger.propagate = False
+
+
 def adopt(spark: Any) -> SparkRun:
     """The caller's session (a notebook's, a spark-submit job's): the analysis gets its own SQL session
     on it, and the caller's session is left running and unchanged."""
@@ -176,6 +189,7 @@ def analysis_session(spark: Any) -> Any:
     own = spark.newSession()
     own.conf.set("spark.sql.ansi.enabled", "false")
     own.conf.set("spark.sql.session.timeZone", "UTC")
+    own.conf.set("spark.sql.timestampType", "TIMESTAMP_NTZ")
     return own
 
 

@@ -83,3 +83,13 @@ def verify(spark: Any, claims: Any, tokens: Any, key_lists: KeyLists, intel: Int
         .select(*[F.col(c) for c in claims.columns])
     )
     return filled, keyed
+
+
+def verify_tokens(con: Any, key_lists: KeyLists, intel: Intel) -> tuple[str, ...]:
+    """`tokens.verify.verify_tokens` on a `SparkCon`: `token_keys` and `token_claims.sig` from the
+    pandas UDF (`verify`) instead of the driver; the notes on unreadable key lists."""
+    spark = con.spark
+    filled, keyed = verify(spark, spark.table("token_claims"), spark.table("token_text"), key_lists, intel)
+    con.keep("token_keys", keyed)
+    con.keep("token_claims", filled)
+    return key_lists.notes
