@@ -32,7 +32,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from tui.engine.spark.sql import Macros, rewrite, to_spark
+from tui.engine.spark.sql import READ, Macros, rewrite, to_spark
 
 _MACRO = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP\s+|TEMPORARY\s+)?MACRO\s", re.I)
 _IGNORED = re.compile(
@@ -87,7 +87,7 @@ class SparkCon:
             self.macros.add(sql)
             return self
         text, args = _named_params(sql, params)
-        for tree in sqlglot.parse(text, read="duckdb"):
+        for tree in sqlglot.parse(text, read=READ):
             if tree is not None:
                 self._statement(tree, args)
         return self
@@ -116,7 +116,7 @@ class SparkCon:
     def frame(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         """The Spark DataFrame of one SELECT (no rows fetched)."""
         text, args = _named_params(sql, params)
-        return self._select(sqlglot.parse_one(text, read="duckdb"), args)
+        return self._select(sqlglot.parse_one(text, read=READ), args)
 
     # --- statements --------------------------------------------------------------------------
 

@@ -39,7 +39,9 @@ The rewrites (`_REWRITES`), each for a construct with no portable spelling:
   (the rewrites above; casts, with `spark.sql.ansi.enabled=false`: `session`).
 - `regexp_full_match(x, re)` → `x RLIKE '^(?:re)\\z'` (RLIKE finds; `\\z` is the end, `$` would
   allow a trailing newline).
-- `list_bool_and(l)` → `forall(l, e -> e)`.
+- `list_bool_and(l)` → `forall(l, e -> e)`; `a && b` → `arrays_overlap(a, b)`.
+- `list[i]` → `try_element_at(list, i)`, the index as written (`DuckDBAsWritten`): sqlglot's DuckDB
+  parser shifts only the indices it can type (`l[1]`, and `l[-1]` wrongly to -2), not `l[r]`.
 - `make_timestamp(µs)` → `CAST(timestamp_micros(µs) AS TIMESTAMP_NTZ)`: a naive UTC time, as DuckDB's.
 - `strftime(t, fmt)` → `date_format` with the pattern translated, literal text quoted (sqlglot
   leaves `T` and `Z` unquoted); `format('{} …', …)` → `format_string('%s …', CAST(… AS STRING))`, NULL
@@ -59,6 +61,18 @@ from dataclasses import dataclass, field
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.duckdb import DuckDB
+
+
+class DuckDBAsWritten(DuckDB):
+    """DuckDB as written: list indices kept 1-based in the tree (`list[i]` → `try_element_at`, `[a:b]`
+    → `slice`: both 1-based). sqlglot's own DuckDB parser shifts an index it can type (`l[1]` → 0,
+    `l[-1]` → -2) and leaves the rest (`l[r]`), so its tree cannot say which element was meant."""
+
+    INDEX_OFFSET = 0
+
+
+READ = DuckDBAsWritten
 
 _HEADER = re.compile(r"CREATE\s+OR\s+REPLACE\s+(?:TEMP\s+)?MACRO\s+(\w+)\s*\(([^)]*)\)\s+AS\s", re.I)
 
@@ -83,7 +97,7 @@ class Macros:
             end = heads[i + 1].start() if i + 1 < len(heads) else len(text)
             body = text[head.end() : end].strip().rstrip(";")
             params = [p.strip().lower() for p in head.group(2).split(",") if p.strip()]
-            self.bodies[head.group(1).lower()] = (params, sqlglot.parse_one(body, read="duckdb"))
+            self.bodies[head.group(1).lower()] = (params, sqlglot.parse_one(body, read=READ))
 
     def expand(self, tree: exp.Expr) -> exp.Expr:
         """`tree` with every call of a macro replaced by its body (recursively)."""
@@ -498,6 +512,18 @@ def _epoch(node: exp.Expr) -> exp.Expr:
     return _spark("unix_micros(CAST(__t AS TIMESTAMP_LTZ)) / 1000000.0", t=value)
 
 
+def _bracket(node: exp.Bracket) -> exp.Expr:
+    """DuckDB's `list[i]` (1-based, negative from the end, NULL past either end) is Spark's
+    `try_element_at(list, i)`; sqlglot shifts a literal index to Spark's 0-based `[]` but leaves
+    `list[r]` as it is (one element off). A text index (`map['k']`, `struct['f']`) is left."""
+    if len(node.expressions) != 1:
+        return node
+    index = node.expressions[0]
+    if isinstance(index, exp.Slice) or (isinstance(index, exp.Literal) and index.is_string):
+        return node
+    return exp.Anonymous(this="try_element_at", expressions=[node.this, index])
+
+
 _REWRITES: dict[type[exp.Expr], Callable[[exp.Expr], exp.Expr]] = {
     exp.JSONType: _json_type,  # type: ignore[dict-item]
     exp.JSONExtractScalar: lambda n: _extract(n, "string"),
@@ -517,6 +543,8 @@ _REWRITES: dict[type[exp.Expr], Callable[[exp.Expr], exp.Expr]] = {
     exp.IgnoreNulls: _ignore_nulls,  # type: ignore[dict-item]
     exp.TimeToStr: _strftime,  # type: ignore[dict-item]
     exp.TimeToUnix: _epoch,
+    exp.Bracket: _bracket,  # type: ignore[dict-item]
+    exp.ArrayOverlaps: lambda n: exp.Anonymous(this="arrays_overlap", expressions=[n.this, n.expression]),
     exp.Format: _format,  # type: ignore[dict-item]
     exp.RegexpLike: _regex_arg,
     exp.RegexpExtract: _regex_arg,
@@ -560,7 +588,7 @@ def to_spark(tree: exp.Expr) -> str:
 
 def transpile(sql: str, macros: Macros | None = None) -> str:
     """The DuckDB statement `sql` as Spark SQL, its macro calls expanded (`macros`)."""
-    tree = sqlglot.parse_one(sql, read="duckdb")
+    tree = sqlglot.parse_one(sql, read=READ)
     if macros is not None:
         tree = macros.expand(tree)
     return to_spark(rewrite(tree))
