@@ -69,7 +69,8 @@ def _scan(spark: Any, paths: list[str], out: Path, options: Options, progress: P
     _say(progress, "reading the inputs on Spark", 0.1)
     prepare(con, detected, options)
     # What follows on the DuckDB engine (the indicators, the analyses, the findings files) runs
-    # through `SparkCon` as far as the identity indicators today (`annotate_on_spark`), and is not yet
+    # through `SparkCon` as far as the first indicator whose window frame is bound by a parameter
+    # (`annotate_on_spark`; Spark takes only literal bounds), and is not yet
     # proved byte-identical: no findings file is written until it is.
     raise Unsupported(
         "the Spark engine reads these inputs and decodes and verifies their tokens, but does not "
@@ -95,7 +96,8 @@ def prepare(con: SparkCon, detected: Any, options: Options) -> Any:
 
 def annotate_on_spark(con: SparkCon, detected: Any, options: Options, out: Path) -> str:
     """The rest of the DuckDB scan through `SparkCon`, for the next steps of SPEC §9 (not yet run by
-    `scan`: the identity indicators stop it today): annotate, the analyses, the findings files."""
+    `scan`: an indicator whose window frame is bound by a parameter stops it today): annotate, the
+    analyses, the findings files."""
     from datetime import datetime, timezone
 
     from tui.engine.analyses import tables as analyses

@@ -225,6 +225,9 @@ def _cast(node: exp.Cast) -> exp.Expr:
     return node
 
 
+_INTERVALS = {"to_days": 0, "to_hours": 1, "to_minutes": 2, "to_seconds": 3}
+
+
 def _anonymous(node: exp.Anonymous) -> exp.Expr:
     name = str(node.this).lower()
     args = node.expressions
@@ -249,6 +252,11 @@ def _anonymous(node: exp.Anonymous) -> exp.Expr:
         return _spark("CAST(NULL AS STRING)")
     if name == "hash":  # a key, never shown: any 64-bit hash joins alike (Spark's is xxhash64)
         return _spark("xxhash64(__x)", x=args[0])
+    if name in ("list_position", "list_indexof", "array_position"):  # NULL when absent (Spark: 0)
+        return _spark("nullif(array_position(__l, __x), 0)", l=args[0], x=args[1])
+    if name in _INTERVALS:  # to_days(n) and the like: an interval of n units
+        zeros = ", ".join(["0"] * _INTERVALS[name])
+        return _spark(f"make_dt_interval({zeros}{', ' if zeros else ''}__n)", n=args[0])
     if name == "list_bool_and":
         return _spark("forall(__l, e -> e)", l=args[0])
     return node
@@ -521,6 +529,10 @@ def _bracket(node: exp.Bracket) -> exp.Expr:
     index = node.expressions[0]
     if isinstance(index, exp.Slice) or (isinstance(index, exp.Literal) and index.is_string):
         return node
+    if not (
+        isinstance(index, exp.Literal) or (isinstance(index, exp.Neg) and isinstance(index.this, exp.Literal))
+    ):
+        index = exp.cast(index, "INT")  # Spark's index is an INT; the engine's are small
     return exp.Anonymous(this="try_element_at", expressions=[node.this, index])
 
 
@@ -543,6 +555,7 @@ _REWRITES: dict[type[exp.Expr], Callable[[exp.Expr], exp.Expr]] = {
     exp.IgnoreNulls: _ignore_nulls,  # type: ignore[dict-item]
     exp.TimeToStr: _strftime,  # type: ignore[dict-item]
     exp.TimeToUnix: _epoch,
+    exp.ToDays: lambda n: _spark("make_dt_interval(__n)", n=n.this),
     exp.Bracket: _bracket,  # type: ignore[dict-item]
     exp.ArrayOverlaps: lambda n: exp.Anonymous(this="arrays_overlap", expressions=[n.this, n.expression]),
     exp.Format: _format,  # type: ignore[dict-item]
