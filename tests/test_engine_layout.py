@@ -12,7 +12,8 @@ REPO = Path(__file__).resolve().parents[1]
 ENGINE = REPO / "tui" / "engine"
 SAMPLE = REPO / "sample_logs"
 # The stages in the order data flows; `sample` is the generator beside them and takes only `core`.
-STAGES = ("core", "ingest", "tokens", "indicators", "analyses", "case", "findings")
+# `spark` (SPEC §9: the same analysis on Spark, its SQL transpiled from the stages') is the top layer.
+STAGES = ("core", "ingest", "tokens", "indicators", "analyses", "case", "findings", "spark")
 ALLOWED = {stage: set(STAGES[: i + 1]) for i, stage in enumerate(STAGES)} | {"sample": {"core", "sample"}}
 
 

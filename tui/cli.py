@@ -277,9 +277,25 @@ def scan(
     tz: Tz = "UTC",
     bound: Bound = None,
     quiet: Quiet = False,
+    engine: Annotated[
+        str,
+        typer.Option("--engine", help="duckdb (one machine) or spark (SPEC §9; the spark extra and Java)."),
+    ] = "duckdb",
+    spark_master: Annotated[
+        str,
+        typer.Option("--spark-master", help="Spark master for --engine spark (spark://host:7077, yarn…)."),
+    ] = "local[*]",
 ) -> None:
     """Analyse headless: write the findings files (tokens, mailboxes, drift, sessions), manifest, summary."""
     options = _options(jwks, tenant, domain, ioc, baseline_until, window, mapping, tz, include_secrets, bound)
+    if engine not in ("duckdb", "spark"):
+        typer.echo(f"triage scan: --engine {inert_cell(engine)}: choose duckdb or spark", err=True)
+        raise typer.Exit(2)
+    if engine == "spark":
+        from tui.engine.spark.scan import run_scan as run_spark_scan
+
+        _stoppable("scan", lambda say: run_spark_scan(paths, out, options, spark_master, say), quiet)
+        return
     from tui.engine.findings.scan import run_scan
 
     _stoppable("scan", lambda say: run_scan(paths, out, options, say), quiet)

@@ -89,6 +89,7 @@ def annotate(
     *,
     materialise_events: bool = True,
     decoded: tuple[str, ...] | None = None,
+    verify: Verify | None = None,
 ) -> Annotation:
     """Decode every distinct token, verify it, fire the catalogue and register the `events` view.
 
@@ -98,7 +99,9 @@ def annotate(
     reads it three times, in grouped passes, and never pages it); `events_view.materialise_events(con)` stores
     them later (the TUI does, once its first panes are on screen). `decoded` (the notes
     `preview.build_preview` returned) says the loader's `tokens_ready` already decoded and verified
-    the tokens on this connection, built its `_tok` and fired the `CLAIM_CODES` indicators."""
+    the tokens on this connection, built its `_tok` and fired the `CLAIM_CODES` indicators.
+    `verify`: what fills `token_keys` and `sig` (`verify_tokens`; the Spark engine's runs the same
+    checks in a pandas UDF over the distinct tokens: `tui.engine.spark.tokens`)."""
     con, options = case.con, case.options
     previewed = decoded is not None
     case = case.with_key_lists(getattr(report, "jwks_files", ()))
@@ -110,7 +113,7 @@ def annotate(
         if progress is not None:  # a count of the distinct tokens: what "how far" is measured in
             (tokens,) = con.execute("SELECT count(*) FROM _tok_map").fetchone() or (0,)
             _say(progress, f"decoding and verifying {tokens:,} distinct tokens", 0.1)
-        decoded = decode_tokens(con, case.key_lists, case.intel)
+        decoded = decode_tokens(con, case.key_lists, case.intel, verify or verify_tokens)
     _rebase(con, with_token=False)
     notes = (
         list(decoded)
@@ -130,14 +133,19 @@ def annotate(
     return _summary(con, org, split, case.intel, case.key_lists, notes)
 
 
-def decode_tokens(con: duckdb.DuckDBPyConnection, key_lists: KeyLists, intel: Intel) -> tuple[str, ...]:
+Verify = Callable[[duckdb.DuckDBPyConnection, KeyLists, Intel], tuple[str, ...]]
+
+
+def decode_tokens(
+    con: duckdb.DuckDBPyConnection, key_lists: KeyLists, intel: Intel, verify: Verify | None = None
+) -> tuple[str, ...]:
     """`token_claims` from `token_text`, then `token_keys` and each token's `sig` (checked against the
     case's `key_lists`); notes on unreadable key lists.
 
     Reads only the distinct tokens, so it runs before or after the rows are stored (the TUI's Tokens
     pane shows what it found before the loader writes `events_t`: `tui.engine.case.preview`)."""
     build_claims(con, DISTINCT_TOKENS)
-    return verify_tokens(con, key_lists, intel)
+    return (verify or verify_tokens)(con, key_lists, intel)
 
 
 def _materialise(con: duckdb.DuckDBPyConnection) -> None:

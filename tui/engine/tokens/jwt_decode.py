@@ -14,8 +14,11 @@ else `preferred_username`, else `unique_name`.
 
 Times (`iat`, `nbf`, `exp`) become naive UTC TIMESTAMPs the way PyJWT's own claim validation reads
 them, `int(value)`: an integer, a float truncated toward zero, or a string holding an integer
-(`"1690000000"` → 2023-07-22 04:26:40). Other strings, booleans, objects and values outside the
-timestamp range give NULL; `claims_json` always keeps the raw value.
+(`"1690000000"` → 2023-07-22 04:26:40). Other strings, booleans, objects and times outside years
+1-9999 (Python's `datetime`) give NULL; `claims_json` always keeps the raw value.
+
+The same text runs on Spark (`tui.engine.spark.sql` transpiles it): hence `array_length` for the
+segments' count, regex classes spelled out, and the time range checked rather than an error caught.
 
 Known, documented differences from Python's `json` (DuckDB's reader is the lenient one): a
 trailing comma in an object is accepted; with duplicate keys the *first* wins (Python: the last);
@@ -58,11 +61,12 @@ CREATE OR REPLACE TEMP MACRO _claim_secs(j, path) AS
     CASE
         WHEN json_type(j, path) IN ('UBIGINT', 'BIGINT') THEN TRY_CAST(j ->> path AS BIGINT)
         WHEN json_type(j, path) = 'DOUBLE' THEN TRY_CAST(trunc(TRY_CAST(j ->> path AS DOUBLE)) AS BIGINT)
-        WHEN json_type(j, path) = 'VARCHAR' AND regexp_full_match(j ->> path, '\s*[+-]?[0-9]{1,18}\s*')
+        WHEN json_type(j, path) = 'VARCHAR'
+             AND regexp_full_match(j ->> path, '[ \t\n\r\x0b\x0c]*[+-]?[0-9]{1,18}[ \t\n\r\x0b\x0c]*')
             THEN TRY_CAST(trim(j ->> path, E' \t\n\r\x0b\x0c') AS BIGINT)
     END;
-CREATE OR REPLACE TEMP MACRO _claim_time(j, path) AS
-    try(make_timestamp(_claim_secs(j, path) * 1000000));
+CREATE OR REPLACE TEMP MACRO _claim_time(secs) AS
+    CASE WHEN secs BETWEEN -62135596800 AND 253402300799 THEN make_timestamp(secs * 1000000) END;
 """
 
 
@@ -72,10 +76,10 @@ def decode_sql(source: str) -> str:
 WITH s AS (
     SELECT tok_key, token, string_split(token, '.') AS p FROM {source}
 ), seg AS (
-    SELECT tok_key, token, len(p) AS nseg,
-           CASE WHEN len(p) = 3 THEN p[1] END AS h64,
-           CASE WHEN len(p) = 3 THEN p[2] END AS c64,
-           CASE WHEN len(p) = 3 THEN p[3] END AS s64
+    SELECT tok_key, token, array_length(p) AS nseg,
+           CASE WHEN array_length(p) = 3 THEN p[1] END AS h64,
+           CASE WHEN array_length(p) = 3 THEN p[2] END AS c64,
+           CASE WHEN array_length(p) = 3 THEN p[3] END AS s64
     FROM s
 ), blobs AS (
     SELECT *, CASE WHEN _seg_ok_decoded(h64) THEN _seg_blob(h64) END AS hb,
@@ -127,6 +131,11 @@ WITH s AS (
                                       '$.ver', '$.idp', '$.scp', '$.amr', '$.deviceid']) AS cv,
               json_extract(c, ['$.iat', '$.nbf', '$.exp']) AS tv
     FROM ok
+), secs AS (
+    -- each time claim's seconds once (the range check and the conversion both read them)
+    SELECT *, _claim_secs(tv[1], '$') AS iat_s, _claim_secs(tv[2], '$') AS nbf_s,
+              _claim_secs(tv[3], '$') AS exp_s
+    FROM fields
 )
 SELECT
     tok_key,
@@ -154,13 +163,13 @@ SELECT
     CASE WHEN starts_with(cv[15], '[') THEN array_to_string(try(from_json(cv[15], '["VARCHAR"]')), ',')
          ELSE cv[15] END AS amr,
     cv[16] AS deviceid,
-    _claim_time(tv[1], '$') AS iat,
-    _claim_time(tv[2], '$') AS nbf,
-    _claim_time(tv[3], '$') AS exp,
+    _claim_time(iat_s) AS iat,
+    _claim_time(nbf_s) AS nbf,
+    _claim_time(exp_s) AS exp,
     CAST(NULL AS VARCHAR) AS sig,
     decode_error,
     readable
-FROM fields
+FROM secs
 """
 
 

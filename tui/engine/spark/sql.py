@@ -1,0 +1,607 @@
+"""The engine's DuckDB SQL, run on Spark: one definition of the analysis, transpiled (SPEC §9).
+
+The analysis is written once, as the DuckDB SQL the engine runs (`tokens.jwt_decode`,
+`indicators.catalogue`, …). `transpile(sql, macros)` turns that very text into Spark SQL:
+
+1. parse it with sqlglot (the `duckdb` dialect);
+2. expand the DuckDB macros it calls (`Macros.parse` reads the engine's own `CREATE MACRO` text
+   once; each call is replaced by the macro's body with its arguments put in for its parameters,
+   recursively; DuckDB does the same at bind time, so the meaning is unchanged);
+3. rewrite the constructs whose sqlglot translation means something else on Spark (below);
+4. generate Spark SQL with sqlglot (`spark` dialect).
+
+Where the DuckDB spelling had a portable twin, the engine's SQL was changed to it instead of adding a
+rewrite here (one definition, both engines): `array_length(list)` for a list's length (`len()` is
+ambiguous: sqlglot makes it Spark's string `length`), regex classes spelled out (`[ \\t\\n\\r\\x0b\\x0c]`,
+not `\\s`, which is RE2's `[\\t\\n\\f\\r ]` in DuckDB and includes `\\x0b` in Java), and a time claim's
+range checked before `make_timestamp` instead of catching the error with `try()`.
+
+The rewrites (`_REWRITES`), each for a construct with no portable spelling:
+- DuckDB's JSON values are JSON text on Spark (as DuckDB's JSON type is text underneath; a JSON
+  function is given text as often as JSON), read by Spark's VARIANT: `CAST(x AS JSON)` → `x` (the
+  engine checks `json_valid` first), a function's JSON argument `j` → `try_parse_json(j)`, `json_valid(x)`
+  → whether `x` parses whole (Spark's reader ignores what follows the first value, DuckDB refuses
+  it: `x` is read as the one element of `[x]`, and `[x,0]` must have two),
+  `j ->> p` / `json_extract_string` → `variant_get(j, p, 'string')`,
+  `json_extract` → the JSON text of `variant_get(j, p)`, `json_exists` → `variant_get(j, p) IS
+  NOT NULL` (a JSON null is a variant null, not SQL NULL, as in DuckDB), `json_array_length` →
+  `array_size` of the array,
+  `json_type` → DuckDB's type names from `schema_of_variant` (`STRING` → `VARCHAR`, an integer
+  `DECIMAL(p,0)` → `BIGINT` (only `TRY_CAST … AS BIGINT` reads it, NULL past BIGINT, as DuckDB's
+  `UBIGINT`), any other DECIMAL → `DOUBLE` (DuckDB reads every fraction as DOUBLE), `VOID` → `NULL`),
+  and `json_extract(j, '$.a[*]')` → the list of each element's JSON text.
+  `from_json(x, '["VARCHAR"]')` → `try_variant_get(try_parse_json(x), '$', 'array<string>')`.
+- `from_base64(x)`: Spark's `unbase64` skips characters outside the alphabet (a MIME decoder); DuckDB
+  refuses them. Spark decodes only text that is whole, padded standard base64 (checked by a regex),
+  else NULL, which is what DuckDB's `try(from_base64(x))` gives.
+- `decode(blob)` (bytes as UTF-8; invalid UTF-8 an error) → `try_validate_utf8(CAST(b AS STRING))`.
+- `try(x)` → `x`: every function the engine wraps in `try` returns NULL on Spark where DuckDB raises
+  (the rewrites above; casts, with `spark.sql.ansi.enabled=false`: `session`).
+- `regexp_full_match(x, re)` → `x RLIKE '^(?:re)\\z'` (RLIKE finds; `\\z` is the end, `$` would
+  allow a trailing newline).
+- `list_bool_and(l)` → `forall(l, e -> e)`; `a && b` → `arrays_overlap(a, b)`.
+- `list[i]` → `try_element_at(list, i)`, the index as written (`DuckDBAsWritten`): sqlglot's DuckDB
+  parser shifts only the indices it can type (`l[1]`, and `l[-1]` wrongly to -2), not `l[r]`.
+- `make_timestamp(µs)` → `CAST(timestamp_micros(µs) AS TIMESTAMP_NTZ)`: a naive UTC time, as DuckDB's.
+- `strftime(t, fmt)` → `date_format` with the pattern translated, literal text quoted (sqlglot
+  leaves `T` and `Z` unquoted); `format('{} …', …)` → `format_string('%s …', CAST(… AS STRING))`, NULL
+  when an argument is (DuckDB's); `time_bucket` → epoch seconds floored; `x IGNORE NULLS` of an
+  aggregate → its `ignoreNulls` argument; `epoch_us`, `ord`, `hash` (→ `xxhash64`: a join key);
+  regexes translated from RE2 (`java_regex`), `regexp_replace` without `'g'` replacing the first
+  match only, as DuckDB's does (Spark's replaces all).
+
+Imports nothing of the engine but itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.dialects.duckdb import DuckDB
+
+
+class DuckDBAsWritten(DuckDB):
+    """DuckDB as written: list indices kept 1-based in the tree (`list[i]` → `try_element_at`, `[a:b]`
+    → `slice`: both 1-based). sqlglot's own DuckDB parser shifts an index it can type (`l[1]` → 0,
+    `l[-1]` → -2) and leaves the rest (`l[r]`), so its tree cannot say which element was meant."""
+
+    INDEX_OFFSET = 0
+
+
+READ = DuckDBAsWritten
+
+_HEADER = re.compile(r"CREATE\s+OR\s+REPLACE\s+(?:TEMP\s+)?MACRO\s+(\w+)\s*\(([^)]*)\)\s+AS\s", re.I)
+
+
+@dataclass
+class Macros:
+    """DuckDB scalar macros by name: their parameters and parsed body."""
+
+    bodies: dict[str, tuple[list[str], exp.Expr]] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, *texts: str) -> Macros:
+        """The `CREATE [OR REPLACE] [TEMP] MACRO name(params) AS body;` statements in `texts`."""
+        macros = cls()
+        for text in texts:
+            macros.add(text)
+        return macros
+
+    def add(self, text: str) -> None:
+        heads = list(_HEADER.finditer(text))
+        for i, head in enumerate(heads):
+            end = heads[i + 1].start() if i + 1 < len(heads) else len(text)
+            body = text[head.end() : end].strip().rstrip(";")
+            params = [p.strip().lower() for p in head.group(2).split(",") if p.strip()]
+            self.bodies[head.group(1).lower()] = (params, sqlglot.parse_one(body, read=READ))
+
+    def expand(self, tree: exp.Expr) -> exp.Expr:
+        """`tree` with every call of a macro replaced by its body (recursively)."""
+        for _ in range(20):  # macros calling macros: a few levels deep
+            calls = [
+                node
+                for node in tree.find_all(exp.Anonymous)
+                if isinstance(node.this, str) and node.this.lower() in self.bodies
+            ]
+            if not calls:
+                return tree
+            for call in calls:
+                params, body = self.bodies[call.this.lower()]
+                args = dict(zip(params, call.expressions, strict=True))
+                replaced = body.copy().transform(
+                    lambda n, a=args: (
+                        a[n.name.lower()].copy()
+                        if isinstance(n, exp.Column) and not n.table and n.name.lower() in a
+                        else n
+                    )
+                )
+                if call is tree:
+                    tree = replaced
+                else:
+                    call.replace(exp.Paren(this=replaced))
+        raise ValueError("macros nest more than 20 deep")
+
+
+def _spark(template: str, **parts: exp.Expr) -> exp.Expr:
+    """A Spark SQL fragment with `parts` put in for its `__name` placeholder columns."""
+    tree = sqlglot.parse_one(template, read="spark")
+    return tree.transform(
+        lambda n: (
+            parts[n.name[2:]].copy()
+            if isinstance(n, exp.Column) and n.name.startswith("__") and n.name[2:] in parts
+            else n
+        )
+    )
+
+
+def _path(node: exp.Expr) -> exp.Expr:
+    """A JSON path argument as a string literal (`'$.a'`), whatever sqlglot parsed it into."""
+    if isinstance(node, exp.JSONPath):
+        return exp.Literal.string(node.sql(dialect="spark").strip("'"))
+    return node
+
+
+def _paths(node: exp.Expr) -> list[exp.Expr] | None:
+    """The paths of a `[p1, p2, …]` list argument, else None."""
+    if isinstance(node, exp.Array):
+        return [_path(p) for p in node.expressions]
+    return None
+
+
+_JSON_TYPE = """CASE
+    WHEN __s IS NULL THEN NULL
+    WHEN __s LIKE 'OBJECT%' THEN 'OBJECT'
+    WHEN __s LIKE 'ARRAY%' THEN 'ARRAY'
+    WHEN __s = 'STRING' THEN 'VARCHAR'
+    WHEN __s IN ('TINYINT', 'SMALLINT', 'INT', 'BIGINT') OR __s RLIKE '^DECIMAL\\\\([0-9]+,0\\\\)$'
+        THEN 'BIGINT'
+    WHEN __s LIKE 'DECIMAL%' OR __s IN ('DOUBLE', 'FLOAT') THEN 'DOUBLE'
+    WHEN __s = 'BOOLEAN' THEN 'BOOLEAN'
+    WHEN __s = 'VOID' THEN 'NULL'
+    ELSE __s
+END"""
+# Spark's JSON reader stops after the first value and ignores what follows (`{"a":1}}` reads);
+# DuckDB refuses it. Read as the one element of `[x]`, the text is whole JSON exactly when `[x,0]`
+# has two elements: a reader that stopped early inside `x` stops there in both.
+_ELEMENTS = "array_size(try_variant_get(try_parse_json(concat('[', __x, '{end}')), '$', 'array<variant>'))"
+_JSON_VALID = f"{_ELEMENTS.format(end=']')} = 1 AND {_ELEMENTS.format(end=',0]')} = 2"
+_B64 = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?\\z"
+
+
+def _parsed(j: exp.Expr) -> exp.Expr:
+    return exp.Anonymous(this="try_parse_json", expressions=[j])
+
+
+def _variant(j: exp.Expr, path: exp.Expr, as_type: str | None = None) -> exp.Expr:
+    """The value at `path` of the JSON text `j`: as `as_type`, else as a VARIANT."""
+    args = [_parsed(j), path] + ([exp.Literal.string(as_type)] if as_type else [])
+    return exp.Anonymous(this="try_variant_get", expressions=args)
+
+
+def _json_text(value: exp.Expr) -> exp.Expr:
+    return exp.Anonymous(this="to_json", expressions=[value])
+
+
+def _json_type(node: exp.JSONType) -> exp.Expr:
+    target = _parsed(node.this)
+    if node.expression is not None:
+        target = _variant(node.this, _path(node.expression))
+    return _spark(_JSON_TYPE, s=exp.Anonymous(this="schema_of_variant", expressions=[target]))
+
+
+def _extract(node: exp.Expr, as_type: str | None) -> exp.Expr:
+    path = node.expression
+    if (
+        isinstance(path, exp.JSONPath)
+        and isinstance(path.expressions[-1], exp.JSONPathSubscript)
+        and isinstance(path.expressions[-1].this, exp.JSONPathWildcard)
+    ):  # json_extract(j, '$.a[*]'): the list of each element's JSON text
+        base = path.copy()
+        base.set("expressions", base.expressions[:-1])
+        elements = _variant(node.this, _path(base), "array<variant>")
+        text = "to_json(e)" if as_type is None else "CAST(e AS STRING)"
+        return _spark(f"transform(__l, e -> {text})", l=elements)
+    many = _paths(node.expression)
+
+    def one(p: exp.Expr) -> exp.Expr:
+        got = _variant(node.this, p, as_type)
+        return got if as_type else _json_text(got)  # json_extract: JSON (text), as every JSON value
+
+    if many is not None:
+        return exp.Array(expressions=[one(p) for p in many])
+    return one(_path(node.expression))
+
+
+def _cast(node: exp.Cast) -> exp.Expr:
+    if node.to.is_type(exp.DataType.Type.TIMESTAMPTZ):  # an instant (sqlglot writes TIMESTAMP: NTZ here)
+        node.set("to", exp.DataType.build("TIMESTAMP_LTZ", dialect="spark"))
+        return node
+    if node.to.is_type(exp.DataType.Type.JSON):  # JSON is text on Spark; the engine checks it first
+        return node.this
+    return node
+
+
+_INTERVALS = {"to_days": 0, "to_hours": 1, "to_minutes": 2, "to_seconds": 3}
+
+
+def _anonymous(node: exp.Anonymous) -> exp.Expr:
+    name = str(node.this).lower()
+    args = node.expressions
+    if name == "json_valid":
+        return _spark(_JSON_VALID, x=args[0])
+    if name == "json_exists":
+        return _spark("__v IS NOT NULL", v=_variant(args[0], _path(args[1])))
+    if name == "json_array_length":
+        path = _path(args[1]) if len(args) > 1 else exp.Literal.string("$")
+        target = _variant(args[0], path, "array<variant>")
+        return _spark("array_size(__a)", a=target)
+    if name == "epoch_us":
+        return _spark("unix_micros(CAST(__t AS TIMESTAMP_LTZ))", t=args[0])
+    if name == "ord":  # the first character's code point (0 for '')
+        return _spark("ascii(__x)", x=args[0])
+    if name == "timezone" and len(args) == 2 and isinstance(args[0], exp.Literal) and args[0].this == "UTC":
+        return _spark("CAST(__t AS TIMESTAMP_NTZ)", t=args[1])  # the session's zone is UTC
+    if name == "try_strptime" and isinstance(args[1], exp.Literal) and args[1].is_string:
+        pattern = exp.Literal.string(java_time_format(args[1].this))
+        return _spark("CAST(try_to_timestamp(__s, __f) AS TIMESTAMP_NTZ)", s=args[0], f=pattern)
+    if name == "current_setting":  # DuckDB's settings are not Spark's: none is set
+        return _spark("CAST(NULL AS STRING)")
+    if name == "hash":  # a key, never shown: any 64-bit hash joins alike (Spark's is xxhash64)
+        return _spark("xxhash64(__x)", x=args[0])
+    if name in ("list_position", "list_indexof", "array_position"):  # NULL when absent (Spark: 0)
+        return _spark("nullif(array_position(__l, __x), 0)", l=args[0], x=args[1])
+    if name in _INTERVALS:  # to_days(n) and the like: an interval of n units
+        zeros = ", ".join(["0"] * _INTERVALS[name])
+        return _spark(f"make_dt_interval({zeros}{', ' if zeros else ''}__n)", n=args[0])
+    if name == "list_bool_and":
+        return _spark("forall(__l, e -> e)", l=args[0])
+    return node
+
+
+def _regexp_full_match(node: exp.RegexpFullMatch) -> exp.Expr:
+    pattern = node.expression
+    if isinstance(pattern, exp.Literal) and pattern.is_string:
+        anchored: exp.Expr = exp.Literal.string(f"^(?:{java_regex(pattern.this)})\\z")
+    else:
+        anchored = _spark("concat('^(?:', __p, ')\\\\z')", p=pattern)
+    return exp.RegexpLike(this=node.this, expression=anchored)
+
+
+_RE2_SPACE = "\t\n\f\r "  # RE2's `\s` (DuckDB's regexes); Java's also holds \x0b
+
+
+def java_regex(pattern: str) -> str:
+    r"""An RE2 pattern (DuckDB) as the Java pattern (Spark) that matches the same: `\s` is spelled out
+    (Java's includes the vertical tab) and `(?P<name>` is Java's `(?<name>`."""
+    out: list[str] = []
+    i, in_class = 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            if nxt == "s":
+                out.append(_RE2_SPACE if in_class else f"[{_RE2_SPACE}]")
+            elif nxt == "S" and not in_class:
+                out.append(f"[^{_RE2_SPACE}]")
+            elif nxt == "S":
+                raise NotImplementedError(f"\\S inside a character class: {pattern}")
+            else:
+                out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if c == "[" and not in_class:
+            in_class = True
+            out.append(c)
+            if pattern[i + 1 : i + 2] == "^":
+                out.append("^")
+                i += 1
+            if pattern[i + 1 : i + 2] == "]":  # a `]` first in a class is itself
+                out.append("]")
+                i += 1
+        elif c == "]" and in_class:
+            in_class = False
+            out.append(c)
+        elif pattern.startswith("(?P<", i) and not in_class:
+            out.append("(?<")
+            i += 4
+            continue
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _pattern(node: exp.Expr, where: str) -> str:
+    if not (isinstance(node, exp.Literal) and node.is_string):
+        raise NotImplementedError(f"a {where} pattern that is not a literal: {node.sql('duckdb')}")
+    return java_regex(node.this)
+
+
+def _java_replacement(text: str, shift: int = 0) -> str:
+    """A DuckDB replacement (`\\1` a group, `\\\\` a backslash) as Java's (`$1`, `\\$` a dollar)."""
+    out, i = [], 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and i + 1 < len(text):
+            nxt = text[i + 1]
+            out.append(f"${int(nxt) + shift}" if nxt.isdigit() else "\\" + nxt)
+            i += 2
+            continue
+        out.append("\\$" if c == "$" else c)
+        i += 1
+    return "".join(out)
+
+
+def _regexp_replace(node: exp.RegexpReplace) -> exp.Expr:
+    flags = node.args.get("modifiers")
+    flag_text = flags.this if isinstance(flags, exp.Literal) else ""
+    if flags is not None and not isinstance(flags, exp.Literal) or set(flag_text) - set("gi"):
+        raise NotImplementedError(f"regexp_replace options {flags.sql('duckdb') if flags else ''}")
+    pattern = ("(?i)" if "i" in flag_text else "") + _pattern(node.expression, "regexp_replace")
+    replacement = node.args["replacement"]
+    if not (isinstance(replacement, exp.Literal) and replacement.is_string):
+        raise NotImplementedError("a regexp_replace replacement that is not a literal")
+    if "g" in flag_text:  # every match
+        return exp.RegexpReplace(
+            this=node.this,
+            expression=exp.Literal.string(pattern),
+            replacement=exp.Literal.string(_java_replacement(replacement.this)),
+        )
+    # DuckDB replaces the first match only; Spark every one: the text before the first match is
+    # kept as group 1 (the shortest prefix, so the match found is the leftmost, as DuckDB's)
+    return exp.RegexpReplace(
+        this=node.this,
+        expression=exp.Literal.string(f"^([\\s\\S]*?)(?:{pattern})"),
+        replacement=exp.Literal.string("$1" + _java_replacement(replacement.this, shift=1)),
+    )
+
+
+def _regex_arg(node: exp.Expr) -> exp.Expr:
+    """RLIKE / regexp_extract / regexp split: the pattern as Java's."""
+    pattern = node.expression
+    if isinstance(pattern, exp.Literal) and pattern.is_string:
+        node.set("expression", exp.Literal.string(java_regex(pattern.this)))
+        return node
+    raise NotImplementedError(f"a regex pattern that is not a literal: {pattern.sql('duckdb')}")
+
+
+def _from_json(node: exp.FromJson) -> exp.Expr:
+    schema = node.expression
+    if isinstance(schema, exp.Literal) and schema.this.replace(" ", "") == '["VARCHAR"]':
+        return _variant(node.this, exp.Literal.string("$"), "array<string>")
+    raise NotImplementedError(f"from_json with schema {schema.sql()} is not transpiled")
+
+
+_SECONDS = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86400}
+
+
+def _date_bin(node: exp.DateBin) -> exp.Expr:
+    """`time_bucket(INTERVAL n UNIT, ts)`: buckets of n units from DuckDB's origin, 2000-01-03 for
+    days and shorter (a Monday; every unit here divides a day, so midnight of any day is an edge)."""
+    width = node.this
+    if not isinstance(width, exp.Interval) or node.args.get("origin") is not None:
+        raise NotImplementedError(f"time_bucket({node.sql('duckdb')})")
+    unit = str(width.args["unit"].this).upper().rstrip("S")
+    if unit not in _SECONDS:
+        raise NotImplementedError(f"time_bucket by {unit}")
+    seconds = int(str(width.this.this)) * _SECONDS[unit]
+    if 86400 % seconds:
+        raise NotImplementedError(f"time_bucket of {seconds} s (not a divisor of a day)")
+    return _spark(
+        f"CAST(timestamp_seconds(floor(unix_seconds(CAST(__t AS TIMESTAMP_LTZ)) / {seconds}) * {seconds})"
+        " AS TIMESTAMP_NTZ)",
+        t=node.expression,
+    )
+
+
+def _ignore_nulls(node: exp.IgnoreNulls) -> exp.Expr:
+    """`any_value(x) IGNORE NULLS` → `any_value(x, true)` (Spark takes no IGNORE NULLS beside FILTER)."""
+    inner = node.this
+    names = {exp.AnyValue: "any_value", exp.First: "first", exp.Last: "last"}
+    name = names.get(type(inner))
+    if name is None:
+        return node
+    return exp.Anonymous(this=name, expressions=[inner.this, exp.true()])
+
+
+_STRFTIME = {
+    "Y": "yyyy",
+    "m": "MM",
+    "d": "dd",
+    "H": "HH",
+    "M": "mm",
+    "S": "ss",
+    "f": "SSSSSS",
+    "y": "yy",
+    "b": "MMM",
+    "a": "EEE",
+    "B": "MMMM",
+    "A": "EEEE",
+    "j": "DDD",
+    "I": "hh",
+    "p": "a",
+}
+
+
+def java_time_format(fmt: str) -> str:
+    """A strftime format (DuckDB) as a Spark datetime pattern: codes mapped, other text quoted."""
+    out: list[str] = []
+    text: list[str] = []
+    i = 0
+
+    def flush() -> None:
+        if text:
+            out.append("'" + "".join(text).replace("'", "''") + "'")
+            text.clear()
+
+    while i < len(fmt):
+        if fmt[i] == "%" and i + 1 < len(fmt):
+            code = fmt[i + 1]
+            if code == "%":
+                text.append("%")
+            elif code in _STRFTIME:
+                flush()
+                out.append(_STRFTIME[code])
+            else:
+                raise NotImplementedError(f"strftime %{code}")
+            i += 2
+            continue
+        text.append(fmt[i])
+        i += 1
+    flush()
+    return "".join(out)
+
+
+def _strftime(node: exp.TimeToStr) -> exp.Expr:
+    fmt = node.args.get("format")
+    if not (isinstance(fmt, exp.Literal) and fmt.is_string):
+        raise NotImplementedError("strftime with a format that is not a literal")
+    pattern = exp.Literal.string(java_time_format(fmt.this))
+    return exp.Anonymous(this="date_format", expressions=[node.this, pattern])
+
+
+_FORMAT_FIELD = re.compile(r"\{(:[^}]*)?\}")
+
+
+def _constant_text(node: exp.Expr) -> exp.Literal | None:
+    """A string literal, or literals joined with `||` / concat(), as one literal."""
+    if isinstance(node, exp.Literal) and node.is_string:
+        return node
+    if isinstance(node, exp.Paren):
+        return _constant_text(node.this)
+    parts = node.expressions if isinstance(node, exp.Concat) else None
+    if isinstance(node, exp.DPipe):
+        parts = [node.this, node.expression]
+    if parts is None:
+        return None
+    texts = [_constant_text(p) for p in parts]
+    if any(t is None for t in texts):
+        return None
+    return exp.Literal.string("".join(t.this for t in texts if t is not None))
+
+
+def _format(node: exp.Format) -> exp.Expr:
+    """DuckDB's `format('… {} …', a, …)` (NULL when an argument is NULL; `{}` a value as text,
+    `{:,}` an integer with thousands separators, `{:.1f}` a fixed-point number) as `format_string`."""
+    fmt = _constant_text(node.this)
+    if fmt is None:
+        raise NotImplementedError(f"format() with a format that is not a literal: {node.this.sql()}")
+    args = list(node.expressions)
+    specs = [m.group(1) for m in _FORMAT_FIELD.finditer(fmt.this)]
+    if len(specs) != len(args):
+        raise NotImplementedError(f"format({fmt.this!r}) with {len(args)} arguments")
+    java: list[exp.Expr] = []
+    for spec, arg in zip(specs, args, strict=True):
+        if spec is None:
+            java.append(exp.cast(arg.copy(), "STRING"))  # DuckDB's text of a value, as a cast gives it
+        elif spec in (":,", ":.1f", ":.2f", ":d"):
+            java.append(arg.copy())
+        else:
+            raise NotImplementedError(f"format field {{{spec}}}")
+    pieces = {None: "%s", ":,": "%,d", ":.1f": "%.1f", ":.2f": "%.2f", ":d": "%d"}
+    text = _FORMAT_FIELD.sub(lambda m: pieces[m.group(1)], fmt.this.replace("%", "%%"))
+    call = exp.Anonymous(this="format_string", expressions=[exp.Literal.string(text), *java])
+    if not args:
+        return call
+    any_null = exp.or_(*[exp.Is(this=a.copy(), expression=exp.Null()) for a in args])
+    return exp.Case(ifs=[exp.If(this=any_null, true=exp.Null())], default=call)
+
+
+def _epoch(node: exp.Expr) -> exp.Expr:
+    """DuckDB's `epoch(x)`: seconds (DOUBLE) of a time since 1970, or of an interval (a time
+    difference, `a - b`), with the microseconds."""
+    value = node.this
+    if isinstance(value, exp.Sub):  # an interval: the time it leads to from the epoch
+        value = _spark("TIMESTAMP_NTZ'1970-01-01 00:00:00' + (__i)", i=value)
+    return _spark("unix_micros(CAST(__t AS TIMESTAMP_LTZ)) / 1000000.0", t=value)
+
+
+def _bracket(node: exp.Bracket) -> exp.Expr:
+    """DuckDB's `list[i]` (1-based, negative from the end, NULL past either end) is Spark's
+    `try_element_at(list, i)`; sqlglot shifts a literal index to Spark's 0-based `[]` but leaves
+    `list[r]` as it is (one element off). A text index (`map['k']`, `struct['f']`) is left."""
+    if len(node.expressions) != 1:
+        return node
+    index = node.expressions[0]
+    if isinstance(index, exp.Slice) or (isinstance(index, exp.Literal) and index.is_string):
+        return node
+    if not (
+        isinstance(index, exp.Literal) or (isinstance(index, exp.Neg) and isinstance(index.this, exp.Literal))
+    ):
+        index = exp.cast(index, "INT")  # Spark's index is an INT; the engine's are small
+    return exp.Anonymous(this="try_element_at", expressions=[node.this, index])
+
+
+_REWRITES: dict[type[exp.Expr], Callable[[exp.Expr], exp.Expr]] = {
+    exp.JSONType: _json_type,  # type: ignore[dict-item]
+    exp.JSONExtractScalar: lambda n: _extract(n, "string"),
+    exp.JSONExtract: lambda n: _extract(n, None),
+    exp.Cast: _cast,  # type: ignore[dict-item]
+    exp.TryCast: _cast,  # type: ignore[dict-item]
+    exp.Anonymous: _anonymous,  # type: ignore[dict-item]
+    exp.Try: lambda n: n.this,
+    exp.FromBase64: lambda n: _spark(
+        f"CASE WHEN __x RLIKE '{_B64.replace(chr(92), chr(92) * 2)}' THEN unbase64(__x) END", x=n.this
+    ),
+    exp.Decode: lambda n: _spark("try_validate_utf8(CAST(__b AS STRING))", b=n.this),
+    exp.RegexpFullMatch: _regexp_full_match,  # type: ignore[dict-item]
+    exp.FromJson: _from_json,  # type: ignore[dict-item]
+    exp.RegexpReplace: _regexp_replace,  # type: ignore[dict-item]
+    exp.DateBin: _date_bin,  # type: ignore[dict-item]
+    exp.IgnoreNulls: _ignore_nulls,  # type: ignore[dict-item]
+    exp.TimeToStr: _strftime,  # type: ignore[dict-item]
+    exp.TimeToUnix: _epoch,
+    exp.ToDays: lambda n: _spark("make_dt_interval(__n)", n=n.this),
+    exp.Bracket: _bracket,  # type: ignore[dict-item]
+    exp.ArrayOverlaps: lambda n: exp.Anonymous(this="arrays_overlap", expressions=[n.this, n.expression]),
+    exp.Format: _format,  # type: ignore[dict-item]
+    exp.RegexpLike: _regex_arg,
+    exp.RegexpExtract: _regex_arg,
+    exp.RegexpSplit: _regex_arg,
+    exp.UnixToTime: lambda n: _spark("CAST(timestamp_micros(__m) AS TIMESTAMP_NTZ)", m=n.this),
+}
+
+
+def _rewrite(node: exp.Expr) -> exp.Expr:
+    rule = _REWRITES.get(type(node))
+    return rule(node) if rule else node
+
+
+def _placeholder(node: exp.Placeholder) -> exp.Expr:
+    """`$1` (a bound parameter, `con._named_params`) → Spark's named `:p1`."""
+    if node.this and str(node.this).isdigit():
+        return exp.Placeholder(this=f"p{node.this}")
+    return node
+
+
+_REWRITES[exp.Placeholder] = _placeholder  # type: ignore[assignment]
+
+
+def rewrite(tree: exp.Expr) -> exp.Expr:
+    """`tree` (DuckDB, macros expanded) with the rewrites for Spark applied."""
+    # bottom-up, so a rewrite sees its arguments already rewritten (`try(from_base64(…))`); what a
+    # rewrite makes is Spark already and is not rewritten again
+    for node in reversed(list(tree.dfs())):
+        new = _rewrite(node)
+        if new is not node:
+            if node is tree:
+                tree = new
+            else:
+                node.replace(new)
+    return tree
+
+
+def to_spark(tree: exp.Expr) -> str:
+    return tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
+
+
+def transpile(sql: str, macros: Macros | None = None) -> str:
+    """The DuckDB statement `sql` as Spark SQL, its macro calls expanded (`macros`)."""
+    tree = sqlglot.parse_one(sql, read=READ)
+    if macros is not None:
+        tree = macros.expand(tree)
+    return to_spark(rewrite(tree))
