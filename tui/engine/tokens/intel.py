@@ -29,7 +29,6 @@ from pathlib import Path
 
 INTEL_DIR = Path(__file__).with_name("intel")
 IOC_TYPES = ("ip", "cidr", "kid", "thumbprint", "app", "ua")
-_KINDS = {k: k for k in IOC_TYPES}
 
 
 @dataclass(frozen=True)
@@ -159,9 +158,9 @@ def read_ioc_file(path: Path) -> tuple[tuple[Ioc, ...], tuple[str, ...]]:
             except ValueError as exc:
                 notes.append(f"{path.name}:{lineno}: {kind} {row[1].strip()[:60]!r}: {exc}")
                 continue
-            # the same note on many lines (a feed's name) is kept once; the kind is one of IOC_TYPES
+            # the same kind and note on many lines (a feed's name) are kept once
             note = sys.intern(row[2].strip()) if len(row) == 3 and row[2].strip() else f"{path.name}:{lineno}"
-            found.append(Ioc(_KINDS[kind], value, note))
+            found.append(Ioc(sys.intern(kind), value, note))
     return tuple(found), tuple(notes)
 
 
