@@ -156,6 +156,12 @@ def test_mark_annotate_quit_reopen_finds_them_back(tmp_path: Path) -> None:
         term.tmux("kill-server")
 
 
+def _detail_top(screen: str) -> str:
+    """The detail panel's first line: the part right of the table on the screen's fourth line."""
+    lines = screen.splitlines()
+    return lines[3].split("│")[-1].strip() if len(lines) > 3 and "│" in lines[3] else ""
+
+
 def test_jump_sort_and_scroll_keys_in_a_real_terminal(terminal: Terminal) -> None:
     """The keys a terminal sends as capital letters (`N`, `O`, `K`) reach their actions, not only
     the test driver's key events: next / previous flagged event, sort, detail scroll."""
@@ -173,11 +179,14 @@ def test_jump_sort_and_scroll_keys_in_a_real_terminal(terminal: Terminal) -> Non
     terminal.wait(lambda s: _status_row(s) == first, "back to the first")
     terminal.keys("N")
     terminal.wait(lambda s: "no flagged event before this one" in s, "nothing before the first")
-    top = terminal.screen().splitlines()[3]  # the detail panel's first line, right of the table
+    # The detail panel's first line, right of the table, is its title "event <source> row <n>"
+    # once the panel has drawn the event (waited for by content: on a busy machine the screen
+    # can be caught before the panel's redraw).
+    top = terminal.wait(lambda s: _detail_top(s).startswith("event "), "the detail's title")
     terminal.keys("J")
-    terminal.wait(lambda s: s.splitlines()[3].split("│")[-1] != top.split("│")[-1], "the detail scrolled")
+    terminal.wait(lambda s: _detail_top(s) != _detail_top(top), "the detail scrolled")
     terminal.keys("K")
-    terminal.wait(lambda s: s.splitlines()[3].split("│")[-1] == top.split("│")[-1], "the detail back")
+    terminal.wait(lambda s: _detail_top(s) == _detail_top(top), "the detail back")
     terminal.keys("2")
     terminal.wait(lambda s: "flagged_accesses" in s and "filter: none" in s, "the Mailboxes pane again")
     terminal.keys("Right", "Right", "O")  # from the mark column: `mailbox`
