@@ -1,5 +1,7 @@
 """Where `triage scan`'s time goes: every engine SQL statement slower than 0.2 s (or $STAGES_THRESHOLD),
-and for each stage its wall time, CPU time and the cores it kept busy.
+and for each stage its wall time, CPU time and the cores it kept busy; with each slow statement, the
+most DuckDB had spilled to its temp directory while it ran (sampled every 0.2 s: where a scan's
+spill comes from, issue 24 §3).
 
 Usage: python bench/stages.py PARQUET [OUT_DIR] [--ioc FILE]   (runs load → annotate → analyses →
 findings in-process; `--ioc` as `triage scan --ioc`, e.g. the dense-hit case's list of every client IP)
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,6 +29,29 @@ from tui.engine.ingest.load import load
 THRESHOLD = float(os.environ.get("STAGES_THRESHOLD", "0.2"))
 
 
+class SpillWatch(threading.Thread):
+    """Samples the bytes in DuckDB's temp directory; `peak` is the most seen since the last `reset`."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(daemon=True)
+        self.folder, self.peak, self.most = folder, 0, 0
+
+    def reset(self) -> None:
+        self.peak = 0
+
+    def run(self) -> None:
+        while True:
+            try:
+                size = sum(f.stat().st_size for f in self.folder.rglob("*") if f.is_file())
+            except OSError:  # a spill file removed while it was listed
+                size = 0
+            self.peak, self.most = max(self.peak, size), max(self.most, size)
+            time.sleep(0.2)
+
+
+SPILL = SpillWatch(Path("."))  # pointed at the connection's temp directory in main()
+
+
 class Timed:
     """A connection whose execute() reports slow statements (the engine's own SQL, unchanged)."""
 
@@ -34,6 +60,7 @@ class Timed:
 
     def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
         t = time.monotonic()
+        SPILL.reset()
         result = self.con.execute(sql, *args, **kwargs)
         took = time.monotonic() - t
         if took > THRESHOLD:
@@ -44,7 +71,8 @@ class Timed:
                 else ""
             )
             label = f"[{code}] " if code and code.isupper() else ""
-            print(f"    {took:6.2f} s  {label}{' '.join(sql.split())[:100]}", flush=True)
+            spilled = f"  spill {SPILL.peak / 2**30:.1f} GiB" if SPILL.peak >= 2**26 else ""
+            print(f"    {took:6.2f} s{spilled}  {label}{' '.join(sql.split())[:100]}", flush=True)
         return result
 
     def cursor(self) -> Any:
@@ -64,6 +92,10 @@ def main() -> None:
     path = args[0]
     out = Path(args[1] if len(args) > 1 else "/tmp/triage-stages")
     con, options = connect(), Options(iocs=iocs)
+    temp = con.execute("SELECT current_setting('temp_directory')").fetchone()
+    assert temp is not None
+    SPILL.folder = Path(temp[0])
+    SPILL.start()
     # the inputs hashed in a thread from the start, as `triage scan` does (the manifest waits for it)
     hashes = hash_in_background([Path(path)], sha256_of)
     timed: Any = Timed(con)
@@ -85,6 +117,7 @@ def main() -> None:
     stage("analyses.build")
     write_findings(con, out, options, report, datetime.now(timezone.utc), hashes)
     stage("write_findings")
+    print(f"most spilled at once: {SPILL.most / 2**30:.1f} GiB", flush=True)
 
 
 if __name__ == "__main__":
