@@ -118,6 +118,13 @@ def main() -> None:
     write_findings(con, out, options, report, datetime.now(timezone.utc), hashes)
     stage("write_findings")
     print(f"most spilled at once: {SPILL.most / 2**30:.1f} GiB", flush=True)
+    # what the temp directory holds at the end is mostly tables: the biggest ones, rows x columns
+    print("largest tables (rows x columns):")
+    for db, schema, name, rows, cols in con.execute(
+        "SELECT database_name, schema_name, table_name, estimated_size, column_count FROM duckdb_tables() "
+        "ORDER BY estimated_size * column_count DESC LIMIT 15"
+    ).fetchall():
+        print(f"  {rows:>13,} x {cols:>3}  {db}.{schema}.{name}")
 
 
 if __name__ == "__main__":

@@ -104,6 +104,9 @@ def learn(con: duckdb.DuckDBPyConnection, baseline_end: object) -> None:
         """CREATE OR REPLACE TABLE model_keys AS
         SELECT f, u, learn, v, n, wn FROM _m_agg WHERE f IS NOT NULL AND v IS NOT NULL"""
     )
+    # the pass's rows are all in the three tables above now: at 10M rows it held 11M rows of 21
+    # columns, which outgrow the memory cap and stayed in the spill directory to the end of the run
+    con.execute("DROP TABLE _m_agg")
     # 3. the counts: per user (`uc`, `un`), per peer group (`gc`, `gn`), the tenant (`tc`, `tn`, `k`)
     con.execute(
         "CREATE OR REPLACE TABLE model_uc AS SELECT u, f, v, n FROM model_keys WHERE learn AND u <> ''"
@@ -124,6 +127,7 @@ def learn(con: duckdb.DuckDBPyConnection, baseline_end: object) -> None:
     )
     con.execute("CREATE OR REPLACE TABLE model_gn AS SELECT grp, f, sum(n) AS n FROM model_gc GROUP BY ALL")
     _recency(con)
+    con.execute("DROP TABLE _m_days")
     # 4. bits and scores of what does not teach (the window): the users' scores and reasons need no more
     _bits(con, teaching=False)
     _scores(con, teaching=False)
