@@ -128,9 +128,13 @@ NO_NETWORK: dict[str, str | bool | int | float | list[str]] = {
 CHANGEABLE = ("preserve_insertion_order",)
 
 
-def connect(memory_limit: str | None = None, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    memory_limit: str | None = None, threads: int | None = None, step_progress: bool = False
+) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with a memory cap, a spill directory, no extension downloads and its
-    configuration locked (`NO_NETWORK`); the connection's cursors share all of it."""
+    configuration locked (`NO_NETWORK`); the connection's cursors share all of it. `step_progress`:
+    DuckDB keeps the running statement's progress for `query_progress()` (`tui.engine.core.steps`),
+    still printing nothing."""
     config: dict[str, str | bool | int | float | list[str]] = {
         "memory_limit": memory_limit or os.environ.get("TRIAGE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
         "temp_directory": str(spill_dir()),
@@ -148,5 +152,8 @@ def connect(memory_limit: str | None = None, threads: int | None = None) -> duck
     # DuckDB draws a progress bar on stdout for a query that runs over 2 s (a session setting, which
     # the connection's cursors inherit): it would land in `triage scan`'s output or a pipe.
     con.execute("SET enable_progress_bar = false")
+    if step_progress:  # the estimate without the drawing
+        con.execute("SET enable_progress_bar_print = false")
+        con.execute("SET enable_progress_bar = true")
     con.execute("SET lock_configuration = true")
     return con

@@ -340,7 +340,6 @@ def run_scan(
 
     `progress` hears (stage, fraction of the scan): the open is the first 80% (reading the inputs,
     decoding the tokens, the indicators), the analyses the next 17%, the findings files the rest."""
-    from tui.engine.case.session import Session
     from tui.engine.ingest.inputs import expand
 
     started = datetime.now(timezone.utc)
@@ -355,19 +354,32 @@ def run_scan(
     from tui.engine.case.state import hash_in_background, sha256_of
 
     hashes = hash_in_background(found, sha256_of)  # uncached: the manifest pins the bytes read now
-    # three grouped passes, no paging
-    session = Session.open(paths, options, _part(progress, 0.0, 0.8), materialise_events=False)
+    from tui.engine.case.session import Session
+    from tui.engine.core.db import connect
+    from tui.engine.core.steps import watch_steps
+
+    # Drawn, the line also says how far the running statement is (one runs for minutes at 100M
+    # rows); the thread asking is stopped before the session's connection is closed.
+    con = connect(step_progress=progress is not None)
+    watched = contextlib.nullcontext(progress) if progress is None else watch_steps(con, progress)
+    session: Session | None = None
     try:
-        report = session.report
-        if not report.files:
-            return inert(f"triage scan: no input files found in {', '.join(paths)}"), 2
-        # The split annotate computed: asking `events_base` again would now join every row's token
-        # text (a 300k × 1.3 KB hash table at 10M rows, 2.6 GB at 2M all-distinct tokens).
-        analyses.build(session.con, session.annotation.split, _part(progress, 0.8, 0.97))
-        if progress is not None:
-            progress(f"writing the findings to {out}", 0.97)
-        files = write_findings(session.con, out, options, report, started, hashes, session.annotation)
-        text = summary(session.con, report, out, files, session.annotation)
-        return text, 2 if report.errors else 0
+        with watched as said:
+            # three grouped passes, no paging
+            session = Session.open(paths, options, _part(said, 0.0, 0.8), con, materialise_events=False)
+            report = session.report
+            if not report.files:
+                return inert(f"triage scan: no input files found in {', '.join(paths)}"), 2
+            # The split annotate computed: asking `events_base` again would now join every row's
+            # token text (a 300k × 1.3 KB hash table at 10M rows, 2.6 GB at 2M all-distinct tokens).
+            analyses.build(con, session.annotation.split, _part(said, 0.8, 0.97))
+            if said is not None:
+                said(f"writing the findings to {out}", 0.97)
+            files = write_findings(con, out, options, report, started, hashes, session.annotation)
+            text = summary(con, report, out, files, session.annotation)
+            return text, 2 if report.errors else 0
     finally:
-        session.close()
+        if session is not None:
+            session.close()
+        else:
+            con.close()
