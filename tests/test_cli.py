@@ -81,7 +81,7 @@ def test_a_cache_folder_that_cannot_be_made_is_a_usage_error(tmp_path: Path) -> 
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         command = [sys.executable, "-m", "tui.cli", *args]
-        return subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=env, timeout=60)
+        return subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=env, timeout=180)
 
     refused = run("scan", "sample_logs", "--out", str(tmp_path / "out"))
     assert refused.returncode == 2 and refused.stderr == ""
@@ -125,7 +125,7 @@ def test_ctrl_c_stops_a_scan_with_a_line_and_exit_130(tmp_path: Path) -> None:
     time.sleep(0.5)
     assert child.poll() is None, "the scan ended before it could be interrupted"
     child.send_signal(signal.SIGINT)
-    stdout, stderr = child.communicate(timeout=60)
+    stdout, stderr = child.communicate(timeout=180)
     assert (child.returncode, stderr, stdout) == (130, "triage scan: interrupted\n", "")
     assert not out.exists()
 

@@ -51,7 +51,7 @@ def scan(folder: Path, out: Path) -> tuple[Result, dict[str, list[dict[str, str]
     return result, tables
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(240)
 @pytest.mark.parametrize("maker", [hostile.tokens_csv, hostile.tokens_parquet], ids=["csv", "parquet"])
 def test_malformed_tokens_each_get_a_decode_error(tmp_path: Path, maker) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "in").mkdir()
@@ -70,7 +70,7 @@ def test_malformed_tokens_each_get_a_decode_error(tmp_path: Path, maker) -> None
     assert "critical" in result.output and "ALG_NONE" in result.output
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(240)
 def test_decode_reports_each_malformed_token(tmp_path: Path) -> None:
     tokens = hostile.bad_tokens()
     names = [
@@ -105,7 +105,7 @@ def test_decode_reports_each_malformed_token(tmp_path: Path) -> None:
     assert '"upn": "adele@contoso.com"' in big.output
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(240)
 def test_deeply_nested_claims_do_not_crash(tmp_path: Path) -> None:
     """Claims nested 10,000 levels deep: decoded as the token it is (a JWT whose payload is a JSON
     object), named by its own hash, not a crash nor an exit 2."""
@@ -119,7 +119,7 @@ def test_deeply_nested_claims_do_not_crash(tmp_path: Path) -> None:
     assert result["signature"] == "no_jwks"
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(240)
 @pytest.mark.parametrize(
     "maker, rows",
     [
@@ -146,7 +146,7 @@ def test_text_inputs_load_every_row(tmp_path: Path, maker, rows: int) -> None:  
     assert tables["tokens.csv"], "the bearer column was still found"
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(240)
 def test_latin1_is_noted_and_decoded(tmp_path: Path) -> None:
     hostile.latin1_csv(tmp_path)
     report = inspect_json(tmp_path)["latin1.csv"]
@@ -155,7 +155,7 @@ def test_latin1_is_noted_and_decoded(tmp_path: Path) -> None:
     assert [m["mailbox"] for m in tables["mailboxes.csv"]] == ["rené@contoso.com"]
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(240)
 def test_invalid_utf8_in_jsonl_and_json_counts_replacements(tmp_path: Path) -> None:
     rec = (
         b'{"createdDateTime":"2023-06-15T04:00:00Z","userPrincipalName":"a@contoso.com","appId":"x",'
@@ -172,7 +172,7 @@ def test_invalid_utf8_in_jsonl_and_json_counts_replacements(tmp_path: Path) -> N
     assert info["d.json"]["note"] == "text is latin-1, converted to UTF-8"
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(240)
 def test_mixed_time_zones_all_convert_and_junk_is_counted(tmp_path: Path) -> None:
     hostile.mixed_tz_csv(tmp_path)
     result = run("inspect", str(tmp_path))
@@ -182,7 +182,7 @@ def test_mixed_time_zones_all_convert_and_junk_is_counted(tmp_path: Path) -> Non
     assert inspect_json(tmp_path)["mixed_tz.csv"]["rows"] == 9
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(240)
 def test_ten_thousand_columns(tmp_path: Path) -> None:
     hostile.wide_csv(tmp_path)
     report = inspect_json(tmp_path)["wide.csv"]
@@ -191,7 +191,7 @@ def test_ten_thousand_columns(tmp_path: Path) -> None:
     assert result.exit_code == 0 and len(tables["tokens.csv"]) == 1
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(240)
 def test_truncated_and_empty_parquet_are_named_with_a_reason(tmp_path: Path) -> None:
     hostile.truncated_parquet(tmp_path)
     result = run("inspect", str(tmp_path))
@@ -205,7 +205,7 @@ def test_truncated_and_empty_parquet_are_named_with_a_reason(tmp_path: Path) -> 
     assert scanned.output.count("  unreadable: ") == 3
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(240)
 @pytest.mark.unprivileged  # root reads a chmod-000 file (tests/unprivileged.py)
 def test_folder_of_unreadable_things(tmp_path: Path) -> None:
     folder = hostile.unreadable_dir(tmp_path)
@@ -219,7 +219,7 @@ def test_folder_of_unreadable_things(tmp_path: Path) -> None:
     assert len(tables["tokens.csv"]) == 1
 
 
-@pytest.mark.timeout(30)
+@pytest.mark.timeout(240)
 @pytest.mark.parametrize("name", ["pipe.csv", "dangling.csv", "folder.csv"])
 def test_explicit_non_file_arguments_fail_clearly(tmp_path: Path, name: str) -> None:
     folder = hostile.unreadable_dir(tmp_path)
@@ -227,7 +227,7 @@ def test_explicit_non_file_arguments_fail_clearly(tmp_path: Path, name: str) -> 
     proc = subprocess.run(
         [str(TRIAGE), "inspect", "--json", str(folder / name)],
         capture_output=True,
-        timeout=20,
+        timeout=180,
         env=os.environ,
     )
     assert b"Traceback" not in proc.stderr
@@ -242,18 +242,18 @@ def test_explicit_non_file_arguments_fail_clearly(tmp_path: Path, name: str) -> 
     assert proc.returncode == 2
 
 
-@pytest.mark.timeout(90)
+@pytest.mark.timeout(240)
 def test_one_line_json_of_100_mb(tmp_path: Path) -> None:
     hostile.one_line_json(tmp_path)
     proc = subprocess.run(
-        [str(TRIAGE), "inspect", "--json", str(tmp_path)], capture_output=True, timeout=60, env=os.environ
+        [str(TRIAGE), "inspect", "--json", str(tmp_path)], capture_output=True, timeout=180, env=os.environ
     )
     assert proc.returncode == 0, proc.stdout[-500:] + proc.stderr[-500:]
     (report,) = json.loads(proc.stdout)["files"]
     assert report["format"] == "json {value: [...]}" and report["rows"] == 102_000
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(240)
 def test_json_nested_ten_thousand_levels_in_a_cell_and_a_line(tmp_path: Path) -> None:
     nested = "[" * 10_000 + "]" * 10_000
     (tmp_path / "deep.jsonl").write_text('{"createdDateTime":"2023-06-15T04:00:00Z","x":' + nested + "}\n")
@@ -268,7 +268,7 @@ def test_json_nested_ten_thousand_levels_in_a_cell_and_a_line(tmp_path: Path) ->
     assert result.exit_code == 0
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(240)
 def test_names_with_glob_characters_read_that_file_only(tmp_path: Path) -> None:
     """DuckDB takes a path as a glob: `c[1].csv` read `c1.csv` instead, `b?.json` read `b1.json` too."""
     import duckdb
@@ -303,7 +303,7 @@ def test_names_with_glob_characters_read_that_file_only(tmp_path: Path) -> None:
     }
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(240)
 def test_a_handed_over_folder_with_checksums_and_os_leftovers_is_not_unreadable(tmp_path: Path) -> None:
     """Evidence comes with its hash and signature files, and folders copied from Windows or a Mac
     carry Thumbs.db, shortcuts and __MACOSX (whose `._` files are hidden, so not listed); listed as

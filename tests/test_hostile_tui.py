@@ -41,7 +41,7 @@ async def visit_panes(pilot, app: TriageApp) -> str:  # type: ignore[no-untyped-
     return "\n".join(shots)
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(240)
 async def test_escapes_are_rendered_inert(tmp_path: Path) -> None:
     folder = tmp_path / "ev"
     folder.mkdir()
@@ -69,7 +69,7 @@ async def test_escapes_are_rendered_inert(tmp_path: Path) -> None:
     assert sorted(p.name for p in folder.iterdir()) == ["gateway.csv", "signins.json"]
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(240)
 async def test_malformed_tokens_open_and_show(tmp_path: Path) -> None:
     folder = tmp_path / "ev"
     folder.mkdir()
@@ -84,7 +84,7 @@ async def test_malformed_tokens_open_and_show(tmp_path: Path) -> None:
     assert "ALG_NONE" in shown
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(240)
 async def test_deeply_nested_claims_in_the_detail_panel(tmp_path: Path) -> None:
     folder = tmp_path / "ev"
     folder.mkdir()
@@ -104,7 +104,7 @@ async def test_deeply_nested_claims_in_the_detail_panel(tmp_path: Path) -> None:
         assert ("uses", "3") in {(line.label, line.text) for line in seen.lines}
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(240)
 @pytest.mark.unprivileged  # root reads a chmod-000 file (tests/unprivileged.py)
 async def test_unreadable_folder_and_no_network(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[object] = []
@@ -131,7 +131,7 @@ async def test_unreadable_folder_and_no_network(tmp_path: Path, monkeypatch: pyt
     assert calls == []
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(240)
 async def test_markup_in_a_path_is_shown_as_text(tmp_path: Path) -> None:
     """A folder `a[` holding an unreadable `b].parquet` makes a path with `[/b]` in it: Textual read
     the warning naming it as markup, raised MarkupError and ended the app. Now it is plain text."""
@@ -149,7 +149,7 @@ async def test_markup_in_a_path_is_shown_as_text(tmp_path: Path) -> None:
         assert "a[/b].parquet" in warnings[0].message and not warnings[0].markup
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(240)
 async def test_rows_at_the_ends_of_the_calendar(tmp_path: Path) -> None:
     """Rows dated year 1 and 9999-12-31 (a null and a "never" some exports write): the timeline's
     last cell ended past `datetime.max` and the app stopped with OverflowError."""

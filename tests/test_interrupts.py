@@ -120,7 +120,7 @@ def test_a_scan_stopped_while_writing_leaves_the_old_set_whole(tmp_path: Path, t
     staged = [p for p in out.glob(".triage-*/*") if p.name == "tokens.csv"]
     assert len(staged) == 1  # the new tokens.csv exists, beside the old set
     child.send_signal(signal.SIGINT)
-    stdout, stderr = child.communicate(timeout=60)
+    stdout, stderr = child.communicate(timeout=180)
     assert (child.returncode, stderr, stdout) == (130, "triage scan: interrupted\n", "")
     assert contents(out) == old
     assert sorted(p.name for p in out.iterdir()) == names(old)
@@ -143,7 +143,7 @@ def test_a_stop_during_the_swap_waits_for_it_and_leaves_the_new_set_whole(
     time.sleep(0.3)
     assert child.poll() is None  # the stop waits for the swap
     flag.unlink()
-    stdout, stderr = child.communicate(timeout=60)
+    stdout, stderr = child.communicate(timeout=180)
     assert (child.returncode, stderr) == (130, "triage scan: interrupted\n")
     assert contents(out) == {**new, "notes.txt": old["notes.txt"]}
     assert not list(out.glob(".triage-*"))
@@ -158,7 +158,7 @@ def test_a_killed_scan_leaves_the_old_set_and_the_next_scan_its_staging(
     child = scan(new_in, out, env, TRIAGE_TEST_PAUSE=f"staged:{flag}")
     wait_for(flag, child)
     child.kill()
-    child.communicate(timeout=30)
+    child.communicate(timeout=180)
     assert contents(out) == old
     left = list(out.glob(".triage-*"))
     assert len(left) == 1 and left[0].name.startswith(f".triage-{child.pid}-")
@@ -180,7 +180,7 @@ def test_ctrl_c_stops_inspect_with_a_line_and_exit_130(tmp_path: Path) -> None:
     )
     copy = wait_for_copy(child, tmp_path / "cache")  # mid-load
     child.send_signal(signal.SIGINT)
-    stdout, stderr = child.communicate(timeout=60)
+    stdout, stderr = child.communicate(timeout=180)
     assert (child.returncode, stderr, stdout) == (130, "triage inspect: interrupted\n", "")
     assert not copy.exists()
 
@@ -217,7 +217,7 @@ def test_ctrl_c_stops_decode_waiting_on_stdin_with_a_line_and_exit_130(tmp_path:
         time.sleep(3)  # no /proc/<pid>/syscall to tell: the imports are done by then
     assert child.poll() is None
     child.send_signal(signal.SIGINT)
-    stdout, stderr = child.communicate(timeout=30)
+    stdout, stderr = child.communicate(timeout=180)
     assert (child.returncode, stderr, stdout) == (130, "triage decode: interrupted\n", "")
 
 
@@ -237,5 +237,5 @@ def test_ctrl_c_stops_sample_with_a_line_and_exit_130(tmp_path: Path) -> None:
     time.sleep(0.5)
     assert child.poll() is None, "sample ended before it could be interrupted"
     child.send_signal(signal.SIGINT)
-    stdout, stderr = child.communicate(timeout=60)
+    stdout, stderr = child.communicate(timeout=180)
     assert (child.returncode, stderr, stdout) == (130, "triage sample: interrupted\n", "")
