@@ -32,12 +32,19 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
+from tui.engine.spark.frames import inline_frame_bounds
 from tui.engine.spark.sql import READ, Macros, rewrite, to_spark
 
 _MACRO = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP\s+|TEMPORARY\s+)?MACRO\s", re.I)
 _IGNORED = re.compile(
     r"^\s*(SET|ATTACH|DETACH|CALL|PRAGMA|CHECKPOINT|VACUUM|ANALYZE|BEGIN|COMMIT|ROLLBACK)\b", re.I
 )
+
+# `INSERT INTO t VALUES (?, ?, …)` (executemany), and the rows put in one INSERT
+_VALUES = re.compile(
+    r"^\s*(INSERT\s+INTO\s+[\w.]+\s+VALUES)\s*(\((?:\s*(?:\?|CAST\(\?\s+AS\s+\w+\))\s*,?)+\))\s*;?\s*$", re.I
+)
+_ROWS_PER_INSERT = 500
 
 
 class SparkCon:
@@ -75,8 +82,18 @@ class SparkCon:
         return self
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> SparkCon:
-        for row in rows:
-            self.execute(sql, list(row))
+        """Each row's statement; `INSERT INTO t VALUES (?, …)` as one INSERT of many rows (each
+        value still a bound parameter), not a Spark job and a stored copy of `t` per row."""
+        values = _VALUES.match(sql)
+        if values is None:
+            for row in rows:
+                self.execute(sql, list(row))
+            return self
+        batch = list(rows)
+        for at in range(0, len(batch), _ROWS_PER_INSERT):
+            chunk = batch[at : at + _ROWS_PER_INSERT]
+            many = ", ".join([values.group(2)] * len(chunk))
+            self.execute(f"{values.group(1)} {many}", [v for row in chunk for v in row])
         return self
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> SparkCon:
@@ -147,6 +164,7 @@ class SparkCon:
     def _spark_sql(self, tree: exp.Expr) -> str:
         _drop_schemas(tree)
         tree = self._catalogue(self.macros.expand(tree))
+        tree = inline_frame_bounds(tree, self._constant)
         for cte in tree.find_all(exp.CTE):
             cte.set("materialized", None)  # DuckDB's hint; Spark plans CTEs itself
         typed = any(True for _ in tree.find_all(exp.Length, exp.Slice))
@@ -190,6 +208,18 @@ class SparkCon:
                     bracket.replace(_slice(bracket.this, cut))
         return tree
 
+    def _constant(self, value: exp.Expr, tables: dict[str, str]) -> Any:
+        """The one value of `value` (DuckDB SQL) over `tables` (alias → stored table), each of which
+        must hold exactly one row (the engine's parameter tables): `frames.inline_frame_bounds`."""
+        select = exp.select(value.as_("v"))
+        for i, (alias, name) in enumerate(tables.items()):
+            if self.kinds.get(name.lower()) != "table" or self._table(name).count() != 1:
+                raise NotImplementedError(f"a window frame bound reading {name}, not a one-row table")
+            table = exp.to_table(name).as_(alias)
+            select = select.from_(table) if i == 0 else select.join(table)  # a cross join of one row
+        rows = self.spark.sql(to_spark(rewrite(select))).collect()
+        return rows[0][0]
+
     def _select(self, tree: exp.Expr, args: dict[str, Any]) -> Any:
         text = self._spark_sql(tree)
         self.log.append(text)
@@ -229,8 +259,6 @@ class SparkCon:
     def _insert(self, tree: exp.Insert, args: dict[str, Any]) -> None:
         """`INSERT INTO t [(columns)] SELECT … | VALUES …`: t's rows and the new ones, by position (or
         by the columns named), cast to t's column types."""
-        from pyspark.sql import functions as F
-
         target = tree.this
         named = None
         if isinstance(target, exp.Schema):
@@ -244,9 +272,13 @@ class SparkCon:
         new = self._select(query, args)
         names = named or old.columns[: len(new.columns)]
         new = new.toDF(*names)
-        types = {f.name: f.dataType for f in old.schema.fields}
-        typed = new.select(
-            *[(F.col(f"`{c}`") if c in names else F.lit(None)).cast(types[c]).alias(c) for c in old.columns]
+        # one expression list (a py4j call per column each would cost more than the insert)
+        typed = new.selectExpr(
+            *[
+                f"CAST({_quoted(f.name) if f.name in names else 'NULL'} AS {f.dataType.simpleString()}) "
+                f"AS {_quoted(f.name)}"
+                for f in old.schema.fields
+            ]
         )
         self.keep(name, old.unionByName(typed))
 
@@ -340,8 +372,9 @@ class SparkCon:
             if isinstance(fn, exp.Anonymous) and name in _CATALOGUE:
                 view = self._catalogue_view(name)
                 table.set("this", exp.to_identifier(view))
-            elif name == "columns" and (table.db or "").lower() == "information_schema":
-                table.set("this", exp.to_identifier(self._columns_view()))
+            elif name in ("columns", "tables") and (table.db or "").lower() == "information_schema":
+                view = self._columns_view() if name == "columns" else self._tables_view()
+                table.set("this", exp.to_identifier(view))
                 table.set("db", None)
         return tree
 
@@ -349,12 +382,26 @@ class SparkCon:
         rows: list[tuple[str, ...]]
         if which == "duckdb_databases":
             rows, schema = [("memory",), ("triage_work",)], "database_name string"
-        else:
+        else:  # the work database's `triage_work.t` is kept as `triage_work__t` (`_drop_schemas`)
             want = "table" if which == "duckdb_tables" else "view"
-            rows = [(n,) for n, k in self.kinds.items() if k == want]
-            schema = f"{want}_name string"
+            rows = [
+                (WORK, n.removeprefix(f"{WORK}__")) if n.startswith(f"{WORK}__") else ("memory", n)
+                for n, k in self.kinds.items()
+                if k == want
+            ]
+            schema = f"database_name string, {want}_name string"
         self.spark.createDataFrame(rows, schema).createOrReplaceTempView(f"_triage_{which}")
         return f"_triage_{which}"
+
+    def _tables_view(self) -> str:
+        """information_schema.tables: every table and view (the work database's by their own name)."""
+        rows = [
+            (n.removeprefix(f"{WORK}__"), "BASE TABLE" if k == "table" else "VIEW")
+            for n, k in self.kinds.items()
+        ]
+        schema = "table_name string, table_type string"
+        self.spark.createDataFrame(rows, schema).createOrReplaceTempView("_triage_tables")
+        return "_triage_tables"
 
     def _columns_view(self) -> str:
         rows = []
@@ -387,13 +434,29 @@ class Relation:
         return [_py(row) for row in self.frame.collect()]
 
 
-_LISTS = (exp.Split, exp.RegexpSplit, exp.Array, exp.ArrayAgg, exp.ArrayFilter, exp.Transform, exp.ArraySort)
+_LISTS = (
+    exp.Split,
+    exp.RegexpSplit,
+    exp.Array,
+    exp.ArrayAgg,
+    exp.ArrayFilter,
+    exp.Transform,
+    exp.ArraySort,
+    exp.ArrayConcat,
+    exp.ArrayDistinct,
+)
 
 
 def _is_list(node: exp.Expr) -> bool:
-    """A list, by sqlglot's type annotation or by the function that makes it."""
+    """A list, by sqlglot's type annotation or by the function that makes it (a CASE whose
+    branches are lists is one)."""
     if node.type is not None and node.type.is_type(exp.DataType.Type.ARRAY):
         return True
+    if isinstance(node, exp.Paren):
+        return _is_list(node.this)
+    if isinstance(node, exp.Case):
+        branches = [i.args.get("true") for i in node.args.get("ifs") or []] + [node.args.get("default")]
+        return any(b is not None and _is_list(b) for b in branches)
     return isinstance(node, _LISTS)
 
 
@@ -499,6 +562,11 @@ def _bindable(value: Any) -> Any:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value.isoformat()
     return value
+
+
+def _quoted(name: str) -> str:
+    """A column name as a Spark identifier."""
+    return "`" + name.replace("`", "``") + "`"
 
 
 def _py(row: Any) -> tuple[Any, ...]:

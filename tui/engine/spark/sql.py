@@ -39,9 +39,16 @@ The rewrites (`_REWRITES`), each for a construct with no portable spelling:
   (the rewrites above; casts, with `spark.sql.ansi.enabled=false`: `session`).
 - `regexp_full_match(x, re)` → `x RLIKE '^(?:re)\\z'` (RLIKE finds; `\\z` is the end, `$` would
   allow a trailing newline).
+- `count(DISTINCT x) OVER w` → `size(collect_set(x) OVER w)` (Spark has no DISTINCT window
+  aggregate; the set leaves NULLs out, as the count does); `row_number() OVER ()` → `… OVER (ORDER BY
+  NULL)` (Spark numbers only an ordered window; both number the rows in no particular order).
+- `list(x)`, `list(x ORDER BY …)`, `first(x ORDER BY …)`: NULLs kept and the order honoured
+  (`spark.aggregates`; sqlglot's `collect_list` drops both).
 - `list_bool_and(l)` → `forall(l, e -> e)`; `a && b` → `arrays_overlap(a, b)`.
 - `list[i]` → `try_element_at(list, i)`, the index as written (`DuckDBAsWritten`): sqlglot's DuckDB
   parser shifts only the indices it can type (`l[1]`, and `l[-1]` wrongly to -2), not `l[r]`.
+- `isodow(t)` → `weekday(t) + 1` (Monday 1 … Sunday 7; sqlglot's `dayofweek(t) % 7 + 1` is not),
+  `dayofweek(t)` → `dayofweek(t) - 1` (DuckDB's Sunday is 0, Spark's 1).
 - `make_timestamp(µs)` → `CAST(timestamp_micros(µs) AS TIMESTAMP_NTZ)`: a naive UTC time, as DuckDB's.
 - `strftime(t, fmt)` → `date_format` with the pattern translated, literal text quoted (sqlglot
   leaves `T` and `Z` unquoted); `format('{} …', …)` → `format_string('%s …', CAST(… AS STRING))`, NULL
@@ -50,7 +57,7 @@ The rewrites (`_REWRITES`), each for a construct with no portable spelling:
   regexes translated from RE2 (`java_regex`), `regexp_replace` without `'g'` replacing the first
   match only, as DuckDB's does (Spark's replaces all).
 
-Imports nothing of the engine but itself.
+Imports nothing of the engine but this package's `aggregates`.
 """
 
 from __future__ import annotations
@@ -62,6 +69,8 @@ from dataclasses import dataclass, field
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.duckdb import DuckDB
+
+from tui.engine.spark.aggregates import rewrite_aggregate, rewrite_around
 
 
 class DuckDBAsWritten(DuckDB):
@@ -520,6 +529,29 @@ def _epoch(node: exp.Expr) -> exp.Expr:
     return _spark("unix_micros(CAST(__t AS TIMESTAMP_LTZ)) / 1000000.0", t=value)
 
 
+_RANKS = (exp.RowNumber, exp.Rank, exp.DenseRank)
+
+
+def _window(node: exp.Window) -> exp.Expr:
+    """`count(DISTINCT x) OVER w` (Spark has no DISTINCT window aggregate) → the size of the set of
+    `x` over the same frame (`collect_set` leaves NULLs out, as count does)."""
+    inner = node.this
+    if isinstance(inner, exp.ArrayAgg | exp.First):
+        return rewrite_around(node)
+    if isinstance(inner, _RANKS) and not node.args.get("order") and not node.args.get("alias"):
+        window = node.copy()  # `row_number() OVER ()`: rows numbered in no particular order
+        window.set("order", exp.Order(expressions=[exp.Ordered(this=exp.Null())]))
+        return window
+    if isinstance(inner, exp.Count) and isinstance(inner.this, exp.Distinct):
+        values = inner.this.expressions
+        if len(values) != 1:
+            raise NotImplementedError("count(DISTINCT a, b) over a window")
+        window = node.copy()
+        window.set("this", exp.Anonymous(this="collect_set", expressions=[values[0].copy()]))
+        return exp.ArraySize(this=window)
+    return node
+
+
 def _bracket(node: exp.Bracket) -> exp.Expr:
     """DuckDB's `list[i]` (1-based, negative from the end, NULL past either end) is Spark's
     `try_element_at(list, i)`; sqlglot shifts a literal index to Spark's 0-based `[]` but leaves
@@ -557,6 +589,12 @@ _REWRITES: dict[type[exp.Expr], Callable[[exp.Expr], exp.Expr]] = {
     exp.TimeToUnix: _epoch,
     exp.ToDays: lambda n: _spark("make_dt_interval(__n)", n=n.this),
     exp.Bracket: _bracket,  # type: ignore[dict-item]
+    exp.Window: _window,  # type: ignore[dict-item]
+    exp.DayOfWeekIso: lambda n: _spark("(weekday(__t) + 1)", t=n.this),
+    exp.DayOfWeek: lambda n: _spark("(dayofweek(__t) - 1)", t=n.this),
+    exp.ArrayAgg: rewrite_aggregate,
+    exp.First: rewrite_aggregate,
+    exp.Filter: rewrite_around,
     exp.ArrayOverlaps: lambda n: exp.Anonymous(this="arrays_overlap", expressions=[n.this, n.expression]),
     exp.Format: _format,  # type: ignore[dict-item]
     exp.RegexpLike: _regex_arg,
