@@ -118,6 +118,8 @@ def test_the_cli_refuses_a_kind_not_yet_read_in_one_line(tmp_path: Path) -> None
 FINDINGS = ("tokens.csv", "mailboxes.csv", "drift.csv", "sessions.csv", "actions.csv")
 
 
+# ~200 Spark statements over little data: 4-5 min on the shared 2-core machine (load 7-18)
+@pytest.mark.timeout(600)
 def test_the_gateway_findings_are_the_duckdb_engines_byte_for_byte(spark: Any, tmp_path: Path) -> None:
     """The differential of SPEC §9 on the sample's gateway log and key list: every findings file the
     Spark engine writes (`scan(spark, …)`, the entry point for an existing session) is the DuckDB
