@@ -76,3 +76,44 @@ def test_spark_reads_decodes_and_verifies_as_duckdb_does(
         assert sigs.get("valid", 0) > 100  # the signatures were checked, not only settled by shape
     finally:
         session.close()
+
+
+# DuckDB constructs whose sqlglot translation means something else on Spark (`spark.aggregates`,
+# `spark.frames`, `spark.sql`'s window and day rewrites), each answered by both engines over one table
+CONSTRUCTS = (
+    # list(): NULLs kept, ORDER BY honoured (NULLs last), NULL over no rows; first(… ORDER BY …)
+    "SELECT g, list(v ORDER BY k DESC, v), list(v) FILTER (WHERE k > 10), first(v ORDER BY k, v) "
+    "FROM t GROUP BY g",
+    "SELECT g, list_sort(list(DISTINCT v) FILTER (WHERE v IS NOT NULL)), list_sort(list(k)) "
+    "FROM t GROUP BY g",
+    # count(DISTINCT) over a frame bounded by a one-row parameter table's setting
+    "SELECT g, k, count(DISTINCT v) OVER (PARTITION BY g ORDER BY ts "
+    "RANGE BETWEEN to_minutes(p.m) PRECEDING AND CURRENT ROW) FROM t, params p",
+    "SELECT k, isodow(ts), dayofweek(ts) FROM t",
+)
+
+
+def test_transpiled_constructs_answer_as_duckdb(spark: Any) -> None:
+    from tui.engine.spark.con import SparkCon
+
+    setup = (
+        "CREATE TABLE t AS SELECT * FROM (VALUES "
+        "('a', 1, 'x', TIMESTAMP '2024-03-03 10:00:00'), ('a', 2, NULL, TIMESTAMP '2024-03-04 10:30:00'), "
+        "('a', 3, 'y', TIMESTAMP '2024-03-04 10:45:00'), ('b', 1, 'y', TIMESTAMP '2024-03-09 09:00:00'), "
+        "('b', 2, 'z', TIMESTAMP '2024-03-09 09:59:00'), ('b', NULL, 'x', TIMESTAMP '2024-03-10 23:00:00')) "
+        "AS x(g, k, v, ts)"
+    )
+    params = "CREATE TABLE params AS SELECT ?::INTEGER AS m"
+    duck = duckdb.connect()
+    con = SparkCon(spark)
+    for c in (duck, con):
+        c.execute(setup)
+        c.execute(params, [60])
+    for sql in CONSTRUCTS:
+        expected = _rows(duck, sql)
+        assert _rows(con, sql) == expected, sql
+    # what the answers are, so equal-but-wrong on both cannot pass
+    ordered = {g: (values, first) for g, values, _, first in duck.execute(CONSTRUCTS[0]).fetchall()}
+    assert ordered == {"a": (["y", None, "x"], "x"), "b": (["z", "y", "x"], "y")}
+    windowed = sorted(duck.execute(CONSTRUCTS[2]).fetchall(), key=lambda r: (r[0], r[1] or 0))
+    assert [n for *_, n in windowed] == [1, 0, 1, 1, 1, 2]  # a NULL v is not counted; b: 09:00, 09:59
