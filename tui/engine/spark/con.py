@@ -163,7 +163,7 @@ class SparkCon:
         elif isinstance(tree, exp.Alter):
             self._alter(tree)
         elif isinstance(tree, exp.Describe):
-            self._describe(tree.this.name)
+            self._describe(tree.this, args)
         elif isinstance(tree, exp.Command | exp.Set | exp.Pragma):
             return
         else:
@@ -369,8 +369,10 @@ class SparkCon:
             else:
                 raise NotImplementedError(f"ALTER TABLE {action.sql('duckdb')} on Spark")
 
-    def _describe(self, name: str) -> None:
-        fields = self._table(name).schema.fields
+    def _describe(self, target: exp.Expr, args: dict[str, Any]) -> None:
+        """`DESCRIBE t` or `DESCRIBE SELECT …`: the columns and their types."""
+        frame = self._table(target.name) if isinstance(target, exp.Table) else self._select(target, args)
+        fields = frame.schema.fields
         self.description = [("column_name",), ("column_type",)]
         self._rows = [(f.name, f.dataType.simpleString().upper()) for f in fields]
 

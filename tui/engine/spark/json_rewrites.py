@@ -2,7 +2,8 @@
 
 Rewrites of `spark.sql`'s transpiler (its docstring lists them all): DuckDB's JSON values are JSON
 text on Spark (as DuckDB's JSON type is text underneath), read by `try_parse_json`/`try_variant_get`:
-`json_type`, `json_extract[_string]` (one path, a list of paths, `$.a[*]`), `from_json(x,
+`json_type`, `json_extract[_string]` (one path, a list of paths, `$.a[*]`, `$.a[*].b`: the
+elements without a `b` left out, as DuckDB does), `from_json(x,
 '["VARCHAR"]')`; `json_valid` (`_JSON_VALID`: whole text only) and `json_exists` /
 `json_array_length` in `sql._anonymous`. `spark` makes a Spark SQL fragment from a template, for
 these rewrites and `sql`'s.
@@ -82,6 +83,16 @@ def _json_type(node: exp.JSONType) -> exp.Expr:
     return spark(_JSON_TYPE, s=exp.Anonymous(this="schema_of_variant", expressions=[target]))
 
 
+def _wildcard_at(path: exp.Expr) -> int | None:
+    """The place of a `[*]` step inside a JSON path (not its last step), else None."""
+    if not isinstance(path, exp.JSONPath):
+        return None
+    for i, step in enumerate(path.expressions[:-1]):
+        if isinstance(step, exp.JSONPathSubscript) and isinstance(step.this, exp.JSONPathWildcard):
+            return i
+    return None
+
+
 def _extract(node: exp.Expr, as_type: str | None) -> exp.Expr:
     path = node.expression
     if (
@@ -94,6 +105,19 @@ def _extract(node: exp.Expr, as_type: str | None) -> exp.Expr:
         elements = _variant(node.this, _path(base), "array<variant>")
         text = "to_json(e)" if as_type is None else "CAST(e AS STRING)"
         return spark(f"transform(__l, e -> {text})", l=elements)
+    star = _wildcard_at(path)
+    if star is not None:  # '$.a[*].b': each element's b, elements without one left out (DuckDB's)
+        base, rest = path.copy(), path.copy()
+        base.set("expressions", path.expressions[:star])
+        rest.set("expressions", [path.expressions[0], *path.expressions[star + 1 :]])
+        elements = _variant(node.this, _path(base), "array<variant>")
+        text = "to_json(v)" if as_type is None else "CAST(v AS STRING)"
+        return spark(
+            f"transform(filter(transform(coalesce(__l, array()), e -> try_variant_get(e, __r)), "
+            f"v -> v IS NOT NULL), v -> {text})",
+            l=elements,
+            r=_path(rest),
+        )
     many = _paths(node.expression)
 
     def one(p: exp.Expr) -> exp.Expr:
@@ -105,8 +129,23 @@ def _extract(node: exp.Expr, as_type: str | None) -> exp.Expr:
     return one(_path(node.expression))
 
 
+def _spark_type(duck: object) -> str:
+    """A DuckDB JSON schema (`"VARCHAR"`, `["VARCHAR"]`, `{"Name": "VARCHAR"}`, nested) as Spark's type."""
+    if duck == "VARCHAR":
+        return "string"
+    if isinstance(duck, list) and len(duck) == 1:
+        return f"array<{_spark_type(duck[0])}>"
+    if isinstance(duck, dict) and duck and all(k.isidentifier() for k in duck):
+        return "struct<" + ",".join(f"{k}:{_spark_type(v)}" for k, v in duck.items()) + ">"
+    raise NotImplementedError(f"from_json with schema {duck!r} is not transpiled")
+
+
 def _from_json(node: exp.FromJson) -> exp.Expr:
+    """`from_json(x, schema)` of text values (`VARCHAR` leaves, in lists and objects) → the value read
+    by `try_variant_get` as that Spark type."""
+    import json
+
     schema = node.expression
-    if isinstance(schema, exp.Literal) and schema.this.replace(" ", "") == '["VARCHAR"]':
-        return _variant(node.this, exp.Literal.string("$"), "array<string>")
-    raise NotImplementedError(f"from_json with schema {schema.sql()} is not transpiled")
+    if not (isinstance(schema, exp.Literal) and schema.is_string):
+        raise NotImplementedError(f"from_json with schema {schema.sql()} is not transpiled")
+    return _variant(node.this, exp.Literal.string("$"), _spark_type(json.loads(schema.this)))
