@@ -236,17 +236,25 @@ def _recency(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """CREATE OR REPLACE TABLE model_recency AS
         WITH d AS (SELECT u, net, day FROM _m_days),
-        g AS (SELECT u, net, day - lag(day) OVER (PARTITION BY u, net ORDER BY day) AS gap FROM d),
+        g AS (SELECT u, net, date_diff('day', lag(day) OVER (PARTITION BY u, net ORDER BY day), day) AS gap
+              FROM d),
         h AS (SELECT gap, count(*) AS n FROM g WHERE gap IS NOT NULL GROUP BY gap),
-        cum AS (SELECT gap, sum(n) OVER (ORDER BY gap DESC) AS ge FROM h),
         total AS (SELECT coalesce(sum(n), 0) AS total FROM h),
         last AS (
-            SELECT u, net, CAST(any_value(s.be) AS DATE) - max(day) AS gap
+            SELECT u, net, date_diff('day', max(day), CAST(any_value(s.be) AS DATE)) AS gap
             FROM d CROSS JOIN model_split s GROUP BY u, net
+        ),
+        -- each baseline gap and each window-start gap, with how many baseline gaps are at least as
+        -- long (a running sum down the gaps: an equi-join finds it, where an ASOF join would need Spark)
+        cum AS (
+            SELECT gap, sum(n) OVER (ORDER BY gap DESC) AS ge
+            FROM (SELECT gap, sum(n) AS n
+                  FROM (SELECT gap, n FROM h UNION ALL SELECT DISTINCT gap, 0 FROM last WHERE gap >= 1)
+                  GROUP BY gap)
         )
         SELECT l.u, l.net, l.gap, coalesce(c.ge, 0) AS ge, t.total,
                -log2((coalesce(c.ge, 0) + 1) / (t.total + 1)) AS bits
-        FROM last l CROSS JOIN total t ASOF LEFT JOIN cum c ON l.gap <= c.gap
+        FROM last l CROSS JOIN total t LEFT JOIN cum c ON c.gap = l.gap
         WHERE l.gap >= 1"""
     )
 

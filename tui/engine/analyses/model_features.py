@@ -45,8 +45,9 @@ _HIGH = SEVERITY_RANK["high"]
 _V6_GROUPS = "list_filter(string_split(s, ':'), lambda g: g <> '')"
 _V6 = """CASE WHEN ip LIKE '%::%' THEN list_concat(
         _m_groups(split_part(ip, '::', 1)),
-        list_transform(range(greatest(8 - len(_m_groups(split_part(ip, '::', 1)))
-                                        - len(_m_groups(split_part(ip, '::', 2))), 0)), lambda z: '0'),
+        list_transform(range(greatest(8 - array_length(_m_groups(split_part(ip, '::', 1)))
+                                        - array_length(_m_groups(split_part(ip, '::', 2))), 0)),
+                       lambda z: '0'),
         _m_groups(split_part(ip, '::', 2)))
      ELSE string_split(ip, ':') END"""
 _NET = r"""CASE WHEN regexp_matches(ip, '^\d+\.\d+\.\d+\.\d+(:\d+)?$')

@@ -109,13 +109,13 @@ CREATE OR REPLACE TEMP MACRO _addrs(x) AS list_distinct(list_transform(
     regexp_extract_all(coalesce(x, ''), '{_ADDRESS_SQL}'), lambda a: lower(a)));
 CREATE OR REPLACE TEMP MACRO _dom(a) AS lower(regexp_extract(a, '@([^@]+)$', 1));
 CREATE OR REPLACE TEMP MACRO _external(addrs, org) AS list_filter(addrs, lambda a:
-    NOT len(list_filter(org, lambda d: _dom(a) = d OR _dom(a) LIKE '%.' || d)) > 0);
+    NOT array_length(list_filter(org, lambda d: _dom(a) = d OR _dom(a) LIKE '%.' || d)) > 0);
 CREATE OR REPLACE TEMP MACRO _to(v, org) AS CASE
     WHEN NOT _set(v) THEN NULL
-    WHEN len(_addrs(v)) = 0 THEN format('recipient {{}}', _v(v))
-    WHEN len(org) = 0 THEN format('{{}} (the organisation''s domains are not known)',
+    WHEN array_length(_addrs(v)) = 0 THEN format('recipient {{}}', _v(v))
+    WHEN array_length(org) = 0 THEN format('{{}} (the organisation''s domains are not known)',
                                   _v(array_to_string(_addrs(v), ', ')))
-    WHEN len(_external(_addrs(v), org)) > 0
+    WHEN array_length(_external(_addrs(v), org)) > 0
         THEN format('an external address {{}}', _v(array_to_string(_external(_addrs(v), org), ', ')))
     ELSE format('{{}} inside the organisation', _v(array_to_string(_addrs(v), ', '))) END;
 """

@@ -91,7 +91,8 @@ WITH r AS (
                CASE WHEN del THEN 'deletes the message' END,
                CASE WHEN folder IS NOT NULL THEN 'moves to ' || _v(folder) END,
                CASE WHEN mark_read THEN 'marks as read' END,
-               CASE WHEN len(acts) > 0 THEN 'Outlook rule actions ' || _v(array_to_string(acts, ', ')) END)
+               CASE WHEN array_length(acts) > 0
+                    THEN 'Outlook rule actions ' || _v(array_to_string(acts, ', ')) END)
                AS what
     FROM s
 )
@@ -181,7 +182,8 @@ WITH t AS (
     SELECT a.*, {_STRONG} AS strong,
            _set(_po(a.kv, 'StrongAuthenticationRequirement'))
            AND NOT _set(_p(a.kv, 'StrongAuthenticationRequirement'))
-           AND len(list_filter(a.kv, lambda p: lower(p.name) = 'strongauthenticationrequirement')) > 0
+           AND array_length(list_filter(a.kv,
+                                        lambda p: lower(p.name) = 'strongauthenticationrequirement')) > 0
                AS mfa_off
     FROM action_facts a WHERE list_contains({_list(AUTH_METHOD_OPS)}, a.op)
 )
@@ -203,7 +205,7 @@ SELECT a.source, a.source_row, a.tkey,
                    ELSE _v(regexp_replace(a.operation, '[\\s.]+$', '')) END,
               _v(coalesce(a.tgt, a.usr, 'an unnamed user')), {_NOTES})
 FROM t a
-WHERE a.op <> 'update user' OR len(a.strong) > 0
+WHERE a.op <> 'update user' OR array_length(a.strong) > 0
    OR _p(a.kv, 'Included Updated Properties') ILIKE '%StrongAuthentication%'"""
 
 _SCOPES = (

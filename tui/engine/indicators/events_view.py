@@ -29,7 +29,7 @@ def register_events(con: duckdb.DuckDBPyConnection, *, materialise: bool = True)
     severity_name_macro(con)
     con.execute(
         # not TEMP: the lazy `events_lazy` view calls it from every cursor (TEMP is per connection)
-        "CREATE OR REPLACE MACRO _codes_text(codes) AS CASE WHEN len(codes) > 0 THEN "
+        "CREATE OR REPLACE MACRO _codes_text(codes) AS CASE WHEN array_length(codes) > 0 THEN "
         "array_to_string(list_transform(list_sort(list_distinct(codes)), lambda c: c[2:]), ';') END"
     )
     # A row's severity and codes from its token's (t), its uti's (u) and its own (r) hits; the list

@@ -19,25 +19,42 @@ DuckDB's catalogue is modelled by temporary views of the analysis' own SQL sessi
 Parameters (`?`) become Spark's named parameters (`:p1`…), bound, never spliced into SQL text; a
 naive `datetime` is bound as its ISO text and read back by the statement's own `CAST(? AS TIMESTAMP)`.
 
-Imports this package's `sql` only.
+Imports this package's `sql`, `con_sql` and `frames`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
 from typing import Any
 
 import sqlglot
 from sqlglot import exp
 
+from tui.engine.spark.con_sql import (
+    CATALOGUE,
+    WORK,
+    drop_schemas,
+    is_list,
+    list_slice,
+    named_params,
+    py,
+    quoted,
+    with_rowids,
+)
+from tui.engine.spark.frames import inline_frame_bounds
 from tui.engine.spark.sql import READ, Macros, rewrite, to_spark
 
 _MACRO = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP\s+|TEMPORARY\s+)?MACRO\s", re.I)
 _IGNORED = re.compile(
     r"^\s*(SET|ATTACH|DETACH|CALL|PRAGMA|CHECKPOINT|VACUUM|ANALYZE|BEGIN|COMMIT|ROLLBACK)\b", re.I
 )
+
+# `INSERT INTO t VALUES (?, ?, …)` (executemany), and the rows put in one INSERT
+_VALUES = re.compile(
+    r"^\s*(INSERT\s+INTO\s+[\w.]+\s+VALUES)\s*(\((?:\s*(?:\?|CAST\(\?\s+AS\s+\w+\))\s*,?)+\))\s*;?\s*$", re.I
+)
+_ROWS_PER_INSERT = 500
 
 
 class SparkCon:
@@ -75,8 +92,18 @@ class SparkCon:
         return self
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> SparkCon:
-        for row in rows:
-            self.execute(sql, list(row))
+        """Each row's statement; `INSERT INTO t VALUES (?, …)` as one INSERT of many rows (each
+        value still a bound parameter), not a Spark job and a stored copy of `t` per row."""
+        values = _VALUES.match(sql)
+        if values is None:
+            for row in rows:
+                self.execute(sql, list(row))
+            return self
+        batch = list(rows)
+        for at in range(0, len(batch), _ROWS_PER_INSERT):
+            chunk = batch[at : at + _ROWS_PER_INSERT]
+            many = ", ".join([values.group(2)] * len(chunk))
+            self.execute(f"{values.group(1)} {many}", [v for row in chunk for v in row])
         return self
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> SparkCon:
@@ -86,7 +113,7 @@ class SparkCon:
         if _MACRO.match(sql):
             self.macros.add(sql)
             return self
-        text, args = _named_params(sql, params)
+        text, args = named_params(sql, params)
         for tree in sqlglot.parse(text, read=READ):
             if tree is not None:
                 self._statement(tree, args)
@@ -115,13 +142,13 @@ class SparkCon:
 
     def frame(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         """The Spark DataFrame of one SELECT (no rows fetched)."""
-        text, args = _named_params(sql, params)
+        text, args = named_params(sql, params)
         return self._select(sqlglot.parse_one(text, read=READ), args)
 
     # --- statements --------------------------------------------------------------------------
 
     def _statement(self, tree: exp.Expr, args: dict[str, Any]) -> None:
-        _drop_schemas(tree)
+        drop_schemas(tree)
         if isinstance(tree, exp.Create):
             self._create(tree, args)
         elif isinstance(tree, exp.Insert):
@@ -136,23 +163,24 @@ class SparkCon:
         elif isinstance(tree, exp.Alter):
             self._alter(tree)
         elif isinstance(tree, exp.Describe):
-            self._describe(tree.this.name)
+            self._describe(tree.this, args)
         elif isinstance(tree, exp.Command | exp.Set | exp.Pragma):
             return
         else:
             frame = self._select(tree, args)
             self.description = [(name,) for name in frame.columns]
-            self._rows = [_py(row) for row in frame.collect()]
+            self._rows = [py(row) for row in frame.collect()]
 
     def _spark_sql(self, tree: exp.Expr) -> str:
-        _drop_schemas(tree)
+        drop_schemas(tree)
         tree = self._catalogue(self.macros.expand(tree))
+        tree = inline_frame_bounds(tree, self._constant)
         for cte in tree.find_all(exp.CTE):
             cte.set("materialized", None)  # DuckDB's hint; Spark plans CTEs itself
         typed = any(True for _ in tree.find_all(exp.Length, exp.Slice))
         if typed or any(s.args.get("except_") or s.args.get("replace") for s in tree.find_all(exp.Star)):
             tree = self._qualified(tree, typed)
-        tree = _with_rowids(tree, {n for n, k in self.kinds.items() if k == "table"})
+        tree = with_rowids(tree, {n for n, k in self.kinds.items() if k == "table"})
         return to_spark(rewrite(tree))
 
     def _qualified(self, tree: exp.Expr, typed: bool) -> exp.Expr:
@@ -182,13 +210,25 @@ class SparkCon:
         if typed:
             tree = annotate_types(tree, schema=known, dialect="duckdb")
             for length in list(tree.find_all(exp.Length)):
-                if _is_list(length.this):
+                if is_list(length.this):
                     length.replace(exp.ArraySize(this=length.this))
             for bracket in list(tree.find_all(exp.Bracket)):
                 cut = bracket.expressions[0] if len(bracket.expressions) == 1 else None
                 if isinstance(cut, exp.Slice):
-                    bracket.replace(_slice(bracket.this, cut))
+                    bracket.replace(list_slice(bracket.this, cut))
         return tree
+
+    def _constant(self, value: exp.Expr, tables: dict[str, str]) -> Any:
+        """The one value of `value` (DuckDB SQL) over `tables` (alias → stored table), each of which
+        must hold exactly one row (the engine's parameter tables): `frames.inline_frame_bounds`."""
+        select = exp.select(value.as_("v"))
+        for i, (alias, name) in enumerate(tables.items()):
+            if self.kinds.get(name.lower()) != "table" or self._table(name).count() != 1:
+                raise NotImplementedError(f"a window frame bound reading {name}, not a one-row table")
+            table = exp.to_table(name).as_(alias)
+            select = select.from_(table) if i == 0 else select.join(table)  # a cross join of one row
+        rows = self.spark.sql(to_spark(rewrite(select))).collect()
+        return rows[0][0]
 
     def _select(self, tree: exp.Expr, args: dict[str, Any]) -> Any:
         text = self._spark_sql(tree)
@@ -229,8 +269,6 @@ class SparkCon:
     def _insert(self, tree: exp.Insert, args: dict[str, Any]) -> None:
         """`INSERT INTO t [(columns)] SELECT … | VALUES …`: t's rows and the new ones, by position (or
         by the columns named), cast to t's column types."""
-        from pyspark.sql import functions as F
-
         target = tree.this
         named = None
         if isinstance(target, exp.Schema):
@@ -244,11 +282,19 @@ class SparkCon:
         new = self._select(query, args)
         names = named or old.columns[: len(new.columns)]
         new = new.toDF(*names)
-        types = {f.name: f.dataType for f in old.schema.fields}
-        typed = new.select(
-            *[(F.col(f"`{c}`") if c in names else F.lit(None)).cast(types[c]).alias(c) for c in old.columns]
+        # one expression list (a py4j call per column each would cost more than the insert)
+        typed = new.selectExpr(
+            *[
+                f"CAST({quoted(f.name) if f.name in names else 'NULL'} AS {f.dataType.simpleString()}) "
+                f"AS {quoted(f.name)}"
+                for f in old.schema.fields
+            ]
         )
-        self.keep(name, old.unionByName(typed))
+        # only the new rows are computed and stored; the table is the union of its stored parts
+        # (storing old and new again at each INSERT would copy the table once per indicator)
+        part = typed.localCheckpoint(eager=True)
+        old.unionByName(part).createOrReplaceTempView(name)
+        self.kinds[name.lower()] = "table"
 
     def _update(self, tree: exp.Update, args: dict[str, Any]) -> None:
         """`UPDATE t SET c = e, … [FROM s] WHERE cond`: every row of t, with the set columns changed
@@ -256,7 +302,7 @@ class SparkCon:
         engine's updates are written)."""
         from pyspark.sql import functions as F
 
-        _drop_schemas(tree)
+        drop_schemas(tree)
         name = tree.this.name
         old = self._table(name)
         types = {f.name: f.dataType for f in old.schema.fields}
@@ -323,8 +369,10 @@ class SparkCon:
             else:
                 raise NotImplementedError(f"ALTER TABLE {action.sql('duckdb')} on Spark")
 
-    def _describe(self, name: str) -> None:
-        fields = self._table(name).schema.fields
+    def _describe(self, target: exp.Expr, args: dict[str, Any]) -> None:
+        """`DESCRIBE t` or `DESCRIBE SELECT …`: the columns and their types."""
+        frame = self._table(target.name) if isinstance(target, exp.Table) else self._select(target, args)
+        fields = frame.schema.fields
         self.description = [("column_name",), ("column_type",)]
         self._rows = [(f.name, f.dataType.simpleString().upper()) for f in fields]
 
@@ -337,11 +385,12 @@ class SparkCon:
         for table in list(tree.find_all(exp.Table)):
             fn = table.this
             name = fn.name.lower() if isinstance(fn, exp.Anonymous | exp.Identifier) else ""
-            if isinstance(fn, exp.Anonymous) and name in _CATALOGUE:
+            if isinstance(fn, exp.Anonymous) and name in CATALOGUE:
                 view = self._catalogue_view(name)
                 table.set("this", exp.to_identifier(view))
-            elif name == "columns" and (table.db or "").lower() == "information_schema":
-                table.set("this", exp.to_identifier(self._columns_view()))
+            elif name in ("columns", "tables") and (table.db or "").lower() == "information_schema":
+                view = self._columns_view() if name == "columns" else self._tables_view()
+                table.set("this", exp.to_identifier(view))
                 table.set("db", None)
         return tree
 
@@ -349,12 +398,26 @@ class SparkCon:
         rows: list[tuple[str, ...]]
         if which == "duckdb_databases":
             rows, schema = [("memory",), ("triage_work",)], "database_name string"
-        else:
+        else:  # the work database's `triage_work.t` is kept as `triage_work__t` (`drop_schemas`)
             want = "table" if which == "duckdb_tables" else "view"
-            rows = [(n,) for n, k in self.kinds.items() if k == want]
-            schema = f"{want}_name string"
+            rows = [
+                (WORK, n.removeprefix(f"{WORK}__")) if n.startswith(f"{WORK}__") else ("memory", n)
+                for n, k in self.kinds.items()
+                if k == want
+            ]
+            schema = f"database_name string, {want}_name string"
         self.spark.createDataFrame(rows, schema).createOrReplaceTempView(f"_triage_{which}")
         return f"_triage_{which}"
+
+    def _tables_view(self) -> str:
+        """information_schema.tables: every table and view (the work database's by their own name)."""
+        rows = [
+            (n.removeprefix(f"{WORK}__"), "BASE TABLE" if k == "table" else "VIEW")
+            for n, k in self.kinds.items()
+        ]
+        schema = "table_name string, table_type string"
+        self.spark.createDataFrame(rows, schema).createOrReplaceTempView("_triage_tables")
+        return "_triage_tables"
 
     def _columns_view(self) -> str:
         rows = []
@@ -384,132 +447,4 @@ class Relation:
         return self.arrow().to_reader(max_chunksize=batch_size)
 
     def fetchall(self) -> list[tuple[Any, ...]]:
-        return [_py(row) for row in self.frame.collect()]
-
-
-_LISTS = (exp.Split, exp.RegexpSplit, exp.Array, exp.ArrayAgg, exp.ArrayFilter, exp.Transform, exp.ArraySort)
-
-
-def _is_list(node: exp.Expr) -> bool:
-    """A list, by sqlglot's type annotation or by the function that makes it."""
-    if node.type is not None and node.type.is_type(exp.DataType.Type.ARRAY):
-        return True
-    return isinstance(node, _LISTS)
-
-
-_CATALOGUE = ("duckdb_tables", "duckdb_views", "duckdb_databases")
-
-
-def _slice(target: exp.Expr, cut: exp.Slice) -> exp.Expr:
-    """DuckDB's `x[a:b]` (1-based, both ends kept, either end optional) on a list or a text."""
-    start = cut.this or exp.Literal.number(1)
-    is_list = _is_list(target)
-    size = exp.ArraySize(this=target.copy()) if is_list else exp.Length(this=target.copy())
-    end = cut.expression or size
-    span = exp.Add(this=exp.Sub(this=end.copy(), expression=start.copy()), expression=exp.Literal.number(1))
-    count = exp.func("greatest", span, exp.Literal.number(0))
-    name = "slice" if is_list else "substring"
-    return exp.Anonymous(this=name, expressions=[target.copy(), start.copy(), count])
-
-
-WORK = "triage_work"  # the work database the engine attaches (`ingest.work.WORK_DB`)
-
-
-def _drop_schemas(tree: exp.Expr) -> None:
-    """`temp.main.t` → `t`, and the work database's `triage_work.t` → `triage_work__t` (it may hold a
-    table of the name a view has in the main database: `events_t`): one session holds every table."""
-    for node in tree.find_all(exp.Table, exp.Column):
-        db = node.args.get("db")
-        if db is None and node.args.get("catalog") is None:
-            continue
-        name_key = "this" if isinstance(node, exp.Table) else "table"
-        if db is not None and db.name.lower() == "information_schema":
-            continue  # `_catalogue` answers it
-        if db is not None and db.name.lower() == WORK and node.args.get(name_key) is not None:
-            node.set(name_key, exp.to_identifier(f"{WORK}__{node.args[name_key].name}"))
-        node.set("db", None)
-        node.set("catalog", None)
-
-
-def _with_rowids(tree: exp.Expr, stored: set[str]) -> exp.Expr:
-    """DuckDB's hidden `rowid` of a stored table: each table a `rowid` column reads is read with one
-    (`monotonically_increasing_id()`: the table is checkpointed, so its ids hold for every read; they
-    order the rows as stored, but are not 0…n-1)."""
-    wanted = [c for c in tree.find_all(exp.Column) if c.name.lower() == "rowid" and not c.this.quoted]
-    if not wanted:
-        return tree
-    for col in wanted:
-        select = col.find_ancestor(exp.Select)
-        if select is None:
-            continue
-        for table in [*select.find_all(exp.Table)]:
-            if table.find_ancestor(exp.Select) is not select or table.name.lower() not in stored:
-                continue
-            if col.table and col.table.lower() != table.alias_or_name.lower():
-                continue
-            alias = table.alias_or_name
-            sub = exp.select("*", exp.func("monotonically_increasing_id").as_("rowid")).from_(
-                exp.to_table(table.name)
-            )
-            table.replace(sub.subquery(alias))
-    return tree
-
-
-def _named_params(sql: str, params: Sequence[Any] | None) -> tuple[str, dict[str, Any]]:
-    """`?` → `$1`, `$2`… (what sqlglot's DuckDB parser reads before `::TYPE`), with the values by name.
-
-    A `?` inside a string literal, a quoted identifier or a comment is text, not a parameter."""
-    if not params:
-        return sql, {}
-    out: list[str] = []
-    n, i, size = 0, 0, len(sql)
-    while i < size:
-        c = sql[i]
-        if c in "'\"":
-            end = i + 1
-            while end < size:
-                if sql[end] == c:
-                    if end + 1 < size and sql[end + 1] == c:  # a doubled quote inside
-                        end += 2
-                        continue
-                    break
-                end += 1
-            out.append(sql[i : end + 1])
-            i = end + 1
-        elif sql.startswith("--", i):
-            end = sql.find("\n", i)
-            end = size if end < 0 else end
-            out.append(sql[i:end])
-            i = end
-        elif c == "?":
-            n += 1
-            out.append(f"${n}")
-            i += 1
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out), {f"p{k + 1}": _bindable(v) for k, v in enumerate(params)}
-
-
-def _bindable(value: Any) -> Any:
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.isoformat(sep=" ")
-    if isinstance(value, list | tuple):
-        return [_bindable(v) for v in value]
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
-def _py(row: Any) -> tuple[Any, ...]:
-    return tuple(_value(v) for v in row)
-
-
-def _value(v: Any) -> Any:
-    from pyspark.sql import Row
-
-    if isinstance(v, Row):
-        return {k: _value(x) for k, x in v.asDict().items()}
-    if isinstance(v, list):
-        return [_value(x) for x in v]
-    return v
+        return [py(row) for row in self.frame.collect()]

@@ -9,18 +9,22 @@ The design (issue 23):
   yet carry through every findings file stops with one line naming it, and exit 2, before writing
   anything (`Unsupported`), instead of writing findings that could differ from the DuckDB engine's.
 
-What runs on Spark so far (README "Spark (SPEC §9)"): the session (`session`), reading a gateway
-log (Parquet or CSV) into the events with the loader's own SQL (`read`), the engine's `work` stage
-(events_t, token_stats, token_text) and decoding and verifying the distinct tokens (`spark.tokens`),
-all through `SparkCon` (the engine's own code on Spark) and equal to the DuckDB engine's tables
-(tests/test_spark_pipeline.py, tests/test_spark_decode.py). The findings files are not yet written
-by the Spark engine: every scan ends in `Unsupported`, saying so.
+What runs on Spark (README "Spark (SPEC §9)"): the session (`session`); reading a gateway log
+(Parquet or CSV) into the events with the loader's own SQL (`read`); then the DuckDB scan's own
+stages through `SparkCon` (`analyse`): the `work` stage, decoding and verifying the distinct tokens
+(`spark.tokens`), the indicator catalogue, the analyses (mailboxes, drift, sessions, actions, the
+behaviour model); the findings tables are brought to the driver (`collect`, Arrow) and written by the
+DuckDB engine's own writer (`findings.scan.write_findings`), so the files are the same bytes
+(tests/test_spark_scan.py compares them with the DuckDB engine's on the sample's gateway log).
+Not yet: `case/` (what `triage open DIR` reads; the summary lists what was written), and any
+other kind or format (`Unsupported`, by name).
 
 Imports `core`, `ingest`, `findings` and this package.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -60,6 +64,9 @@ def _say(progress: Progress | None, text: str, done: float) -> None:
 
 
 def _scan(spark: Any, paths: list[str], out: Path, options: Options, progress: Progress | None) -> str:
+    from datetime import datetime, timezone
+
+    started = datetime.now(timezone.utc)
     _say(progress, "detecting the inputs", 0.02)
     detected = detect(paths, options)
     if not detected.report.files:
@@ -67,20 +74,12 @@ def _scan(spark: Any, paths: list[str], out: Path, options: Options, progress: P
     check_supported(detected)
     con = SparkCon(spark)
     _say(progress, "reading the inputs on Spark", 0.1)
-    prepare(con, detected, options)
-    # What follows on the DuckDB engine (the indicators, the analyses, the findings files) runs
-    # through `SparkCon` as far as the first indicator whose window frame is bound by a parameter
-    # (`annotate_on_spark`; Spark takes only literal bounds), and is not yet
-    # proved byte-identical: no findings file is written until it is.
-    raise Unsupported(
-        "the Spark engine reads these inputs and decodes and verifies their tokens, but does not "
-        "write the findings files yet (SPEC §9 in progress); use --engine duckdb"
-    )
+    return analyse(con, detected, options, out, started, _part(progress, 0.1, 1.0))
 
 
 def prepare(con: SparkCon, detected: Any, options: Options) -> Any:
-    """The stages proved on Spark (tests/test_spark_pipeline.py): the events (`events_base`,
-    `events_t`, `token_stats`, `ip_country`), the distinct tokens (`token_text`), `token_claims` and
+    """The first stages alone (tests/test_spark_pipeline.py): the events (`events_base`, `events_t`,
+    `token_stats`, `ip_country`), the distinct tokens (`token_text`), `token_claims` and
     `token_keys`, each as the DuckDB engine's own code makes them; returns the case (`Case`)."""
     from tui.engine.case.annotate import decode_tokens
     from tui.engine.case.context import Case
@@ -94,25 +93,29 @@ def prepare(con: SparkCon, detected: Any, options: Options) -> Any:
     return case
 
 
-def annotate_on_spark(con: SparkCon, detected: Any, options: Options, out: Path) -> str:
-    """The rest of the DuckDB scan through `SparkCon`, for the next steps of SPEC §9 (not yet run by
-    `scan`: an indicator whose window frame is bound by a parameter stops it today): annotate, the
-    analyses, the findings files."""
-    from datetime import datetime, timezone
-
+def analyse(
+    con: SparkCon, detected: Any, options: Options, out: Path, started: Any, progress: Progress | None = None
+) -> str:
+    """The DuckDB scan's stages, each the engine's own code through `SparkCon`: read, annotate (the
+    indicator catalogue), the analyses (`analyses.tables.build`: mailboxes, drift, sessions, actions,
+    the behaviour model); then the findings tables brought to the driver (`collect`) and written by
+    the DuckDB engine's own writer, in its row order. Returns the summary text."""
     from tui.engine.analyses import tables as analyses
     from tui.engine.case.annotate import annotate
     from tui.engine.case.context import Case
     from tui.engine.findings.scan import summary, write_findings
 
-    started = datetime.now(timezone.utc)
     report = detected.report
     read(con, detected)
     case = Case.start(options, con)  # type: ignore[arg-type]
-    annotation = annotate(case, report, None, materialise_events=False, verify=verify_tokens)
-    analyses.build(con, annotation.split)  # type: ignore[arg-type]
+    annotation = annotate(
+        case, report, _part(progress, 0.0, 0.7), materialise_events=False, verify=verify_tokens
+    )
+    analyses.build(con, annotation.split, _part(progress, 0.7, 0.95))  # type: ignore[arg-type]
+    _say(progress, f"writing the findings to {out}", 0.95)
     local = collect(con)
     try:
+        # case/ (what `triage open DIR` reads) is not written by the Spark engine yet: no annotation
         files = write_findings(local, out, options, report, started)
         return summary(local, report, out, files, annotation)
     finally:
@@ -160,6 +163,13 @@ def run_scan(
     why = unreadable(found)
     if why:
         return inert(f"triage scan: {why}"), 2
+    from tui.engine.findings.scan import _inside
+
+    for folder in sorted({Path(os.path.realpath(f)).parent for f in found}):
+        if _inside(out, folder):
+            return inert(
+                f"triage scan: --out {out} is inside the evidence folder {folder}; choose another"
+            ), 2
     try:
         if progress is not None:
             progress(f"starting Spark ({master})", 0.0)

@@ -16,7 +16,8 @@ ambiguous: sqlglot makes it Spark's string `length`), regex classes spelled out 
 not `\\s`, which is RE2's `[\\t\\n\\f\\r ]` in DuckDB and includes `\\x0b` in Java), and a time claim's
 range checked before `make_timestamp` instead of catching the error with `try()`.
 
-The rewrites (`_REWRITES`), each for a construct with no portable spelling:
+The rewrites (`_REWRITES`), each for a construct with no portable spelling (the JSON ones in
+`json_rewrites`, the regex and text ones in `text_rewrites`, list aggregates in `aggregates`):
 - DuckDB's JSON values are JSON text on Spark (as DuckDB's JSON type is text underneath; a JSON
   function is given text as often as JSON), read by Spark's VARIANT: `CAST(x AS JSON)` → `x` (the
   engine checks `json_valid` first), a function's JSON argument `j` → `try_parse_json(j)`, `json_valid(x)`
@@ -39,9 +40,16 @@ The rewrites (`_REWRITES`), each for a construct with no portable spelling:
   (the rewrites above; casts, with `spark.sql.ansi.enabled=false`: `session`).
 - `regexp_full_match(x, re)` → `x RLIKE '^(?:re)\\z'` (RLIKE finds; `\\z` is the end, `$` would
   allow a trailing newline).
+- `count(DISTINCT x) OVER w` → `size(collect_set(x) OVER w)` (Spark has no DISTINCT window
+  aggregate; the set leaves NULLs out, as the count does); `row_number() OVER ()` → `… OVER (ORDER BY
+  NULL)` (Spark numbers only an ordered window; both number the rows in no particular order).
+- `list(x)`, `list(x ORDER BY …)`, `first(x ORDER BY …)`: NULLs kept and the order honoured
+  (`spark.aggregates`; sqlglot's `collect_list` drops both).
 - `list_bool_and(l)` → `forall(l, e -> e)`; `a && b` → `arrays_overlap(a, b)`.
 - `list[i]` → `try_element_at(list, i)`, the index as written (`DuckDBAsWritten`): sqlglot's DuckDB
   parser shifts only the indices it can type (`l[1]`, and `l[-1]` wrongly to -2), not `l[r]`.
+- `isodow(t)` → `weekday(t) + 1` (Monday 1 … Sunday 7; sqlglot's `dayofweek(t) % 7 + 1` is not),
+  `dayofweek(t)` → `dayofweek(t) - 1` (DuckDB's Sunday is 0, Spark's 1).
 - `make_timestamp(µs)` → `CAST(timestamp_micros(µs) AS TIMESTAMP_NTZ)`: a naive UTC time, as DuckDB's.
 - `strftime(t, fmt)` → `date_format` with the pattern translated, literal text quoted (sqlglot
   leaves `T` and `Z` unquoted); `format('{} …', …)` → `format_string('%s …', CAST(… AS STRING))`, NULL
@@ -50,7 +58,7 @@ The rewrites (`_REWRITES`), each for a construct with no portable spelling:
   regexes translated from RE2 (`java_regex`), `regexp_replace` without `'g'` replacing the first
   match only, as DuckDB's does (Spark's replaces all).
 
-Imports nothing of the engine but itself.
+Imports nothing of the engine but this package's `aggregates`, `json_rewrites` and `text_rewrites`.
 """
 
 from __future__ import annotations
@@ -62,6 +70,18 @@ from dataclasses import dataclass, field
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.duckdb import DuckDB
+
+from tui.engine.spark.aggregates import rewrite_aggregate, rewrite_around
+from tui.engine.spark.json_rewrites import _JSON_VALID, _extract, _from_json, _json_type, _path, _variant
+from tui.engine.spark.json_rewrites import spark as _spark
+from tui.engine.spark.text_rewrites import (
+    _format,
+    _regex_arg,
+    _regexp_full_match,
+    _regexp_replace,
+    _strftime,
+    java_time_format,
+)
 
 
 class DuckDBAsWritten(DuckDB):
@@ -126,96 +146,6 @@ class Macros:
         raise ValueError("macros nest more than 20 deep")
 
 
-def _spark(template: str, **parts: exp.Expr) -> exp.Expr:
-    """A Spark SQL fragment with `parts` put in for its `__name` placeholder columns."""
-    tree = sqlglot.parse_one(template, read="spark")
-    return tree.transform(
-        lambda n: (
-            parts[n.name[2:]].copy()
-            if isinstance(n, exp.Column) and n.name.startswith("__") and n.name[2:] in parts
-            else n
-        )
-    )
-
-
-def _path(node: exp.Expr) -> exp.Expr:
-    """A JSON path argument as a string literal (`'$.a'`), whatever sqlglot parsed it into."""
-    if isinstance(node, exp.JSONPath):
-        return exp.Literal.string(node.sql(dialect="spark").strip("'"))
-    return node
-
-
-def _paths(node: exp.Expr) -> list[exp.Expr] | None:
-    """The paths of a `[p1, p2, …]` list argument, else None."""
-    if isinstance(node, exp.Array):
-        return [_path(p) for p in node.expressions]
-    return None
-
-
-_JSON_TYPE = """CASE
-    WHEN __s IS NULL THEN NULL
-    WHEN __s LIKE 'OBJECT%' THEN 'OBJECT'
-    WHEN __s LIKE 'ARRAY%' THEN 'ARRAY'
-    WHEN __s = 'STRING' THEN 'VARCHAR'
-    WHEN __s IN ('TINYINT', 'SMALLINT', 'INT', 'BIGINT') OR __s RLIKE '^DECIMAL\\\\([0-9]+,0\\\\)$'
-        THEN 'BIGINT'
-    WHEN __s LIKE 'DECIMAL%' OR __s IN ('DOUBLE', 'FLOAT') THEN 'DOUBLE'
-    WHEN __s = 'BOOLEAN' THEN 'BOOLEAN'
-    WHEN __s = 'VOID' THEN 'NULL'
-    ELSE __s
-END"""
-# Spark's JSON reader stops after the first value and ignores what follows (`{"a":1}}` reads);
-# DuckDB refuses it. Read as the one element of `[x]`, the text is whole JSON exactly when `[x,0]`
-# has two elements: a reader that stopped early inside `x` stops there in both.
-_ELEMENTS = "array_size(try_variant_get(try_parse_json(concat('[', __x, '{end}')), '$', 'array<variant>'))"
-_JSON_VALID = f"{_ELEMENTS.format(end=']')} = 1 AND {_ELEMENTS.format(end=',0]')} = 2"
-_B64 = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?\\z"
-
-
-def _parsed(j: exp.Expr) -> exp.Expr:
-    return exp.Anonymous(this="try_parse_json", expressions=[j])
-
-
-def _variant(j: exp.Expr, path: exp.Expr, as_type: str | None = None) -> exp.Expr:
-    """The value at `path` of the JSON text `j`: as `as_type`, else as a VARIANT."""
-    args = [_parsed(j), path] + ([exp.Literal.string(as_type)] if as_type else [])
-    return exp.Anonymous(this="try_variant_get", expressions=args)
-
-
-def _json_text(value: exp.Expr) -> exp.Expr:
-    return exp.Anonymous(this="to_json", expressions=[value])
-
-
-def _json_type(node: exp.JSONType) -> exp.Expr:
-    target = _parsed(node.this)
-    if node.expression is not None:
-        target = _variant(node.this, _path(node.expression))
-    return _spark(_JSON_TYPE, s=exp.Anonymous(this="schema_of_variant", expressions=[target]))
-
-
-def _extract(node: exp.Expr, as_type: str | None) -> exp.Expr:
-    path = node.expression
-    if (
-        isinstance(path, exp.JSONPath)
-        and isinstance(path.expressions[-1], exp.JSONPathSubscript)
-        and isinstance(path.expressions[-1].this, exp.JSONPathWildcard)
-    ):  # json_extract(j, '$.a[*]'): the list of each element's JSON text
-        base = path.copy()
-        base.set("expressions", base.expressions[:-1])
-        elements = _variant(node.this, _path(base), "array<variant>")
-        text = "to_json(e)" if as_type is None else "CAST(e AS STRING)"
-        return _spark(f"transform(__l, e -> {text})", l=elements)
-    many = _paths(node.expression)
-
-    def one(p: exp.Expr) -> exp.Expr:
-        got = _variant(node.this, p, as_type)
-        return got if as_type else _json_text(got)  # json_extract: JSON (text), as every JSON value
-
-    if many is not None:
-        return exp.Array(expressions=[one(p) for p in many])
-    return one(_path(node.expression))
-
-
 def _cast(node: exp.Cast) -> exp.Expr:
     if node.to.is_type(exp.DataType.Type.TIMESTAMPTZ):  # an instant (sqlglot writes TIMESTAMP: NTZ here)
         node.set("to", exp.DataType.build("TIMESTAMP_LTZ", dialect="spark"))
@@ -223,6 +153,9 @@ def _cast(node: exp.Cast) -> exp.Expr:
     if node.to.is_type(exp.DataType.Type.JSON):  # JSON is text on Spark; the engine checks it first
         return node.this
     return node
+
+
+_B64 = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?\\z"
 
 
 _INTERVALS = {"to_days": 0, "to_hours": 1, "to_minutes": 2, "to_seconds": 3}
@@ -262,120 +195,6 @@ def _anonymous(node: exp.Anonymous) -> exp.Expr:
     return node
 
 
-def _regexp_full_match(node: exp.RegexpFullMatch) -> exp.Expr:
-    pattern = node.expression
-    if isinstance(pattern, exp.Literal) and pattern.is_string:
-        anchored: exp.Expr = exp.Literal.string(f"^(?:{java_regex(pattern.this)})\\z")
-    else:
-        anchored = _spark("concat('^(?:', __p, ')\\\\z')", p=pattern)
-    return exp.RegexpLike(this=node.this, expression=anchored)
-
-
-_RE2_SPACE = "\t\n\f\r "  # RE2's `\s` (DuckDB's regexes); Java's also holds \x0b
-
-
-def java_regex(pattern: str) -> str:
-    r"""An RE2 pattern (DuckDB) as the Java pattern (Spark) that matches the same: `\s` is spelled out
-    (Java's includes the vertical tab) and `(?P<name>` is Java's `(?<name>`."""
-    out: list[str] = []
-    i, in_class = 0, False
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\" and i + 1 < len(pattern):
-            nxt = pattern[i + 1]
-            if nxt == "s":
-                out.append(_RE2_SPACE if in_class else f"[{_RE2_SPACE}]")
-            elif nxt == "S" and not in_class:
-                out.append(f"[^{_RE2_SPACE}]")
-            elif nxt == "S":
-                raise NotImplementedError(f"\\S inside a character class: {pattern}")
-            else:
-                out.append(pattern[i : i + 2])
-            i += 2
-            continue
-        if c == "[" and not in_class:
-            in_class = True
-            out.append(c)
-            if pattern[i + 1 : i + 2] == "^":
-                out.append("^")
-                i += 1
-            if pattern[i + 1 : i + 2] == "]":  # a `]` first in a class is itself
-                out.append("]")
-                i += 1
-        elif c == "]" and in_class:
-            in_class = False
-            out.append(c)
-        elif pattern.startswith("(?P<", i) and not in_class:
-            out.append("(?<")
-            i += 4
-            continue
-        else:
-            out.append(c)
-        i += 1
-    return "".join(out)
-
-
-def _pattern(node: exp.Expr, where: str) -> str:
-    if not (isinstance(node, exp.Literal) and node.is_string):
-        raise NotImplementedError(f"a {where} pattern that is not a literal: {node.sql('duckdb')}")
-    return java_regex(node.this)
-
-
-def _java_replacement(text: str, shift: int = 0) -> str:
-    """A DuckDB replacement (`\\1` a group, `\\\\` a backslash) as Java's (`$1`, `\\$` a dollar)."""
-    out, i = [], 0
-    while i < len(text):
-        c = text[i]
-        if c == "\\" and i + 1 < len(text):
-            nxt = text[i + 1]
-            out.append(f"${int(nxt) + shift}" if nxt.isdigit() else "\\" + nxt)
-            i += 2
-            continue
-        out.append("\\$" if c == "$" else c)
-        i += 1
-    return "".join(out)
-
-
-def _regexp_replace(node: exp.RegexpReplace) -> exp.Expr:
-    flags = node.args.get("modifiers")
-    flag_text = flags.this if isinstance(flags, exp.Literal) else ""
-    if flags is not None and not isinstance(flags, exp.Literal) or set(flag_text) - set("gi"):
-        raise NotImplementedError(f"regexp_replace options {flags.sql('duckdb') if flags else ''}")
-    pattern = ("(?i)" if "i" in flag_text else "") + _pattern(node.expression, "regexp_replace")
-    replacement = node.args["replacement"]
-    if not (isinstance(replacement, exp.Literal) and replacement.is_string):
-        raise NotImplementedError("a regexp_replace replacement that is not a literal")
-    if "g" in flag_text:  # every match
-        return exp.RegexpReplace(
-            this=node.this,
-            expression=exp.Literal.string(pattern),
-            replacement=exp.Literal.string(_java_replacement(replacement.this)),
-        )
-    # DuckDB replaces the first match only; Spark every one: the text before the first match is
-    # kept as group 1 (the shortest prefix, so the match found is the leftmost, as DuckDB's)
-    return exp.RegexpReplace(
-        this=node.this,
-        expression=exp.Literal.string(f"^([\\s\\S]*?)(?:{pattern})"),
-        replacement=exp.Literal.string("$1" + _java_replacement(replacement.this, shift=1)),
-    )
-
-
-def _regex_arg(node: exp.Expr) -> exp.Expr:
-    """RLIKE / regexp_extract / regexp split: the pattern as Java's."""
-    pattern = node.expression
-    if isinstance(pattern, exp.Literal) and pattern.is_string:
-        node.set("expression", exp.Literal.string(java_regex(pattern.this)))
-        return node
-    raise NotImplementedError(f"a regex pattern that is not a literal: {pattern.sql('duckdb')}")
-
-
-def _from_json(node: exp.FromJson) -> exp.Expr:
-    schema = node.expression
-    if isinstance(schema, exp.Literal) and schema.this.replace(" ", "") == '["VARCHAR"]':
-        return _variant(node.this, exp.Literal.string("$"), "array<string>")
-    raise NotImplementedError(f"from_json with schema {schema.sql()} is not transpiled")
-
-
 _SECONDS = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86400}
 
 
@@ -408,109 +227,6 @@ def _ignore_nulls(node: exp.IgnoreNulls) -> exp.Expr:
     return exp.Anonymous(this=name, expressions=[inner.this, exp.true()])
 
 
-_STRFTIME = {
-    "Y": "yyyy",
-    "m": "MM",
-    "d": "dd",
-    "H": "HH",
-    "M": "mm",
-    "S": "ss",
-    "f": "SSSSSS",
-    "y": "yy",
-    "b": "MMM",
-    "a": "EEE",
-    "B": "MMMM",
-    "A": "EEEE",
-    "j": "DDD",
-    "I": "hh",
-    "p": "a",
-}
-
-
-def java_time_format(fmt: str) -> str:
-    """A strftime format (DuckDB) as a Spark datetime pattern: codes mapped, other text quoted."""
-    out: list[str] = []
-    text: list[str] = []
-    i = 0
-
-    def flush() -> None:
-        if text:
-            out.append("'" + "".join(text).replace("'", "''") + "'")
-            text.clear()
-
-    while i < len(fmt):
-        if fmt[i] == "%" and i + 1 < len(fmt):
-            code = fmt[i + 1]
-            if code == "%":
-                text.append("%")
-            elif code in _STRFTIME:
-                flush()
-                out.append(_STRFTIME[code])
-            else:
-                raise NotImplementedError(f"strftime %{code}")
-            i += 2
-            continue
-        text.append(fmt[i])
-        i += 1
-    flush()
-    return "".join(out)
-
-
-def _strftime(node: exp.TimeToStr) -> exp.Expr:
-    fmt = node.args.get("format")
-    if not (isinstance(fmt, exp.Literal) and fmt.is_string):
-        raise NotImplementedError("strftime with a format that is not a literal")
-    pattern = exp.Literal.string(java_time_format(fmt.this))
-    return exp.Anonymous(this="date_format", expressions=[node.this, pattern])
-
-
-_FORMAT_FIELD = re.compile(r"\{(:[^}]*)?\}")
-
-
-def _constant_text(node: exp.Expr) -> exp.Literal | None:
-    """A string literal, or literals joined with `||` / concat(), as one literal."""
-    if isinstance(node, exp.Literal) and node.is_string:
-        return node
-    if isinstance(node, exp.Paren):
-        return _constant_text(node.this)
-    parts = node.expressions if isinstance(node, exp.Concat) else None
-    if isinstance(node, exp.DPipe):
-        parts = [node.this, node.expression]
-    if parts is None:
-        return None
-    texts = [_constant_text(p) for p in parts]
-    if any(t is None for t in texts):
-        return None
-    return exp.Literal.string("".join(t.this for t in texts if t is not None))
-
-
-def _format(node: exp.Format) -> exp.Expr:
-    """DuckDB's `format('… {} …', a, …)` (NULL when an argument is NULL; `{}` a value as text,
-    `{:,}` an integer with thousands separators, `{:.1f}` a fixed-point number) as `format_string`."""
-    fmt = _constant_text(node.this)
-    if fmt is None:
-        raise NotImplementedError(f"format() with a format that is not a literal: {node.this.sql()}")
-    args = list(node.expressions)
-    specs = [m.group(1) for m in _FORMAT_FIELD.finditer(fmt.this)]
-    if len(specs) != len(args):
-        raise NotImplementedError(f"format({fmt.this!r}) with {len(args)} arguments")
-    java: list[exp.Expr] = []
-    for spec, arg in zip(specs, args, strict=True):
-        if spec is None:
-            java.append(exp.cast(arg.copy(), "STRING"))  # DuckDB's text of a value, as a cast gives it
-        elif spec in (":,", ":.1f", ":.2f", ":d"):
-            java.append(arg.copy())
-        else:
-            raise NotImplementedError(f"format field {{{spec}}}")
-    pieces = {None: "%s", ":,": "%,d", ":.1f": "%.1f", ":.2f": "%.2f", ":d": "%d"}
-    text = _FORMAT_FIELD.sub(lambda m: pieces[m.group(1)], fmt.this.replace("%", "%%"))
-    call = exp.Anonymous(this="format_string", expressions=[exp.Literal.string(text), *java])
-    if not args:
-        return call
-    any_null = exp.or_(*[exp.Is(this=a.copy(), expression=exp.Null()) for a in args])
-    return exp.Case(ifs=[exp.If(this=any_null, true=exp.Null())], default=call)
-
-
 def _epoch(node: exp.Expr) -> exp.Expr:
     """DuckDB's `epoch(x)`: seconds (DOUBLE) of a time since 1970, or of an interval (a time
     difference, `a - b`), with the microseconds."""
@@ -518,6 +234,29 @@ def _epoch(node: exp.Expr) -> exp.Expr:
     if isinstance(value, exp.Sub):  # an interval: the time it leads to from the epoch
         value = _spark("TIMESTAMP_NTZ'1970-01-01 00:00:00' + (__i)", i=value)
     return _spark("unix_micros(CAST(__t AS TIMESTAMP_LTZ)) / 1000000.0", t=value)
+
+
+_RANKS = (exp.RowNumber, exp.Rank, exp.DenseRank)
+
+
+def _window(node: exp.Window) -> exp.Expr:
+    """`count(DISTINCT x) OVER w` (Spark has no DISTINCT window aggregate) → the size of the set of
+    `x` over the same frame (`collect_set` leaves NULLs out, as count does)."""
+    inner = node.this
+    if isinstance(inner, exp.ArrayAgg | exp.First):
+        return rewrite_around(node)
+    if isinstance(inner, _RANKS) and not node.args.get("order") and not node.args.get("alias"):
+        window = node.copy()  # `row_number() OVER ()`: rows numbered in no particular order
+        window.set("order", exp.Order(expressions=[exp.Ordered(this=exp.Null())]))
+        return window
+    if isinstance(inner, exp.Count) and isinstance(inner.this, exp.Distinct):
+        values = inner.this.expressions
+        if len(values) != 1:
+            raise NotImplementedError("count(DISTINCT a, b) over a window")
+        window = node.copy()
+        window.set("this", exp.Anonymous(this="collect_set", expressions=[values[0].copy()]))
+        return exp.ArraySize(this=window)
+    return node
 
 
 def _bracket(node: exp.Bracket) -> exp.Expr:
@@ -557,6 +296,12 @@ _REWRITES: dict[type[exp.Expr], Callable[[exp.Expr], exp.Expr]] = {
     exp.TimeToUnix: _epoch,
     exp.ToDays: lambda n: _spark("make_dt_interval(__n)", n=n.this),
     exp.Bracket: _bracket,  # type: ignore[dict-item]
+    exp.Window: _window,  # type: ignore[dict-item]
+    exp.DayOfWeekIso: lambda n: _spark("(weekday(__t) + 1)", t=n.this),
+    exp.DayOfWeek: lambda n: _spark("(dayofweek(__t) - 1)", t=n.this),
+    exp.ArrayAgg: rewrite_aggregate,
+    exp.First: rewrite_aggregate,
+    exp.Filter: rewrite_around,
     exp.ArrayOverlaps: lambda n: exp.Anonymous(this="arrays_overlap", expressions=[n.this, n.expression]),
     exp.Format: _format,  # type: ignore[dict-item]
     exp.RegexpLike: _regex_arg,

@@ -25,8 +25,9 @@ def build_subject(con: duckdb.DuckDBPyConnection) -> None:
         SELECT CASE WHEN u.tok_key IS NOT NULL THEN 'sha256:' || k.tok_sha256 ELSE 'uti:' || u.uti_key END
                    AS tkey,
                u.tok_key, u.row_uti, u.row_tid, u.row_iat, u.first_ts, u.last_ts, u.uses, u.use_rows,
-               coalesce(len(u.ips), 0) AS n_ips, array_to_string(coalesce(u.ips, [])[:5], ', ') AS ips,
-               coalesce(len(u.countries), 0) AS n_countries,
+               coalesce(array_length(u.ips), 0) AS n_ips,
+               array_to_string(coalesce(u.ips, [])[:5], ', ') AS ips,
+               coalesce(array_length(u.countries), 0) AS n_countries,
                array_to_string(coalesce(u.countries, []), ', ') AS countries,
                u.org_address
         FROM token_use u LEFT JOIN _tok_keys k ON k.tok_key = u.tok_key"""
