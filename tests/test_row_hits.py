@@ -78,7 +78,10 @@ def test_a_row_hit_twice_by_one_code_is_one_hit(keys: dict[str, object], tmp_pat
     # IOC_APP fires on the row's app id and on its token's appid: two hits of one row, kept as one
     app = "aaaaaaaa-0000-0000-0000-000000000001"
     token = sign(keys, appid=app, uti="twice")
-    rows = [event(token=token, app_id=app, client_ip=BAD_IP), event(token=token, ts=T0 + timedelta(minutes=1))]
+    rows = [
+        event(token=token, app_id=app, client_ip=BAD_IP),
+        event(token=token, ts=T0 + timedelta(minutes=1)),
+    ]
     con = run(rows, Options(tenants=(ORG,), iocs=(_ioc(tmp_path),)))
     assert con.execute(
         "SELECT source_row, code, severity, evidence FROM row_indicators ORDER BY source_row, code"

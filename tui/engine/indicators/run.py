@@ -133,8 +133,8 @@ def run_catalogue(
             # key every per-row join uses (row_severity, the sessions' hits): joining 10M hits on
             # (source VARCHAR, source_row) cost ~4× as much (bench/RESULTS.md, session 15)
             con.execute(
-                """CREATE OR REPLACE TABLE row_indicators (source VARCHAR, source_row BIGINT,
-                tkey VARCHAR, code VARCHAR, severity VARCHAR, sev_rank INTEGER, evidence VARCHAR, rn BIGINT)"""
+                """CREATE OR REPLACE TABLE row_indicators (source VARCHAR, source_row BIGINT, tkey VARCHAR,
+                code VARCHAR, severity VARCHAR, sev_rank INTEGER, evidence VARCHAR, rn BIGINT)"""
             )
         for ind in CATALOGUE:
             if (codes is None or ind.code in codes) and ind.code not in kept:

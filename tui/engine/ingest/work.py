@@ -306,7 +306,8 @@ def hit_rn_sql(con: duckdb.DuckDBPyConnection, alias: str) -> tuple[str, str]:
         return rn, join
     return (
         "_hit_x._rowid",
-        f"LEFT JOIN events_t _hit_x ON _hit_x.source = {alias}.source AND _hit_x.source_row = {alias}.source_row",
+        f"LEFT JOIN events_t _hit_x "
+        f"ON _hit_x.source = {alias}.source AND _hit_x.source_row = {alias}.source_row",
     )
 
 
