@@ -1,14 +1,15 @@
 -- returns: one row per mailbox read by a raw token (the mailbox the request names) or in a MailItemsAccessed record, worst first
 -- Parameters: none. An access is "flagged" when its event is at severity medium or worse (sev_rank >= 3);
 -- a mailbox's severity is the worst severity of any event on it, i.e. of the worst token used on it.
--- Reads `events_t` with the tables and macros the `events` view uses (tok_severity, uti_severity, row_severity):
+-- Reads `events_rn` (`events_t` with each row's `rn`) with the tables and macros the `events` view uses
+-- (tok_severity, uti_severity, row_severity, which is keyed by `rn`):
 -- the rows are first grouped on what decides their annotations and fields (mailbox, token, uti, the
 -- row's own hits, user, app), ~800k groups at 10M rows, and each group is annotated once, as
 -- events_view.py annotates a row. Reading the lazily annotated `events_rows` instead materialised
 -- 10M annotated rows in a CTE and scanned it seven times (6.1 s at 10M; this: bench/RESULTS.md).
 WITH mail AS NOT MATERIALIZED (
     -- the rows this pane counts: a mailbox read with a raw token, or a MailItemsAccessed record
-    SELECT * FROM events_t
+    SELECT * FROM events_rn
     WHERE mailbox IS NOT NULL AND (tok_key IS NOT NULL OR operation = 'MailItemsAccessed')
 ),
 acc_rows AS (
@@ -24,7 +25,7 @@ acc_rows AS (
         r.sev_rank AS row_rank,
         r.codes AS row_codes
     FROM mail AS e
-    LEFT JOIN row_severity AS r ON r.source = e.source AND r.source_row = e.source_row
+    LEFT JOIN row_severity AS r ON r.rn = e.rn
 ),
 grouped AS (
     SELECT

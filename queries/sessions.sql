@@ -1,7 +1,8 @@
 -- returns: one row per session (a sign-in SessionId / AADSessionId, or a raw token's `sid`), unordered
 -- (the pane's page query and sessions.csv order them worst first)
 -- Parameters: none. Reads `events_t` with the tables the `events` view annotates rows from (tok_severity,
--- uti_severity, row_severity), the indicators' hits (row_indicators, token_indicators) and `session_facts`
+-- uti_severity, row_severity), the indicators' hits (row_indicators, token_indicators, a row's joined on its
+-- `rn` through `events_rn`) and `session_facts`
 -- (indicators/identity.py: each session's user, own device and MFA provenance).
 -- A session's severity is the worst of its events'; its indicators and evidence are those of its rows and
 -- of the tokens used in it. The rows are grouped once on what the row shows (session, raw token, kind, IP,
@@ -60,7 +61,7 @@ hit_rows AS (
     -- the rows an indicator fired on (row scope), with their session
     SELECT coalesce(e.session_id, t.sid) AS sid, i.code, i.sev_rank, i.evidence
     FROM row_indicators AS i
-    JOIN events_t AS e ON e.source = i.source AND e.source_row = i.source_row
+    JOIN events_rn AS e ON e.rn = i.rn
     LEFT JOIN tok_severity AS t ON t.tok_key = e.tok_key
 ),
 hits AS (

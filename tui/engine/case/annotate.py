@@ -20,9 +20,10 @@ Events pane's order) are joined as rows are read or stored once in `events_a` (w
 - `token_keys(tok_key UBIGINT, sig VARCHAR, jwk_issuer VARCHAR, jwk_source VARCHAR)`: the JWK used.
 - `token_indicators(tkey, code, severity, sev_rank, evidence)`: one row per indicator per subject,
   row-scope indicators rolled up to their subject ("N rows, e.g. …").
-- `row_indicators(source, source_row, tkey, code, severity, sev_rank, evidence)`: row-scope hits.
+- `row_indicators(source, source_row, tkey, code, severity, sev_rank, evidence, rn)`: row-scope hits
+  (`rn`: the row's place in the Events pane's order, the integer key the per-row joins use).
 - `tok_severity(tok_key, tok_sha256, sev_rank, codes)`, `uti_severity(uti, sev_rank, codes)`,
-  `row_severity(source, source_row, sev_rank, codes)`: what the `events` view joins (`codes` is a
+  `row_severity(rn, sev_rank, codes)`: what the `events` view joins (`codes` is a
   list of `<5-rank><code>` strings so a plain sort orders by severity, then code).
 - view `events`: `events_base.*` + `tok_key`, `tok_sha256`, `tkey`, `sev_rank`, `severity`,
   `indicators`, `rn` (0-based row number in (ts NULLS LAST, source, source_row) order: events_t's

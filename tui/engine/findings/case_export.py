@@ -77,6 +77,8 @@ _SIGNINS = f"""
 _SOURCES: dict[str, str] = {
     "token_claims": TOKEN_CLAIMS_EXPORT,
     "model_events": "SELECT * FROM _case_model",
+    # `rn` is the scan's place of the row, not the exported events' (renumbered): left out
+    "row_indicators": "SELECT * EXCLUDE (rn) FROM row_indicators",
     "model_combos": "SELECT c.* REPLACE (m.new AS cid) FROM model_combos c JOIN _case_cids m USING (cid)",
     "model_scores": "SELECT s.* REPLACE (m.new AS cid) FROM model_scores s JOIN _case_cids m USING (cid)",
     "signins": _SIGNINS,

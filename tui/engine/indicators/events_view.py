@@ -71,15 +71,16 @@ def register_events(con: duckdb.DuckDBPyConnection, *, materialise: bool = True)
     # the rows with several are grouped. `row_indicators` holds one hit per row and code (each code
     # is fired once, grouped per row: `run.run_indicator`), so no DISTINCT is needed. 1M hits: 1.18
     # -> 0.28 s CPU (bench/RESULTS.md, session 13).
+    # Keyed by the row's `rn` (an integer: `run.run_indicator` stores it with each hit), which every
+    # reader joins on: `events_lazy` and, through `events_rn`, mailboxes.sql and sessions.sql.
     con.execute(
         f"""CREATE OR REPLACE TABLE row_severity AS
-        WITH several AS (SELECT source, source_row FROM row_indicators GROUP BY source, source_row
-                         HAVING count(*) > 1)
-        SELECT source, source_row, sev_rank, [CAST(5 - sev_rank AS VARCHAR) || code] AS codes
-        FROM row_indicators ANTI JOIN several USING (source, source_row) WHERE code IS NOT NULL
+        WITH several AS (SELECT rn FROM row_indicators GROUP BY rn HAVING count(*) > 1)
+        SELECT rn, sev_rank, [CAST(5 - sev_rank AS VARCHAR) || code] AS codes
+        FROM row_indicators ANTI JOIN several USING (rn) WHERE code IS NOT NULL
         UNION ALL
-        SELECT source, source_row, max(sev_rank) AS sev_rank, list_sort({coded_all}) AS codes
-        FROM row_indicators SEMI JOIN several USING (source, source_row) GROUP BY source, source_row"""
+        SELECT rn, max(sev_rank) AS sev_rank, list_sort({coded_all}) AS codes
+        FROM row_indicators SEMI JOIN several USING (rn) GROUP BY rn"""
     )
     # Every row's annotations are computed once (`events_lazy`) and stored with the row's place in the Events
     # pane's order (`rn`: the stored `_rowid`, or the file position: `work.rn_sql`), so a page is an `rn`
@@ -87,6 +88,9 @@ def register_events(con: duckdb.DuckDBPyConnection, *, materialise: bool = True)
     # columns; nothing re-sorts the joined, wider rows. Most rows carry only their token's codes,
     # precomputed per token in tok_severity.
     rn, rn_join = rn_sql(con, "e")
+    # `events_t` with each row's `rn`: what the grouped passes over the stored rows (mailboxes.sql,
+    # sessions.sql) join `row_severity` and `row_indicators` on
+    con.execute(f"CREATE OR REPLACE VIEW events_rn AS SELECT e.*, {rn} AS rn FROM events_t e {rn_join}")
     annotated = f"""
         SELECT e.* EXCLUDE (_rowid) REPLACE (
                    coalesce(e."user", lower(t.upn)) AS "user",
@@ -104,7 +108,7 @@ def register_events(con: duckdb.DuckDBPyConnection, *, materialise: bool = True)
         FROM events_t e {rn_join}
         LEFT JOIN tok_severity t ON t.tok_key = e.tok_key
         LEFT JOIN uti_severity u ON u.uti = CASE WHEN e.tok_key IS NULL THEN e.token_id END
-        LEFT JOIN row_severity r ON r.source = e.source AND r.source_row = e.source_row"""
+        LEFT JOIN row_severity r ON r.rn = {rn}"""
     con.execute(f"CREATE OR REPLACE VIEW events_lazy AS {annotated}")
     if materialise:
         con.execute(f"CREATE OR REPLACE TABLE {WORK_DB}.events_a AS SELECT * FROM events_lazy")

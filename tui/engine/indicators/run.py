@@ -22,6 +22,7 @@ from tui.engine.indicators.identity import prepare_identity
 from tui.engine.indicators.indicator import SEVERITIES
 from tui.engine.indicators.org import Org
 from tui.engine.indicators.split import Split
+from tui.engine.ingest.work import hit_rn_sql
 from tui.engine.tokens.intel import Intel
 from tui.engine.tokens.intel_tables import intel_tables
 from tui.engine.tokens.subjects import build_subject, build_token_use
@@ -128,9 +129,12 @@ def run_catalogue(
                 """CREATE OR REPLACE TABLE token_indicators
                 (tkey VARCHAR, code VARCHAR, severity VARCHAR, sev_rank INTEGER, evidence VARCHAR)"""
             )
+            # `rn`: the row's place in the Events pane's order (`work.hit_rn_sql`), the integer
+            # key every per-row join uses (row_severity, the sessions' hits): joining 10M hits on
+            # (source VARCHAR, source_row) cost ~4× as much (bench/RESULTS.md, session 15)
             con.execute(
-                """CREATE OR REPLACE TABLE row_indicators (source VARCHAR, source_row BIGINT,
-                tkey VARCHAR, code VARCHAR, severity VARCHAR, sev_rank INTEGER, evidence VARCHAR)"""
+                """CREATE OR REPLACE TABLE row_indicators (source VARCHAR, source_row BIGINT, tkey VARCHAR,
+                code VARCHAR, severity VARCHAR, sev_rank INTEGER, evidence VARCHAR, rn BIGINT)"""
             )
         for ind in CATALOGUE:
             if (codes is None or ind.code in codes) and ind.code not in kept:
@@ -147,32 +151,44 @@ def run_indicator(con: duckdb.DuckDBPyConnection, ind: Any) -> None:
     A graded indicator's SQL returns a last column `severity` (a name, or NULL for its default): the
     worst of a row's or subject's hits is kept (RISK_DETECTION is its detection's risk level)."""
     union = " UNION ALL ".join(f"({sql})" for sql in ind.sql)
-    rank = f"coalesce(list_position({_NAMES}, lower(sev)), ?)" if ind.graded else "?"
+    rank = f"coalesce(list_position({_NAMES}, lower(h.sev)), ?)" if ind.graded else "?"
     columns = "evidence, sev" if ind.graded else "evidence"
     if ind.scope == "token":
         con.execute(
             f"""INSERT INTO token_indicators
             SELECT tkey, ?, ({_NAMES})[max(r)], max(r), min(evidence)
-            FROM (SELECT *, {rank} AS r FROM ({union}) AS hit(tkey, {columns}))
+            FROM (SELECT *, {rank} AS r FROM ({union}) AS h(tkey, {columns}))
             WHERE tkey IS NOT NULL GROUP BY tkey""",
             [ind.code, ind.rank],
         )
     else:
-        # One hit per row and code: the rows hit once are written as they are, only those hit
-        # several times (a join fanning out, several SQLs) are grouped; grouping every hit by row
-        # with min(evidence) cost as much again when an indicator fired on every row (session 13).
+        # One hit per row and code. The hits are written as they come (no copy of them held: at 10M
+        # hits with their evidence one spilled under the memory cap); only when a row was hit several
+        # times (a join fanning out, several SQLs), which a grouping of the code's `rn`s finds, are
+        # its hits replaced by one, the worst with the least evidence (bench/RESULTS.md, session 15).
+        rn, rn_join = hit_rn_sql(con, "h")
         con.execute(
             f"""INSERT INTO row_indicators
-            WITH hit AS MATERIALIZED (
-                SELECT *, {rank} AS r FROM ({union}) AS hit(source, source_row, tkey, {columns})),
-            several AS (SELECT source, source_row FROM hit GROUP BY source, source_row HAVING count(*) > 1)
-            SELECT source, source_row, tkey, ?, ({_NAMES})[r], r, evidence
-            FROM hit ANTI JOIN several USING (source, source_row)
-            UNION ALL
-            SELECT source, source_row, any_value(tkey), ?, ({_NAMES})[max(r)], max(r), min(evidence)
-            FROM hit SEMI JOIN several USING (source, source_row) GROUP BY source, source_row""",
-            [ind.rank, ind.code, ind.code],
+            SELECT x.source, x.source_row, x.tkey, ?, ({_NAMES})[x.r], x.r, x.evidence, x.rn
+            FROM (SELECT h.*, {rank} AS r, {rn} AS rn
+                  FROM ({union}) AS h(source, source_row, tkey, {columns}) {rn_join}) AS x""",
+            [ind.code, ind.rank],
         )
+        several = "SELECT rn FROM row_indicators WHERE code = ? GROUP BY rn HAVING count(*) > 1"
+        if con.execute(f"SELECT count(*) FROM ({several})", [ind.code]).fetchone()[0]:  # type: ignore[index]
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE _several AS
+                SELECT any_value(source) AS source, any_value(source_row) AS source_row,
+                       any_value(tkey) AS tkey, code, ({_NAMES})[max(sev_rank)] AS severity,
+                       max(sev_rank) AS sev_rank, min(evidence) AS evidence, rn
+                FROM row_indicators WHERE code = ? AND rn IN ({several}) GROUP BY rn, code""",
+                [ind.code, ind.code],
+            )
+            con.execute(
+                "DELETE FROM row_indicators WHERE code = ? AND rn IN (SELECT rn FROM _several)", [ind.code]
+            )
+            con.execute("INSERT INTO row_indicators SELECT * FROM _several")
+            con.execute("DROP TABLE _several")
     if ind.scope == "row":
         con.execute(
             """INSERT INTO token_indicators

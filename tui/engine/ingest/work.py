@@ -296,12 +296,28 @@ def rn_sql(con: duckdb.DuckDBPyConnection, alias: str) -> tuple[str, str]:
     return f'({alias}.source_row - o.base + o."offset")', join
 
 
+def hit_rn_sql(con: duckdb.DuckDBPyConnection, alias: str) -> tuple[str, str]:
+    """`rn` of a row known only by its `(source, source_row)` under `alias` (an indicator's hit, not
+    an `events_t` row): an expression and the join it needs, as `rn_sql`. The file position when the
+    rows are in order (no read of `events_t`); the stored `_rowid`, looked up, when they were sorted.
+    `(source, source_row)` is unique (`keep_token_text`), so the lookup finds one row or none."""
+    rn, join = rn_sql(con, alias)
+    if join or rn != f"{alias}._rowid":
+        return rn, join
+    return (
+        "_hit_x._rowid",
+        f"LEFT JOIN events_t _hit_x "
+        f"ON _hit_x.source = {alias}.source AND _hit_x.source_row = {alias}.source_row",
+    )
+
+
 __all__ = [
     "DISTINCT_TOKENS",
     "WORK_DB",
     "attach",
     "exists",
     "first_token_text",
+    "hit_rn_sql",
     "keep_token_text",
     "materialise",
     "rn_sql",
