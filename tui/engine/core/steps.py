@@ -33,23 +33,25 @@ def watch_steps(con: duckdb.DuckDBPyConnection, say: Say, poll_s: float = POLL_S
     lock = threading.Lock()
     stop = threading.Event()
 
+    shown = [-1]  # the figure on the line now: -1 after a new stage, so its first figure is drawn
+
     def stage(text: str, fraction: float) -> None:
         with lock:
             last[:] = [(text, fraction)]
+            shown[0] = -1
             say(text, fraction)
 
     def poll() -> None:
-        shown = -1
         while not stop.wait(poll_s):
             try:
                 pct = int(con.query_progress())
             except duckdb.Error:  # the connection closed or interrupted under us: nothing to show
                 return
             with lock:
-                if last and 0 <= pct <= 100 and pct != shown:
+                if last and 0 <= pct <= 100 and pct != shown[0]:
                     text, fraction = last[0]
                     say(f"{text} · step {pct}%", fraction)
-                    shown = pct
+                    shown[0] = pct
 
     watcher = threading.Thread(target=poll, name="triage-steps", daemon=True)
     watcher.start()
