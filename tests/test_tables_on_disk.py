@@ -52,9 +52,8 @@ def test_a_connection_with_its_tables_on_disk_writes_them_to_the_spill_folder(
         con.close()
     mem = db.connect()
     try:
-        assert mem.execute("SELECT path FROM duckdb_databases() WHERE database_name = 'memory'").fetchone() == (
-            None,
-        )
+        where = "SELECT path FROM duckdb_databases() WHERE database_name = 'memory'"
+        assert mem.execute(where).fetchone() == (None,)
     finally:
         mem.close()
 
