@@ -70,8 +70,9 @@ def test_a_scan_with_its_tables_on_disk_writes_the_golden_findings(
     assert result.exit_code == 0, result.output
     for name in FILES:
         assert (out / name).read_bytes() == (GOLDEN / name).read_bytes(), name
-    # the scan's tables were in the file and its log (small writes; the folder goes at the exit)
+    # the scan's tables were in the file and its log (DuckDB moves the log into the file once it
+    # passes 16 MiB; the folder goes at the exit)
     files = list((tmp_path / "cache" / "spill").glob(f"{os.getpid()}-*/main.duckdb*"))
-    assert {p.name for p in files} == {"main.duckdb", "main.duckdb.wal"}
-    assert sum(p.stat().st_size for p in files) > 100_000
+    assert "main.duckdb" in {p.name for p in files} <= {"main.duckdb", "main.duckdb.wal"}
+    assert sum(p.stat().st_size for p in files) > 1_000_000
     assert sorted(p.name for p in (out / "case").iterdir())[:2] == ["actions.parquet", "case.json"]

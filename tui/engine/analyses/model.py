@@ -82,8 +82,12 @@ def learn(con: duckdb.DuckDBPyConnection, baseline_end: object) -> None:
     value = "CASE WHEN GROUPING(day) = 0 THEN NULL " + " ".join(
         f"WHEN GROUPING({c}) = 0 THEN {'_m_how(hw)' if c == 'hw' else c}" for c in key_cols
     )
+    # `_m_agg` and `_m_days` are plain tables, not TEMP ones: with the tables on disk (inputs past
+    # 2 GiB, `core.db.connect`) they are written compressed to its file, where a TEMP table stays in
+    # memory and its overflow goes to the spill uncompressed (at 100M rows the pass's output, ~110M
+    # rows of 21 columns, took the spill folder past 20 GB: bench/RESULTS.md, "Session 16").
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _m_agg AS
+        f"""CREATE OR REPLACE TABLE _m_agg AS
         SELECT GROUPING(w_{plain[0]}) = 0 AS is_combo, GROUPING(day) = 0 AS is_day,
                {which} END AS f, {value} END AS v, {combo_set}, net, day, count(*) AS n,
                coalesce(count(*) FILTER (WHERE phase = 'w' AND NOT failed), 0) AS wn
@@ -97,7 +101,7 @@ def learn(con: duckdb.DuckDBPyConnection, baseline_end: object) -> None:
         FROM _m_agg WHERE is_combo AND NOT learn"""
     )
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE _m_days AS
+        """CREATE OR REPLACE TABLE _m_days AS
         SELECT u, net, day FROM _m_agg WHERE is_day AND learn AND u <> '' AND net IS NOT NULL"""
     )
     con.execute(
