@@ -22,7 +22,7 @@ from tui.engine.analyses import tables as analyses
 from tui.engine.case.annotate import annotate
 from tui.engine.case.context import Case
 from tui.engine.case.state import hash_in_background, sha256_of
-from tui.engine.core.db import connect
+from tui.engine.core.db import connect, tables_on_disk_for
 from tui.engine.core.options import Options
 from tui.engine.findings.scan import write_findings
 from tui.engine.ingest.load import load
@@ -93,7 +93,7 @@ def main() -> None:
         del args[at : at + 2]
     path = args[0]
     out = Path(args[1] if len(args) > 1 else "/tmp/triage-stages")
-    con, options = connect(), Options(iocs=iocs)
+    con, options = connect(tables_on_disk=tables_on_disk_for([path])), Options(iocs=iocs)
     temp = con.execute("SELECT current_setting('temp_directory')").fetchone()
     assert temp is not None
     SPILL.folder = Path(temp[0])

@@ -15,7 +15,7 @@ from textual.message import Message
 from tui.engine.analyses.pane_specs import PANES
 from tui.engine.analyses.panes import build_table, header_summary, progress_adapter
 from tui.engine.case.folder import is_findings_folder
-from tui.engine.core.db import connect
+from tui.engine.core.db import connect, tables_on_disk_for
 from tui.engine.core.safe import inert_cell
 from tui.engine.ingest.load_report import said_once
 from tui.screens.shared import MainScreenBase
@@ -102,7 +102,7 @@ class Opening(MainScreenBase):
             return
         found, _, _ = expand(self.paths)
         hashes = hash_in_background(found)  # for the saved state; hashed while the inputs load
-        self._busy_con = connect()
+        self._busy_con = connect(tables_on_disk=tables_on_disk_for(found))
         source = Cursors(self._busy_con)
         try:
             session = Session.open(

@@ -355,12 +355,12 @@ def run_scan(
 
     hashes = hash_in_background(found, sha256_of)  # uncached: the manifest pins the bytes read now
     from tui.engine.case.session import Session
-    from tui.engine.core.db import connect
+    from tui.engine.core.db import connect, tables_on_disk_for
     from tui.engine.core.steps import watch_steps
 
     # Drawn, the line also says how far the running statement is (one runs for minutes at 100M
     # rows); the thread asking is stopped before the session's connection is closed.
-    con = connect(step_progress=progress is not None)
+    con = connect(step_progress=progress is not None, tables_on_disk=tables_on_disk_for(found))
     watched = contextlib.nullcontext(progress) if progress is None else watch_steps(con, progress)
     session: Session | None = None
     try:
