@@ -19,10 +19,12 @@ WITH split AS (
     SELECT ?::TIMESTAMP AS bs, ?::TIMESTAMP AS be, ?::TIMESTAMP AS ws, ?::TIMESTAMP AS we
 ),
 ev AS (
-    SELECT e."user" AS u, e.ts, e.client_ip, e.country, e.app_id, e.client_app_id, e.user_agent,
-           e.ts >= s.ws AS in_window
-    FROM events_rows AS e, split AS s
-    WHERE e."user" IS NOT NULL AND e.ts >= s.bs AND e.ts <= s.we AND (e.ts < s.be OR e.ts >= s.ws)
+    -- the stored rows with the two fields a row's token fills in (as the `events` view does,
+    -- events_view.py): the annotated `events_rows` joined every row's hits too, unread here
+    SELECT coalesce(e."user", lower(t.upn)) AS u, e.ts, e.client_ip, e.country,
+           coalesce(e.app_id, t.appid) AS app_id, e.client_app_id, e.user_agent, e.ts >= s.ws AS in_window
+    FROM events_t AS e LEFT JOIN tok_severity AS t ON t.tok_key = e.tok_key, split AS s
+    WHERE coalesce(e."user", lower(t.upn)) IS NOT NULL AND e.ts >= s.bs AND e.ts <= s.we AND (e.ts < s.be OR e.ts >= s.ws)
       -- a failed sign-in is an attempt against the user, not the user's behaviour (a password spray's
       -- attempts from one foreign IP must not make each target look drifted): PASSWORD_SPRAY reads them
       AND NOT ((e.kind = 'entra_signin' AND coalesce(e.status, '0') NOT IN ('0', 'Success', 'success'))

@@ -2,7 +2,8 @@
 -- Parameters: none. An access is "flagged" when its event is at severity medium or worse (sev_rank >= 3);
 -- a mailbox's severity is the worst severity of any event on it, i.e. of the worst token used on it.
 -- Reads `events_rn` (`events_t` with each row's `rn`) with the tables and macros the `events` view uses
--- (tok_severity, uti_severity, row_severity, which is keyed by `rn`):
+-- (tok_severity, uti_severity, row_severity, which is keyed by `rn` and names its codes by a number
+-- `cs` in row_codesets):
 -- the rows are first grouped on what decides their annotations and fields (mailbox, token, uti, the
 -- row's own hits, user, app), ~800k groups at 10M rows, and each group is annotated once, as
 -- events_view.py annotates a row. Reading the lazily annotated `events_rows` instead materialised
@@ -23,13 +24,13 @@ acc_rows AS (
         e.app_id,
         e.client_app_id,
         r.sev_rank AS row_rank,
-        r.codes AS row_codes
+        r.cs AS row_cs
     FROM mail AS e
     LEFT JOIN row_severity AS r ON r.rn = e.rn
 ),
 grouped AS (
     SELECT
-        mailbox, tok_key, uti, "user", app_id, client_app_id, row_rank, row_codes,
+        mailbox, tok_key, uti, "user", app_id, client_app_id, row_rank, row_cs,
         count(*) AS n,
         sum(coalesce(items, 1)) AS items,
         min(ts) AS first_ts,
@@ -48,12 +49,13 @@ acc AS (
         g.first_ts,
         g.last_ts,
         _event_rank(t.sev_rank, u.sev_rank, g.row_rank) AS sev_rank,
-        _event_indicators(t.indicators, t.codes, u.sev_rank, u.codes, g.row_rank, g.row_codes) AS indicators,
+        _event_indicators(t.indicators, t.codes, u.sev_rank, u.codes, g.row_rank, c.codes) AS indicators,
         coalesce(g."user", lower(t.upn)) AS identity,
         coalesce(g.client_app_id, g.app_id, t.appid) AS app
     FROM grouped AS g
     LEFT JOIN tok_severity AS t ON t.tok_key = g.tok_key
     LEFT JOIN uti_severity AS u ON u.uti = g.uti
+    LEFT JOIN row_codesets AS c ON c.cs = g.row_cs
 ),
 codes AS (
     SELECT mailbox, string_agg(DISTINCT code, ';' ORDER BY code) AS indicators

@@ -98,3 +98,32 @@ def test_a_row_hit_twice_by_one_code_is_one_hit(keys: dict[str, object], tmp_pat
     assert con.execute("SELECT evidence FROM token_indicators WHERE code = 'IOC_APP'").fetchall() == [
         (f"2 rows, e.g. app {app} is an indicator: rogue app",)
     ]
+
+
+def test_a_rows_codes_are_named_by_their_code_list(tmp_path: Path) -> None:
+    # no list per row (issue 24 §1): each hit row names one of the distinct code lists by number
+    app = "aaaaaaaa-0000-0000-0000-000000000001"
+    rows = [
+        event(client_ip=BAD_IP),
+        event(ts=T0 + timedelta(minutes=1), client_ip=BAD_IP, app_id=app),
+        event(ts=T0 + timedelta(minutes=2), app_id=app),
+        event(ts=T0 + timedelta(minutes=3)),
+        event(ts=T0 + timedelta(minutes=4), client_ip=BAD_IP),
+    ]
+    con = run(rows, Options(tenants=(ORG,), iocs=(_ioc(tmp_path),)))
+    assert con.execute("SELECT source_row, severity, indicators FROM events_rows ORDER BY rn").fetchall() == [
+        (1, "high", "IOC_IP"),
+        (2, "high", "IOC_APP;IOC_IP"),
+        (3, "high", "IOC_APP"),
+        (4, None, None),
+        (5, "high", "IOC_IP"),
+    ]
+    lists = con.execute("SELECT cs, codes FROM row_codesets ORDER BY cs").fetchall()
+    assert lists == [(1, ["1IOC_APP"]), (2, ["1IOC_APP", "1IOC_IP"]), (3, ["1IOC_IP"])]
+    # rows 1 and 5 share one list; row 4 has none
+    assert con.execute("SELECT rn, sev_rank, cs FROM row_severity ORDER BY rn").fetchall() == [
+        (0, 4, 3),
+        (1, 4, 2),
+        (2, 4, 1),
+        (4, 4, 3),
+    ]

@@ -23,8 +23,9 @@ Events pane's order) are joined as rows are read or stored once in `events_a` (w
 - `row_indicators(source, source_row, tkey, code, severity, sev_rank, evidence, rn)`: row-scope hits
   (`rn`: the row's place in the Events pane's order, the integer key the per-row joins use).
 - `tok_severity(tok_key, tok_sha256, sev_rank, codes)`, `uti_severity(uti, sev_rank, codes)`,
-  `row_severity(rn, sev_rank, codes)`: what the `events` view joins (`codes` is a
-  list of `<5-rank><code>` strings so a plain sort orders by severity, then code).
+  `row_severity(rn, sev_rank, cs)`: what the `events` view joins, with `row_codesets(cs, codes)`
+  (`codes` is a list of `<5-rank><code>` strings so a plain sort orders by severity, then code;
+  one row per distinct list, so no row carries a list of its own).
 - view `events`: `events_base.*` + `tok_key`, `tok_sha256`, `tkey`, `sev_rank`, `severity`,
   `indicators`, `rn` (0-based row number in (ts NULLS LAST, source, source_row) order: events_t's
   storage order, kept nearly in events_a's, so a page is an `rn` range that zone maps find). Where

@@ -73,15 +73,39 @@ def register_events(con: duckdb.DuckDBPyConnection, *, materialise: bool = True)
     # -> 0.28 s CPU (bench/RESULTS.md, session 13).
     # Keyed by the row's `rn` (an integer: `run.run_indicator` stores it with each hit), which every
     # reader joins on: `events_lazy` and, through `events_rn`, mailboxes.sql and sessions.sql.
+    # A row's codes are a number `cs` naming one of the few distinct code lists (`row_codesets`),
+    # not a list per row: 10M hits made 10M one-element lists, joined and grouped on by every
+    # reader (bench/RESULTS.md, session 16). In the work database (compressed on disk), read
+    # through a view.
     con.execute(
-        f"""CREATE OR REPLACE TABLE row_severity AS
-        WITH several AS (SELECT rn FROM row_indicators GROUP BY rn HAVING count(*) > 1)
-        SELECT rn, sev_rank, [CAST(5 - sev_rank AS VARCHAR) || code] AS codes
-        FROM row_indicators ANTI JOIN several USING (rn) WHERE code IS NOT NULL
-        UNION ALL
+        f"""CREATE OR REPLACE TEMP TABLE _row_several AS
         SELECT rn, max(sev_rank) AS sev_rank, list_sort({coded_all}) AS codes
-        FROM row_indicators SEMI JOIN several USING (rn) GROUP BY rn"""
+        FROM row_indicators
+        WHERE rn IN (SELECT rn FROM row_indicators GROUP BY rn HAVING count(*) > 1)
+        GROUP BY rn"""
     )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _row_single AS
+        SELECT DISTINCT sev_rank, code, [CAST(5 - sev_rank AS VARCHAR) || code] AS codes
+        FROM row_indicators WHERE code IS NOT NULL"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TABLE row_codesets AS
+        SELECT row_number() OVER (ORDER BY array_to_string(codes, ';')) AS cs, codes
+        FROM (SELECT codes FROM _row_single UNION SELECT codes FROM _row_several)"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TABLE {WORK_DB}.row_severity AS
+        SELECT i.rn, i.sev_rank, c.cs
+        FROM (SELECT * FROM row_indicators ANTI JOIN _row_several USING (rn)) i
+        JOIN _row_single s ON s.sev_rank = i.sev_rank AND s.code = i.code
+        JOIN row_codesets c ON c.codes = s.codes
+        UNION ALL
+        SELECT m.rn, m.sev_rank, c.cs FROM _row_several m JOIN row_codesets c ON c.codes = m.codes"""
+    )
+    con.execute("DROP TABLE _row_several")
+    con.execute("DROP TABLE _row_single")
+    con.execute(f"CREATE OR REPLACE VIEW row_severity AS SELECT * FROM {WORK_DB}.row_severity")
     # Every row's annotations are computed once (`events_lazy`) and stored with the row's place in the Events
     # pane's order (`rn`: the stored `_rowid`, or the file position: `work.rn_sql`), so a page is an `rn`
     # range (zone maps: the joins keep each thread's rows in order) and a filter reads stored
@@ -102,13 +126,14 @@ def register_events(con: duckdb.DuckDBPyConnection, *, materialise: bool = True)
                    coalesce(e.token_iat, t.iat) AS token_iat),
                {rn} AS rn, t.tok_sha256,
                NULL::DOUBLE AS anomaly,  -- the behaviour model's bits, once scored (analyses/model.py)
-               _event_rank(t.sev_rank, u.sev_rank, r.sev_rank) AS sev_rank,
-               _event_indicators(t.indicators, t.codes, u.sev_rank, u.codes, r.sev_rank, r.codes)
+               _event_rank(t.sev_rank, u.sev_rank, rs.sev_rank) AS sev_rank,
+               _event_indicators(t.indicators, t.codes, u.sev_rank, u.codes, rs.sev_rank, r.codes)
                    AS indicators
         FROM events_t e {rn_join}
         LEFT JOIN tok_severity t ON t.tok_key = e.tok_key
         LEFT JOIN uti_severity u ON u.uti = CASE WHEN e.tok_key IS NULL THEN e.token_id END
-        LEFT JOIN row_severity r ON r.rn = {rn}"""
+        LEFT JOIN row_severity rs ON rs.rn = {rn}
+        LEFT JOIN row_codesets r ON r.cs = rs.cs"""
     con.execute(f"CREATE OR REPLACE VIEW events_lazy AS {annotated}")
     if materialise:
         con.execute(f"CREATE OR REPLACE TABLE {WORK_DB}.events_a AS SELECT * FROM events_lazy")

@@ -22,7 +22,7 @@ from tui.engine.indicators.identity import prepare_identity
 from tui.engine.indicators.indicator import SEVERITIES
 from tui.engine.indicators.org import Org
 from tui.engine.indicators.split import Split
-from tui.engine.ingest.work import hit_rn_sql
+from tui.engine.ingest.work import WORK_DB, exists, hit_rn_sql
 from tui.engine.tokens.intel import Intel
 from tui.engine.tokens.intel_tables import intel_tables
 from tui.engine.tokens.subjects import build_subject, build_token_use
@@ -119,23 +119,15 @@ def run_catalogue(
     `kept`: codes whose hits the tables already hold (the preview's `CLAIM_CODES`, which the stored
     rows cannot change): those rows stay and are not fired again. In one transaction: the TUI's
     detail panel reads `token_indicators` on other cursors and must not see it half filled."""
+    hit_tables(con)
     con.execute("BEGIN TRANSACTION")
     try:
         if kept:
-            con.execute("DELETE FROM token_indicators WHERE NOT list_contains(?, code)", [list(kept)])
-            con.execute("DELETE FROM row_indicators WHERE NOT list_contains(?, code)", [list(kept)])
+            con.execute(f"DELETE FROM {_TOKEN_HITS} WHERE NOT list_contains(?, code)", [list(kept)])
+            con.execute(f"DELETE FROM {_ROW_HITS} WHERE NOT list_contains(?, code)", [list(kept)])
         else:
-            con.execute(
-                """CREATE OR REPLACE TABLE token_indicators
-                (tkey VARCHAR, code VARCHAR, severity VARCHAR, sev_rank INTEGER, evidence VARCHAR)"""
-            )
-            # `rn`: the row's place in the Events pane's order (`work.hit_rn_sql`), the integer
-            # key every per-row join uses (row_severity, the sessions' hits): joining 10M hits on
-            # (source VARCHAR, source_row) cost ~4× as much (bench/RESULTS.md, session 15)
-            con.execute(
-                """CREATE OR REPLACE TABLE row_indicators (source VARCHAR, source_row BIGINT, tkey VARCHAR,
-                code VARCHAR, severity VARCHAR, sev_rank INTEGER, evidence VARCHAR, rn BIGINT)"""
-            )
+            con.execute(f"DELETE FROM {_TOKEN_HITS}")
+            con.execute(f"DELETE FROM {_ROW_HITS}")
         for ind in CATALOGUE:
             if (codes is None or ind.code in codes) and ind.code not in kept:
                 run_indicator(con, ind)
@@ -143,6 +135,33 @@ def run_catalogue(
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
+
+
+# The hits are stored in the work database (compressed on disk) and read through views of the same
+# name: at 10M hits `row_indicators` (a file path, a 71-character tkey and a sentence a row) held
+# ~3 GB in memory, past the cap, written to the spill uncompressed and read back by every reader
+# (bench/RESULTS.md, session 16). Both live there: a transaction writes to one database only.
+_TOKEN_HITS = f"{WORK_DB}.token_indicators"
+_ROW_HITS = f"{WORK_DB}.row_indicators"
+
+
+def hit_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The hit tables (empty when new) in the work database and `token_indicators`/`row_indicators`
+    views over them; outside the catalogue's transaction, which may write to the work database only."""
+    con.execute(
+        f"""CREATE TABLE IF NOT EXISTS {_TOKEN_HITS}
+        (tkey VARCHAR, code VARCHAR, severity VARCHAR, sev_rank INTEGER, evidence VARCHAR)"""
+    )
+    # `rn`: the row's place in the Events pane's order (`work.hit_rn_sql`), the integer
+    # key every per-row join uses (row_severity, the sessions' hits): joining 10M hits on
+    # (source VARCHAR, source_row) cost ~4× as much (bench/RESULTS.md, session 15)
+    con.execute(
+        f"""CREATE TABLE IF NOT EXISTS {_ROW_HITS} (source VARCHAR, source_row BIGINT, tkey VARCHAR,
+        code VARCHAR, severity VARCHAR, sev_rank INTEGER, evidence VARCHAR, rn BIGINT)"""
+    )
+    for name, table in (("token_indicators", _TOKEN_HITS), ("row_indicators", _ROW_HITS)):
+        if not exists(con, name, "view"):
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM {table}")
 
 
 def run_indicator(con: duckdb.DuckDBPyConnection, ind: Any) -> None:
@@ -155,7 +174,7 @@ def run_indicator(con: duckdb.DuckDBPyConnection, ind: Any) -> None:
     columns = "evidence, sev" if ind.graded else "evidence"
     if ind.scope == "token":
         con.execute(
-            f"""INSERT INTO token_indicators
+            f"""INSERT INTO {_TOKEN_HITS}
             SELECT tkey, ?, ({_NAMES})[max(r)], max(r), min(evidence)
             FROM (SELECT *, {rank} AS r FROM ({union}) AS h(tkey, {columns}))
             WHERE tkey IS NOT NULL GROUP BY tkey""",
@@ -168,7 +187,7 @@ def run_indicator(con: duckdb.DuckDBPyConnection, ind: Any) -> None:
         # its hits replaced by one, the worst with the least evidence (bench/RESULTS.md, session 15).
         rn, rn_join = hit_rn_sql(con, "h")
         con.execute(
-            f"""INSERT INTO row_indicators
+            f"""INSERT INTO {_ROW_HITS}
             SELECT x.source, x.source_row, x.tkey, ?, ({_NAMES})[x.r], x.r, x.evidence, x.rn
             FROM (SELECT h.*, {rank} AS r, {rn} AS rn
                   FROM ({union}) AS h(source, source_row, tkey, {columns}) {rn_join}) AS x""",
@@ -185,16 +204,16 @@ def run_indicator(con: duckdb.DuckDBPyConnection, ind: Any) -> None:
                 [ind.code, ind.code],
             )
             con.execute(
-                "DELETE FROM row_indicators WHERE code = ? AND rn IN (SELECT rn FROM _several)", [ind.code]
+                f"DELETE FROM {_ROW_HITS} WHERE code = ? AND rn IN (SELECT rn FROM _several)", [ind.code]
             )
-            con.execute("INSERT INTO row_indicators SELECT * FROM _several")
+            con.execute(f"INSERT INTO {_ROW_HITS} SELECT * FROM _several")
             con.execute("DROP TABLE _several")
     if ind.scope == "row":
         con.execute(
-            """INSERT INTO token_indicators
+            f"""INSERT INTO {_TOKEN_HITS}
             SELECT tkey, code, arg_max(severity, sev_rank), max(sev_rank),
                    CASE WHEN count(*) = 1 THEN min(evidence)
-                        ELSE format('{} rows, e.g. {}', count(*), min(evidence)) END
+                        ELSE format('{{}} rows, e.g. {{}}', count(*), min(evidence)) END
             FROM row_indicators WHERE code = ? AND tkey IS NOT NULL GROUP BY tkey, code""",
             [ind.code],
         )
@@ -211,8 +230,8 @@ def resplit(con: duckdb.DuckDBPyConnection, options: Options, intel: Intel, org:
     """
     prepare(con, intel, org, split, options, subjects=False)
     codes = list(SPLIT_CODES)
-    con.execute("DELETE FROM token_indicators WHERE list_contains(?, code)", [codes])
-    con.execute("DELETE FROM row_indicators WHERE list_contains(?, code)", [codes])
+    con.execute(f"DELETE FROM {_TOKEN_HITS} WHERE list_contains(?, code)", [codes])
+    con.execute(f"DELETE FROM {_ROW_HITS} WHERE list_contains(?, code)", [codes])
     for ind in CATALOGUE:
         if ind.code in SPLIT_CODES:
             run_indicator(con, ind)
