@@ -19,7 +19,7 @@ from tui.engine.indicators.action_facts import prepare_actions
 from tui.engine.indicators.catalogue import CATALOGUE, MACROS
 from tui.engine.indicators.events_view import events_materialised, register_events
 from tui.engine.indicators.identity import prepare_identity
-from tui.engine.indicators.indicator import SEVERITIES
+from tui.engine.indicators.indicator import NEEDS, SEVERITIES
 from tui.engine.indicators.org import Org
 from tui.engine.indicators.split import Split
 from tui.engine.ingest.work import hit_rn_sql
@@ -136,13 +136,31 @@ def run_catalogue(
                 """CREATE OR REPLACE TABLE row_indicators (source VARCHAR, source_row BIGINT, tkey VARCHAR,
                 code VARCHAR, severity VARCHAR, sev_rank INTEGER, evidence VARCHAR, rn BIGINT)"""
             )
+        loaded = Loaded(con)
         for ind in CATALOGUE:
-            if (codes is None or ind.code in codes) and ind.code not in kept:
+            if (codes is None or ind.code in codes) and ind.code not in kept and loaded.has(ind.needs):
                 run_indicator(con, ind)
     except BaseException:
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
+
+
+class Loaded:
+    """Whether what indicators need (`indicator.NEEDS`) is loaded, each asked once: an indicator
+    one of whose needs is not is not run (it could return no row)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.known: dict[str, bool] = {}
+
+    def has(self, needs: Collection[str]) -> bool:
+        for need in needs:
+            if need not in self.known:
+                self.known[need] = bool(self.con.execute(NEEDS[need]).fetchall())
+            if not self.known[need]:
+                return False
+        return True
 
 
 def run_indicator(con: duckdb.DuckDBPyConnection, ind: Any) -> None:
@@ -213,7 +231,8 @@ def resplit(con: duckdb.DuckDBPyConnection, options: Options, intel: Intel, org:
     codes = list(SPLIT_CODES)
     con.execute("DELETE FROM token_indicators WHERE list_contains(?, code)", [codes])
     con.execute("DELETE FROM row_indicators WHERE list_contains(?, code)", [codes])
+    loaded = Loaded(con)
     for ind in CATALOGUE:
-        if ind.code in SPLIT_CODES:
+        if ind.code in SPLIT_CODES and loaded.has(ind.needs):
             run_indicator(con, ind)
     register_events(con, materialise=events_materialised(con))
