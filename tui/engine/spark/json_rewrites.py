@@ -1,13 +1,16 @@
-"""DuckDB's JSON functions on Spark: JSON values as text, read by Spark's VARIANT.
+"""DuckDB's JSON functions on Spark: JSON values as text, read by Spark's VARIANT and JSON reader.
 
 Rewrites of `spark.sql`'s transpiler (its docstring lists them all): DuckDB's JSON values are JSON
 text on Spark (as DuckDB's JSON type is text underneath), read by `try_parse_json`/`try_variant_get`:
-`json_type`, `json_extract[_string]` (one path, a list of paths, `$.a[*]`, `$.a[*].b`, DuckDB's
-quoted keys `$."a"` as Spark's `$["a"]`: the
-elements without a `b` left out, as DuckDB does), `from_json(x,
-'["VARCHAR"]')`; `json_valid` (`_JSON_VALID`: whole text only) and `json_exists` /
-`json_array_length` in `sql._anonymous`. `spark` makes a Spark SQL fragment from a template, for
-these rewrites and `sql`'s.
+`json_type`, `json_extract[_string]`, `->`, `->>` (one path, a list of paths, any number of `[*]`
+steps: the values each reaches flattened in order, those without the rest of the path left out, as
+DuckDB does; DuckDB's quoted keys `$."a"` as Spark's `$['a']`), `from_json(x, '["VARCHAR"]')`,
+`json_object` (`_json_object`); `json_valid` (`_JSON_VALID`: whole text only) and `json_exists` /
+`json_array_length` in `sql._anonymous`. A value's JSON text is the document's own for an object or
+a list, its members in their order (`get_json_object`, `from_json(…, 'array<string>')` copy it;
+VARIANT's `to_json` sorts an object's members), and VARIANT's for a scalar (`_at`, `_each`).
+`spark` makes a Spark SQL fragment from a template, for these rewrites and `sql`'s (a placeholder
+that may be an operation is written `(__x)`: the fragment is put in as it is, not parenthesised).
 
 Imports nothing of the engine.
 """

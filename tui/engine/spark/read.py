@@ -8,10 +8,16 @@ view the SELECT reads (`src_<i>`: the file's columns and `source_row`, its 1-bas
 runs the very SELECT on Spark (transpiled by `SparkCon`) as `ev_<i>`, and unions them with the
 loader's own `_union` (countries looked up once per distinct IP, `ingest.geo`).
 
-Spark reads: Parquet (`source_row` from Spark's row index in the file) and delimited text (every
+Spark reads (`READS`: gateway logs, the Purview audit CSV, Entra sign-ins, Entra audit records and
+risk detections): Parquet (`source_row` from Spark's row index in the file), delimited text (every
 column as text, as DuckDB's `all_varchar` reads it; one partition per file, so the rows keep the
-file's order and number). A CSV file DuckDB found malformed rows in is not read here (DuckDB leaves
-those rows out and counts them; Spark would read them differently): `Unsupported` says so.
+file's order and number; a UTF-8 byte-order mark kept out of the first column's name) and a
+`{"value": [...]}` JSON document (its whole text as `doc_<i>`; the loader's own statements, kept by
+`detect` as `Detected.records`, make its records `raw_<i>`, one text column per member `data_<i>`,
+and `src_<i>` from it, transpiled). A CSV file DuckDB found malformed rows in is not read here
+(DuckDB leaves those rows out and counts them; Spark would read them differently), nor a JSON
+document the loader read another way (a copy of its list, a byte-order mark, compressed):
+`Unsupported` says so.
 
 The loader reads each file once to count its rows for the manifest (what `triage inspect` does):
 on a laptop that is the DuckDB engine's first pass; past one machine it is the next thing to move.
