@@ -91,30 +91,40 @@ def test_a_path_that_cannot_be_read_is_one_line(tmp_path: Path) -> None:
     assert _one_line(done) == f"triage scan: cannot read {logs / 'gateway.parquet'}: Permission denied"
 
 
+def _signins_as_json_lines(folder: Path) -> Path:
+    """Two of the sample's sign-ins as JSON Lines, a layout the Spark engine does not read yet."""
+    import json
+
+    records = json.loads((SAMPLE / "signins.json").read_text(encoding="utf-8"))["value"][:2]
+    path = folder / "signins.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+SAYS = (
+    "entra_signin (jsonl) is not yet read by the Spark engine (it reads gateway logs, the Purview audit "
+    "CSV, and Entra sign-ins, audit records and risk detections as {value: [...]} JSON so far); "
+    "use --engine duckdb"
+)
+
+
 def test_a_kind_not_yet_read_on_spark_is_refused_by_name(spark: Any, tmp_path: Path) -> None:
     from tui.engine.core.options import Options
     from tui.engine.spark.scan import Unsupported, _scan
 
+    lines = _signins_as_json_lines(tmp_path)
     with pytest.raises(Unsupported) as refused:
-        _scan(spark, [str(SAMPLE / "entra_audit.json")], tmp_path / "out", Options(), None)
-    assert str(refused.value) == (
-        f"{SAMPLE / 'entra_audit.json'}: entra_audit (json {{value: [...]}}) is not yet read by the Spark "
-        "engine (it reads gateway logs, Purview audit CSV, Entra sign-ins and risk detections so far); "
-        "use --engine duckdb"
-    )
+        _scan(spark, [str(lines)], tmp_path / "out", Options(), None)
+    assert str(refused.value) == f"{lines}: {SAYS}"
 
 
 def test_the_cli_refuses_a_kind_not_yet_read_in_one_line(tmp_path: Path) -> None:
-    """`triage scan --engine spark` end to end (its own Spark): an Entra audit log, which the Spark
-    engine does not read yet, is refused in one line, exit 2, and nothing is written."""
+    """`triage scan --engine spark` end to end (its own Spark): sign-ins as JSON Lines, which the
+    Spark engine does not read yet, are refused in one line, exit 2, and nothing is written."""
     need_spark()
-    audit = SAMPLE / "entra_audit.json"
-    done = _triage(str(audit), "--out", str(tmp_path / "out"), "--spark-master", "local[1]")
-    assert _one_line(done) == (
-        f"triage scan --engine spark: {audit}: entra_audit (json {{value: [...]}}) is not yet read by the "
-        "Spark engine (it reads gateway logs, Purview audit CSV, Entra sign-ins and risk detections so far); "
-        "use --engine duckdb"
-    )
+    lines = _signins_as_json_lines(tmp_path)
+    done = _triage(str(lines), "--out", str(tmp_path / "out"), "--spark-master", "local[1]")
+    assert _one_line(done) == f"triage scan --engine spark: {lines}: {SAYS}"
     assert not (tmp_path / "out").exists()
 
 

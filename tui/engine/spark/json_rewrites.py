@@ -119,15 +119,25 @@ def _steps_path(steps: list[exp.Expr]) -> exp.Expr:
 _NESTED = "(schema_of_variant(__v) LIKE 'OBJECT%' OR schema_of_variant(__v) LIKE 'ARRAY%')"
 
 
+# Jackson writes a character past U+FFFF as its escaped UTF-16 pair (`\uD83D\uDE00`); DuckDB as itself
+_PAIR = r"'\\\\uD[89AB][0-9A-F]{2}\\\\uD[C-F][0-9A-F]{2}'"
+_PAIRS = (
+    f"aggregate(regexp_extract_all(__x, {_PAIR}, 0), __x, "
+    "(acc, m) -> replace(acc, m, decode(unhex(concat(substr(m, 3, 4), substr(m, 9, 4))), 'UTF-16BE')))"
+)
+
+
+def _copied(t: exp.Expr, path: exp.Expr) -> exp.Expr:
+    """The JSON text at `path` of `t` as Spark's JSON reader copies it: compact, members in order."""
+    return spark(_PAIRS, x=exp.Anonymous(this="get_json_object", expressions=[t, path]))
+
+
 def _at(t: exp.Expr, steps: list[exp.Expr], as_type: str | None) -> exp.Expr:
     """The value at key/index `steps` of the JSON text `t`: its JSON text (`as_type` None), or its text
     (`string`: a string unquoted, JSON null NULL, an object or a list as JSON text); NULL if absent."""
-    if not steps:
-        raw, variant = t, _parsed(t.copy())
-    else:
-        path = _steps_path(steps)
-        raw = exp.Anonymous(this="get_json_object", expressions=[t, path])
-        variant = exp.Anonymous(this="try_variant_get", expressions=[_parsed(t.copy()), path.copy()])
+    path = _steps_path(steps)
+    raw = _copied(t, path)
+    variant = exp.Anonymous(this="try_variant_get", expressions=[_parsed(t.copy()), path.copy()])
     scalar = "to_json(__v)" if as_type is None else "CAST(__v AS STRING)"
     return spark(
         f"CASE WHEN __v IS NULL THEN NULL WHEN {_NESTED} THEN __r ELSE {scalar} END", v=variant, r=raw
@@ -140,8 +150,9 @@ def _each(t: exp.Expr, level: int) -> exp.Expr:
     variants = _variant(t.copy(), exp.Literal.string("$"), "array<variant>")
     r, v = f"r{level}", f"v{level}"
     pick = _NESTED.replace("__v", v)
+    copied = _PAIRS.replace("__x", r)
     return spark(
-        f"coalesce(zip_with(__a, __b, ({r}, {v}) -> CASE WHEN {pick} THEN {r} ELSE to_json({v}) END), "
+        f"coalesce(zip_with(__a, __b, ({r}, {v}) -> CASE WHEN {pick} THEN {copied} ELSE to_json({v}) END), "
         "array())",
         a=raws,
         b=variants,

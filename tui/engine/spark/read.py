@@ -108,8 +108,8 @@ def check_supported(detected: Detected) -> None:
         if (f.format, f.kind) not in READS or f.parts or f.events_view not in detected.selects:
             raise Unsupported(
                 f"{f.path}: {kinds} ({f.format}) is not yet read by the Spark engine "
-                "(it reads gateway logs, Purview audit CSV, Entra sign-ins and risk detections so far); "
-                "use --engine duckdb"
+                "(it reads gateway logs, the Purview audit CSV, and Entra sign-ins, audit records and "
+                "risk detections as {value: [...]} JSON so far); use --engine duckdb"
             )
         if f.format.startswith("json") and not _json_layout(f, detected.records.get(f.view, [])):
             raise Unsupported(
