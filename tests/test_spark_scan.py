@@ -96,7 +96,8 @@ def _signins_as_json_lines(folder: Path) -> Path:
     import json
 
     records = json.loads((SAMPLE / "signins.json").read_text(encoding="utf-8"))["value"][:2]
-    path = folder / "signins.jsonl"
+    (folder / "logs").mkdir()
+    path = folder / "logs" / "signins.jsonl"  # beside, not around, the --out folder
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     return path
 
