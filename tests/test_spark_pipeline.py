@@ -5,6 +5,7 @@ Parquet is carried through every stage to the findings files by tests/test_spark
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,21 @@ CONSTRUCTS = (
     # JSON: a wildcard inside a path (elements without the member left out), text read as a type
     "SELECT j, json_extract_string(j, '$.F[*].P'), json_extract(j, '$.F[*].P'), "
     """from_json(j, '{"F": [{"P": "VARCHAR"}]}') FROM js""",
+    # unnests side by side are zipped (the shorter padded with NULLs), not every pair
+    "SELECT unnest(['a', 'b', 'c']) AS x, unnest([1, 2]) AS n",
+    # dates with one-digit fields (Purview's US locale: `M/d/yyyy h:mm:ss a`); a quoted JSON key
+    "SELECT try_strptime('1/5/2023 4:05:03 PM', '%m/%d/%Y %I:%M:%S %p'), "
+    "try_strptime('12/11/2023 12:06:46 AM', '%m/%d/%Y %I:%M:%S %p'), "
+    """json_extract_string('{"a b": {"c": 1}}', '$."a b"."c"')""",
+    # JSON text as the document has it: an object's members in their order (Spark's VARIANT sorts
+    # them), a string quoted; a list of what a path with two wildcards reaches, made JSON
+    """SELECT json_extract('{"b": {"z": 1, "a": [2, "x"]}}', '$.b'), """
+    """json_extract_string('{"b": {"z": 1, "a": 2}, "@o.t": "v"}', ['$."b"', '$."@o.t"']), """
+    """to_json(json_extract('[{"m": [{"z": 1, "a": null}]}, {"m": ["s", 2]}, {}]', '$[*]."m"[*]'))""",
+    # epoch() of a time difference is a DOUBLE, rounded as DuckDB rounds it (0.85 is 0.8499… in binary)
+    "SELECT round(epoch(TIMESTAMP '2023-06-06 15:13:15' - TIMESTAMP '2023-06-06 15:12:24') / 60, 1), "
+    "format('{} s', epoch(TIMESTAMP '2023-06-01 14:21:46' - TIMESTAMP '2023-06-01 14:21:37')), "
+    "round(epoch(TIMESTAMP '1970-01-01 00:00:01') * 1.25, 1)",
 )
 
 
@@ -128,5 +144,13 @@ def test_transpiled_constructs_answer_as_duckdb(spark: Any) -> None:
     texts = {j: (s, t) for j, s, t, _ in duck.execute(CONSTRUCTS[4]).fetchall()}
     assert texts['{"F":[{"P":"a"},{"Q":1},{"P":null},{"P":2}]}'] == (["a", None, "2"], ['"a"', "null", "2"])
     assert texts["{}"] == ([], [])
+    assert sorted(duck.execute(CONSTRUCTS[5]).fetchall()) == [("a", 1), ("b", 2), ("c", None)]
+    assert duck.execute(CONSTRUCTS[6]).fetchall() == [
+        (datetime(2023, 1, 5, 16, 5, 3), datetime(2023, 12, 11, 0, 6, 46), "1")
+    ]
+    assert duck.execute(CONSTRUCTS[7]).fetchall() == [
+        ('{"z":1,"a":[2,"x"]}', ['{"z":1,"a":2}', "v"], '[{"z":1,"a":null},"s",2]')
+    ]
+    assert duck.execute(CONSTRUCTS[8]).fetchall() == [(0.8, "9.0 s", 1.3)]
     # DESCRIBE of a query (the repeated-records check reads a view's columns so)
     assert con.execute("DESCRIBE SELECT g, k FROM t").fetchall() == [("g", "STRING"), ("k", "INT")]

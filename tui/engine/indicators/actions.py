@@ -10,7 +10,8 @@ organisation's (`_org_domain`, or a subdomain of one); when the organisation's d
 the evidence says so rather than guess. A record that says the change failed still fires (an attempt
 is evidence too) and its evidence says it failed. A rule that only files mail into an ordinary
 folder is INBOX_RULE at medium; forwarding, redirecting, deleting, moving to a folder people do not
-look in, or marking as read make it high.
+look in, or marking as read make it high. Each needs a change operation loaded (`Need.ACTIONS`:
+every SELECT reads `action_facts`), so none runs on a log that holds none (a gateway log).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from tui.engine.indicators.action_facts import (
     INBOX_RULE_OPS,
     PERMISSION_OPS,
 )
-from tui.engine.indicators.indicator import Indicator
+from tui.engine.indicators.indicator import Indicator, Need
 
 # Folders a rule hides mail in: nobody reads them (BEC rules move mail to RSS Feeds, Conversation
 # History, Archive…; Deleted Items and Junk Email are deletion by another name)
@@ -247,6 +248,7 @@ ACTIONS: tuple[Indicator, ...] = (
         "forwards, redirects, deletes, moves to an obscure folder or marks as read",
         (_INBOX_RULE,),
         graded=True,
+        needs=(Need.ACTIONS,),
     ),
     Indicator(
         "MAIL_FORWARDING",
@@ -255,6 +257,7 @@ ACTIONS: tuple[Indicator, ...] = (
         "a mailbox set to forward (Set-Mailbox ForwardingSmtpAddress / ForwardingAddress) or a transport "
         "rule that redirects or copies mail",
         (_FORWARDING,),
+        needs=(Need.ACTIONS,),
     ),
     Indicator(
         "MAILBOX_PERMISSION",
@@ -263,6 +266,7 @@ ACTIONS: tuple[Indicator, ...] = (
         "a mailbox or folder permission granted (Add-MailboxPermission, Add-RecipientPermission, folder "
         "permissions)",
         (_PERMISSION,),
+        needs=(Need.ACTIONS,),
     ),
     Indicator(
         "AUDIT_TAMPERING",
@@ -271,6 +275,7 @@ ACTIONS: tuple[Indicator, ...] = (
         "audit logging weakened: unified audit ingestion disabled, an audit bypass, AuditLogAgeLimit 0, "
         "mailbox auditing disabled",
         (_AUDIT,),
+        needs=(Need.ACTIONS,),
     ),
     Indicator(
         "AUTH_METHOD_CHANGE",
@@ -279,6 +284,7 @@ ACTIONS: tuple[Indicator, ...] = (
         "security info registered or deleted, per-user MFA disabled or MFA methods changed, a device "
         "registered",
         (_AUTH_METHOD,),
+        needs=(Need.ACTIONS,),
     ),
     Indicator(
         "APP_CONSENT",
@@ -286,8 +292,11 @@ ACTIONS: tuple[Indicator, ...] = (
         "row",
         "consent to an application, an app role or delegated permission grant, credentials added to an app",
         (_CONSENT,),
+        needs=(Need.ACTIONS,),
     ),
-    Indicator("ROLE_ADD", "high", "row", "a member added to a directory role", (_ROLE,)),
+    Indicator(
+        "ROLE_ADD", "high", "row", "a member added to a directory role", (_ROLE,), needs=(Need.ACTIONS,)
+    ),
 )
 
 ACTION_CODES = tuple(ind.code for ind in ACTIONS)

@@ -9,13 +9,15 @@ The SQL reads relations annotate prepares: `_tok` (token_claims + token_keys + t
 are joined on the integer `tok_key` (one per 'sha256:' tkey), not the tkey text (2M subjects: 0.4 → 0.2 s).
 Evidence values taken from the data are cut to 120 characters, the last of them `…` when cut (a cut
 list of countries or IPs must not read as complete); display makes them inert.
+`needs` (`indicator.NEEDS`): a decoded token for those reading `_tok` or joining `token_claims`; a
+sign-in record for NO_SIGNIN_RECORD (`_params.signin_start`, from the sign-ins, must be set).
 """
 
 from __future__ import annotations
 
 from tui.engine.indicators.actions import ACTIONS
 from tui.engine.indicators.identity_catalogue import IDENTITY
-from tui.engine.indicators.indicator import Indicator
+from tui.engine.indicators.indicator import Indicator, Need
 
 SLACK = "INTERVAL 5 MINUTE"
 LONG_LIFETIME_HOURS = 28
@@ -51,6 +53,7 @@ CATALOGUE: tuple[Indicator, ...] = (  # the token part; the identity and action 
             FROM _tok t JOIN _bad_key b ON b.ident = t.kid OR b.ident = t.x5t
             WHERE {_BAD_KEY_AFTER}""",
         ),
+        needs=(Need.TOKENS,),
     ),
     Indicator(
         "KNOWN_BAD_KEY_HISTORIC",
@@ -64,6 +67,7 @@ CATALOGUE: tuple[Indicator, ...] = (  # the token part; the identity and action 
             FROM _tok t JOIN _bad_key b ON b.ident = t.kid OR b.ident = t.x5t
             WHERE NOT {_BAD_KEY_AFTER}""",
         ),
+        needs=(Need.TOKENS,),
     ),
     Indicator(
         "KEY_SCOPE_MISMATCH",
@@ -79,6 +83,7 @@ CATALOGUE: tuple[Indicator, ...] = (  # the token part; the identity and action 
               AND NOT (_tenant_of(expected) IS NOT NULL
                        AND lower(iss) = 'https://sts.windows.net/' || _tenant_of(expected) || '/')""",
         ),
+        needs=(Need.TOKENS,),
     ),
     Indicator(
         "BAD_SIGNATURE",
@@ -89,6 +94,7 @@ CATALOGUE: tuple[Indicator, ...] = (  # the token part; the identity and action 
             """SELECT tkey, format('signature does not verify with key {} from {}', _v(coalesce(kid, x5t)),
                    _v(jwk_source)) FROM _tok WHERE sig = 'invalid'""",
         ),
+        needs=(Need.TOKENS,),
     ),
     Indicator(
         "UNKNOWN_KEY",
@@ -99,6 +105,7 @@ CATALOGUE: tuple[Indicator, ...] = (  # the token part; the identity and action 
             """SELECT tkey, format('no key list given has kid {} (alg {})', _v(coalesce(kid, x5t)), _v(alg))
             FROM _tok WHERE sig = 'unknown_key'""",
         ),
+        needs=(Need.TOKENS,),
     ),
     Indicator(
         "ALG_NONE",
@@ -109,6 +116,7 @@ CATALOGUE: tuple[Indicator, ...] = (  # the token part; the identity and action 
             """SELECT tkey, format('header alg is {}: the token carries no signature', _v(alg))
             FROM _tok WHERE readable AND (alg IS NULL OR lower(alg) = 'none')""",
         ),
+        needs=(Need.TOKENS,),
     ),
     Indicator(
         "WEAK_ALG",
@@ -119,6 +127,7 @@ CATALOGUE: tuple[Indicator, ...] = (  # the token part; the identity and action 
             """SELECT tkey, format('header alg is {}, Entra ID signs with RS256', _v(alg))
             FROM _tok WHERE alg IS NOT NULL AND lower(alg) <> 'none' AND alg <> 'RS256'""",
         ),
+        needs=(Need.TOKENS,),
     ),
     Indicator(
         "KEY_INJECTION",
@@ -132,6 +141,7 @@ CATALOGUE: tuple[Indicator, ...] = (  # the token part; the identity and action 
                    CASE WHEN has_jwk THEN 'an embedded jwk' END))
             FROM _tok WHERE jku IS NOT NULL OR x5u IS NOT NULL OR has_jwk""",
         ),
+        needs=(Need.TOKENS,),
     ),
     Indicator(
         "CONSUMER_TOKEN_ENTERPRISE",
@@ -160,6 +170,7 @@ CATALOGUE: tuple[Indicator, ...] = (  # the token part; the identity and action 
             FROM _tok WHERE tid IS NOT NULL AND iss IS NOT NULL
               AND (NOT _is_guid(tid) OR _tenant_of(iss) IS DISTINCT FROM lower(tid))""",
         ),
+        needs=(Need.TOKENS,),
     ),
     Indicator(
         "FOREIGN_TENANT",
@@ -185,6 +196,7 @@ CATALOGUE: tuple[Indicator, ...] = (  # the token part; the identity and action 
                    round(epoch(exp - iat) / 3600, 1), _iso(iat), _iso(exp))
             FROM _tok WHERE exp - iat > INTERVAL {LONG_LIFETIME_HOURS} HOUR""",
         ),
+        needs=(Need.TOKENS,),
     ),
     Indicator(
         "USED_EXPIRED",
@@ -197,6 +209,7 @@ CATALOGUE: tuple[Indicator, ...] = (  # the token part; the identity and action 
                     _iso(t.exp))
              FROM _ev e JOIN token_claims t ON t.tok_key = e.tok_key WHERE e.ts > t.exp + {SLACK}""",
         ),
+        needs=(Need.TOKENS,),
     ),
     Indicator(
         "USED_BEFORE_NBF",
@@ -208,6 +221,7 @@ CATALOGUE: tuple[Indicator, ...] = (  # the token part; the identity and action 
                     _iso(e.ts), _iso(t.nbf))
              FROM _ev e JOIN token_claims t ON t.tok_key = e.tok_key WHERE e.ts < t.nbf - {SLACK}""",
         ),
+        needs=(Need.TOKENS,),
     ),
     Indicator(
         "SUBJECT_MISMATCH",
@@ -223,6 +237,7 @@ CATALOGUE: tuple[Indicator, ...] = (  # the token part; the identity and action 
               AND lower(trim(e."user")) IS DISTINCT FROM lower(regexp_replace(t.upn, '^.*#', ''))
               AND lower(trim(e."user")) IS DISTINCT FROM lower(t.oid)""",
         ),
+        needs=(Need.TOKENS,),
     ),
     Indicator(
         "NO_SIGNIN_RECORD",
@@ -246,6 +261,7 @@ CATALOGUE: tuple[Indicator, ...] = (  # the token part; the identity and action 
                                                              OR s.tid IN (SELECT tid FROM _org_tenant))))
               AND (s.uti IS NULL OR s.uti NOT IN (SELECT uti FROM _signin_uti))""",
         ),
+        needs=(Need.SIGNINS,),
     ),
     Indicator(
         "TOKEN_REPLAY",
@@ -333,6 +349,7 @@ CATALOGUE: tuple[Indicator, ...] = (  # the token part; the identity and action 
                    token_length)
             FROM _tok WHERE decode_error IS NOT NULL""",
         ),
+        needs=(Need.TOKENS,),
     ),
 )
 

@@ -5,6 +5,13 @@ user's severity all follow from the same hits. The SQL reads `_iev`, `_signins`,
 `_first_seen`, `_history`, `_identity_params` and `_country_geo` (`identity.prepare_identity` says
 what each holds and what "new to the user" means). Bounds are options (`Options.aitm_seconds`,
 `spray_users`, `spray_minutes`, `travel_kmh`, `history_days`).
+
+What each needs loaded (`Indicator.needs`): a sign-in record for those reading `_signins`, and for
+three reading `session_facts` a value only a loaded sign-in gives it (MFA_CLAIM_UNBACKED: `covered`,
+which needs the sign-ins' start; SINGLE_FACTOR_ACCESS: `mfa = 'single_factor'`, from the session's
+sign-ins; SESSION_REPLAY: `signin_ts`, its first successful sign-in); a risk detection for
+RISK_DETECTION (both its SELECTs read those rows). IMPOSSIBLE_TRAVEL and PASSWORD_SPRAY fire on
+other records too (an audit log's logons, failed `UserLoginFailed`).
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from tui.engine.indicators.identity import (
     net_sql,
     new_to_user,
 )
-from tui.engine.indicators.indicator import Indicator
+from tui.engine.indicators.indicator import Indicator, Need
 
 
 def _list(values: tuple[str, ...]) -> str:
@@ -70,6 +77,7 @@ IDENTITY: tuple[Indicator, ...] = (
             WHERE list_has_any(string_split(t.amr, ','), ['mfa', 'ngcmfa']) AND s.covered
               AND s.mfa IN ('by_claim', 'single_factor', 'no_issuance_record') AND NOT s.mfa_unknown""",
         ),
+        needs=(Need.SIGNINS,),
     ),
     Indicator(
         "SINGLE_FACTOR_ACCESS",
@@ -84,6 +92,7 @@ IDENTITY: tuple[Indicator, ...] = (
             WHERE s.mfa = 'single_factor'
               AND lower(e.operation) IN (SELECT unnest({_list(ACCESS_OPERATIONS)}))""",
         ),
+        needs=(Need.SIGNINS,),
     ),
     Indicator(
         "DEVICE_CODE_FLOW",
@@ -121,6 +130,7 @@ IDENTITY: tuple[Indicator, ...] = (
             FROM e LEFT JOIN n ON n.source = e.source AND n.source_row = e.source_row""",
         ),
         graded=True,
+        needs=(Need.SIGNINS,),
     ),
     Indicator(
         "PRT_NEW_DEVICE",
@@ -141,6 +151,7 @@ IDENTITY: tuple[Indicator, ...] = (
                    OR {new_to_user("device", "e.device", "e.ts", "e.ts")})""",
         ),
         graded=True,
+        needs=(Need.SIGNINS,),
     ),
     Indicator(
         "SESSION_REPLAY",
@@ -160,6 +171,7 @@ IDENTITY: tuple[Indicator, ...] = (
               AND ({new_to_user("country", "e.country", "s.signin_ts", "e.ts")}
                    OR {new_to_user("net", "e.net", "s.signin_ts", "e.ts")})""",
         ),
+        needs=(Need.SIGNINS,),
     ),
     Indicator(
         "IMPOSSIBLE_TRAVEL",
@@ -246,6 +258,7 @@ IDENTITY: tuple[Indicator, ...] = (
               AND {_FAMILY.format("r_ip")} = {_FAMILY.format("ip")}
             GROUP BY source, source_row, tkey, usr, ip, ts""",
         ),
+        needs=(Need.SIGNINS,),
     ),
     Indicator(
         "LEGACY_AUTH",
@@ -261,6 +274,7 @@ IDENTITY: tuple[Indicator, ...] = (
             WHERE lower(e.client_app_used) IN (SELECT unnest({_list(LEGACY_CLIENTS)}))
                OR lower(e.auth_protocol) = 'ropc'""",
         ),
+        needs=(Need.SIGNINS,),
     ),
     Indicator(
         "PASSWORD_SPRAY",
@@ -314,6 +328,7 @@ IDENTITY: tuple[Indicator, ...] = (
             FROM _iev e JOIN _signins s ON s.request_id = e.request_id WHERE e.kind = '{RISK}'""",
         ),
         graded=True,
+        needs=(Need.RISKS,),
     ),
 )
 

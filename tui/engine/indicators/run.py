@@ -19,7 +19,7 @@ from tui.engine.indicators.action_facts import prepare_actions
 from tui.engine.indicators.catalogue import CATALOGUE, MACROS
 from tui.engine.indicators.events_view import events_materialised, register_events
 from tui.engine.indicators.identity import prepare_identity
-from tui.engine.indicators.indicator import SEVERITIES
+from tui.engine.indicators.indicator import NEEDS, SEVERITIES
 from tui.engine.indicators.org import Org
 from tui.engine.indicators.split import Split
 from tui.engine.ingest.work import WORK_DB, exists, hit_rn_sql
@@ -128,8 +128,9 @@ def run_catalogue(
         else:
             con.execute(f"DELETE FROM {_TOKEN_HITS}")
             con.execute(f"DELETE FROM {_ROW_HITS}")
+        loaded = Loaded(con)
         for ind in CATALOGUE:
-            if (codes is None or ind.code in codes) and ind.code not in kept:
+            if (codes is None or ind.code in codes) and ind.code not in kept and loaded.has(ind.needs):
                 run_indicator(con, ind)
     except BaseException:
         con.execute("ROLLBACK")
@@ -162,6 +163,23 @@ def hit_tables(con: duckdb.DuckDBPyConnection) -> None:
     for name, table in (("token_indicators", _TOKEN_HITS), ("row_indicators", _ROW_HITS)):
         if not exists(con, name, "view"):
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM {table}")
+
+
+class Loaded:
+    """Whether what indicators need (`indicator.NEEDS`) is loaded, each asked once: an indicator
+    one of whose needs is not is not run (it could return no row)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.known: dict[str, bool] = {}
+
+    def has(self, needs: Collection[str]) -> bool:
+        for need in needs:
+            if need not in self.known:
+                self.known[need] = bool(self.con.execute(NEEDS[need]).fetchall())
+            if not self.known[need]:
+                return False
+        return True
 
 
 def run_indicator(con: duckdb.DuckDBPyConnection, ind: Any) -> None:
@@ -232,7 +250,8 @@ def resplit(con: duckdb.DuckDBPyConnection, options: Options, intel: Intel, org:
     codes = list(SPLIT_CODES)
     con.execute(f"DELETE FROM {_TOKEN_HITS} WHERE list_contains(?, code)", [codes])
     con.execute(f"DELETE FROM {_ROW_HITS} WHERE list_contains(?, code)", [codes])
+    loaded = Loaded(con)
     for ind in CATALOGUE:
-        if ind.code in SPLIT_CODES:
+        if ind.code in SPLIT_CODES and loaded.has(ind.needs):
             run_indicator(con, ind)
     register_events(con, materialise=events_materialised(con))

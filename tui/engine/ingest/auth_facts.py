@@ -148,7 +148,7 @@ def _steps(text: str, once: Once) -> tuple[str, str, str]:
     when there is none); every entry; and whether every entry of a JSON value was read as a step."""
     entries, valid = _read(text, once)
     steps = once(f"list_filter({entries}, lambda s: {_READ})")
-    return steps, entries, f"(len({steps}) = len({entries}) AND {valid})"
+    return steps, entries, f"(array_length({steps}) = array_length({entries}) AND {valid})"
 
 
 def auth_steps_sql(json_text: str, once: Once = _plain) -> str:
@@ -168,13 +168,14 @@ def auth_steps_sql(json_text: str, once: Once = _plain) -> str:
     blank = f"regexp_full_match(trim({json_text}), '\\[\\s*\\]|null|')"
     lost = (
         f"CASE WHEN {_read(json_text, once)[1]} "
-        f"THEN (len({entries}) - len({steps})) || ' of ' || len({entries}) || ' entries' "
+        f"THEN (array_length({entries}) - array_length({steps})) || ' of ' "
+        f"|| array_length({entries}) || ' entries' "
         f"ELSE 'cut short' || coalesce(' at ' || nullif(left(regexp_extract({json_text}, "
         f"'\\{{[^}}]*$'), {MAX_SHOWN}), ''), '') END"
     )
     return (  # the blank test (a regex over the whole text) only where no step was read
         f"CASE WHEN {json_text} IS NULL THEN NULL "
-        f"WHEN len({steps}) = 0 "
+        f"WHEN array_length({steps}) = 0 "
         f"THEN CASE WHEN NOT {blank} THEN 'unreadable: ' || left({json_text}, {MAX_SHOWN}) END "
         f"WHEN {whole} THEN {readable} "
         f"ELSE {readable} || '; unreadable: ' || {lost} END"
@@ -202,7 +203,7 @@ def mfa_sql(json_text: str | None, hint: str | None, once: Once = _plain) -> str
         cases += [
             f"WHEN list_bool_or(list_transform({steps}, lambda s: {fresh})) THEN 'performed'",
             f"WHEN list_bool_or(list_transform({steps}, lambda s: {claimed})) THEN 'by_claim'",
-            f"WHEN len({steps}) > 0 AND {whole} THEN 'single_factor'",
+            f"WHEN array_length({steps}) > 0 AND {whole} THEN 'single_factor'",
         ]
     if hint is not None:
         cases += [

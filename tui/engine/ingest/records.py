@@ -40,7 +40,7 @@ def list_records_sql(i: int, path: str, carried: str = "") -> str:
     """The elements of the JSON list at `path` (`$.value`) in each document of `doc_<i>`, numbered
     from 1 in each document, as `source_row, j` (after `carried` columns, e.g. `source_file, `)."""
     return (
-        f"SELECT {carried}unnest(range(1, len(l) + 1)) AS source_row, unnest(l) AS j "
+        f"SELECT {carried}unnest(range(1, array_length(l) + 1)) AS source_row, unnest(l) AS j "
         f"FROM (SELECT {carried}json_extract(j, {literal(path + '[*]')}) AS l FROM doc_{i})"
     )
 

@@ -8,10 +8,16 @@ view the SELECT reads (`src_<i>`: the file's columns and `source_row`, its 1-bas
 runs the very SELECT on Spark (transpiled by `SparkCon`) as `ev_<i>`, and unions them with the
 loader's own `_union` (countries looked up once per distinct IP, `ingest.geo`).
 
-Spark reads: Parquet (`source_row` from Spark's row index in the file) and delimited text (every
+Spark reads (`READS`: gateway logs, the Purview audit CSV, Entra sign-ins, Entra audit records and
+risk detections): Parquet (`source_row` from Spark's row index in the file), delimited text (every
 column as text, as DuckDB's `all_varchar` reads it; one partition per file, so the rows keep the
-file's order and number). A CSV file DuckDB found malformed rows in is not read here (DuckDB leaves
-those rows out and counts them; Spark would read them differently): `Unsupported` says so.
+file's order and number; a UTF-8 byte-order mark kept out of the first column's name) and a
+`{"value": [...]}` JSON document (its whole text as `doc_<i>`; the loader's own statements, kept by
+`detect` as `Detected.records`, make its records `raw_<i>`, one text column per member `data_<i>`,
+and `src_<i>` from it, transpiled). A CSV file DuckDB found malformed rows in is not read here
+(DuckDB leaves those rows out and counts them; Spark would read them differently), nor a JSON
+document the loader read another way (a copy of its list, a byte-order mark, compressed):
+`Unsupported` says so.
 
 The loader reads each file once to count its rows for the manifest (what `triage inspect` does):
 on a laptop that is the DuckDB engine's first pass; past one machine it is the next thing to move.
@@ -29,6 +35,9 @@ from tui.engine.core.options import Options
 from tui.engine.spark.con import SparkCon
 
 _EVENTS = re.compile(r"\s*CREATE\s+(?:VIEW|TABLE)\s+(ev_\d+)\s+AS\s", re.I)
+# a JSON file's records as the loader makes them from its document `doc_<i>` (`ingest.readers`,
+# `ingest.records`): its list's elements (`raw_<i>`), one text column per member (`data_<i>`), `src_<i>`
+_RECORDS = re.compile(r"\s*CREATE\s+(?:VIEW|TABLE)\s+(?:raw|data|src)_(\d+)\s+AS\s", re.I)
 
 
 class Unsupported(Exception):
@@ -41,11 +50,15 @@ class _Recorder:
     def __init__(self, con: Any) -> None:
         self.con = con
         self.selects: dict[str, str] = {}
+        self.records: dict[str, list[str]] = {}
 
     def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
         found = _EVENTS.match(sql)
         if found:
             self.selects[found.group(1)] = sql
+        records = _RECORDS.match(sql)
+        if records:
+            self.records.setdefault(f"src_{records.group(1)}", []).append(sql)
         return self.con.execute(sql, *args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
@@ -56,6 +69,7 @@ class _Recorder:
 class Detected:
     report: Any  # ingest.load_report.LoadReport
     selects: dict[str, str] = field(default_factory=dict)  # ev_<i> → its CREATE … AS SELECT
+    records: dict[str, list[str]] = field(default_factory=dict)  # src_<i> → a JSON file's statements
 
 
 def detect(paths: list[str], options: Options) -> Detected:
@@ -67,13 +81,20 @@ def detect(paths: list[str], options: Options) -> Detected:
     try:
         recorder = _Recorder(con)
         report = load(recorder, paths, options)  # type: ignore[arg-type]
-        return Detected(report, recorder.selects)
+        return Detected(report, recorder.selects, recorder.records)
     finally:
         con.close()
 
 
 # (format, kind) the Spark engine reads, by the loader's names
-READS = {("parquet", "http"), ("csv", "http")}
+READS = {
+    ("parquet", "http"),
+    ("csv", "http"),
+    ("csv", "purview_audit"),
+    ("json {value: [...]}", "entra_signin"),
+    ("json {value: [...]}", "entra_audit"),
+    ("json {value: [...]}", "risk_detection"),
+}
 
 
 def check_supported(detected: Detected) -> None:
@@ -87,7 +108,12 @@ def check_supported(detected: Detected) -> None:
         if (f.format, f.kind) not in READS or f.parts or f.events_view not in detected.selects:
             raise Unsupported(
                 f"{f.path}: {kinds} ({f.format}) is not yet read by the Spark engine "
-                "(it reads gateway logs in Parquet or CSV so far); use --engine duckdb"
+                "(it reads gateway logs, the Purview audit CSV, and Entra sign-ins, audit records and "
+                "risk detections as {value: [...]} JSON so far); use --engine duckdb"
+            )
+        if f.format.startswith("json") and not _json_layout(f, detected.records.get(f.view, [])):
+            raise Unsupported(
+                f"{f.path}: this JSON layout is not yet read by the Spark engine; use --engine duckdb"
             )
         if f.bad_rows:
             raise Unsupported(
@@ -120,9 +146,39 @@ def _source(spark: Any, f: Any) -> Any:
             .option("mode", "FAILFAST")
             .csv(path)
         )
+        if frame.columns and frame.columns[0].startswith("\ufeff"):  # a BOM Spark keeps in the name
+            frame = frame.withColumnRenamed(frame.columns[0], frame.columns[0].removeprefix("\ufeff"))
         numbered = frame.withColumn("source_row", F.monotonically_increasing_id() + 1)
         return numbered.select("source_row", *frame.columns)
     raise Unsupported(f"{f.path}: {f.format} is not yet read by the Spark engine")
+
+
+# the loader's records of a `{"value": [...]}` document (`records.list_records_sql`)
+_LISTED = re.compile(
+    r"\s*CREATE\s+TABLE\s+raw_\d+\s+AS\s+SELECT\s+unnest\(range\(1,.*json_extract\(j, '\$\.\w+\[\*\]'\)", re.S
+)
+
+
+def _json_layout(f: Any, statements: list[str]) -> bool:
+    """Whether the Spark engine reads this JSON file as the loader did: a `{"value": [...]}` document
+    in UTF-8 without a byte-order mark, uncompressed, read whole (not from a copy of its list)."""
+    from tui.engine.ingest.formats import sniff
+
+    sniffed = sniff(f.path)
+    plain = not (sniffed.compression or sniffed.bom) and sniffed.encoding == "utf-8"
+    return plain and bool(statements) and _LISTED.match(statements[0]) is not None
+
+
+def _json_records(con: SparkCon, f: Any, statements: list[str]) -> None:
+    """A JSON document's records as the loader's `src_<i>`: Spark reads the file's text whole as
+    `doc_<i>(j)`, and the loader's own statements (`Detected.records`) make the rest from it."""
+    doc = f"doc_{f.view.removeprefix('src_')}"
+    text = con.spark.read.text(str(f.path), wholetext=True)
+    con.keep(doc, text.selectExpr("value AS j"))
+    for sql in statements:
+        con.execute(sql)
+    con.execute(f"DROP TABLE {doc}")
+    con.execute(f"DROP TABLE IF EXISTS raw_{f.view.removeprefix('src_')}")
 
 
 def read(con: SparkCon, detected: Detected) -> None:
@@ -133,8 +189,11 @@ def read(con: SparkCon, detected: Detected) -> None:
     for f in detected.report.files:
         if not f.view:
             continue
-        _source(con.spark, f).createOrReplaceTempView(f.view)
-        con.kinds[f.view.lower()] = "view"
+        if f.format.startswith("json"):
+            _json_records(con, f, detected.records[f.view])
+        else:
+            _source(con.spark, f).createOrReplaceTempView(f.view)
+            con.kinds[f.view.lower()] = "view"
         con.execute(detected.selects[f.events_view])
         views.append(f.events_view)
     _union(con, views, countries=True)  # type: ignore[arg-type]

@@ -9,13 +9,16 @@ The design (issue 23):
   yet carry through every findings file stops with one line naming it, and exit 2, before writing
   anything (`Unsupported`), instead of writing findings that could differ from the DuckDB engine's.
 
-What runs on Spark (README "Spark (SPEC §9)"): the session (`session`); reading a gateway log
-(Parquet or CSV) into the events with the loader's own SQL (`read`); then the DuckDB scan's own
-stages through `SparkCon` (`analyse`): the `work` stage, decoding and verifying the distinct tokens
-(`spark.tokens`), the indicator catalogue, the analyses (mailboxes, drift, sessions, actions, the
-behaviour model); the findings tables are brought to the driver (`collect`, Arrow) and written by the
-DuckDB engine's own writer (`findings.scan.write_findings`), so the files are the same bytes
-(tests/test_spark_scan.py compares them with the DuckDB engine's on the sample's gateway log).
+What runs on Spark (README "Spark (SPEC §9)"): the session (`session`); reading every kind in
+`sample_logs/` (gateway logs in Parquet or CSV, the Purview audit CSV, Entra sign-ins, audit
+records and risk detections as `{"value": [...]}` JSON) into the events with the loader's own SQL
+(`read`); then the DuckDB scan's own stages through `SparkCon` (`analyse`): the `work` stage,
+decoding and verifying the distinct tokens (`spark.tokens`), the indicator catalogue, the analyses
+(mailboxes, drift, sessions, actions, the behaviour model); the findings tables are brought to the
+driver (`collect`, Arrow) and written by the DuckDB engine's own writer
+(`findings.scan.write_findings`), so the files are the same bytes (tests/test_spark_scan.py
+compares them with the DuckDB engine's on the whole sample). An indicator whose input is not
+loaded is not run, on either engine (`Indicator.needs`).
 Not yet: `case/` (what `triage open DIR` reads; the summary lists what was written), and any
 other kind or format (`Unsupported`, by name).
 

@@ -122,6 +122,9 @@ def _base_conf(master: str, log_config: Path) -> dict[str, str]:
             [here, *filter(None, [os.environ.get("PYTHONPATH")])]
         ),
         "spark.sql.shuffle.partitions": "8",
+        # the driver holds every broadcast side and the findings collected to it: at Spark's 1g the
+        # whole-sample scan failed broadcasting a join once a session had run other scans before
+        "spark.driver.memory": "2g",
         "spark.network.timeout": "60s",
     }
 

@@ -45,7 +45,8 @@ The rewrites (`_REWRITES`), each for a construct with no portable spelling (the 
   NULL)` (Spark numbers only an ordered window; both number the rows in no particular order).
 - `list(x)`, `list(x ORDER BY …)`, `first(x ORDER BY …)`: NULLs kept and the order honoured
   (`spark.aggregates`; sqlglot's `collect_list` drops both).
-- `list_bool_and(l)` → `forall(l, e -> e)`; `a && b` → `arrays_overlap(a, b)`.
+- `list_bool_and(l)` / `list_bool_or(l)` → `forall` / `exists` over the elements not NULL (NULL over
+  none, as DuckDB's aggregates); `a && b` → `arrays_overlap(a, b)`.
 - `list[i]` → `try_element_at(list, i)`, the index as written (`DuckDBAsWritten`): sqlglot's DuckDB
   parser shifts only the indices it can type (`l[1]`, and `l[-1]` wrongly to -2), not `l[r]`.
 - `isodow(t)` → `weekday(t) + 1` (Monday 1 … Sunday 7; sqlglot's `dayofweek(t) % 7 + 1` is not),
@@ -55,6 +56,8 @@ The rewrites (`_REWRITES`), each for a construct with no portable spelling (the 
   leaves `T` and `Z` unquoted); `format('{} …', …)` → `format_string('%s …', CAST(… AS STRING))`, NULL
   when an argument is (DuckDB's); `time_bucket` → epoch seconds floored; `x IGNORE NULLS` of an
   aggregate → its `ignoreNulls` argument; `epoch_us`, `ord`, `hash` (→ `xxhash64`: a join key);
+  `epoch(x)` a DOUBLE, and `round(x, n)` of it half away from zero on the exact `x * 10^n`, as
+  DuckDB's (`_HALF_AWAY`);
   regexes translated from RE2 (`java_regex`), `regexp_replace` without `'g'` replacing the first
   match only, as DuckDB's does (Spark's replaces all).
 
@@ -72,7 +75,15 @@ from sqlglot import exp
 from sqlglot.dialects.duckdb import DuckDB
 
 from tui.engine.spark.aggregates import rewrite_aggregate, rewrite_around
-from tui.engine.spark.json_rewrites import _JSON_VALID, _extract, _from_json, _json_type, _path, _variant
+from tui.engine.spark.json_rewrites import (
+    _JSON_VALID,
+    _extract,
+    _from_json,
+    _json_object,
+    _json_type,
+    _path,
+    _variant,
+)
 from tui.engine.spark.json_rewrites import spark as _spark
 from tui.engine.spark.text_rewrites import (
     _format,
@@ -172,6 +183,8 @@ def _anonymous(node: exp.Anonymous) -> exp.Expr:
         path = _path(args[1]) if len(args) > 1 else exp.Literal.string("$")
         target = _variant(args[0], path, "array<variant>")
         return _spark("array_size(__a)", a=target)
+    if name == "to_json" and len(args) == 1 and args[0].meta.get("json_text"):
+        return args[0]  # a list's JSON text already (`json_rewrites._extract`)
     if name == "epoch_us":
         return _spark("unix_micros(CAST(__t AS TIMESTAMP_LTZ))", t=args[0])
     if name == "ord":  # the first character's code point (0 for '')
@@ -179,7 +192,7 @@ def _anonymous(node: exp.Anonymous) -> exp.Expr:
     if name == "timezone" and len(args) == 2 and isinstance(args[0], exp.Literal) and args[0].this == "UTC":
         return _spark("CAST(__t AS TIMESTAMP_NTZ)", t=args[1])  # the session's zone is UTC
     if name == "try_strptime" and isinstance(args[1], exp.Literal) and args[1].is_string:
-        pattern = exp.Literal.string(java_time_format(args[1].this))
+        pattern = exp.Literal.string(java_time_format(args[1].this, parse=True))
         return _spark("CAST(try_to_timestamp(__s, __f) AS TIMESTAMP_NTZ)", s=args[0], f=pattern)
     if name == "current_setting":  # DuckDB's settings are not Spark's: none is set
         return _spark("CAST(NULL AS STRING)")
@@ -190,8 +203,16 @@ def _anonymous(node: exp.Anonymous) -> exp.Expr:
     if name in _INTERVALS:  # to_days(n) and the like: an interval of n units
         zeros = ", ".join(["0"] * _INTERVALS[name])
         return _spark(f"make_dt_interval({zeros}{', ' if zeros else ''}__n)", n=args[0])
-    if name == "list_bool_and":
-        return _spark("forall(__l, e -> e)", l=args[0])
+    if name in ("list_bool_and", "list_bool_or"):  # the aggregate over the elements: NULLs left out,
+        # NULL over none (Spark's forall/exists say true/false over none, NULL beside a NULL)
+        test = (
+            "forall(__l, e -> coalesce(e, true))"
+            if name == "list_bool_and"
+            else "exists(__l, e -> coalesce(e, false))"
+        )
+        return _spark(
+            f"CASE WHEN size(filter(__l, e -> e IS NOT NULL)) = 0 THEN NULL ELSE {test} END", l=args[0]
+        )
     return node
 
 
@@ -233,7 +254,35 @@ def _epoch(node: exp.Expr) -> exp.Expr:
     value = node.this
     if isinstance(value, exp.Sub):  # an interval: the time it leads to from the epoch
         value = _spark("TIMESTAMP_NTZ'1970-01-01 00:00:00' + (__i)", i=value)
-    return _spark("unix_micros(CAST(__t AS TIMESTAMP_LTZ)) / 1000000.0", t=value)
+    # a DOUBLE, as DuckDB's (`/ 1000000.0` made a DECIMAL: `9.000000000` in a text, rounded otherwise)
+    seconds = _spark("CAST(unix_micros(CAST(__t AS TIMESTAMP_LTZ)) AS DOUBLE) / 1000000", t=value)
+    seconds.meta["double"] = True
+    return seconds
+
+
+# DuckDB rounds a DOUBLE half away from zero on the exact product `x * 10^n` (`round(0.85, 1)` is
+# 0.8: 0.85 is 0.8499999… in binary; `round(1.25, 1)` 1.3); Spark on the decimal it prints, half up
+# (0.9). The product's rounding error (Dekker's exact product: each factor split in halves of 26
+# bits) says which side of a tie the exact product lies.
+_SPLIT = "(134217729.0D * (__a) - (134217729.0D * (__a) - (__a)))"
+_XH, _MH = _SPLIT.replace("__a", "__x"), _SPLIT.replace("__a", "__m")
+_ERROR = (
+    f"((({_XH} * {_MH} - (__p)) + {_XH} * ((__m) - {_MH})) + ((__x) - {_XH}) * {_MH})"
+    f" + ((__x) - {_XH}) * ((__m) - {_MH})"
+)
+_HALF_AWAY = f"""CASE WHEN (__p) - floor(__p) = 0.5D
+    THEN CASE WHEN {_ERROR} > 0 OR ({_ERROR} = 0 AND (__p) > 0) THEN ceil(__p) ELSE floor(__p) END
+    ELSE rint(__p) END / (__m)"""
+
+
+def _round(node: exp.Round) -> exp.Expr:
+    """`round(x, n)` of a DOUBLE (here: of seconds from `epoch`) as DuckDB rounds it (`_HALF_AWAY`)."""
+    if not any(n.meta.get("double") for n in node.this.walk()):
+        return node
+    places = node.args.get("decimals") or exp.Literal.number(0)
+    scale = _spark("power(10, __n)", n=places)
+    product = _spark("((__x) * (__m))", x=node.this, m=scale)
+    return _spark(f"CAST({_HALF_AWAY} AS DOUBLE)", p=product, m=scale, x=node.this)
 
 
 _RANKS = (exp.RowNumber, exp.Rank, exp.DenseRank)
@@ -289,11 +338,13 @@ _REWRITES: dict[type[exp.Expr], Callable[[exp.Expr], exp.Expr]] = {
     exp.Decode: lambda n: _spark("try_validate_utf8(CAST(__b AS STRING))", b=n.this),
     exp.RegexpFullMatch: _regexp_full_match,  # type: ignore[dict-item]
     exp.FromJson: _from_json,  # type: ignore[dict-item]
+    exp.JSONObject: _json_object,  # type: ignore[dict-item]
     exp.RegexpReplace: _regexp_replace,  # type: ignore[dict-item]
     exp.DateBin: _date_bin,  # type: ignore[dict-item]
     exp.IgnoreNulls: _ignore_nulls,  # type: ignore[dict-item]
     exp.TimeToStr: _strftime,  # type: ignore[dict-item]
     exp.TimeToUnix: _epoch,
+    exp.Round: _round,  # type: ignore[dict-item]
     exp.ToDays: lambda n: _spark("make_dt_interval(__n)", n=n.this),
     exp.Bracket: _bracket,  # type: ignore[dict-item]
     exp.Window: _window,  # type: ignore[dict-item]
@@ -309,6 +360,33 @@ _REWRITES: dict[type[exp.Expr], Callable[[exp.Expr], exp.Expr]] = {
     exp.RegexpSplit: _regex_arg,
     exp.UnixToTime: lambda n: _spark("CAST(timestamp_micros(__m) AS TIMESTAMP_NTZ)", m=n.this),
 }
+
+
+def _zipped_unnests(node: exp.Select) -> exp.Expr:
+    """`SELECT unnest(a) AS x, unnest(b) AS y`: DuckDB puts the lists side by side (the shorter
+    padded with NULLs), Spark's two EXPLODEs make every pair → `inline(arrays_zip(a, b)) AS (x, y)`,
+    which pads alike."""
+    at = [
+        i
+        for i, e in enumerate(node.expressions)
+        if isinstance(e, exp.Alias) and isinstance(e.this, exp.Explode)
+    ]
+    if len(at) < 2:
+        return node
+    if at != list(range(at[0], at[0] + len(at))):
+        raise NotImplementedError("unnest() beside other columns in a SELECT, not side by side")
+    unnests = [node.expressions[i] for i in at]
+    zipped = exp.Anonymous(this="arrays_zip", expressions=[u.this.this.copy() for u in unnests])
+    inline = exp.Aliases(
+        this=exp.Anonymous(this="inline", expressions=[zipped]),
+        expressions=[exp.to_identifier(u.alias) for u in unnests],
+    )
+    columns = node.expressions[: at[0]] + [inline] + node.expressions[at[-1] + 1 :]
+    node.set("expressions", columns)
+    return node
+
+
+_REWRITES[exp.Select] = _zipped_unnests  # type: ignore[assignment]
 
 
 def _rewrite(node: exp.Expr) -> exp.Expr:

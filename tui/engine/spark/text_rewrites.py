@@ -148,8 +148,14 @@ _STRFTIME = {
 }
 
 
-def java_time_format(fmt: str) -> str:
-    """A strftime format (DuckDB) as a Spark datetime pattern: codes mapped, other text quoted."""
+# Parsing (`try_strptime`), DuckDB reads a month, day, hour, minute or second of one digit or two
+# (Purview's `6/1/2023 4:05:03 AM`); Spark's `MM` reads two only, its `M` one or two
+_PARSE = {"m": "M", "d": "d", "H": "H", "I": "h", "M": "m", "S": "s"}
+
+
+def java_time_format(fmt: str, parse: bool = False) -> str:
+    """A strftime format (DuckDB) as a Spark datetime pattern: codes mapped, other text quoted.
+    `parse`: for reading text (`_PARSE`), where a number's field is followed by other text."""
     out: list[str] = []
     text: list[str] = []
     i = 0
@@ -166,7 +172,9 @@ def java_time_format(fmt: str) -> str:
                 text.append("%")
             elif code in _STRFTIME:
                 flush()
-                out.append(_STRFTIME[code])
+                follows = fmt[i + 2 : i + 3]
+                lenient = parse and code in _PARSE and follows != "%"  # `%m%d` stays two digits each
+                out.append(_PARSE[code] if lenient else _STRFTIME[code])
             else:
                 raise NotImplementedError(f"strftime %{code}")
             i += 2
